@@ -1,0 +1,315 @@
+"""Aerospike's msgpack dialect for collection values (lists, maps, CDT operands).
+
+Strings and blobs travel as msgpack raw strings whose first byte names the
+type (3 string, 4 blob, 23 GeoJSON). A map whose first pair is
+``ExtType(attrs, b"") : nil`` carries its order flags. Wildcard and infinity
+are ext type -1, which the msgpack package will neither pack nor unpack as
+such, so values holding them go through the small pure-Python codec below.
+The C-accelerated ``msgpack`` does the bulk of the work otherwise.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import msgpack
+
+from ..types import CDTInfinite, CDTWildcard, GeoJSON, HyperLogLog, KeyOrderedDict
+
+STRING_PREFIX = 3
+BLOB_PREFIX = 4
+HLL_PREFIX = 18
+GEOJSON_PREFIX = 23
+
+MAP_UNORDERED = 0
+MAP_KEY_ORDERED = 1
+MAP_KEY_VALUE_ORDERED = 3
+
+_WILDCARD = b"\xd4\xff\x00"
+_INFINITY = b"\xd4\xff\x01"
+_ORDER_EXT = msgpack.ExtType
+
+
+class _SlowPath(Exception):
+    """The value holds a token that only the pure-Python packer can write."""
+
+
+_packer_packb = msgpack.Packer(use_bin_type=False, autoreset=True).pack
+
+
+def pack(value: Any) -> bytes:
+    """Encode ``value`` in Aerospike's msgpack dialect."""
+    try:
+        return _packer_packb(_to_wire(value))
+    except _SlowPath:
+        out = bytearray()
+        _pack_into(out, value)
+        return bytes(out)
+
+
+def _geo_json(value: GeoJSON) -> bytes:
+    return value.dumps().encode("utf-8")
+
+
+def _rank(value: Any) -> tuple[int, Any]:
+    """Aerospike's ordering of value types, used to sort key-ordered maps."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool):
+        return (1, value)
+    if isinstance(value, int):
+        return (2, value)
+    if isinstance(value, str):
+        return (3, value.encode("utf-8"))
+    if isinstance(value, (list, tuple)):
+        return (4, 0)
+    if isinstance(value, dict):
+        return (5, 0)
+    if isinstance(value, (bytes, bytearray)):
+        return (6, bytes(value))
+    if isinstance(value, float):
+        return (7, value)
+    return (8, 0)
+
+
+def _ordered_items(value: dict) -> list:
+    return sorted(value.items(), key=lambda kv: _rank(kv[0]))
+
+
+def _to_wire(v: Any) -> Any:
+    t = type(v)
+    if t is str:
+        return b"\x03" + v.encode("utf-8")
+    if t is int or t is float or t is bool or v is None:
+        return v
+    if t is list or t is tuple:
+        return [_to_wire(x) for x in v]
+    if t is dict:
+        return {_to_wire(k): _to_wire(x) for k, x in v.items()}
+    if t is bytes or t is bytearray:
+        return b"\x04" + v
+    if t is KeyOrderedDict:
+        out = {_ORDER_EXT(MAP_KEY_ORDERED, b""): None}
+        for k, x in _ordered_items(v):
+            out[_to_wire(k)] = _to_wire(x)
+        return out
+    if t is GeoJSON:
+        return b"\x17" + _geo_json(v)
+    if t is HyperLogLog:
+        return b"\x12" + v
+    if t is CDTWildcard or t is CDTInfinite:
+        raise _SlowPath
+    # subclasses of the plain types
+    if isinstance(v, bool):
+        return bool(v)
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, float):
+        return float(v)
+    if isinstance(v, str):
+        return b"\x03" + str(v).encode("utf-8")
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return b"\x04" + bytes(v)
+    if isinstance(v, (list, tuple)):
+        return [_to_wire(x) for x in v]
+    if isinstance(v, dict):
+        return {_to_wire(k): _to_wire(x) for k, x in v.items()}
+    raise TypeError(f"cannot encode a value of type {t.__name__} in a collection")
+
+
+# -- pure-Python packer (values holding wildcard or infinity) ---------------
+
+def _pack_header(out: bytearray, n: int, fix: int, fix_max: int, c16: int, c32: int) -> None:
+    if n <= fix_max:
+        out.append(fix | n)
+    elif n < 0x10000:
+        out.append(c16)
+        out += struct.pack(">H", n)
+    else:
+        out.append(c32)
+        out += struct.pack(">I", n)
+
+
+def _pack_raw(out: bytearray, data: bytes) -> None:
+    n = len(data)
+    if n < 32:
+        out.append(0xA0 | n)
+    elif n < 0x100:
+        out += b"\xd9" + bytes((n,))
+    elif n < 0x10000:
+        out += b"\xda" + struct.pack(">H", n)
+    else:
+        out += b"\xdb" + struct.pack(">I", n)
+    out += data
+
+
+def _pack_into(out: bytearray, v: Any) -> None:
+    if isinstance(v, CDTWildcard):
+        out += _WILDCARD
+    elif isinstance(v, CDTInfinite):
+        out += _INFINITY
+    elif isinstance(v, (list, tuple)):
+        _pack_header(out, len(v), 0x90, 15, 0xDC, 0xDD)
+        for x in v:
+            _pack_into(out, x)
+    elif isinstance(v, KeyOrderedDict):
+        _pack_header(out, len(v) + 1, 0x80, 15, 0xDE, 0xDF)
+        out += b"\xc7\x00" + bytes((MAP_KEY_ORDERED,)) + b"\xc0"
+        for k, x in _ordered_items(v):
+            _pack_into(out, k)
+            _pack_into(out, x)
+    elif isinstance(v, dict):
+        _pack_header(out, len(v), 0x80, 15, 0xDE, 0xDF)
+        for k, x in v.items():
+            _pack_into(out, k)
+            _pack_into(out, x)
+    elif isinstance(v, str):
+        _pack_raw(out, b"\x03" + v.encode("utf-8"))
+    elif isinstance(v, GeoJSON):
+        _pack_raw(out, b"\x17" + _geo_json(v))
+    elif isinstance(v, HyperLogLog):
+        _pack_raw(out, b"\x12" + bytes(v))
+    elif isinstance(v, (bytes, bytearray)):
+        _pack_raw(out, b"\x04" + bytes(v))
+    else:
+        out += _packer_packb(v)
+
+
+# -- unpacking --------------------------------------------------------------
+
+def unpack(data: bytes | memoryview) -> Any:
+    """Decode a value in Aerospike's msgpack dialect."""
+    try:
+        raw = msgpack.unpackb(data, raw=True, strict_map_key=False, use_list=True)
+    except (ValueError, TypeError):
+        return _Reader(bytes(data)).value()
+    return _from_wire(raw)
+
+
+def _from_raw(v: bytes) -> Any:
+    if not v:
+        return b""
+    prefix = v[0]
+    if prefix == STRING_PREFIX:
+        return v[1:].decode("utf-8", "surrogateescape")
+    if prefix == GEOJSON_PREFIX:
+        return _make_geojson(v[1:].decode("utf-8"))
+    if prefix == HLL_PREFIX:
+        return HyperLogLog(v[1:])
+    return v[1:]
+
+
+def _make_geojson(text: str) -> GeoJSON:
+    return GeoJSON(text)
+
+
+def _from_wire(v: Any) -> Any:
+    t = type(v)
+    if t is bytes:
+        return _from_raw(v)
+    if t is list:
+        for i, x in enumerate(v):
+            tx = type(x)
+            if tx is bytes or tx is list or tx is dict or tx is msgpack.ExtType:
+                v[i] = _from_wire(x)
+        return v
+    if t is dict:
+        items = iter(v.items())
+        result: dict = {}
+        first = next(items, None)
+        if first is not None:
+            k, x = first
+            if type(k) is msgpack.ExtType:
+                if k.code & MAP_KEY_ORDERED:
+                    result = KeyOrderedDict()
+            else:
+                result[_from_wire(k)] = _from_wire(x)
+        for k, x in items:
+            result[_from_wire(k)] = _from_wire(x)
+        return result
+    if t is msgpack.ExtType:
+        return v
+    return v
+
+
+class _Reader:
+    """Pure-Python decoder for values msgpack refuses (ext -1, unhashable keys)."""
+
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def _take(self, n: int) -> bytes:
+        start = self.pos
+        self.pos += n
+        if self.pos > len(self.data):
+            raise ValueError("truncated msgpack value")
+        return self.data[start:self.pos]
+
+    def _uint(self, n: int) -> int:
+        return int.from_bytes(self._take(n), "big")
+
+    def _int(self, n: int) -> int:
+        return int.from_bytes(self._take(n), "big", signed=True)
+
+    def _array(self, n: int) -> list:
+        return [self.value() for _ in range(n)]
+
+    def _map(self, n: int) -> dict:
+        result: dict = {}
+        for i in range(n):
+            k = self.value()
+            x = self.value()
+            if i == 0 and isinstance(k, msgpack.ExtType):
+                if k.code & MAP_KEY_ORDERED:
+                    result = KeyOrderedDict()
+                continue
+            if isinstance(k, list):
+                k = tuple(k)
+            result[k] = x
+        return result
+
+    def _ext(self, n: int) -> Any:
+        code = self._int(1)
+        data = self._take(n)
+        if code == -1:
+            return CDTInfinite() if data == b"\x01" else CDTWildcard()
+        return msgpack.ExtType(code, data)
+
+    def value(self) -> Any:
+        b = self._take(1)[0]
+        if b <= 0x7F:
+            return b
+        if b >= 0xE0:
+            return b - 0x100
+        if 0x80 <= b <= 0x8F:
+            return self._map(b & 0x0F)
+        if 0x90 <= b <= 0x9F:
+            return self._array(b & 0x0F)
+        if 0xA0 <= b <= 0xBF:
+            return _from_raw(self._take(b & 0x1F))
+        simple = {0xC0: None, 0xC2: False, 0xC3: True}
+        if b in simple:
+            return simple[b]
+        if b in (0xC4, 0xC5, 0xC6, 0xD9, 0xDA, 0xDB):
+            width = {0xC4: 1, 0xC5: 2, 0xC6: 4, 0xD9: 1, 0xDA: 2, 0xDB: 4}[b]
+            return _from_raw(self._take(self._uint(width)))
+        if b in (0xC7, 0xC8, 0xC9):
+            return self._ext(self._uint({0xC7: 1, 0xC8: 2, 0xC9: 4}[b]))
+        if b == 0xCA:
+            return struct.unpack(">f", self._take(4))[0]
+        if b == 0xCB:
+            return struct.unpack(">d", self._take(8))[0]
+        if 0xCC <= b <= 0xCF:
+            return self._uint(1 << (b - 0xCC))
+        if 0xD0 <= b <= 0xD3:
+            return self._int(1 << (b - 0xD0))
+        if 0xD4 <= b <= 0xD8:
+            return self._ext(1 << (b - 0xD4))
+        if b in (0xDC, 0xDD):
+            return self._array(self._uint(2 if b == 0xDC else 4))
+        if b in (0xDE, 0xDF):
+            return self._map(self._uint(2 if b == 0xDE else 4))
+        raise ValueError(f"invalid msgpack byte 0x{b:02x}")

@@ -1,0 +1,127 @@
+"""Particles: how one bin value is typed and encoded on the wire."""
+from __future__ import annotations
+
+import struct
+from typing import Any, Callable
+
+from ..types import GeoJSON, HyperLogLog, KeyOrderedDict
+from . import cdt
+
+PARTICLE_NULL = 0
+PARTICLE_INTEGER = 1
+PARTICLE_FLOAT = 2
+PARTICLE_STRING = 3
+PARTICLE_BLOB = 4
+PARTICLE_JAVA_BLOB = 7
+PARTICLE_CSHARP_BLOB = 8
+PARTICLE_PYTHON_BLOB = 9
+PARTICLE_RUBY_BLOB = 10
+PARTICLE_PHP_BLOB = 11
+PARTICLE_ERLANG_BLOB = 12
+PARTICLE_BOOL = 17
+PARTICLE_HLL = 18
+PARTICLE_MAP = 19
+PARTICLE_LIST = 20
+PARTICLE_GEOJSON = 23
+
+_I64 = struct.Struct(">q")
+_F64 = struct.Struct(">d")
+_GEO_HEADER = struct.Struct(">BH")
+
+INT64_MIN = -(1 << 63)
+INT64_MAX = (1 << 63) - 1
+
+
+def _enc_int(v: int) -> tuple[int, bytes]:
+    return PARTICLE_INTEGER, _I64.pack(v)
+
+
+def _enc_bool(v: bool) -> tuple[int, bytes]:
+    return PARTICLE_BOOL, b"\x01" if v else b"\x00"
+
+
+def _enc_float(v: float) -> tuple[int, bytes]:
+    return PARTICLE_FLOAT, _F64.pack(v)
+
+
+def _enc_str(v: str) -> tuple[int, bytes]:
+    return PARTICLE_STRING, v.encode("utf-8")
+
+
+def _enc_bytes(v: bytes) -> tuple[int, bytes]:
+    return PARTICLE_BLOB, bytes(v)
+
+
+def _enc_list(v: list) -> tuple[int, bytes]:
+    return PARTICLE_LIST, cdt.pack(v)
+
+
+def _enc_map(v: dict) -> tuple[int, bytes]:
+    return PARTICLE_MAP, cdt.pack(v)
+
+
+def _enc_geo(v: GeoJSON) -> tuple[int, bytes]:
+    return PARTICLE_GEOJSON, _GEO_HEADER.pack(0, 0) + v.dumps().encode("utf-8")
+
+
+def _enc_hll(v: HyperLogLog) -> tuple[int, bytes]:
+    return PARTICLE_HLL, bytes(v)
+
+
+def _enc_none(v: None) -> tuple[int, bytes]:
+    return PARTICLE_NULL, b""
+
+
+_ENCODERS: dict[type, Callable[[Any], tuple[int, bytes]]] = {
+    int: _enc_int, bool: _enc_bool, float: _enc_float, str: _enc_str,
+    bytes: _enc_bytes, bytearray: _enc_bytes, list: _enc_list, tuple: _enc_list,
+    dict: _enc_map, KeyOrderedDict: _enc_map, GeoJSON: _enc_geo,
+    HyperLogLog: _enc_hll, type(None): _enc_none,
+}
+_BASES = (bool, int, float, str, bytes, bytearray, list, tuple, dict)
+
+
+def encode_particle(value: Any) -> tuple[int, bytes]:
+    """(particle type, value bytes) for a bin value; TypeError/OverflowError if it cannot travel."""
+    enc = _ENCODERS.get(type(value))
+    if enc is None:
+        for base in _BASES:
+            if isinstance(value, base):
+                enc = _ENCODERS[base]
+                break
+        else:
+            raise TypeError(f"unsupported bin value type {type(value).__name__}")
+    return enc(value)
+
+
+def _dec_geojson(data: bytes) -> GeoJSON:
+    _flags, ncells = _GEO_HEADER.unpack_from(data)
+    return GeoJSON(bytes(data[3 + 8 * ncells:]).decode("utf-8"))
+
+
+def _dec_int(data: bytes) -> int:
+    if len(data) == 8:
+        return _I64.unpack(data)[0]
+    return int.from_bytes(data, "big", signed=True)
+
+
+_DECODERS: dict[int, Callable[[bytes], Any]] = {
+    PARTICLE_NULL: lambda d: None,
+    PARTICLE_INTEGER: _dec_int,
+    PARTICLE_FLOAT: lambda d: _F64.unpack(d)[0],
+    PARTICLE_STRING: lambda d: bytes(d).decode("utf-8", "surrogateescape"),
+    PARTICLE_BLOB: bytes,
+    PARTICLE_BOOL: lambda d: bool(d[0]) if d else False,
+    PARTICLE_HLL: lambda d: HyperLogLog(bytes(d)),
+    PARTICLE_MAP: cdt.unpack,
+    PARTICLE_LIST: cdt.unpack,
+    PARTICLE_GEOJSON: _dec_geojson,
+}
+
+
+def decode_particle(ptype: int, data: bytes | memoryview) -> Any:
+    """The Python value of a particle; language blobs come back as bytes."""
+    dec = _DECODERS.get(ptype)
+    if dec is None:
+        return bytes(data)
+    return dec(data)

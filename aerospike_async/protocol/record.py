@@ -1,0 +1,115 @@
+"""Single-record requests and replies: the client's hot path, kept allocation-light."""
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from .digest import key_bytes
+from .framing import MSG_AS, proto_word
+from .message import FIELD_DIGEST, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, MSG_HEADER_SIZE
+from .particles import decode_particle, encode_particle
+
+_HEAD = struct.Struct(">QBBBBBBIIIHH")
+_REPLY_HEAD = struct.Struct(">BBBBBBIIIHH")
+_FIELD = struct.Struct(">IB")
+_OP = struct.Struct(">IBBBB")
+_DIGEST_FIELD = _FIELD.pack(21, FIELD_DIGEST)
+
+_ns_set_cache: dict[tuple[str, str | None], bytes] = {}
+
+
+def _ns_set_fields(namespace: str, set_name: str | None) -> bytes:
+    cached = _ns_set_cache.get((namespace, set_name))
+    if cached is None:
+        ns = namespace.encode("utf-8")
+        cached = _FIELD.pack(len(ns) + 1, FIELD_NAMESPACE) + ns
+        if set_name is not None:
+            sb = set_name.encode("utf-8")
+            cached += _FIELD.pack(len(sb) + 1, FIELD_SET) + sb
+        if len(_ns_set_cache) < 4096:
+            _ns_set_cache[(namespace, set_name)] = cached
+    return cached
+
+
+def key_fields(namespace: str, set_name: str | None, digest: bytes,
+               user_key: Any = None) -> tuple[bytes, int]:
+    """Encoded namespace, set, digest (and user key when given) fields, and their count."""
+    out = _ns_set_fields(namespace, set_name) + _DIGEST_FIELD + digest
+    count = 3 if set_name is not None else 2
+    if user_key is not None:
+        ktype, kb = key_bytes(user_key)
+        out += _FIELD.pack(len(kb) + 2, FIELD_KEY) + bytes((ktype,)) + kb
+        count += 1
+    return out, count
+
+
+def op_header(op: int, ptype: int, name: bytes, value_len: int) -> bytes:
+    return _OP.pack(len(name) + value_len + 4, op, ptype, 0, len(name)) + name
+
+
+def encode_bin_ops(op: int, bins: dict[str, Any]) -> tuple[bytes, int]:
+    """One ``op`` per bin carrying its value (put, append, increment...)."""
+    parts = []
+    pack = _OP.pack
+    for name, value in bins.items():
+        ptype, data = encode_particle(value)
+        nb = name.encode("utf-8")
+        parts.append(pack(len(nb) + len(data) + 4, op, ptype, 0, len(nb)))
+        parts.append(nb)
+        parts.append(data)
+    return b"".join(parts), len(bins)
+
+
+def encode_name_ops(op: int, names: list[str]) -> tuple[bytes, int]:
+    """One value-less ``op`` per bin name (select's reads)."""
+    parts = []
+    for name in names:
+        nb = name.encode("utf-8")
+        parts.append(_OP.pack(len(nb) + 4, op, 0, 0, len(nb)) + nb)
+    return b"".join(parts), len(names)
+
+
+def encode_command(info1: int, info2: int, info3: int, info4: int, generation: int,
+                   expiration: int, timeout: int, fields: bytes, n_fields: int,
+                   ops: bytes = b"", n_ops: int = 0) -> bytes:
+    """A whole type-3 request from encoded fields and operations."""
+    size = MSG_HEADER_SIZE + len(fields) + len(ops)
+    return _HEAD.pack(proto_word(MSG_AS, size), MSG_HEADER_SIZE, info1, info2, info3,
+                      info4, 0, generation, expiration, timeout, n_fields,
+                      n_ops) + fields + ops
+
+
+class RecordReply:
+    """A single-record reply: result code, generation, ttl and bins in arrival order."""
+
+    __slots__ = ("result_code", "generation", "ttl", "bins")
+
+    def __init__(self, result_code: int, generation: int, ttl: int,
+                 bins: list[tuple[str, Any]]) -> None:
+        self.result_code = result_code
+        self.generation = generation
+        self.ttl = ttl
+        self.bins = bins
+
+
+def parse_record_reply(payload: bytes | memoryview) -> RecordReply:
+    """Decode the reply to a single-record command (payload without proto header)."""
+    (_hsize, _i1, _i2, _i3, _i4, rc, gen, ttl, _timeout, n_fields,
+     n_ops) = _REPLY_HEAD.unpack_from(payload)
+    pos = MSG_HEADER_SIZE
+    unpack_from = _FIELD.unpack_from
+    for _ in range(n_fields):
+        size = unpack_from(payload, pos)[0]
+        pos += 4 + size
+    bins: list[tuple[str, Any]] = []
+    if n_ops:
+        mv = memoryview(payload)
+        op_unpack = _OP.unpack_from
+        for _ in range(n_ops):
+            size, _op, ptype, _flags, name_len = op_unpack(mv, pos)
+            name_end = pos + 8 + name_len
+            end = pos + 4 + size
+            name = str(mv[pos + 8:name_end], "utf-8")
+            bins.append((name, decode_particle(ptype, mv[name_end:end])))
+            pos = end
+    return RecordReply(rc, gen, ttl, bins)

@@ -1,0 +1,1 @@
+"""Shared fixtures: which server the integration tests talk to."""
