@@ -1,0 +1,1 @@
+"""Builders of operation dicts for ``operate`` and ``operate_ordered``."""
