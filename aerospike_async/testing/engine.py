@@ -1,0 +1,326 @@
+"""Single-record commands of the embedded server: AS_MSG request in, reply bytes out.
+
+Operations dispatch through ``OP_HANDLERS`` (wire op code -> handler), so CDT, bit,
+HLL and expression operations can be registered next to the basic ones. Result codes
+and reply shapes follow what a real Aerospike 8.1 Community Edition server answers.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Callable, NamedTuple
+
+from ..protocol.message import (
+    FIELD_DIGEST, FIELD_FILTER_EXP, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, INFO1_GET_ALL,
+    INFO1_NOBINDATA, INFO2_CREATE_ONLY, INFO2_DELETE, INFO2_DURABLE_DELETE,
+    INFO2_GENERATION, INFO2_GENERATION_GT, INFO2_RESPOND_ALL_OPS, INFO2_WRITE,
+    INFO3_CREATE_OR_REPLACE, INFO3_REPLACE_ONLY, INFO3_UPDATE_ONLY, OP_APPEND, OP_BIT_MODIFY,
+    OP_BIT_READ, OP_CDT_MODIFY, OP_CDT_READ, OP_DELETE, OP_EXP_MODIFY, OP_EXP_READ,
+    OP_HLL_MODIFY, OP_HLL_READ, OP_INCR, OP_PREPEND, OP_READ, OP_TOUCH, OP_WRITE, Message, Op,
+    encode_parts, op_bytes,
+)
+from ..protocol.particles import (
+    PARTICLE_BLOB, PARTICLE_FLOAT, PARTICLE_INTEGER, PARTICLE_NULL, PARTICLE_STRING,
+)
+from .store import (
+    TTL_DONT_UPDATE, Bins, Namespace, Record, Store, next_generation, remove_bin,
+)
+
+# result codes the server answers
+OK = 0
+NOT_FOUND = 2
+GENERATION_ERROR = 3
+PARAMETER_ERROR = 4
+RECORD_EXISTS = 5
+RECORD_TOO_BIG = 13
+UNSUPPORTED_FEATURE = 16
+KEY_MISMATCH = 19
+NAMESPACE_NOT_FOUND = 20
+BIN_NAME_TOO_LONG = 21
+ENTERPRISE_ONLY = 25
+BIN_INCOMPATIBLE_TYPE = 12
+
+MAX_BIN_NAME = 15
+
+_I64 = struct.Struct(">q")
+_F64 = struct.Struct(">d")
+_INT64_MASK = (1 << 64) - 1
+
+
+class Txn:
+    """State of one command while its operations run: the working bins and the reply ops."""
+
+    __slots__ = ("bins", "out", "respond_all", "record", "now", "namespace")
+
+    def __init__(self, bins: Bins, record: Record | None, respond_all: bool, now: int,
+                 namespace: Namespace) -> None:
+        self.bins = bins
+        self.out: list[bytes] = []
+        self.respond_all = respond_all
+        self.record = record
+        self.now = now
+        self.namespace = namespace
+
+    def reply_bin(self, op: Op, name: str) -> None:
+        """Answer a read of bin ``name``: its value, or a nil entry under respond-all-ops."""
+        value = self.bins.get(name)
+        if value is not None:
+            self.out.append(op_bytes(op.op, value[0], _name_bytes(name), value[1]))
+        elif self.respond_all:
+            self.out.append(op_bytes(op.op, PARTICLE_NULL, _name_bytes(name), b""))
+
+    def reply_nil(self, op: Op) -> None:
+        """The nil entry a write op gets under respond-all-ops."""
+        if self.respond_all:
+            self.out.append(op_bytes(op.op, PARTICLE_NULL, _name_bytes(op.name), b""))
+
+
+class OpHandler(NamedTuple):
+    """How one wire op code runs: ``run(txn, op) -> result code``; ``writes`` marks ops
+    that need a write command."""
+
+    run: Callable[[Txn, Op], int]
+    writes: bool
+
+
+def _name_bytes(name: str) -> bytes:
+    return name.encode("utf-8", "surrogateescape")
+
+
+def _bad_bin_name(name: str) -> bool:
+    return len(_name_bytes(name)) > MAX_BIN_NAME
+
+
+def _op_read(txn: Txn, op: Op) -> int:
+    if op.name:
+        txn.reply_bin(op, op.name)
+    else:
+        for name, (ptype, value) in txn.bins.items():
+            txn.out.append(op_bytes(op.op, ptype, _name_bytes(name), value))
+    return OK
+
+
+def _op_write(txn: Txn, op: Op) -> int:
+    if _bad_bin_name(op.name):
+        return BIN_NAME_TOO_LONG
+    if op.particle_type == PARTICLE_NULL:
+        remove_bin(txn.bins, op.name)
+    else:
+        txn.bins[op.name] = (op.particle_type, op.value)
+    txn.reply_nil(op)
+    return OK
+
+
+def _op_incr(txn: Txn, op: Op) -> int:
+    if _bad_bin_name(op.name):
+        return BIN_NAME_TOO_LONG
+    ptype = op.particle_type
+    if ptype not in (PARTICLE_INTEGER, PARTICLE_FLOAT) or len(op.value) != 8:
+        return PARAMETER_ERROR
+    current = txn.bins.get(op.name)
+    if current is None:
+        txn.bins[op.name] = (ptype, op.value)
+    elif current[0] != ptype:
+        return BIN_INCOMPATIBLE_TYPE
+    elif ptype == PARTICLE_INTEGER:
+        total = (_I64.unpack(current[1])[0] + _I64.unpack(op.value)[0]) & _INT64_MASK
+        txn.bins[op.name] = (ptype, total.to_bytes(8, "big"))
+    else:
+        total = _F64.unpack(current[1])[0] + _F64.unpack(op.value)[0]
+        txn.bins[op.name] = (ptype, _F64.pack(total))
+    txn.reply_nil(op)
+    return OK
+
+
+def _concat(prepend: bool) -> Callable[[Txn, Op], int]:
+    def run(txn: Txn, op: Op) -> int:
+        if _bad_bin_name(op.name):
+            return BIN_NAME_TOO_LONG
+        ptype = op.particle_type
+        if ptype not in (PARTICLE_STRING, PARTICLE_BLOB):
+            return PARAMETER_ERROR
+        current = txn.bins.get(op.name)
+        if current is None:
+            txn.bins[op.name] = (ptype, op.value)
+        elif current[0] != ptype:
+            return BIN_INCOMPATIBLE_TYPE
+        else:
+            joined = op.value + current[1] if prepend else current[1] + op.value
+            txn.bins[op.name] = (ptype, joined)
+        txn.reply_nil(op)
+        return OK
+    return run
+
+
+def _op_touch(txn: Txn, op: Op) -> int:
+    txn.reply_nil(op)
+    return OK
+
+
+def _op_delete(txn: Txn, op: Op) -> int:
+    txn.bins.clear()
+    txn.reply_nil(op)
+    return OK
+
+
+def _not_implemented(txn: Txn, op: Op) -> int:
+    return UNSUPPORTED_FEATURE
+
+
+OP_HANDLERS: dict[int, OpHandler] = {
+    OP_READ: OpHandler(_op_read, False),
+    OP_WRITE: OpHandler(_op_write, True),
+    OP_INCR: OpHandler(_op_incr, True),
+    OP_APPEND: OpHandler(_concat(False), True),
+    OP_PREPEND: OpHandler(_concat(True), True),
+    OP_TOUCH: OpHandler(_op_touch, True),
+    OP_DELETE: OpHandler(_op_delete, True),
+    OP_CDT_READ: OpHandler(_not_implemented, False),
+    OP_CDT_MODIFY: OpHandler(_not_implemented, True),
+    OP_EXP_READ: OpHandler(_not_implemented, False),
+    OP_EXP_MODIFY: OpHandler(_not_implemented, True),
+    OP_BIT_READ: OpHandler(_not_implemented, False),
+    OP_BIT_MODIFY: OpHandler(_not_implemented, True),
+    OP_HLL_READ: OpHandler(_not_implemented, False),
+    OP_HLL_MODIFY: OpHandler(_not_implemented, True),
+}
+"""Wire op code -> handler. Op codes missing here are answered with result code 4."""
+
+
+def reply(result_code: int, generation: int = 0, void_time: int = 0,
+          ops: list[bytes] | None = None) -> bytes:
+    """A whole type-3 reply message."""
+    return encode_parts(0, 0, 0, 0, result_code, generation, void_time, 0, [], ops or [])
+
+
+class Engine:
+    """Runs single-record AS_MSG commands against a Store."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def execute(self, msg: Message) -> bytes:
+        """The reply to one single-record command."""
+        ns_name = msg.field(FIELD_NAMESPACE)
+        digest = msg.field(FIELD_DIGEST)
+        if ns_name is None or digest is None or len(digest) != 20:
+            return reply(PARAMETER_ERROR)
+        namespace = self.store.namespace(ns_name.decode("utf-8", "replace"))
+        if namespace is None:
+            return reply(NAMESPACE_NOT_FOUND)
+        if msg.field(FIELD_FILTER_EXP) is not None:
+            return reply(UNSUPPORTED_FEATURE)
+        if msg.info2 & INFO2_WRITE:
+            if msg.info2 & INFO2_DELETE:
+                return self._delete(msg, namespace, digest)
+            return self._write(msg, namespace, digest)
+        return self._read(msg, namespace, digest)
+
+    def _read(self, msg: Message, namespace: Namespace, digest: bytes) -> bytes:
+        now = self.store.now()
+        rec = namespace.get(digest, now)
+        if rec is None:
+            return reply(NOT_FOUND)
+        if _key_mismatch(msg, rec):
+            return reply(KEY_MISMATCH, rec.generation, rec.void_time)
+        if 0 < msg.expiration <= 100:
+            _read_touch(rec, msg.expiration, now)
+        if msg.info1 & INFO1_NOBINDATA:
+            return reply(OK, rec.generation, rec.void_time)
+        if msg.info1 & INFO1_GET_ALL:
+            ops = [op_bytes(OP_READ, ptype, _name_bytes(name), value)
+                   for name, (ptype, value) in rec.bins.items()]
+            return reply(OK, rec.generation, rec.void_time, ops)
+        txn = Txn(rec.bins, rec, bool(msg.info2 & INFO2_RESPOND_ALL_OPS), now, namespace)
+        for op in msg.ops:
+            handler = OP_HANDLERS.get(op.op)
+            if handler is None or handler.writes:
+                return reply(PARAMETER_ERROR, rec.generation, rec.void_time)
+            rc = handler.run(txn, op)
+            if rc:
+                return reply(rc, rec.generation, rec.void_time)
+        return reply(OK, rec.generation, rec.void_time, txn.out)
+
+    def _delete(self, msg: Message, namespace: Namespace, digest: bytes) -> bytes:
+        if msg.info2 & INFO2_DURABLE_DELETE:
+            return reply(ENTERPRISE_ONLY)
+        rec = namespace.get(digest, self.store.now())
+        if rec is None:
+            return reply(NOT_FOUND)
+        if _generation_fails(msg, rec):
+            return reply(GENERATION_ERROR)
+        if _key_mismatch(msg, rec):
+            return reply(KEY_MISMATCH)
+        namespace.delete(digest)
+        return reply(OK)
+
+    def _write(self, msg: Message, namespace: Namespace, digest: bytes) -> bytes:
+        now = self.store.now()
+        rec = namespace.get(digest, now)
+        if rec is not None:
+            gen, void = rec.generation, rec.void_time
+            if msg.info2 & INFO2_CREATE_ONLY:
+                return reply(RECORD_EXISTS, gen, void)
+            if _generation_fails(msg, rec):
+                return reply(GENERATION_ERROR, gen, void)
+            if _key_mismatch(msg, rec):
+                return reply(KEY_MISMATCH, gen, void)
+        elif msg.info3 & (INFO3_UPDATE_ONLY | INFO3_REPLACE_ONLY):
+            return reply(NOT_FOUND)
+        else:
+            gen = void = 0
+        if not msg.ops:
+            return reply(PARAMETER_ERROR, gen, void)
+        replace = msg.info3 & (INFO3_CREATE_OR_REPLACE | INFO3_REPLACE_ONLY)
+        bins: Bins = {} if rec is None or replace else dict(rec.bins)
+        txn = Txn(bins, rec, bool(msg.info2 & INFO2_RESPOND_ALL_OPS), now, namespace)
+        for op in msg.ops:
+            handler = OP_HANDLERS.get(op.op)
+            rc = PARAMETER_ERROR if handler is None else handler.run(txn, op)
+            if rc:
+                return reply(rc, gen, void)
+        if not bins:
+            if rec is None:
+                return reply(NOT_FOUND)
+            namespace.delete(digest)
+            return reply(OK, 0, 0, txn.out)
+        void_time = namespace.void_time_for(msg.expiration, now,
+                                            void if rec is not None else None)
+        if rec is not None and msg.expiration == TTL_DONT_UPDATE:
+            write_ttl = rec.write_ttl
+        else:
+            write_ttl = void_time - now if void_time else 0
+        new = Record(
+            bins,
+            rec.set_name if rec is not None else (msg.field(FIELD_SET) or b""),
+            msg.field(FIELD_KEY) or (rec.key if rec is not None else None),
+            next_generation(gen),
+            void_time,
+            self.store.now_ns(),
+            write_ttl,
+        )
+        if new.size() > namespace.max_record_size:
+            return reply(RECORD_TOO_BIG, gen, void)
+        namespace.put(digest, new)
+        return reply(OK, new.generation, new.void_time, txn.out)
+
+
+def _generation_fails(msg: Message, rec: Record) -> bool:
+    if msg.info2 & INFO2_GENERATION:
+        return rec.generation != msg.generation
+    if msg.info2 & INFO2_GENERATION_GT:
+        return msg.generation <= rec.generation
+    return False
+
+
+def _key_mismatch(msg: Message, rec: Record) -> bool:
+    key = msg.field(FIELD_KEY)
+    return key is not None and rec.key is not None and key != rec.key
+
+
+def _read_touch(rec: Record, percent: int, now: int) -> None:
+    """Reset the void time of a record read close to its end of life (read-touch-ttl-pct)."""
+    ttl = rec.write_ttl
+    if rec.void_time and ttl and rec.void_time - now < ttl * percent // 100:
+        rec.void_time = now + ttl

@@ -1,0 +1,250 @@
+"""One embedded server node: its identity, its place in a cluster and its info commands.
+
+The topology is plain data on the node (partition ownership per namespace and replica
+index, peers, generations), so an in-process cluster can shape several nodes and the
+info replies follow. Reply formats copy a real Aerospike 8.1 Community Edition node.
+"""
+from __future__ import annotations
+
+import base64
+from typing import Callable
+
+from ..protocol.framing import MSG_INFO, encode_proto
+from .engine import Engine
+from .store import Store
+
+N_PARTITIONS = 4096
+BUILD = "8.1.2.0"
+EDITION = "Aerospike Community Edition"
+FEATURES = ("batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-map;cluster-stable;"
+            "float;geo;sindex-exists;peers;pipelining;pquery;pscans;query-show;relaxed-sc;"
+            "replicas;replicas-all;replicas-master;replicas-max;truncate-namespace;udf")
+ENTERPRISE_ONLY = "ERROR:25:enterprise only"
+UNRECOGNIZED = "ERROR:4:unrecognized command"
+DEFAULT_COMMANDS = ("features", "node", "compatibility-id", "edition", "build_ee_sha",
+                    "build_sha", "build_arch", "build_time", "build_os", "build", "version",
+                    "statistics", "services-alumni", "services", "partition-generation")
+"""What an empty info request answers, in the server's order."""
+
+ALL_PARTITIONS = b"\xff" * (N_PARTITIONS // 8)
+NO_PARTITIONS = b"\x00" * (N_PARTITIONS // 8)
+
+
+def partition_bitmap(partitions: range | list[int] | set[int]) -> bytes:
+    """The 512-byte ownership bitmap of ``partitions`` (bit 7 of byte 0 = partition 0)."""
+    bits = bytearray(N_PARTITIONS // 8)
+    for pid in partitions:
+        bits[pid >> 3] |= 0x80 >> (pid & 7)
+    return bytes(bits)
+
+
+class Peer:
+    """Another node of the cluster as peers-* info lists it."""
+
+    __slots__ = ("name", "host", "port")
+
+    def __init__(self, name: str, host: str, port: int) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+
+
+InfoHandler = Callable[["Node", str], str]
+
+
+class Node:
+    """A server node: store, command engine, topology and the info protocol."""
+
+    def __init__(self, store: Store, name: str = "A1", host: str = "127.0.0.1",
+                 port: int = 3000, cluster_name: str = "asd-single") -> None:
+        self.store = store
+        self.engine = Engine(store)
+        self.name = name
+        self.host = host
+        self.port = port
+        self.cluster_name = cluster_name
+        self.started = store.clock()
+        self.regime = 0
+        self.replicas: dict[str, list[bytes]] = {ns: [ALL_PARTITIONS] for ns in store.namespaces}
+        """Per namespace, one ownership bitmap per replica index (0 = master)."""
+        self.peers: list[Peer] = []
+        self.alumni: list[Peer] = []
+        self.peers_generation = 0
+        self.partition_generation = 0
+        self.rebalance_generation = 1
+        self.cluster_key = "AB6D8C5B2B2D"
+        self.cluster_size = 1
+
+    # -- info protocol ---------------------------------------------------------------
+
+    def info(self, payload: bytes) -> bytes:
+        """The whole type-1 reply to an info request payload."""
+        names = [n for n in payload.decode("utf-8", "replace").split("\n") if n]
+        if not names:
+            names = list(DEFAULT_COMMANDS)
+        lines = []
+        for name in names:
+            lines.append(f"{name}\t{self.info_value(name)}\n")
+        return encode_proto(MSG_INFO, "".join(lines).encode())
+
+    def info_value(self, command: str) -> str:
+        """The value one info command answers."""
+        handler = INFO_COMMANDS.get(command)
+        if handler is not None:
+            return handler(self, "")
+        for sep in (":", "/"):
+            base, found, arg = command.partition(sep)
+            if found:
+                handler = INFO_COMMANDS.get(base + sep)
+                if handler is not None:
+                    return handler(self, arg)
+        return UNRECOGNIZED
+
+    # -- topology strings ------------------------------------------------------------
+
+    def service(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _peer_list(self, peers: list[Peer]) -> str:
+        items = ",".join(f"[{p.name},,[{p.host}:{p.port}]]" for p in peers)
+        return f"{self.peers_generation},{self.port},[{items}]"
+
+    def replicas_value(self) -> str:
+        return ";".join(
+            f"{ns}:{self.regime},{len(maps)},"
+            + ",".join(base64.b64encode(m).decode() for m in maps)
+            for ns, maps in self.replicas.items())
+
+    def replicas_all_value(self) -> str:
+        return ";".join(
+            f"{ns}:{len(maps)}," + ",".join(base64.b64encode(m).decode() for m in maps)
+            for ns, maps in self.replicas.items())
+
+    def replicas_master_value(self) -> str:
+        return ";".join(f"{ns}:{base64.b64encode(maps[0] if maps else NO_PARTITIONS).decode()}"
+                        for ns, maps in self.replicas.items())
+
+    def namespace_stats(self, ns_name: str) -> str:
+        ns = self.store.namespace(ns_name)
+        if ns is None:
+            return "type=unknown"
+        now = self.store.now()
+        records = list(ns.live_records(now))
+        objects = len(records)
+        never = sum(1 for _d, rec in records if not rec.void_time)
+        used = sum(rec.size() for _d, rec in records)
+        stats = (
+            f"ns_cluster_size={self.cluster_size};"
+            f"effective_replication_factor={ns.replication_factor};objects={objects};"
+            f"tombstones=0;master_objects={objects};master_tombstones=0;prole_objects=0;"
+            f"prole_tombstones=0;non_replica_objects=0;dead_partitions=0;"
+            f"unavailable_partitions=0;stop_writes=false;hwm_breached=false;"
+            f"current_time={now};non_expirable_objects={never};expired_objects=0;"
+            f"evicted_objects=0;truncate_lut=0;truncating=false;data_used_bytes={used};"
+            f"migrate_tx_partitions_remaining=0;migrate_rx_partitions_remaining=0;")
+        return stats + self.namespace_config(ns_name)
+
+    def namespace_config(self, ns_name: str) -> str:
+        ns = self.store.namespace(ns_name)
+        if ns is None:
+            return "ERROR::namespace not found"
+        return (f"allow-ttl-without-nsup=false;conflict-resolution-policy=generation;"
+                f"default-read-touch-ttl-pct=0;default-ttl={ns.default_ttl};"
+                f"max-record-size={ns.max_record_size};nsup-period=120;rack-id=0;"
+                f"replication-factor={ns.replication_factor};strong-consistency=false;"
+                f"storage-engine=memory")
+
+    def sets_value(self, arg: str) -> str:
+        ns_name, _, set_name = arg.partition("/")
+        now = self.store.now()
+        out = []
+        for ns in self.store.namespaces.values():
+            if ns_name and ns.name != ns_name:
+                continue
+            for sname, (objects, used) in ns.set_counts(now).items():
+                if not sname:
+                    continue
+                name = sname.decode("utf-8", "replace")
+                if set_name and name != set_name:
+                    continue
+                head = "" if set_name else f"ns={ns.name}:set={name}:"
+                out.append(
+                    f"{head}objects={objects}:tombstones=0:data_used_bytes={used}:"
+                    f"truncate_lut=0:sindexes=0:index_populating=false:truncating=false:"
+                    f"default-read-touch-ttl-pct=0:default-ttl=0:disable-eviction=false:"
+                    f"enable-index=false:stop-writes-count=0:stop-writes-size=0;")
+        return "".join(out)
+
+    def statistics(self) -> str:
+        objects = sum(len(ns.records) for ns in self.store.namespaces.values())
+        uptime = int(self.store.clock() - self.started)
+        return (f"failed_best_practices=false;cluster_size={self.cluster_size};"
+                f"cluster_key={self.cluster_key};cluster_generation=1;"
+                f"cluster_principal={self.name};cluster_min_compatibility_id=15;"
+                f"cluster_max_compatibility_id=15;cluster_integrity=true;"
+                f"cluster_is_member=true;cluster_duplicate_nodes=null;"
+                f"cluster_clock_skew_stop_writes_sec=0;cluster_clock_skew_ms=0;"
+                f"uptime={uptime};objects={objects};tombstones=0;rw_in_progress=0;"
+                f"paxos_principal={self.name};migrate_allowed=true;"
+                f"migrate_partitions_remaining=0")
+
+    def get_config(self, arg: str) -> str:
+        params = dict(p.partition("=")[::2] for p in arg.split(";") if p)
+        context = params.get("context", "service")
+        if context == "namespace":
+            return self.namespace_config(params.get("id", ""))
+        if context == "service":
+            return (f"cluster-name={self.cluster_name};node-id={self.name};"
+                    f"proto-fd-max=15000;service-threads=1")
+        if context == "network":
+            return f"service.port={self.port};service.access-port=0"
+        return "ERROR::unknown context"
+
+
+INFO_COMMANDS: dict[str, InfoHandler] = {
+    "node": lambda n, a: n.name,
+    "build": lambda n, a: BUILD,
+    "version": lambda n, a: f"{EDITION} build {BUILD}",
+    "edition": lambda n, a: EDITION,
+    "features": lambda n, a: FEATURES,
+    "compatibility-id": lambda n, a: "15",
+    "build_ee_sha": lambda n, a: "",
+    "build_sha": lambda n, a: "embedded",
+    "build_arch": lambda n, a: "x86_64",
+    "build_time": lambda n, a: "",
+    "build_os": lambda n, a: "python",
+    "status": lambda n, a: "ok",
+    "health-stats": lambda n, a: "",
+    "best-practices": lambda n, a: "failed_best_practices=none",
+    "cluster-name": lambda n, a: n.cluster_name,
+    "namespaces": lambda n, a: ";".join(n.store.namespaces),
+    "namespace/": lambda n, a: n.namespace_stats(a),
+    "partitions": lambda n, a: str(N_PARTITIONS),
+    "replicas": lambda n, a: n.replicas_value(),
+    "replicas-all": lambda n, a: n.replicas_all_value(),
+    "replicas-master": lambda n, a: n.replicas_master_value(),
+    "partition-generation": lambda n, a: str(n.partition_generation),
+    "rebalance-generation": lambda n, a: str(n.rebalance_generation),
+    "peers-generation": lambda n, a: str(n.peers_generation),
+    "peers-clear-std": lambda n, a: n._peer_list(n.peers),
+    "peers-clear-alt": lambda n, a: n._peer_list([]),
+    "peers-tls-std": lambda n, a: ENTERPRISE_ONLY,
+    "peers-tls-alt": lambda n, a: ENTERPRISE_ONLY,
+    "alumni-clear-std": lambda n, a: n._peer_list(n.alumni),
+    "alumni-tls-std": lambda n, a: ENTERPRISE_ONLY,
+    "service": lambda n, a: n.service(),
+    "service-clear-std": lambda n, a: n.service(),
+    "service-clear-alt": lambda n, a: "",
+    "services": lambda n, a: ";".join(f"{p.host}:{p.port}" for p in n.peers),
+    "services-alumni": lambda n, a: ";".join(f"{p.host}:{p.port}" for p in n.alumni),
+    "cluster-stable": lambda n, a: n.cluster_key,
+    "cluster-stable:": lambda n, a: n.cluster_key,
+    "racks:": lambda n, a: ENTERPRISE_ONLY,
+    "sets": lambda n, a: n.sets_value(""),
+    "sets/": lambda n, a: n.sets_value(a),
+    "statistics": lambda n, a: n.statistics(),
+    "get-config": lambda n, a: n.get_config(""),
+    "get-config:": lambda n, a: n.get_config(a),
+}
+"""Info command -> handler(node, argument). Keys ending in ':' or '/' take the rest of
+the command as their argument."""
