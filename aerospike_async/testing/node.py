@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from typing import Callable
 
-from ..protocol.framing import MSG_INFO, encode_proto
+from ..protocol.info import encode_info_response, parse_info_request
 from .engine import Engine
 from .store import Store
 
@@ -79,13 +79,8 @@ class Node:
 
     def info(self, payload: bytes) -> bytes:
         """The whole type-1 reply to an info request payload."""
-        names = [n for n in payload.decode("utf-8", "replace").split("\n") if n]
-        if not names:
-            names = list(DEFAULT_COMMANDS)
-        lines = []
-        for name in names:
-            lines.append(f"{name}\t{self.info_value(name)}\n")
-        return encode_proto(MSG_INFO, "".join(lines).encode())
+        names = parse_info_request(payload) or DEFAULT_COMMANDS
+        return encode_info_response([(name, self.info_value(name)) for name in names])
 
     def info_value(self, command: str) -> str:
         """The value one info command answers."""
