@@ -1,0 +1,132 @@
+"""The embedded server answers the recorded kv and operate requests as the real server did.
+
+For each scenario whose setup only calls ``reset(...)``, the setup is performed with raw
+requests, then the recorded requests are sent in order and every reply is compared with
+the recorded one, field by field (a record ttl is compared only as "expires or not",
+since it is a void time that depends on when the record was written).
+"""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import pytest
+
+import vectors
+from aerospike_async import constants
+from aerospike_async.protocol.digest import compute_digest, key_bytes
+from aerospike_async.protocol.framing import MSG_AS, parse_proto_header
+from aerospike_async.protocol.message import (
+    FIELD_DIGEST, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, INFO2_DELETE, INFO2_WRITE, Message,
+    parse_messages,
+)
+from aerospike_async.testing import EmbeddedServer
+from server_raw import RawClient, write_op
+
+AREAS = ("kv", "operate")
+_GEO_CELLS = ("the real server stores GeoJSON bins with the S2 cells covering them; "
+              "the embedded server keeps the bytes the client sent")
+KNOWN_DIFFERENCES = {
+    "kv/put_get_geojson_point": _GEO_CELLS,
+    "kv/put_get_geojson_str": _GEO_CELLS,
+    "kv/put_get_geojson_polygon": _GEO_CELLS,
+    "kv/put_get_geojson_circle": _GEO_CELLS,
+}
+"""Scenarios where the embedded server answers differently on purpose, and why."""
+_EVAL_NAMES = {"aerospike": constants, "bytearray": bytearray, "__builtins__": {}}
+
+
+def _reset_calls(setup: str) -> list[tuple[list[Any], dict[str, Any]]] | None:
+    """The arguments of each ``reset(...)`` call of a setup, or None if it does more."""
+    calls = []
+    for stmt in ast.parse(setup).body:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                and call.func.id == "reset"):
+            return None
+        args = [eval(compile(ast.Expression(a), "<setup>", "eval"), _EVAL_NAMES)
+                for a in call.args]
+        kwargs = {k.arg: eval(compile(ast.Expression(k.value), "<setup>", "eval"),
+                              _EVAL_NAMES) for k in call.keywords}
+        calls.append((args, kwargs))
+    return calls
+
+
+def _scenarios() -> list[Any]:
+    out = []
+    for area in AREAS:
+        for sc in vectors.load(area):
+            calls = _reset_calls(sc["setup"]) if sc["setup"].strip() else []
+            marks = []
+            if calls is None:
+                marks.append(pytest.mark.skip(reason="setup does more than reset()"))
+            elif not sc["exchanges"]:
+                marks.append(pytest.mark.skip(reason="no wire traffic"))
+            elif sc["id"] in KNOWN_DIFFERENCES:
+                marks.append(pytest.mark.xfail(reason=KNOWN_DIFFERENCES[sc["id"]], strict=True))
+            out.append(pytest.param(sc, calls, id=sc["id"], marks=marks))
+    return out
+
+
+def _key_fields(key: tuple) -> list[tuple[int, bytes]]:
+    ns, set_name, user_key = key[:3]
+    digest = key[3] if len(key) > 3 else compute_digest(set_name, user_key)
+    return [(FIELD_NAMESPACE, ns.encode()), (FIELD_SET, (set_name or "").encode()),
+            (FIELD_DIGEST, bytes(digest))]
+
+
+def _reset(client: RawClient, key: tuple, bins: dict | None = None, meta: dict | None = None,
+           policy: dict | None = None) -> None:
+    """What the recording's reset() did: remove the record, then write ``bins`` if given."""
+    fields = _key_fields(key)
+    client.command(Message(info2=INFO2_WRITE | INFO2_DELETE, fields=fields))
+    if bins is None:
+        return
+    if (policy or {}).get("key") == constants.POLICY_KEY_SEND:
+        ktype, kbytes = key_bytes(key[2])
+        fields = fields + [(FIELD_KEY, bytes((ktype,)) + kbytes)]
+    ttl = (meta or {}).get("ttl", 0) & 0xFFFFFFFF
+    reply = client.command(Message(info2=INFO2_WRITE, expiration=ttl, fields=fields,
+                                   ops=[write_op(n, v) for n, v in bins.items()]))
+    assert reply.result_code == 0
+
+
+def _comparable(msg: Message) -> tuple:
+    return (msg.info1, msg.info2, msg.info3, msg.info4, msg.result_code, msg.generation,
+            msg.expiration != 0, msg.timeout, msg.fields,
+            [(o.op, o.particle_type, o.name, o.value) for o in msg.ops])
+
+
+@pytest.fixture(scope="module")
+def server():
+    with EmbeddedServer.run_in_thread() as srv:
+        yield srv
+
+
+@pytest.mark.parametrize("scenario,resets", _scenarios())
+def test_server_answers_like_the_recording(server, scenario, resets):
+    setup_client = RawClient(server.port)
+    for args, kwargs in resets:
+        _reset(setup_client, *args, **kwargs)
+    setup_client.close()
+    clients: dict[int, RawClient] = {}
+    try:
+        for n, exchange in enumerate(scenario["exchanges"]):
+            conn = clients.get(exchange["conn"])
+            if conn is None:
+                conn = clients[exchange["conn"]] = RawClient(server.port)
+            conn.sock.sendall(bytes.fromhex(exchange["request"]))
+            for want_hex in exchange["responses"]:
+                got_type, got = conn.read_frame()
+                want = bytes.fromhex(want_hex)
+                want_type, _size = parse_proto_header(want)
+                assert got_type == want_type, f"exchange {n}: message type"
+                if want_type == MSG_AS:
+                    got_msgs = [_comparable(m) for m in parse_messages(got)]
+                    want_msgs = [_comparable(m) for m in parse_messages(want[8:])]
+                    assert got_msgs == want_msgs, f"exchange {n}"
+                else:
+                    assert got == want[8:], f"exchange {n}"
+    finally:
+        for c in clients.values():
+            c.close()
