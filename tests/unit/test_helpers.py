@@ -18,9 +18,11 @@ import pytest
 import aerospike_helpers
 from aerospike_async import constants, types as as_types
 from aerospike_helpers import cdt_ctx
+from aerospike_helpers import expressions as exp
 from aerospike_helpers.batch import records as batch_records
 from aerospike_helpers.operations import (
     bitwise_operations,
+    expression_operations,
     hll_operations,
     list_operations,
     map_operations,
@@ -43,6 +45,8 @@ NAMESPACE = {
     "hll_operations": hll_operations,
     "cdt_ctx": cdt_ctx,
     "batch_records": batch_records,
+    "exp": exp,
+    "expression_operations": expression_operations,
 }
 
 
@@ -144,3 +148,9 @@ def test_every_official_constant_value() -> None:
     for name, value in official.items():
         assert getattr(constants, name) == value, name
     assert set(constants.__all__) == {n for n in official if not n.startswith("_")}
+
+
+def test_cmpgeo_keeps_the_geojson_value() -> None:
+    g = as_types.GeoJSON({"type": "Point", "coordinates": [1.0, 2.0]})
+    assert exp.CmpGeo(exp.GeoBin("g"), g).compile() == [
+        (8, None, None, 2), (81, 8, {"bin": "g"}, 0), (200, None, {"val": g}, 0)]
