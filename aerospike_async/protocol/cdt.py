@@ -82,7 +82,7 @@ def _to_wire(v: Any) -> Any:
         return b"\x03" + v.encode("utf-8")
     if t is int or t is float or t is bool or v is None:
         return v
-    if t is list or t is tuple:
+    if t is list:
         return [_to_wire(x) for x in v]
     if t is dict:
         return {_to_wire(k): _to_wire(x) for k, x in v.items()}
@@ -110,10 +110,12 @@ def _to_wire(v: Any) -> Any:
         return b"\x03" + str(v).encode("utf-8")
     if isinstance(v, (bytes, bytearray, memoryview)):
         return b"\x04" + bytes(v)
-    if isinstance(v, (list, tuple)):
+    if isinstance(v, list):
         return [_to_wire(x) for x in v]
     if isinstance(v, dict):
         return {_to_wire(k): _to_wire(x) for k, x in v.items()}
+    # tuples, sets and other objects have no Aerospike type (the official
+    # client refuses them too unless a serializer is configured)
     raise TypeError(f"cannot encode a value of type {t.__name__} in a collection")
 
 
@@ -148,7 +150,7 @@ def _pack_into(out: bytearray, v: Any) -> None:
         out += _WILDCARD
     elif isinstance(v, CDTInfinite):
         out += _INFINITY
-    elif isinstance(v, (list, tuple)):
+    elif isinstance(v, list):
         _pack_header(out, len(v), 0x90, 15, 0xDC, 0xDD)
         for x in v:
             _pack_into(out, x)

@@ -74,11 +74,11 @@ def _enc_none(v: None) -> tuple[int, bytes]:
 
 _ENCODERS: dict[type, Callable[[Any], tuple[int, bytes]]] = {
     int: _enc_int, bool: _enc_bool, float: _enc_float, str: _enc_str,
-    bytes: _enc_bytes, bytearray: _enc_bytes, list: _enc_list, tuple: _enc_list,
+    bytes: _enc_bytes, bytearray: _enc_bytes, list: _enc_list,
     dict: _enc_map, KeyOrderedDict: _enc_map, GeoJSON: _enc_geo,
     HyperLogLog: _enc_hll, type(None): _enc_none,
 }
-_BASES = (bool, int, float, str, bytes, bytearray, list, tuple, dict)
+_BASES = (bool, int, float, str, bytes, bytearray, list, dict)
 
 
 def encode_particle(value: Any) -> tuple[int, bytes]:

@@ -1,0 +1,103 @@
+"""Checks on caller input, raising the documented exceptions before anything is sent."""
+from __future__ import annotations
+
+from struct import error as struct_error
+from typing import Any
+
+from .exceptions import BinNameError, ClientError, ParamError
+from .protocol.digest import compute_digest
+
+MAX_BIN_NAME = 15
+MAX_SET_NAME = 63
+INT64_MIN = -(1 << 63)
+INT64_MAX = (1 << 63) - 1
+_KEY_SHAPE = "key tuple must be (Namespace, Set, Key) or (Namespace, Set, None, Digest)"
+
+
+def param_error(msg: str) -> ParamError:
+    return ParamError(-2, msg, None, None, False)
+
+
+def parse_key(key: Any) -> tuple[str, str | None, Any, bytes]:
+    """(namespace, set, user_key, digest) of a documented key tuple."""
+    if type(key) is not tuple:
+        raise param_error("key is invalid")
+    n = len(key)
+    if n == 3:
+        ns, set_name, user_key = key
+        digest = None
+    elif n == 4:
+        ns, set_name, user_key, digest = key
+    else:
+        raise param_error(_KEY_SHAPE)
+    if type(ns) is not str:
+        raise param_error("namespace must be a string")
+    if set_name is not None and type(set_name) is not str:
+        raise param_error("set must be a string")
+    if set_name is not None and len(set_name.encode("utf-8")) > MAX_SET_NAME:
+        raise param_error("key is invalid")
+    if user_key is not None:
+        t = type(user_key)
+        if t is str or t is bytes or t is bytearray:
+            if t is bytearray and not user_key:
+                raise param_error("Byte array size cannot be 0")
+        elif t is int:
+            if not INT64_MIN <= user_key <= INT64_MAX:
+                raise param_error("integer value for KEY exceeds sys.maxsize")
+        else:
+            raise param_error("key is invalid")
+        digest = compute_digest(set_name, user_key)
+    elif digest is None:
+        raise param_error("either key or digest is required")
+    else:
+        if not isinstance(digest, (bytes, bytearray)) or len(digest) != 20:
+            raise param_error("digest is invalid")
+        digest = bytes(digest)
+    return ns, set_name, user_key, digest
+
+
+def check_bin_name(name: Any) -> None:
+    if type(name) is not str:
+        raise ClientError(-1, "A bin name must be a string or unicode string.", None, None,
+                          False)
+    if len(name) > MAX_BIN_NAME and len(name.encode("utf-8")) > MAX_BIN_NAME:
+        raise BinNameError(21, "A bin name should not exceed 15 characters limit", None, None,
+                           False)
+
+
+def check_bins(bins: Any) -> dict:
+    if not isinstance(bins, dict):
+        raise param_error("Record should be passed as bin-value pair")
+    for name in bins:
+        check_bin_name(name)
+    return bins
+
+
+def check_bin_list(bins: Any) -> list:
+    if not isinstance(bins, (list, tuple)):
+        raise param_error("not a list or tuple")
+    for name in bins:
+        check_bin_name(name)
+    return list(bins)
+
+
+def check_meta(meta: Any) -> dict:
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise param_error("Metadata should be of type dictionary")
+    ttl = meta.get("ttl")
+    if ttl is not None and (type(ttl) is not int):
+        raise param_error("Ttl should be an int or long")
+    gen = meta.get("gen")
+    if gen is not None and (type(gen) is not int):
+        raise param_error("Generation should be an int or long")
+    return meta
+
+
+def value_error(exc: Exception) -> ParamError:
+    """Translate a codec failure on a bin value into the documented ParamError."""
+    if isinstance(exc, (OverflowError, struct_error)):
+        return param_error("integer value exceeds sys.maxsize")
+    return param_error("Cannot serialize: SERIALIZER_NONE selected")
+

@@ -1,0 +1,488 @@
+"""The asyncio client: the documented ``aerospike.Client`` API as coroutines.
+
+``client = Client(config); await client.connect()`` (or ``async with``),
+then ``await client.get(key)`` and friends. Arguments, policies, result
+shapes and exceptions follow the official Python client.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from . import constants as C
+from ._validate import (check_bin_list, check_bins, check_meta, param_error, parse_key,
+                        value_error)
+from .cluster.cluster import Cluster, ClusterSettings
+from .cluster.connection import ConnectionClosed, SocketTimeout
+from .cluster.node import Node
+from .command.base import execute, server_error, server_timeout_ms
+from .exceptions import AerospikeError, ClientError, ParamError, TimeoutError
+from .policy import Policy, PolicySet, validate_policy
+from .protocol import message as M
+from .protocol.digest import partition_id
+from .protocol.framing import compress
+from .protocol.info import encode_info_request
+from .protocol.operations import encode_operation
+from .protocol.particles import encode_particle
+from .protocol.record import (encode_command, encode_name_ops, key_fields,
+                              op_header, parse_record_reply)
+from .types import Bins, Key, Metadata, Record
+
+CITRUSLEAF_EPOCH = 1262304000  # 2010-01-01, the server's epoch for void times
+TTL_NEVER = 0xFFFFFFFF
+COMPRESS_THRESHOLD = 128
+RC_OK = 0
+RC_NOT_FOUND = 2
+
+_READ_ALL = M.INFO1_READ | M.INFO1_GET_ALL
+_SC_READ_BITS = {C.POLICY_READ_MODE_SC_SESSION: 0,
+                 C.POLICY_READ_MODE_SC_LINEARIZE: M.INFO3_SC_READ_TYPE,
+                 C.POLICY_READ_MODE_SC_ALLOW_REPLICA: M.INFO3_SC_READ_RELAX,
+                 C.POLICY_READ_MODE_SC_ALLOW_UNAVAILABLE: M.INFO3_SC_READ_TYPE | M.INFO3_SC_READ_RELAX}
+
+
+def _parse_hosts(hosts: Any) -> list[tuple[str, int]]:
+    if not isinstance(hosts, (list, tuple)) or not hosts:
+        raise ParamError(-2, "Hosts must be a non-empty list", None, None, False)
+    seeds = []
+    for h in hosts:
+        if isinstance(h, str):
+            host, _, port = h.rpartition(":") if h.count(":") == 1 else (h, "", "3000")
+            seeds.append((host, int(port or 3000)))
+        elif isinstance(h, (tuple, list)) and h and isinstance(h[0], str):
+            port = h[1] if len(h) > 1 else 3000
+            if not isinstance(port, int) or isinstance(port, bool):
+                raise ParamError(-2, "Invalid port in hosts", None, None, False)
+            seeds.append((h[0], port))
+        else:
+            raise ParamError(-2, "Invalid host in hosts", None, None, False)
+    return seeds
+
+
+def _ms(config: dict, name: str, default: int) -> float:
+    value = config.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ParamError(-2, f"config key {name!r} must be a non-negative int", None, None,
+                         False)
+    return value / 1000.0
+
+
+def remaining_ttl(void_time: int) -> int:
+    """The ttl the API reports for a server void time (0 = never expires)."""
+    if void_time == 0:
+        return TTL_NEVER
+    now = int(time.time()) - CITRUSLEAF_EPOCH
+    return void_time - now if void_time > now else 1
+
+
+class Client:
+    """An Aerospike client on the running asyncio loop.
+
+    ``config`` is the documented config dict: ``hosts`` (list of
+    ``(address, port)``), ``policies`` (per-kind defaults: read, write,
+    operate, remove, apply, batch, scan, query, info), ``tend_interval``,
+    ``connect_timeout``, ``max_conns_per_node``, ``min_conns_per_node``,
+    ``max_socket_idle``, ``max_error_rate``, ``error_rate_window``,
+    ``cluster_name``, ``use_services_alternate``, ``send_bool_as``, and
+    ``user``/``password`` (accepted; security is not yet supported).
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        if not isinstance(config, dict):
+            raise ParamError(-2, "Config must be a dict", None, None, False)
+        if "hosts" not in config:
+            raise ParamError(-2, "Hosts must be a list", None, None, False)
+        self.config = config
+        seeds = _parse_hosts(config["hosts"])
+        self._policies = PolicySet(config)
+        info_timeout = self._policies.base("info").get("timeout", 1000) / 1000.0
+        self._settings = ClusterSettings(
+            seeds,
+            tend_interval=max(_ms(config, "tend_interval", 1000), 0.01),
+            connect_timeout=_ms(config, "connect_timeout", 1000),
+            info_timeout=info_timeout or 1.0,
+            cluster_name=config.get("cluster_name"),
+            max_conns_per_node=int(config.get("max_conns_per_node", 100)),
+            min_conns_per_node=int(config.get("min_conns_per_node", 0)),
+            max_socket_idle=float(config.get("max_socket_idle", 0)),
+            max_error_rate=int(config.get("max_error_rate", 100)),
+            error_rate_window=int(config.get("error_rate_window", 1)),
+            use_services_alternate=bool(config.get("use_services_alternate", False)),
+            fail_if_not_connected=bool(config.get("fail_if_not_connected", True)),
+        )
+        self._bool_as_int = config.get("send_bool_as", C.AS_BOOL) == C.INTEGER
+        self._cluster: Cluster | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+    async def connect(self, username: str | None = None, password: str | None = None
+                      ) -> "Client":
+        """Seed the cluster and start tending; returns the client."""
+        if self._cluster is not None and self._cluster.is_connected:
+            return self
+        cluster = Cluster(self._settings)
+        await cluster.connect()
+        self._cluster = cluster
+        return self
+
+    async def close(self) -> None:
+        """Stop tending and close every connection."""
+        cluster = self._cluster
+        self._cluster = None
+        if cluster is not None:
+            await cluster.close()
+
+    def is_connected(self) -> bool:
+        return self._cluster is not None and self._cluster.is_connected
+
+    async def __aenter__(self) -> "Client":
+        return await self.connect()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def cluster(self) -> Cluster:
+        cluster = self._cluster
+        if cluster is None:
+            raise ClientError(-1, "No connection to aerospike cluster.", None, None, False)
+        return cluster
+
+    # -- request pieces ----------------------------------------------------
+    def _value(self, value: Any) -> tuple[int, bytes]:
+        if self._bool_as_int:
+            value = _bools_to_ints(value)
+        try:
+            return encode_particle(value)
+        except (TypeError, OverflowError, ValueError) as exc:
+            raise value_error(exc) from None
+
+    def _bin_ops(self, op: int, bins: dict) -> tuple[bytes, int]:
+        parts = []
+        for name, value in bins.items():
+            ptype, data = self._value(value)
+            parts.append(op_header(op, ptype, name.encode("utf-8"), len(data)) + data)
+        return b"".join(parts), len(parts)
+
+    @staticmethod
+    def _fields(pol: Policy, ns: str, set_name: str | None, user_key: Any, digest: bytes
+                ) -> tuple[bytes, int]:
+        return key_fields(ns, set_name, digest,
+                          user_key if pol.key == C.POLICY_KEY_SEND else None)
+
+    @staticmethod
+    def _write_header(pol: Policy, meta: dict) -> tuple[int, int, int, int]:
+        """(info2, info3, generation, expiration) of a write."""
+        info2 = M.INFO2_WRITE
+        info3 = 0
+        generation = 0
+        gen_policy = pol.gen
+        if gen_policy == C.POLICY_GEN_EQ:
+            info2 |= M.INFO2_GENERATION
+            generation = meta.get("gen") or 0
+        elif gen_policy == C.POLICY_GEN_GT:
+            info2 |= M.INFO2_GENERATION_GT
+            generation = meta.get("gen") or 0
+        exists = pol.exists
+        if exists == C.POLICY_EXISTS_CREATE:
+            info2 |= M.INFO2_CREATE_ONLY
+        elif exists == C.POLICY_EXISTS_UPDATE:
+            info3 |= M.INFO3_UPDATE_ONLY
+        elif exists == C.POLICY_EXISTS_REPLACE:
+            info3 |= M.INFO3_REPLACE_ONLY
+        elif exists == C.POLICY_EXISTS_CREATE_OR_REPLACE:
+            info3 |= M.INFO3_CREATE_OR_REPLACE
+        if pol.durable_delete:
+            info2 |= M.INFO2_DURABLE_DELETE
+        if pol.commit_level == C.POLICY_COMMIT_LEVEL_MASTER:
+            info3 |= M.INFO3_COMMIT_MASTER
+        ttl = meta.get("ttl")
+        if ttl is None or ttl == C.TTL_CLIENT_DEFAULT:
+            ttl = pol.ttl or 0
+            if ttl == C.TTL_CLIENT_DEFAULT:
+                ttl = 0
+        return info2, info3, generation & 0xFFFFFFFF, ttl & 0xFFFFFFFF
+
+    @staticmethod
+    def _read_bits(pol: Policy) -> tuple[int, int]:
+        info1 = 0
+        if pol.read_mode_ap == C.POLICY_READ_MODE_AP_ALL:
+            info1 |= M.INFO1_READ_MODE_AP_ALL
+        if pol.compress:
+            info1 |= M.INFO1_COMPRESS_RESPONSE
+        return info1, _SC_READ_BITS.get(pol.read_mode_sc, 0)
+
+    async def _run(self, pol: Policy, ns: str, digest: bytes, is_write: bool,
+                   request: bytes) -> tuple[Node, Any]:
+        if pol.compress and is_write and len(request) > COMPRESS_THRESHOLD:
+            request = compress(request)
+        return await execute(self.cluster, pol, ns, digest, is_write, request)
+
+    @staticmethod
+    def _key(ns: str, set_name: str | None, user_key: Any, digest: bytes) -> Key:
+        return (ns, set_name, user_key, bytearray(digest))
+
+    # -- reads -------------------------------------------------------------
+    async def get(self, key: Key, policy: dict | None = None) -> Record:
+        """Read every bin of a record: ``(key, meta, bins)``; RecordNotFound if absent."""
+        ns, set_name, user_key, digest = parse_key(key)
+        pol = self._policies.resolve("read", policy)
+        info1, info3 = self._read_bits(pol)
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        request = encode_command(info1 | _READ_ALL, 0, info3, 0, 0,
+                                 pol.read_touch_ttl_percent or 0, server_timeout_ms(pol),
+                                 fields, n_fields)
+        node, payload = await self._run(pol, ns, digest, False, request)
+        reply = parse_record_reply(payload)
+        if reply.result_code:
+            raise server_error(node, reply.result_code)
+        return ((ns, set_name or None, None, bytearray(digest)),
+                {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}, dict(reply.bins))
+
+    async def select(self, key: Key, bins: list[str], policy: dict | None = None) -> Record:
+        """Read the named bins of a record; missing bins are left out."""
+        ns, set_name, user_key, digest = parse_key(key)
+        names = check_bin_list(bins)
+        pol = self._policies.resolve("read", policy)
+        info1, info3 = self._read_bits(pol)
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        ops, n_ops = encode_name_ops(M.OP_READ, names)
+        request = encode_command(info1 | M.INFO1_READ, 0, info3, 0, 0,
+                                 pol.read_touch_ttl_percent or 0, server_timeout_ms(pol),
+                                 fields, n_fields, ops, n_ops)
+        node, payload = await self._run(pol, ns, digest, False, request)
+        reply = parse_record_reply(payload)
+        if reply.result_code:
+            raise server_error(node, reply.result_code)
+        return (self._key(ns, set_name, user_key, digest),
+                {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}, dict(reply.bins))
+
+    async def exists(self, key: Key, policy: dict | None = None
+                     ) -> tuple[Key, Metadata | None]:
+        """``(key, meta)`` of a record, or ``(key, None)`` when it does not exist."""
+        ns, set_name, user_key, digest = parse_key(key)
+        pol = self._policies.resolve("read", policy)
+        info1, info3 = self._read_bits(pol)
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        request = encode_command(info1 | M.INFO1_READ | M.INFO1_NOBINDATA, 0, info3, 0, 0,
+                                 pol.read_touch_ttl_percent or 0, server_timeout_ms(pol),
+                                 fields, n_fields)
+        node, payload = await self._run(pol, ns, digest, False, request)
+        reply = parse_record_reply(payload)
+        out_key = self._key(ns, set_name, user_key, digest)
+        if reply.result_code == RC_NOT_FOUND:
+            return out_key, None
+        if reply.result_code:
+            raise server_error(node, reply.result_code)
+        return out_key, {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}
+
+    # -- writes ------------------------------------------------------------
+    async def _write(self, kind: str, key: Key, ops: bytes, n_ops: int, meta: Any,
+                     policy: Any, parsed: tuple | None = None) -> int:
+        ns, set_name, user_key, digest = parsed or parse_key(key)
+        meta = check_meta(meta)
+        pol = self._policies.resolve(kind, policy)
+        info2, info3, generation, expiration = self._write_header(pol, meta)
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        request = encode_command(0, info2, info3, 0, generation, expiration,
+                                 server_timeout_ms(pol), fields, n_fields, ops, n_ops)
+        node, payload = await self._run(pol, ns, digest, True, request)
+        rc = payload[5]
+        if rc:
+            raise server_error(node, rc)
+        return 0
+
+    async def put(self, key: Key, bins: Bins, meta: dict | None = None,
+                  policy: dict | None = None, serializer: Any = None) -> int:
+        """Create or update a record with ``bins``; a bin set to None is removed. Returns 0."""
+        parsed = parse_key(key)
+        ops, n_ops = self._bin_ops(M.OP_WRITE, check_bins(bins))
+        return await self._write("write", key, ops, n_ops, meta, policy, parsed)
+
+    async def touch(self, key: Key, val: int = 0, meta: dict | None = None,
+                    policy: dict | None = None) -> int:
+        """Reset a record's ttl (``val`` seconds, or meta['ttl']) and bump its generation."""
+        parsed = parse_key(key)
+        meta = dict(check_meta(meta))
+        if val and "ttl" not in meta:
+            if not isinstance(val, int) or isinstance(val, bool):
+                raise param_error("Ttl should be an int or long")
+            meta["ttl"] = val
+        return await self._write("operate", key, op_header(M.OP_TOUCH, 0, b"", 0), 1, meta,
+                                 policy, parsed)
+
+    async def _concat(self, key: Key, op: int, bin: str, val: Any, meta: Any, policy: Any
+                      ) -> int:
+        parsed = parse_key(key)
+        check_bins({bin: val})
+        if not isinstance(val, (str, bytes, bytearray)):
+            raise param_error("Cannot concatenate 'str' and 'non-str' objects")
+        ops, n_ops = self._bin_ops(op, {bin: val})
+        return await self._write("operate", key, ops, n_ops, meta, policy, parsed)
+
+    async def append(self, key: Key, bin: str, val: str | bytes, meta: dict | None = None,
+                     policy: dict | None = None) -> int:
+        """Append a string or bytes to a bin (creating it if missing). Returns 0."""
+        return await self._concat(key, M.OP_APPEND, bin, val, meta, policy)
+
+    async def prepend(self, key: Key, bin: str, val: str | bytes, meta: dict | None = None,
+                      policy: dict | None = None) -> int:
+        """Prepend a string or bytes to a bin (creating it if missing). Returns 0."""
+        return await self._concat(key, M.OP_PREPEND, bin, val, meta, policy)
+
+    async def increment(self, key: Key, bin: str, offset: int | float,
+                        meta: dict | None = None, policy: dict | None = None) -> int:
+        """Add ``offset`` to an integer or float bin (creating it if missing). Returns 0."""
+        parsed = parse_key(key)
+        check_bins({bin: offset})
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)):
+            raise param_error("Unsupported operand type(s) for +: only 'int' and 'float' "
+                              "are allowed")
+        ops, n_ops = self._bin_ops(M.OP_INCR, {bin: offset})
+        return await self._write("operate", key, ops, n_ops, meta, policy, parsed)
+
+    async def remove_bin(self, key: Key, list: list[str], meta: dict | None = None,
+                         policy: dict | None = None) -> int:
+        """Remove the named bins from a record. Returns 0."""
+        parsed = parse_key(key)
+        names = check_bin_list(list)
+        ops, n_ops = self._bin_ops(M.OP_WRITE, {name: None for name in names})
+        return await self._write("write", key, ops, n_ops, meta, policy, parsed)
+
+    async def remove(self, key: Key, meta: dict | None = None, policy: dict | None = None
+                     ) -> int:
+        """Delete a record; RecordNotFound if absent. Returns 0."""
+        ns, set_name, user_key, digest = parse_key(key)
+        meta = check_meta(meta)
+        pol = self._policies.resolve("remove", policy)
+        info2, info3, generation, _exp = self._write_header(pol, meta)
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        request = encode_command(0, info2 | M.INFO2_DELETE, info3, 0, generation, 0,
+                                 server_timeout_ms(pol), fields, n_fields)
+        node, payload = await self._run(pol, ns, digest, True, request)
+        rc = payload[5]
+        if rc:
+            raise server_error(node, rc)
+        return 0
+
+    # -- operate -------------------------------------------------------------
+    async def _operate(self, key: Key, operations: Any, meta: Any, policy: Any
+                       ) -> tuple[Key, Metadata | None, list[tuple[str, Any]]]:
+        ns, set_name, user_key, digest = parse_key(key)
+        if not isinstance(operations, list):
+            raise param_error("Operations should be of type list")
+        meta = dict(check_meta(meta))
+        pol = self._policies.resolve("operate", policy)
+        parts = []
+        reads = writes = False
+        for op in operations:
+            if self._bool_as_int and isinstance(op, dict) and "val" in op:
+                op = {**op, "val": _bools_to_ints(op["val"])}
+            encoded = encode_operation(op)
+            parts.append(encoded.data)
+            reads |= encoded.reads
+            writes |= encoded.writes
+            if encoded.ttl is not None and "ttl" not in meta:
+                meta["ttl"] = encoded.ttl
+        info1, info3r = self._read_bits(pol) if reads else (0, 0)
+        if reads:
+            info1 |= M.INFO1_READ
+        if writes:
+            info2, info3, generation, expiration = self._write_header(pol, meta)
+        else:
+            info2, info3, generation, expiration = 0, info3r, 0, pol.read_touch_ttl_percent or 0
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        request = encode_command(info1, info2, info3, 0, generation, expiration,
+                                 server_timeout_ms(pol), fields, n_fields, b"".join(parts),
+                                 len(parts))
+        node, payload = await self._run(pol, ns, digest, writes, request)
+        reply = parse_record_reply(payload)
+        if reply.result_code:
+            raise server_error(node, reply.result_code)
+        return (self._key(ns, set_name, user_key, digest),
+                {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}, reply.bins)
+
+    async def operate(self, key: Key, list: list[dict], meta: dict | None = None,
+                      policy: dict | None = None) -> Record:
+        """Apply operations to one record atomically; read results as a bins dict."""
+        out_key, out_meta, bins = await self._operate(key, list, meta, policy)
+        return out_key, out_meta, dict(bins)
+
+    async def operate_ordered(self, key: Key, list: list[dict], meta: dict | None = None,
+                              policy: dict | None = None
+                              ) -> tuple[Key, Metadata | None, list[tuple[str, Any]]]:
+        """Like operate, with results as a list of ``(bin, value)`` in operation order."""
+        return await self._operate(key, list, meta, policy)
+
+    # -- cluster information ---------------------------------------------
+    def get_key_partition_id(self, ns: str, set: str, key: Any) -> int:
+        """The partition id of a key."""
+        _ns, _set, _k, digest = parse_key((ns, set, key))
+        return partition_id(digest)
+
+    def get_nodes(self) -> list[tuple[str, int]]:
+        """``(address, port)`` of every live node."""
+        return [(n.host, n.port) for n in self.cluster.nodes if n.active]
+
+    def get_node_names(self) -> list[dict[str, Any]]:
+        """``{'address', 'port', 'node_name'}`` of every live node."""
+        return [{"address": n.host, "port": n.port, "node_name": n.name}
+                for n in self.cluster.nodes if n.active]
+
+    async def _info(self, node: Node, command: str, policy: Any) -> str:
+        if not isinstance(command, str):
+            raise param_error("Info request should be a string")
+        validate_policy(policy)
+        timeout = self._policies.resolve("info", policy).get("timeout", 1000) / 1000.0
+        pool = node.pool
+        try:
+            conn = await pool.acquire(timeout)
+        except (ConnectionClosed, SocketTimeout, OSError) as exc:
+            raise ClientError(-1, f"{node.address} {exc}", None, None, False) from None
+        try:
+            _t, payload = await conn.request(encode_info_request(*filter(None, [command])),
+                                             timeout)
+        except SocketTimeout:
+            pool.discard(conn)
+            raise TimeoutError(9, f"{node.address} info timeout", None, None, False) from None
+        except BaseException:
+            pool.discard(conn)
+            raise
+        pool.release(conn)
+        return bytes(payload).decode("utf-8", "replace")
+
+    async def info_all(self, command: str, policy: dict | None = None
+                       ) -> dict[str, tuple[AerospikeError | None, str]]:
+        """Ask every node: ``{node_name: (error, response)}``."""
+        out = {}
+        for node in self.cluster.nodes:
+            try:
+                out[node.name] = (None, await self._info(node, command, policy))
+            except AerospikeError as exc:
+                out[node.name] = (exc, "")
+        return out
+
+    async def info_random_node(self, command: str, policy: dict | None = None) -> str:
+        """Ask one node, chosen at random."""
+        return await self._info(self.cluster.random_node(), command, policy)
+
+    async def info_single_node(self, command: str, host: str, policy: dict | None = None
+                               ) -> str:
+        """Ask the node named ``host`` (a node name)."""
+        node = self.cluster.nodes_by_name.get(host) if isinstance(host, str) else None
+        if node is None:
+            raise param_error(f"Could not get node with name {host}.")
+        return await self._info(node, command, policy)
+
+
+def _bools_to_ints(value: Any) -> Any:
+    """send_bool_as=INTEGER: bools travel as 0/1, inside collections too."""
+    if value is True or value is False:
+        return int(value)
+    if isinstance(value, list):
+        return [_bools_to_ints(v) for v in value]
+    if isinstance(value, dict):
+        return type(value)((k, _bools_to_ints(v)) for k, v in value.items())
+    return value
+
+
+__all__ = ["Client", "remaining_ttl"]

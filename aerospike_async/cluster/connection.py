@@ -1,0 +1,195 @@
+"""One TCP connection to a node, framing whole proto messages.
+
+A connection carries one command at a time. Replies are delivered to a
+single waiter; a command abandoned mid-reply (timeout, cancellation) must
+close the connection, since the rest of that reply would poison the next
+command.
+"""
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections import deque
+from typing import Optional
+
+from ..protocol.framing import PROTO_VERSION, ProtocolError
+
+_SIZE_MASK = (1 << 48) - 1
+_MAX_MESSAGE = 1 << 30
+
+
+class ConnectionClosed(Exception):
+    """The peer closed the connection or the socket failed."""
+
+
+class SocketTimeout(Exception):
+    """No whole reply arrived within the socket timeout."""
+
+
+class Connection(asyncio.Protocol):
+    """An asyncio Protocol that hands out whole (type, payload) messages."""
+
+    __slots__ = ("_loop", "_transport", "_buf", "_need", "_type", "_waiter", "_stream",
+                 "_error", "closed", "last_used", "address")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, address: str = "") -> None:
+        self._loop = loop
+        self._transport: Optional[asyncio.Transport] = None
+        self._buf = bytearray()
+        self._need = -1
+        self._type = 0
+        self._waiter: Optional[asyncio.Future] = None
+        self._stream: Optional[deque] = None
+        self._error: Optional[BaseException] = None
+        self.closed = False
+        self.last_used = time.monotonic()
+        self.address = address
+
+    # -- asyncio.Protocol ------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buf
+        if not buf and self._need < 0 and len(data) >= 8:
+            # common case: one whole reply in one read, no copy into the buffer
+            word = int.from_bytes(data[:8], "big")
+            size = word & _SIZE_MASK
+            if len(data) == 8 + size and (word >> 56) == PROTO_VERSION:
+                self._deliver((word >> 48) & 0xFF, memoryview(data)[8:])
+                return
+        buf += data
+        while True:
+            if self._need < 0:
+                if len(buf) < 8:
+                    return
+                word = int.from_bytes(buf[:8], "big")
+                if (word >> 56) != PROTO_VERSION or (word & _SIZE_MASK) > _MAX_MESSAGE:
+                    self._fail(ProtocolError("invalid proto header from server"))
+                    return
+                self._type = (word >> 48) & 0xFF
+                self._need = word & _SIZE_MASK
+                del buf[:8]
+            if len(buf) < self._need:
+                return
+            payload = bytes(buf[:self._need])
+            del buf[:self._need]
+            self._need = -1
+            self._deliver(self._type, payload)
+            if self.closed:
+                return
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self._fail(ConnectionClosed(f"connection to {self.address} closed"
+                                    + (f": {exc}" if exc else "")))
+
+    # -- delivery ----------------------------------------------------------
+    def _deliver(self, mtype: int, payload) -> None:
+        if self._stream is not None:
+            self._stream.append((mtype, payload))
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            return
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            self._fail(ProtocolError("unsolicited message from server"))
+            return
+        self._waiter = None
+        waiter.set_result((mtype, payload))
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._error is None:
+            self._error = exc
+        self.close()
+        waiter = self._waiter
+        self._waiter = None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(self._error)
+
+    # -- commands --------------------------------------------------------------
+    async def request(self, data: bytes, timeout: float | None) -> tuple[int, bytes]:
+        """Send one request and wait for its single whole reply.
+
+        Raises SocketTimeout after ``timeout`` seconds (None or 0: no limit) and
+        ConnectionClosed if the socket fails; either way the connection is closed.
+        """
+        if self.closed:
+            raise ConnectionClosed(f"connection to {self.address} is closed")
+        fut = self._loop.create_future()
+        self._waiter = fut
+        self._transport.write(data)  # type: ignore[union-attr]
+        if timeout:
+            handle = self._loop.call_later(timeout, self._on_timeout, fut)
+            try:
+                return await fut
+            finally:
+                handle.cancel()
+        return await fut
+
+    def _on_timeout(self, fut: asyncio.Future) -> None:
+        if not fut.done():
+            self._waiter = None
+            fut.set_exception(SocketTimeout(f"no reply from {self.address} in time"))
+            self.close()
+
+    def start_stream(self, data: bytes) -> None:
+        """Send a request whose reply spans several messages, read with next_message()."""
+        self._stream = deque()
+        self._transport.write(data)  # type: ignore[union-attr]
+
+    async def next_message(self, timeout: float | None) -> tuple[int, bytes]:
+        """The next message of a streamed reply."""
+        stream = self._stream
+        assert stream is not None
+        while not stream:
+            if self._error is not None:
+                raise self._error
+            fut = self._loop.create_future()
+            self._waiter = fut
+            handle = self._loop.call_later(timeout, self._on_timeout, fut) if timeout else None
+            try:
+                await fut
+            finally:
+                if handle is not None:
+                    handle.cancel()
+                self._waiter = None
+        return stream.popleft()
+
+    def end_stream(self) -> None:
+        self._stream = None
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            if self._transport is not None:
+                self._transport.close()
+
+    def abort(self) -> None:
+        self.closed = True
+        if self._transport is not None:
+            self._transport.abort()
+
+
+async def open_connection(host: str, port: int, timeout: float | None) -> Connection:
+    """Connect to host:port within ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    address = f"{host}:{port}"
+    coro = loop.create_connection(lambda: Connection(loop, address), host, port)
+    try:
+        if timeout:
+            _transport, conn = await asyncio.wait_for(coro, timeout)
+        else:
+            _transport, conn = await coro
+    except asyncio.TimeoutError:
+        raise SocketTimeout(f"connect to {address} timed out") from None
+    except OSError as exc:
+        raise ConnectionClosed(f"cannot connect to {address}: {exc}") from None
+    return conn

@@ -1,0 +1,71 @@
+"""A cluster node: its address, its command pool, its tend connection and tend state."""
+from __future__ import annotations
+
+from ..protocol.framing import MSG_INFO
+from ..protocol.info import encode_info_request, parse_info_response
+from .connection import Connection, ConnectionClosed, open_connection
+from .pool import Pool
+
+
+class Node:
+    """One server node as the tender sees it.
+
+    Commands borrow connections from ``pool``; tending uses its own
+    connection so that a busy pool never starves the tender.
+    """
+
+    __slots__ = ("name", "host", "port", "address", "pool", "features", "active",
+                 "partition_generation", "peers_generation", "rebalance_generation",
+                 "failures", "refresh_count", "reference_count", "peers_count",
+                 "partition_changed", "error_count", "_tend_conn", "connect_timeout")
+
+    def __init__(self, name: str, host: str, port: int, features: frozenset[str],
+                 pool: Pool, connect_timeout: float) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.address = f"{host}:{port}"
+        self.pool = pool
+        self.features = features
+        self.active = True
+        self.partition_generation = -1
+        self.peers_generation = -1
+        self.rebalance_generation = -1
+        self.failures = 0
+        self.refresh_count = 0
+        self.reference_count = 0
+        self.peers_count = 0
+        self.partition_changed = False
+        self.error_count = 0
+        self._tend_conn: Connection | None = None
+        self.connect_timeout = connect_timeout
+
+    async def tend_info(self, *commands: str, timeout: float) -> dict[str, str]:
+        """Ask info commands on the dedicated tend connection."""
+        conn = self._tend_conn
+        if conn is None or conn.closed:
+            conn = self._tend_conn = await open_connection(self.host, self.port,
+                                                           self.connect_timeout or timeout)
+        try:
+            mtype, payload = await conn.request(encode_info_request(*commands), timeout)
+        except BaseException:
+            conn.close()
+            self._tend_conn = None
+            raise
+        if mtype != MSG_INFO:
+            conn.close()
+            self._tend_conn = None
+            raise ConnectionClosed(f"unexpected reply type {mtype} from {self.address}")
+        return parse_info_response(bytes(payload))
+
+    def close(self) -> None:
+        self.active = False
+        self.pool.close()
+        if self._tend_conn is not None:
+            self._tend_conn.close()
+            self._tend_conn = None
+
+    def __repr__(self) -> str:
+        return (f"<Node {self.name} {self.address} active={self.active} "
+                f"partition_gen={self.partition_generation} peers_gen={self.peers_generation} "
+                f"failures={self.failures} errors={self.error_count} {self.pool!r}>")

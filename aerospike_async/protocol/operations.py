@@ -1,0 +1,113 @@
+"""Encoding the documented operation dicts (``aerospike_helpers.operations``) for operate.
+
+Each documented operator maps to an encoder returning the wire operation
+and whether it reads and/or writes. Later capabilities (list, map, bit,
+HLL, expression operations) register their operators in ``ENCODERS``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from .. import constants as C
+from ..exceptions import ParamError
+from . import message as M
+from .particles import encode_particle
+from .record import op_header
+
+
+class EncodedOp(NamedTuple):
+    data: bytes
+    reads: bool
+    writes: bool
+    ttl: int | None  # a touch carrying a ttl sets the message's record ttl
+
+
+def _bin_name(op: dict) -> bytes:
+    name = op.get("bin")
+    if not isinstance(name, str):
+        raise ParamError(-2, "Bin name should be a string", None, None, False)
+    nb = name.encode("utf-8")
+    if len(nb) > 15:
+        raise ParamError(-2, "A bin name should not exceed 15 characters limit", None, None,
+                         False)
+    return nb
+
+
+def _value(op: dict) -> Any:
+    if "val" not in op:
+        raise ParamError(-2, "Value should be given", None, None, False)
+    return op["val"]
+
+
+def _particle(value: Any) -> tuple[int, bytes]:
+    try:
+        return encode_particle(value)
+    except (TypeError, OverflowError, ValueError) as exc:
+        raise ParamError(-2, f"Cannot serialize operation value: {exc}", None, None,
+                         False) from None
+
+
+def _read(op: dict) -> EncodedOp:
+    return EncodedOp(op_header(M.OP_READ, 0, _bin_name(op), 0), True, False, None)
+
+
+def _write_like(wire_op: int) -> Callable[[dict], EncodedOp]:
+    def encode(op: dict) -> EncodedOp:
+        name = _bin_name(op)
+        ptype, data = _particle(_value(op))
+        return EncodedOp(op_header(wire_op, ptype, name, len(data)) + data, False, True, None)
+    return encode
+
+
+def _incr(op: dict) -> EncodedOp:
+    value = _value(op)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParamError(-2, "Unsupported operand type(s) for +: only 'int' and 'float' "
+                         "are allowed", None, None, False)
+    return _write_like(M.OP_INCR)(op)
+
+
+def _concat(wire_op: int) -> Callable[[dict], EncodedOp]:
+    encode = _write_like(wire_op)
+
+    def check(op: dict) -> EncodedOp:
+        if not isinstance(_value(op), (str, bytes, bytearray)):
+            raise ParamError(-2, "Cannot concatenate 'str' and 'non-str' objects", None,
+                             None, False)
+        return encode(op)
+    return check
+
+
+def _touch(op: dict) -> EncodedOp:
+    ttl = op.get("val")
+    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool)):
+        raise ParamError(-2, "Ttl should be an int or long", None, None, False)
+    return EncodedOp(op_header(M.OP_TOUCH, 0, b"", 0), False, True, ttl or None)
+
+
+def _delete(op: dict) -> EncodedOp:
+    return EncodedOp(op_header(M.OP_DELETE, 0, b"", 0), False, True, None)
+
+
+ENCODERS: dict[int, Callable[[dict], EncodedOp]] = {
+    C.OPERATOR_READ: _read,
+    C.OPERATOR_WRITE: _write_like(M.OP_WRITE),
+    C.OPERATOR_INCR: _incr,
+    C.OPERATOR_APPEND: _concat(M.OP_APPEND),
+    C.OPERATOR_PREPEND: _concat(M.OP_PREPEND),
+    C.OPERATOR_TOUCH: _touch,
+    C.OPERATOR_DELETE: _delete,
+}
+
+
+def encode_operation(op: Any) -> EncodedOp:
+    """The wire form of one documented operation dict; ParamError if it is malformed."""
+    if not isinstance(op, dict):
+        raise ParamError(-2, "Operation should be a dict", None, None, False)
+    code = op.get("op")
+    encoder = ENCODERS.get(code) if isinstance(code, int) else None
+    if encoder is None:
+        if code in ENCODERS or "val" in op:
+            raise ParamError(-2, f"Invalid operation {code!r}", None, None, False)
+        raise ParamError(-2, "Value should be given", None, None, False)
+    return encoder(op)

@@ -1,0 +1,153 @@
+"""Parsers for the info replies that describe a cluster, and the partition map.
+
+Pure functions over strings: the tender asks the nodes, these turn answers
+into data. A partition map is ``{namespace: [replica0, replica1, ...]}`` where
+each replica is a tuple of 4096 node names (or None), replaced whole on change.
+"""
+from __future__ import annotations
+
+import base64
+from typing import NamedTuple
+
+from .digest import PARTITIONS
+
+
+class Peer(NamedTuple):
+    name: str
+    tls_name: str
+    hosts: list[tuple[str, int]]
+
+
+class NamespaceReplicas(NamedTuple):
+    regime: int
+    bitmaps: list[bytes]  # one bitmap per replica index, bit p set when this node holds p
+
+
+def parse_host(text: str, default_port: int) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[v6]`` or ``[v6]:port``."""
+    text = text.strip()
+    if text.startswith("["):
+        end = text.index("]")
+        host = text[1:end]
+        rest = text[end + 1:]
+        return host, int(rest[1:]) if rest.startswith(":") else default_port
+    if text.count(":") == 1:
+        host, port = text.split(":")
+        return host, int(port)
+    return text, default_port
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas that are not inside brackets."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def parse_peers(text: str) -> tuple[int, list[Peer]]:
+    """``gen,default_port,[[name,tls_name,[host:port,...]],...]`` -> (generation, peers)."""
+    gen_s, port_s, rest = text.split(",", 2)
+    default_port = int(port_s) if port_s else 3000
+    rest = rest.strip()
+    if not (rest.startswith("[") and rest.endswith("]")):
+        raise ValueError(f"bad peers list: {text!r}")
+    peers = []
+    body = rest[1:-1]
+    if body:
+        for item in _split_top(body):
+            item = item.strip()[1:-1]
+            name, tls_name, hosts_s = _split_top(item)
+            hosts_body = hosts_s.strip()[1:-1]
+            hosts = [parse_host(h, default_port) for h in _split_top(hosts_body) if h.strip()]
+            peers.append(Peer(name, tls_name, hosts))
+    return int(gen_s), peers
+
+
+def parse_replicas(text: str, with_regime: bool = True) -> dict[str, NamespaceReplicas]:
+    """Info ``replicas`` (``ns:regime,count,b64,...;...``) -> {ns: (regime, bitmaps)}.
+
+    ``replicas-all`` has no regime: pass ``with_regime=False``.
+    """
+    result: dict[str, NamespaceReplicas] = {}
+    for entry in text.split(";"):
+        if not entry:
+            continue
+        ns, _, rest = entry.partition(":")
+        parts = rest.split(",")
+        if with_regime:
+            regime, count, maps = int(parts[0]), int(parts[1]), parts[2:]
+        else:
+            regime, count, maps = 0, int(parts[0]), parts[1:]
+        bitmaps = [base64.b64decode(m) if m else bytes(PARTITIONS // 8) for m in maps[:count]]
+        result[ns] = NamespaceReplicas(regime, bitmaps)
+    return result
+
+
+def owned_partitions(bitmap: bytes) -> list[int]:
+    """The partitions whose bit is set (MSB first within each byte)."""
+    out = []
+    for byte_index, byte in enumerate(bitmap):
+        if byte:
+            base = byte_index * 8
+            for bit in range(8):
+                if byte & (0x80 >> bit):
+                    out.append(base + bit)
+    return out
+
+
+PartitionMap = dict[str, list[tuple]]
+
+
+def apply_replicas(pmap: PartitionMap, regimes: dict[str, list[int]], node: str,
+                   replicas: dict[str, NamespaceReplicas]) -> tuple[PartitionMap, set[str]]:
+    """A new map with ``node``'s replica claims applied; also the nodes that lost a slot.
+
+    A slot is overwritten only when the claim's regime is at least the slot's
+    (strong consistency); the previous owner of a slot that moves is returned
+    so that the tender refreshes it.
+    """
+    new_map = dict(pmap)
+    displaced: set[str] = set()
+    for ns, claim in replicas.items():
+        old = pmap.get(ns, [])
+        count = len(claim.bitmaps)
+        rows = [list(old[i]) if i < len(old) else [None] * PARTITIONS for i in range(count)]
+        ns_regimes = regimes.setdefault(ns, [0] * PARTITIONS)
+        for index, bitmap in enumerate(claim.bitmaps):
+            row = rows[index]
+            for p in range(PARTITIONS):
+                has = bitmap[p >> 3] & (0x80 >> (p & 7)) if p >> 3 < len(bitmap) else 0
+                current = row[p]
+                if has:
+                    if current != node and claim.regime >= ns_regimes[p]:
+                        if current is not None:
+                            displaced.add(current)
+                        row[p] = node
+                        ns_regimes[p] = claim.regime
+                elif current == node:
+                    row[p] = None
+        new_map[ns] = [tuple(r) for r in rows]
+    displaced.discard(node)
+    return new_map, displaced
+
+
+def remove_node(pmap: PartitionMap, node: str) -> PartitionMap:
+    """A new map with every slot of ``node`` emptied."""
+    return {ns: [tuple(None if n == node else n for n in row) for row in rows]
+            for ns, rows in pmap.items()}
+
+
+def parse_features(text: str) -> frozenset[str]:
+    return frozenset(f for f in text.split(";") if f)
+
+
+def parse_namespaces(text: str) -> list[str]:
+    return [n for n in text.split(";") if n]
