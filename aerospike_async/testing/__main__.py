@@ -26,7 +26,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="namespace to serve (repeatable; default: test and bar)")
     args = parser.parse_args(argv)
     try:
-        asyncio.run(_serve(args))
+        import uvloop
+    except ImportError:
+        runner = asyncio.run
+    else:
+        runner = uvloop.run
+    try:
+        runner(_serve(args))
     except KeyboardInterrupt:
         pass
 

@@ -19,8 +19,10 @@ from ..protocol.message import (
     encode_parts, op_bytes,
 )
 from ..protocol.particles import (
-    PARTICLE_BLOB, PARTICLE_FLOAT, PARTICLE_INTEGER, PARTICLE_NULL, PARTICLE_STRING,
+    PARTICLE_BLOB, PARTICLE_FLOAT, PARTICLE_GEOJSON, PARTICLE_INTEGER, PARTICLE_NULL,
+    PARTICLE_STRING,
 )
+from .geo import store_geojson
 from .store import (
     TTL_DONT_UPDATE, Bins, Namespace, Record, Store, next_generation, remove_bin,
 )
@@ -38,6 +40,7 @@ NAMESPACE_NOT_FOUND = 20
 BIN_NAME_TOO_LONG = 21
 ENTERPRISE_ONLY = 25
 BIN_INCOMPATIBLE_TYPE = 12
+INVALID_GEOJSON = 160
 
 MAX_BIN_NAME = 15
 
@@ -104,6 +107,11 @@ def _op_write(txn: Txn, op: Op) -> int:
         return BIN_NAME_TOO_LONG
     if op.particle_type == PARTICLE_NULL:
         remove_bin(txn.bins, op.name)
+    elif op.particle_type == PARTICLE_GEOJSON:
+        stored = store_geojson(op.value)
+        if stored is None:
+            return INVALID_GEOJSON
+        txn.bins[op.name] = (PARTICLE_GEOJSON, stored)
     else:
         txn.bins[op.name] = (op.particle_type, op.value)
     txn.reply_nil(op)

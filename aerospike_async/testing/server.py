@@ -10,7 +10,7 @@ import asyncio
 import logging
 import socket
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from ..protocol.framing import (
     MSG_ADMIN, MSG_AS, MSG_COMPRESSED, MSG_INFO, FrameReader, ProtocolError, encode_proto,
@@ -57,7 +57,7 @@ class _Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)
         self._transport = transport
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):

@@ -301,3 +301,14 @@ async def test_async_server_answers_pipelined_requests_in_order():
         await writer.wait_closed()
     assert [header(r) for r in replies] == [(0, 1, 0), (0, 1, 0), (0, 0, 0)]
     assert bins_of(replies[1]) == [("a", 1)]
+
+
+def test_geojson_is_validated_and_points_get_their_cell(client, key):
+    from aerospike_async.types import GeoJSON
+    r = client.command(put(key, {"g": GeoJSON({"type": "Nope", "coordinates": [1]})}))
+    assert r.result_code == 160
+    client.command(put(key, {"p": GeoJSON({"type": "Point", "coordinates": [-122.0, 37.5]})}))
+    value = client.command(get(key)).ops[0].value
+    assert value[:3] == b"\x00\x00\x01" and len(value) > 11
+    point = bins_of(client.command(get(key)))[0][1]
+    assert point.dumps() == '{"type": "Point", "coordinates": [-122.0, 37.5]}'
