@@ -76,6 +76,13 @@ def _ordered_items(value: dict) -> list:
     return sorted(value.items(), key=lambda kv: _rank(kv[0]))
 
 
+def _map_to_wire(v: dict) -> dict:
+    """A plain map travels with its keys in Aerospike order and float keys left out,
+    as the official client sends it (its ordered-map conversion drops float keys)."""
+    items = _ordered_items(v) if len(v) > 1 else v.items()
+    return {_to_wire(k): _to_wire(x) for k, x in items if type(k) is not float}
+
+
 def _to_wire(v: Any) -> Any:
     t = type(v)
     if t is str:
@@ -85,7 +92,7 @@ def _to_wire(v: Any) -> Any:
     if t is list:
         return [_to_wire(x) for x in v]
     if t is dict:
-        return {_to_wire(k): _to_wire(x) for k, x in v.items()}
+        return _map_to_wire(v)
     if t is bytes or t is bytearray:
         return b"\x04" + v
     if t is KeyOrderedDict:
@@ -113,7 +120,7 @@ def _to_wire(v: Any) -> Any:
     if isinstance(v, list):
         return [_to_wire(x) for x in v]
     if isinstance(v, dict):
-        return {_to_wire(k): _to_wire(x) for k, x in v.items()}
+        return _map_to_wire(v)
     # tuples, sets and other objects have no Aerospike type (the official
     # client refuses them too unless a serializer is configured)
     raise TypeError(f"cannot encode a value of type {t.__name__} in a collection")
@@ -161,8 +168,10 @@ def _pack_into(out: bytearray, v: Any) -> None:
             _pack_into(out, k)
             _pack_into(out, x)
     elif isinstance(v, dict):
-        _pack_header(out, len(v), 0x80, 15, 0xDE, 0xDF)
-        for k, x in v.items():
+        items = [(k, x) for k, x in (_ordered_items(v) if len(v) > 1 else v.items())
+                 if type(k) is not float]
+        _pack_header(out, len(items), 0x80, 15, 0xDE, 0xDF)
+        for k, x in items:
             _pack_into(out, k)
             _pack_into(out, x)
     elif isinstance(v, str):

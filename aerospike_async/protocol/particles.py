@@ -45,7 +45,11 @@ def _enc_float(v: float) -> tuple[int, bytes]:
 
 
 def _enc_str(v: str) -> tuple[int, bytes]:
-    return PARTICLE_STRING, v.encode("utf-8")
+    data = v.encode("utf-8")
+    if b"\x00" in data:
+        # the official client sends a string bin as a C string: it ends at the first NUL
+        data = data[:data.index(b"\x00")]
+    return PARTICLE_STRING, data
 
 
 def _enc_bytes(v: bytes) -> tuple[int, bytes]:

@@ -1,0 +1,110 @@
+"""The one seam between blocking callers and the event loop.
+
+A process-wide event loop runs in a background thread, started through an
+anyio blocking portal (uvloop when installed) when the first client opens
+and stopped when the last one closes, or at interpreter exit. Blocking
+calls hand a coroutine to that loop and wait for its result; any number of
+threads may do so at once. After a fork, the child starts its own loop.
+"""
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import threading
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+from typing import Any, Awaitable, Callable, TypeVar
+
+import anyio.from_thread
+
+T = TypeVar("T")
+
+
+def _backend_options() -> dict[str, Any]:
+    try:
+        import uvloop
+    except ImportError:
+        return {}
+    return {"loop_factory": uvloop.new_event_loop}
+
+
+class LoopThread:
+    """A running event loop in a daemon thread, shared by every client of the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cm: AbstractContextManager | None = None
+        self._portal: anyio.from_thread.BlockingPortal | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = os.getpid()
+        self._users = 0
+
+    def acquire(self) -> None:
+        """Register a user (a client); starts the loop for the first one."""
+        with self._lock:
+            self._check_fork()
+            if self._portal is None:
+                self._start()
+            self._users += 1
+
+    def release(self) -> None:
+        """Unregister a user; the loop stops with the last one."""
+        with self._lock:
+            self._check_fork()
+            self._users = max(self._users - 1, 0)
+            if self._users == 0:
+                self._stop()
+
+    def _check_fork(self) -> None:
+        if self._pid != os.getpid():
+            # the loop thread did not survive the fork: forget it, start afresh
+            self._cm = self._portal = self._loop = None
+            self._users = 0
+            self._pid = os.getpid()
+
+    def _start(self) -> None:
+        try:
+            cm = anyio.from_thread.start_blocking_portal(
+                "asyncio", backend_options=_backend_options())
+        except TypeError:
+            cm = anyio.from_thread.start_blocking_portal("asyncio")
+        portal = cm.__enter__()
+        self._cm, self._portal = cm, portal
+        self._loop = portal.call(asyncio.get_running_loop)
+
+    def _stop(self) -> None:
+        cm = self._cm
+        self._cm = self._portal = self._loop = None
+        if cm is not None:
+            cm.__exit__(None, None, None)
+
+    def run(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(*args, **kwargs)`` on the loop and block for its result."""
+        loop = self._loop
+        if loop is None or self._pid != os.getpid():
+            raise RuntimeError("the event loop is not running")
+        future: Future = asyncio.run_coroutine_threadsafe(fn(*args, **kwargs), loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()
+            raise
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._loop
+
+    @property
+    def running(self) -> bool:
+        return self._loop is not None and self._pid == os.getpid()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                self._users = 0
+                self._stop()
+
+
+LOOP = LoopThread()
+atexit.register(LOOP.shutdown)

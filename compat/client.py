@@ -1,0 +1,113 @@
+"""``aerospike.Client``: the documented blocking client on top of the async core."""
+from __future__ import annotations
+
+import atexit
+import inspect
+import os
+import weakref
+from typing import Any, Callable
+
+from aerospike_async.client import Client as AsyncClient
+from aerospike_async.exceptions import ClientError
+
+from ._loop import LOOP
+
+_open_clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
+
+
+class Client:
+    """A blocking Aerospike client (``aerospike.client(config)`` builds and connects one).
+
+    Every method runs the matching coroutine of ``aerospike_async.Client`` on
+    the process's event loop thread and returns its result; it may be called
+    from any number of threads at once.
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._async = AsyncClient(config)
+        self._pid = os.getpid()
+        self._holds_loop = False
+
+    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self._pid != os.getpid():
+            raise ClientError(-1, "This client was created in another process; create a "
+                              "new client after fork", None, None, False)
+        if not self._holds_loop:
+            raise ClientError(-1, "No connection to aerospike cluster.", None, None, False)
+        return LOOP.run(fn, *args, **kwargs)
+
+    def connect(self, username: str | None = None, password: str | None = None) -> "Client":
+        """Connect to the cluster (done already by ``aerospike.client``); returns the client."""
+        if not self._holds_loop:
+            LOOP.acquire()
+            self._holds_loop = True
+            _open_clients.add(self)
+        try:
+            LOOP.run(self._async.connect, username, password)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def is_connected(self) -> bool:
+        return self._holds_loop and self._async.is_connected()
+
+    def close(self) -> None:
+        """Close every connection; the loop thread stops with the last open client."""
+        if not self._holds_loop:
+            return
+        try:
+            if self._pid == os.getpid() and LOOP.running:
+                LOOP.run(self._async.close)
+        finally:
+            self._holds_loop = False
+            _open_clients.discard(self)
+            if self._pid == os.getpid():
+                LOOP.release()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get_nodes(self) -> list[tuple[str, int]]:
+        """``(address, port)`` of every live node."""
+        return self._async.get_nodes()
+
+    def get_node_names(self) -> list[dict[str, Any]]:
+        """``{'address', 'port', 'node_name'}`` of every live node."""
+        return self._async.get_node_names()
+
+    def get_key_partition_id(self, ns: str, set: str, key: Any) -> int:
+        """The partition id of a key."""
+        return self._async.get_key_partition_id(ns, set, key)
+
+
+def _blocking(name: str) -> Callable[..., Any]:
+    coroutine_fn = getattr(AsyncClient, name)
+
+    def method(self: Client, *args: Any, **kwargs: Any) -> Any:
+        return self._run(coroutine_fn, self._async, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = coroutine_fn.__doc__
+    method.__signature__ = inspect.signature(coroutine_fn)  # type: ignore[attr-defined]
+    return method
+
+
+for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "prepend",
+              "increment", "remove_bin", "operate", "operate_ordered", "info_all",
+              "info_random_node", "info_single_node"):
+    setattr(Client, _name, _blocking(_name))
+
+
+def _close_all() -> None:
+    for client in list(_open_clients):
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+
+
+atexit.register(_close_all)
