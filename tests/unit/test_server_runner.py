@@ -68,3 +68,15 @@ def test_command_line_prints_its_address():
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_server_does_not_import_the_client_floors():
+    code = ("import sys, aerospike_async.testing; "
+            "bad = [m for m in sys.modules if m.split('.')[:2] in ("
+            "['aerospike_async', 'client'], ['aerospike_async', 'command'], "
+            "['aerospike_async', 'cluster'], ['aerospike_async', 'scan'], "
+            "['aerospike_async', 'query']) or m.split('.')[0] == 'aerospike']; "
+            "print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)), check=True)
+    assert out.stdout.strip() == "[]"
