@@ -154,6 +154,7 @@ def _unwrap(raw: bytes) -> tuple[str, bytes]:
 
 def _message_diff(want_raw: bytes, have_raw: bytes) -> str:
     """The fields of an AS_MSG that differ, briefly (falls back to a byte diff)."""
+    outer = (want_raw, have_raw)
     wk, want_raw = _unwrap(want_raw)
     hk, have_raw = _unwrap(have_raw)
     lines = [] if wk == hk else [f"recorded is {wk or 'plain'}, ours is {hk or 'plain'}"]
@@ -182,8 +183,8 @@ def _message_diff(want_raw: bytes, have_raw: bytes) -> str:
                              f"ours {getattr(b, attr)!r}")
         if a.value != b.value:
             lines.append(f"op {i} value: {_bytes_diff(a.value, b.value)}")
-    if not lines:  # same decoded content, different bytes (e.g. the compressed stream)
-        lines.append(_bytes_diff(want_raw, have_raw))
+    if not lines:  # same decoded content, different bytes: the compressed stream
+        lines.append("same message, compressed differently: " + _bytes_diff(*outer))
     return "; ".join(lines)
 
 
