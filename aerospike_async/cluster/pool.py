@@ -1,6 +1,7 @@
 """A bounded per-node pool of connections, most recently used first."""
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 
@@ -14,12 +15,15 @@ class Pool:
     """Connections to one node, at most ``max_size`` open at once.
 
     ``acquire`` pops the most recently used idle connection, drops ones idle
-    longer than ``max_idle``, and opens a new one while under the cap; at the
-    cap it fails fast with NoMoreConnectionsError, as the official clients do.
+    longer than ``max_idle``, and opens a new one while under the cap. At the
+    cap it waits for a connection to come back, but never longer than the
+    command's own timeout: then, or at once when the command has no timeout,
+    it fails with NoMoreConnectionsError as the official clients do.
+    A connection handed back goes straight to the longest waiter.
     """
 
     __slots__ = ("host", "port", "max_size", "min_size", "max_idle", "connect_timeout",
-                 "_idle", "total", "closed", "opened", "on_error")
+                 "_idle", "_waiters", "total", "closed", "opened")
 
     def __init__(self, host: str, port: int, max_size: int = 100, min_size: int = 0,
                  max_idle: float = 0.0, connect_timeout: float = 1.0) -> None:
@@ -30,7 +34,8 @@ class Pool:
         self.max_idle = max_idle
         self.connect_timeout = connect_timeout
         self._idle: deque[Connection] = deque()
-        self.total = 0  # in use plus idle
+        self._waiters: deque[asyncio.Future] = deque()
+        self.total = 0  # in use, idle, being opened, or promised to a waiter
         self.closed = False
         self.opened = 0  # connections ever opened
 
@@ -42,6 +47,15 @@ class Pool:
     def in_use(self) -> int:
         return self.total - len(self._idle)
 
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    def _exhausted(self) -> NoMoreConnectionsError:
+        return NoMoreConnectionsError(
+            -7, f"Max node {self.host}:{self.port} connections would be exceeded: "
+            f"{self.max_size}", None, None, False)
+
     async def acquire(self, timeout: float | None = None) -> Connection:
         idle = self._idle
         max_idle = self.max_idle
@@ -52,18 +66,62 @@ class Pool:
                 self.total -= 1
                 continue
             return conn
+        if self.closed:
+            raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
         if self.total >= self.max_size:
-            raise NoMoreConnectionsError(
-                -7, f"Max node {self.host}:{self.port} connections would be exceeded: "
-                f"{self.max_size}", None, None, False)
-        self.total += 1
+            if not timeout:
+                raise self._exhausted()
+            conn = await self._wait(timeout)
+            if conn is not None:
+                return conn
+            # a slot was handed over: open a connection in it
+        else:
+            self.total += 1
+        return await self._open(timeout)
+
+    async def _wait(self, timeout: float) -> Connection | None:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._waiters.append(fut)
+        handle = loop.call_later(timeout, self._expire, fut)
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                self._pass_on(fut.result())  # handed over just as we were cancelled
+            raise
+        finally:
+            handle.cancel()
+            try:
+                self._waiters.remove(fut)
+            except ValueError:
+                pass
+
+    def _expire(self, fut: asyncio.Future) -> None:
+        if not fut.done():
+            fut.set_exception(self._exhausted())
+
+    def _pass_on(self, conn: Connection | None) -> None:
+        """Give a connection (or, with None, a free slot) to the next waiter, if any."""
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(conn)
+                return
+        if conn is None:
+            self.total -= 1
+        else:
+            conn.last_used = time.monotonic()
+            self._idle.append(conn)
+
+    async def _open(self, timeout: float | None) -> Connection:
         limit = self.connect_timeout
         if timeout and (not limit or timeout < limit):
             limit = timeout
         try:
             conn = await open_connection(self.host, self.port, limit)
         except BaseException:
-            self.total -= 1
+            self._pass_on(None)
             raise
         self.opened += 1
         if self.closed:
@@ -75,16 +133,17 @@ class Pool:
     def release(self, conn: Connection) -> None:
         """Return a connection that finished a whole reply."""
         if conn.closed or self.closed:
-            conn.close()
-            self.total -= 1
+            self.discard(conn)
             return
-        conn.last_used = time.monotonic()
-        self._idle.append(conn)
+        self._pass_on(conn)
 
     def discard(self, conn: Connection) -> None:
         """Close a connection whose state is unknown (error, timeout, cancellation)."""
         conn.close()
-        self.total -= 1
+        if self.closed:
+            self.total -= 1
+        else:
+            self._pass_on(None)
 
     def trim(self) -> int:
         """Close idle connections past their idle limit, oldest first; returns how many."""
@@ -92,7 +151,7 @@ class Pool:
         now = time.monotonic()
         idle = self._idle
         closed = 0
-        while idle and len(idle) + (self.total - len(idle)) > self.min_size:
+        while idle and self.total > self.min_size:
             oldest = idle[0]
             if not oldest.closed and now - oldest.last_used <= limit:
                 break
@@ -105,20 +164,19 @@ class Pool:
         """Open connections until ``min_size`` are open."""
         while not self.closed and self.total < self.min_size:
             self.total += 1
-            try:
-                conn = await open_connection(self.host, self.port, self.connect_timeout)
-            except BaseException:
-                self.total -= 1
-                raise
-            self.opened += 1
-            self.release(conn)
+            self.release(await self._open(self.connect_timeout))
 
     def close(self) -> None:
         self.closed = True
         while self._idle:
             self._idle.pop().close()
             self.total -= 1
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_exception(NoMoreConnectionsError(-7, "pool is closed", None, None,
+                                                         False))
 
     def __repr__(self) -> str:
         return (f"<Pool {self.host}:{self.port} total={self.total} idle={len(self._idle)} "
-                f"max={self.max_size}>")
+                f"waiting={len(self._waiters)} max={self.max_size}>")
