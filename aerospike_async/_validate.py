@@ -1,7 +1,6 @@
 """Checks on caller input, raising the documented exceptions before anything is sent."""
 from __future__ import annotations
 
-from struct import error as struct_error
 from typing import Any
 
 from .exceptions import BinNameError, ClientError, ParamError
@@ -97,7 +96,7 @@ def check_meta(meta: Any) -> dict:
 
 def value_error(exc: Exception) -> ParamError:
     """Translate a codec failure on a bin value into the documented ParamError."""
-    if isinstance(exc, (OverflowError, struct_error)):
+    if isinstance(exc, OverflowError):
         return param_error("integer value exceeds sys.maxsize")
     return param_error("Cannot serialize: SERIALIZER_NONE selected")
 

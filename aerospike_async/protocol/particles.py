@@ -33,7 +33,10 @@ INT64_MAX = (1 << 63) - 1
 
 
 def _enc_int(v: int) -> tuple[int, bytes]:
-    return PARTICLE_INTEGER, _I64.pack(v)
+    try:
+        return PARTICLE_INTEGER, _I64.pack(v)
+    except struct.error:
+        raise OverflowError("integer value exceeds sys.maxsize") from None
 
 
 def _enc_bool(v: bool) -> tuple[int, bytes]:
