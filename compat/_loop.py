@@ -19,6 +19,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 import anyio.from_thread
 
 T = TypeVar("T")
+_ORPHANED: list[Any] = []
 
 
 def _backend_options() -> dict[str, Any]:
@@ -58,7 +59,10 @@ class LoopThread:
 
     def _check_fork(self) -> None:
         if self._pid != os.getpid():
-            # the loop thread did not survive the fork: forget it, start afresh
+            # The loop thread did not survive the fork: start afresh. The parent's
+            # portal is kept referenced, since finalizing it would wait forever on
+            # the thread that is gone.
+            _ORPHANED.append((self._cm, self._portal))
             self._cm = self._portal = self._loop = None
             self._users = 0
             self._pid = os.getpid()
