@@ -1,1 +1,81 @@
-"""Shared fixtures: which server the integration tests talk to."""
+"""Shared fixtures: which server the integration tests talk to.
+
+By default an embedded server runs in a background thread for the session;
+with ``AEROSPIKE_HOSTS=host:port[,host:port]`` the same tests run against
+that cluster (namespace from ``AEROSPIKE_NAMESPACE``, default ``test``).
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from typing import Any, AsyncIterator, Callable, Iterator
+
+import pytest
+
+from aerospike_async import Client
+from aerospike_async.testing import EmbeddedServer
+
+NAMESPACE = os.environ.get("AEROSPIKE_NAMESPACE", "test")
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def hosts_from_env() -> list[tuple[str, int]] | None:
+    raw = os.environ.get("AEROSPIKE_HOSTS", "").strip()
+    if not raw:
+        return None
+    hosts = []
+    for item in raw.split(","):
+        host, _, port = item.strip().rpartition(":")
+        hosts.append((host or item.strip(), int(port) if host else 3000))
+    return hosts
+
+
+@pytest.fixture(scope="session")
+def hosts() -> Iterator[list[tuple[str, int]]]:
+    external = hosts_from_env()
+    if external:
+        yield external
+        return
+    server = EmbeddedServer.run_in_thread()
+    try:
+        yield [server.address]
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def namespace() -> str:
+    return NAMESPACE
+
+
+@pytest.fixture
+def config(hosts: list[tuple[str, int]]) -> dict[str, Any]:
+    return {"hosts": list(hosts)}
+
+
+@pytest.fixture
+async def client(config: dict[str, Any]) -> AsyncIterator[Client]:
+    async with Client(config) as c:
+        yield c
+
+
+@pytest.fixture
+def sync_client(config: dict[str, Any]) -> Iterator[Any]:
+    import aerospike
+    c = aerospike.client(config)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def make_key(request: pytest.FixtureRequest, namespace: str) -> Callable[..., tuple]:
+    """Fresh keys unique to this run and test: make_key() or make_key('suffix')."""
+    counter = itertools.count()
+    base = f"{RUN_ID}-{request.node.name}"
+
+    def make(suffix: Any = None, set_name: str = "it") -> tuple:
+        return (namespace, set_name, f"{base}-{suffix if suffix is not None else next(counter)}")
+    return make

@@ -1,0 +1,155 @@
+"""The synchronous drop-in: the documented blocking API, threads, fork and shutdown."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import aerospike
+from aerospike import exception
+from aerospike_helpers.operations import operations as op
+
+NEVER = 0xFFFFFFFF
+
+
+def _loop_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if "portal" in t.name.lower()
+            or t.name.startswith("AnyIO")]
+
+
+def test_client_connects_in_the_constructor_and_connect_returns_it(config):
+    client = aerospike.client(config)
+    try:
+        assert client.is_connected()
+        assert client.connect() is client
+        assert client.get_node_names()
+    finally:
+        client.close()
+    assert not client.is_connected()
+
+
+def test_key_value_round_trip(sync_client, make_key):
+    key = make_key()
+    assert sync_client.put(key, {"a": 1, "s": "x", "l": [1, {"k": b"v"}]}) == 0
+    (ns, set_name, user_key, digest), meta, bins = sync_client.get(key)
+    assert (ns, set_name, user_key) == (key[0], key[1], None)
+    assert digest == aerospike.calc_digest(*key)
+    assert meta == {"ttl": NEVER, "gen": 1}
+    assert bins == {"a": 1, "s": "x", "l": [1, {"k": b"v"}]}
+    assert sync_client.select(key, ["a"])[2] == {"a": 1}
+    assert sync_client.exists(key)[1] == {"ttl": NEVER, "gen": 1}
+    assert sync_client.increment(key, "a", 2) == 0
+    assert sync_client.append(key, "s", "y") == 0
+    assert sync_client.prepend(key, "s", "w") == 0
+    assert sync_client.touch(key, 60) == 0
+    assert sync_client.remove_bin(key, ["l"]) == 0
+    _, meta, bins = sync_client.operate(key, [op.read("a"), op.read("s")])
+    assert bins == {"a": 3, "s": "wxy"} and meta["gen"] == 6
+    assert sync_client.operate_ordered(key, [op.read("a"), op.increment("a", 1),
+                                             op.read("a")])[2] == [("a", 3), ("a", 4)]
+    assert sync_client.remove(key) == 0
+    with pytest.raises(exception.RecordNotFound):
+        sync_client.get(key)
+
+
+def test_documented_exceptions_and_constants(sync_client, make_key):
+    with pytest.raises(exception.ParamError):
+        sync_client.get("not-a-key")
+    with pytest.raises(exception.RecordExistsError):
+        key = make_key()
+        sync_client.put(key, {"a": 1})
+        sync_client.put(key, {"a": 1}, policy={"exists": aerospike.POLICY_EXISTS_CREATE})
+    assert issubclass(exception.RecordNotFound, exception.RecordError)
+    assert issubclass(exception.RecordError, exception.ServerError)
+    assert issubclass(exception.ServerError, exception.AerospikeError)
+    assert aerospike.TTL_NEVER_EXPIRE == NEVER
+
+
+def test_calc_digest_and_partition_id_match_the_official_values():
+    digest = aerospike.calc_digest("test", "vec", "key1")
+    assert digest == bytearray(b"\x03\n\x97\x11$\x8awo\xe3!g\xc7\x8b9\xd5\xc88\xdc\t ")
+    assert aerospike.get_partition_id(digest) == 2563
+    with pytest.raises(TypeError):
+        aerospike.calc_digest("test", "vec", 1.5)
+    with pytest.raises(exception.ParamError):
+        aerospike.calc_digest("test", "vec", bytearray())
+
+
+def test_many_threads_share_one_client(sync_client, make_key):
+    keys = [make_key(i) for i in range(64)]
+
+    def work(i: int) -> int:
+        for round_ in range(10):
+            sync_client.put(keys[i], {"i": i, "round": round_})
+        return sync_client.get(keys[i])[2]["round"]
+
+    with ThreadPoolExecutor(16) as pool:
+        assert list(pool.map(work, range(64))) == [9] * 64
+
+
+def test_close_of_the_last_client_stops_the_loop_thread(config):
+    before = {t.ident for t in threading.enumerate()}
+    clients = [aerospike.client(config) for _ in range(3)]
+    for c in clients:
+        c.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        extra = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+        if not extra:
+            break
+        time.sleep(0.02)
+    assert extra == []
+
+
+def test_a_closed_client_refuses_commands(config, make_key):
+    client = aerospike.client(config)
+    client.close()
+    with pytest.raises(exception.ClientError):
+        client.get(make_key())
+
+
+SCRIPT_EXIT_WITHOUT_CLOSE = """
+import sys, aerospike
+client = aerospike.client({"hosts": [(sys.argv[1], int(sys.argv[2]))]})
+client.put((sys.argv[3], "it", "exit-test"), {"a": 1})
+print(client.get((sys.argv[3], "it", "exit-test"))[2])
+"""
+
+
+def test_interpreter_exit_without_close_is_clean(hosts, namespace):
+    host, port = hosts[0]
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", SCRIPT_EXIT_WITHOUT_CLOSE, host, str(port),
+                          namespace], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "{'a': 1}"
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="platform has no fork")
+def test_a_forked_child_uses_a_new_client(config, make_key):
+    key = make_key()
+    parent = aerospike.client(config)
+    parent.put(key, {"from": "parent"})
+    pid = os.fork()
+    if pid == 0:  # child: the parent's client is unusable, a new one works
+        code = 1
+        try:
+            try:
+                parent.get(key)
+            except exception.ClientError:
+                child = aerospike.client(config)
+                child.put(key, {"from": "child"})
+                code = 0 if child.get(key)[2] == {"from": "child"} else 3
+                child.close()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert parent.get(key)[2] == {"from": "child"}
+    parent.close()
