@@ -34,7 +34,15 @@ class _SlowPath(Exception):
     """The value holds a token that only the pure-Python packer can write."""
 
 
-_packer_packb = msgpack.Packer(use_bin_type=False, autoreset=True).pack
+# Strings, blobs and GeoJSON all travel in msgpack's str family (str8 included,
+# as the official client writes them): prefixed values are handed to the packer
+# as Python str, blobs via surrogateescape so that their bytes come out as they are.
+_packer_packb = msgpack.Packer(use_bin_type=True, unicode_errors="surrogateescape",
+                               autoreset=True).pack
+
+
+def _raw(prefixed: bytes) -> str:
+    return prefixed.decode("utf-8", "surrogateescape")
 
 
 def pack(value: Any) -> bytes:
@@ -86,7 +94,7 @@ def _map_to_wire(v: dict) -> dict:
 def _to_wire(v: Any) -> Any:
     t = type(v)
     if t is str:
-        return b"\x03" + v.encode("utf-8")
+        return "\x03" + v
     if t is int or t is float or t is bool or v is None:
         return v
     if t is list:
@@ -94,16 +102,16 @@ def _to_wire(v: Any) -> Any:
     if t is dict:
         return _map_to_wire(v)
     if t is bytes or t is bytearray:
-        return b"\x04" + v
+        return _raw(b"\x04" + v)
     if t is KeyOrderedDict:
         out = {_ORDER_EXT(MAP_KEY_ORDERED, b""): None}
         for k, x in _ordered_items(v):
             out[_to_wire(k)] = _to_wire(x)
         return out
     if t is GeoJSON:
-        return b"\x17" + _geo_json(v)
+        return "\x17" + v.dumps()
     if t is HyperLogLog:
-        return b"\x12" + v
+        return _raw(b"\x12" + v)
     if t is CDTWildcard or t is CDTInfinite:
         raise _SlowPath
     # subclasses of the plain types
@@ -114,9 +122,9 @@ def _to_wire(v: Any) -> Any:
     if isinstance(v, float):
         return float(v)
     if isinstance(v, str):
-        return b"\x03" + str(v).encode("utf-8")
+        return "\x03" + str(v)
     if isinstance(v, (bytes, bytearray, memoryview)):
-        return b"\x04" + bytes(v)
+        return _raw(b"\x04" + bytes(v))
     if isinstance(v, list):
         return [_to_wire(x) for x in v]
     if isinstance(v, dict):
