@@ -15,7 +15,7 @@ from ._validate import (check_bin_list, check_bins, check_meta, param_error, par
 from .cluster.cluster import Cluster, ClusterSettings
 from .cluster.connection import ConnectionClosed, SocketTimeout
 from .cluster.node import Node
-from .command.base import execute, server_error, server_timeout_ms
+from .command.base import execute, server_error
 from .exceptions import AerospikeError, ClientError, ParamError, TimeoutError
 from .policy import Policy, PolicySet, validate_policy
 from .protocol import message as M
@@ -229,9 +229,9 @@ class Client:
         info1, info3 = self._read_bits(pol)
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(info1 | _READ_ALL, 0, info3, 0, 0,
-                                 pol.read_touch_ttl_percent or 0, server_timeout_ms(pol),
+                                 pol.read_touch_ttl_percent or 0, pol.header_timeout,
                                  fields, n_fields)
-        node, payload = await self._run(pol, ns, digest, False, request)
+        node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         reply = parse_record_reply(payload)
         if reply.result_code:
             raise server_error(node, reply.result_code)
@@ -247,9 +247,9 @@ class Client:
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         ops, n_ops = encode_name_ops(M.OP_READ, names)
         request = encode_command(info1 | M.INFO1_READ, 0, info3, 0, 0,
-                                 pol.read_touch_ttl_percent or 0, server_timeout_ms(pol),
+                                 pol.read_touch_ttl_percent or 0, pol.header_timeout,
                                  fields, n_fields, ops, n_ops)
-        node, payload = await self._run(pol, ns, digest, False, request)
+        node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         reply = parse_record_reply(payload)
         if reply.result_code:
             raise server_error(node, reply.result_code)
@@ -264,9 +264,9 @@ class Client:
         info1, info3 = self._read_bits(pol)
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(info1 | M.INFO1_READ | M.INFO1_NOBINDATA, 0, info3, 0, 0,
-                                 pol.read_touch_ttl_percent or 0, server_timeout_ms(pol),
+                                 pol.read_touch_ttl_percent or 0, pol.header_timeout,
                                  fields, n_fields)
-        node, payload = await self._run(pol, ns, digest, False, request)
+        node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         reply = parse_record_reply(payload)
         out_key = self._key(ns, set_name, user_key, digest)
         if reply.result_code == RC_NOT_FOUND:
@@ -284,7 +284,7 @@ class Client:
         info2, info3, generation, expiration = self._write_header(pol, meta)
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(0, info2, info3, 0, generation, expiration,
-                                 server_timeout_ms(pol), fields, n_fields, ops, n_ops)
+                                 pol.header_timeout, fields, n_fields, ops, n_ops)
         node, payload = await self._run(pol, ns, digest, True, request)
         rc = payload[5]
         if rc:
@@ -357,7 +357,7 @@ class Client:
         info2, info3, generation, _exp = self._write_header(pol, meta)
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(0, info2 | M.INFO2_DELETE, info3, 0, generation, 0,
-                                 server_timeout_ms(pol), fields, n_fields)
+                                 pol.header_timeout, fields, n_fields)
         node, payload = await self._run(pol, ns, digest, True, request)
         rc = payload[5]
         if rc:
@@ -392,7 +392,7 @@ class Client:
             info2, info3, generation, expiration = 0, info3r, 0, pol.read_touch_ttl_percent or 0
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(info1, info2, info3, 0, generation, expiration,
-                                 server_timeout_ms(pol), fields, n_fields, b"".join(parts),
+                                 pol.header_timeout, fields, n_fields, b"".join(parts),
                                  len(parts))
         node, payload = await self._run(pol, ns, digest, writes, request)
         reply = parse_record_reply(payload)

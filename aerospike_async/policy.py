@@ -48,6 +48,13 @@ _BOOL_KEYS = frozenset({"compress", "deserialize", "durable_delete", "respond_al
                         "respond_all_keys", "short_query"})
 
 
+_SETTINGS = frozenset({
+    "total_timeout", "socket_timeout", "max_retries", "sleep_between_retries", "compress",
+    "expressions", "replica", "key", "read_mode_ap", "read_mode_sc", "deserialize",
+    "read_touch_ttl_percent", "exists", "gen", "commit_level", "durable_delete", "ttl",
+    "compression_threshold", "respond_all_ops"})
+
+
 class Policy:
     """Every setting of one policy kind, as attributes (milliseconds for times)."""
 
@@ -55,23 +62,32 @@ class Policy:
                  "sleep_between_retries", "compress", "expressions", "replica", "key",
                  "read_mode_ap", "read_mode_sc", "deserialize", "read_touch_ttl_percent",
                  "exists", "gen", "commit_level", "durable_delete", "ttl",
-                 "compression_threshold", "respond_all_ops", "extra")
+                 "compression_threshold", "respond_all_ops", "extra",
+                 "socket_s", "total_s", "header_timeout")
 
     def __init__(self, kind: str, values: dict[str, Any]) -> None:
         self.kind = kind
         extra = {}
+        for name in _SETTINGS:
+            setattr(self, name, None)
         for name, value in values.items():
-            if name in Policy.__slots__:
-                object.__setattr__(self, name, value)
+            if name in _SETTINGS:
+                setattr(self, name, value)
             else:
                 extra[name] = value
         self.extra = extra
-        for name in Policy.__slots__:
-            if not hasattr(self, name):
-                object.__setattr__(self, name, None)
+        # the deadline algebra (REFERENCE §5): socket = min(socket, total), total when
+        # socket is 0; the header carries it only when there is a total timeout
+        total = (self.total_timeout or 0) / 1000.0
+        socket = (self.socket_timeout or 0) / 1000.0
+        if total and (not socket or socket > total):
+            socket = total
+        self.socket_s = socket
+        self.total_s = total
+        self.header_timeout = int(socket * 1000) if total else 0
 
     def get(self, name: str, default: Any = None) -> Any:
-        if name in Policy.__slots__:
+        if name in _SETTINGS:
             value = getattr(self, name)
             return default if value is None else value
         return self.extra.get(name, default)

@@ -25,21 +25,6 @@ _RETRY_SERVER_CODES = (RC_TIMEOUT, RC_DEVICE_OVERLOAD)
 _STAY_ON_NODE = (RC_TIMEOUT, NoMoreConnectionsError.code, MaxErrorRateExceeded.code)
 
 
-def timeouts(policy: Policy) -> tuple[float, float]:
-    """(socket, total) timeouts in seconds; 0 means none."""
-    total = (policy.total_timeout or 0) / 1000.0
-    socket = (policy.socket_timeout or 0) / 1000.0
-    if total and (not socket or socket > total):
-        socket = total
-    return socket, total
-
-
-def server_timeout_ms(policy: Policy) -> int:
-    """The timeout written into the message header."""
-    socket, total = timeouts(policy)
-    return int(socket * 1000) if total else 0
-
-
 def server_error(node: Node, code: int, in_doubt: bool = False) -> AerospikeError:
     return exception_for(code, f"{node.address} {result_code_name(code)}", in_doubt)
 
@@ -52,9 +37,9 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
     the caller interprets its result code. Raises the documented exception when
     every attempt failed.
     """
-    socket_timeout, total_timeout = timeouts(policy)
-    now = time.monotonic()
-    deadline = now + total_timeout if total_timeout else 0.0
+    socket_timeout = policy.socket_s
+    total_timeout = policy.total_s
+    deadline = time.monotonic() + total_timeout if total_timeout else 0.0
     max_retries = policy.max_retries or 0
     sleep = (policy.sleep_between_retries or 0) / 1000.0
     replica = policy.replica if policy.replica is not None else 2

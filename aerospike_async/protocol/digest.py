@@ -118,12 +118,15 @@ def ripemd160_pure(data: bytes) -> bytes:
 
 def _pick_ripemd160() -> Callable[[bytes], bytes]:
     try:
-        hashlib.new("ripemd160", b"")
+        empty = hashlib.new("ripemd160")
     except ValueError:
         return ripemd160_pure
+    fresh = empty.copy  # copying a hash object is cheaper than looking the name up
 
     def via_hashlib(data: bytes) -> bytes:
-        return hashlib.new("ripemd160", data).digest()
+        h = fresh()
+        h.update(data)
+        return h.digest()
     return via_hashlib
 
 
