@@ -20,12 +20,12 @@ from .exceptions import AerospikeError, ClientError, ParamError, TimeoutError
 from .policy import Policy, PolicySet, validate_policy
 from .protocol import message as M
 from .protocol.digest import partition_id
-from .protocol.framing import compress
+from .protocol.framing import ProtocolError, compress
 from .protocol.info import encode_info_request
 from .protocol.operations import encode_operation
 from .protocol.particles import encode_particle
 from .protocol.record import (encode_command, encode_name_ops, key_fields,
-                              op_header, parse_record_reply)
+                              op_header, parse_record_reply, RecordReply)
 from .types import Bins, Key, Metadata, Record
 
 CITRUSLEAF_EPOCH = 1262304000  # 2010-01-01, the server's epoch for void times
@@ -232,7 +232,7 @@ class Client:
                                  pol.read_touch_ttl_percent or 0, pol.header_timeout,
                                  fields, n_fields)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
-        reply = parse_record_reply(payload)
+        reply = _parse(node, payload)
         if reply.result_code:
             raise server_error(node, reply.result_code)
         return ((ns, set_name or None, None, bytearray(digest)),
@@ -250,7 +250,7 @@ class Client:
                                  pol.read_touch_ttl_percent or 0, pol.header_timeout,
                                  fields, n_fields, ops, n_ops)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
-        reply = parse_record_reply(payload)
+        reply = _parse(node, payload)
         if reply.result_code:
             raise server_error(node, reply.result_code)
         return (self._key(ns, set_name, user_key, digest),
@@ -267,7 +267,7 @@ class Client:
                                  pol.read_touch_ttl_percent or 0, pol.header_timeout,
                                  fields, n_fields)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
-        reply = parse_record_reply(payload)
+        reply = _parse(node, payload)
         out_key = self._key(ns, set_name, user_key, digest)
         if reply.result_code == RC_NOT_FOUND:
             return out_key, None
@@ -395,7 +395,7 @@ class Client:
                                  pol.header_timeout, fields, n_fields, b"".join(parts),
                                  len(parts))
         node, payload = await self._run(pol, ns, digest, writes, request)
-        reply = parse_record_reply(payload)
+        reply = _parse(node, payload)
         if reply.result_code:
             raise server_error(node, reply.result_code)
         return (self._key(ns, set_name, user_key, digest),
@@ -472,6 +472,13 @@ class Client:
         if node is None:
             raise param_error(f"Could not get node with name {host}.")
         return await self._info(node, command, policy)
+
+
+def _parse(node: Node, payload: Any) -> RecordReply:
+    try:
+        return parse_record_reply(payload)
+    except ProtocolError as exc:
+        raise ClientError(-1, f"{node.address} {exc}", None, None, False) from None
 
 
 def _bools_to_ints(value: Any) -> Any:

@@ -8,6 +8,7 @@ blocking clients can talk to it from the test thread.
 
     node = FakeNode().start()
     node.script([[reply1], [reply2a, reply2b]])   # one list of messages per request
+    node.script([[0.5, reply], [half, None]])     # a number stalls, None hangs up
     ...                                           # drive a client at node.port
     node.requests                                 # the AS_MSG requests received
     node.stop()
@@ -85,8 +86,9 @@ class FakeNode:
             self._thread.join(5)
         self._loop = None
 
-    def script(self, replies: list[list[bytes]]) -> None:
-        """Replace the script: one list of reply messages per expected AS_MSG request."""
+    def script(self, replies: list[list[bytes | float | None]]) -> None:
+        """Replace the script: per expected AS_MSG request, the steps of its answer:
+        bytes to send, a number of seconds to stall, or None to hang up."""
         with self._lock:
             self._script = collections.deque(replies)
             self._requests = []
@@ -151,7 +153,14 @@ class FakeNode:
                         replies = self._script.popleft() if self._script else None
                     if replies is None:  # nothing scripted: hang up, as on a broken node
                         break
-                    writer.write(b"".join(replies))
+                    for step in replies:
+                        if step is None:  # hang up mid-reply
+                            return
+                        if isinstance(step, (int, float)):  # stall
+                            await writer.drain()
+                            await asyncio.sleep(step)
+                        else:
+                            writer.write(step)
                 else:
                     break
                 await writer.drain()

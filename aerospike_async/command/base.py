@@ -17,7 +17,8 @@ from ..exceptions import (AerospikeError, ConnectionError, MaxErrorRateExceeded,
                           NoMoreConnectionsError, TimeoutError, exception_for,
                           result_code_name)
 from ..policy import Policy
-from ..protocol.framing import MSG_COMPRESSED, ProtocolError, decompress
+from ..protocol.framing import MSG_AS, MSG_COMPRESSED, ProtocolError, decompress
+from ..protocol.message import MSG_HEADER_SIZE
 
 RC_TIMEOUT = 9
 RC_DEVICE_OVERLOAD = 18
@@ -89,14 +90,26 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
                     pool.discard(conn)  # cancelled mid-reply: the connection is unusable
                     raise
                 else:
-                    pool.release(conn)
-                    if mtype == MSG_COMPRESSED:
-                        payload = memoryview(decompress(payload))[8:]
-                    rc = payload[5]
-                    if rc not in _RETRY_SERVER_CODES:
-                        return node, payload
-                    node.error_count += 1
-                    last = server_error(node, rc)
+                    try:
+                        if mtype == MSG_COMPRESSED:
+                            payload = memoryview(decompress(payload))[8:]
+                        elif mtype != MSG_AS:
+                            raise ProtocolError(f"unexpected message type {mtype}")
+                        if len(payload) < MSG_HEADER_SIZE:
+                            raise ProtocolError("truncated reply")
+                    except ProtocolError as exc:
+                        pool.discard(conn)
+                        node.error_count += 1
+                        last = ConnectionError(ConnectionError.code,
+                                               f"{node.address} invalid reply: {exc}", None,
+                                               None, False)
+                    else:
+                        pool.release(conn)
+                        rc = payload[5]
+                        if rc not in _RETRY_SERVER_CODES:
+                            return node, payload
+                        node.error_count += 1
+                        last = server_error(node, rc)
         iteration += 1
         if iteration > max_retries:
             break

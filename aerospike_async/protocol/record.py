@@ -5,7 +5,7 @@ import struct
 from typing import Any
 
 from .digest import key_bytes
-from .framing import MSG_AS, proto_word
+from .framing import MSG_AS, ProtocolError, proto_word
 from .message import FIELD_DIGEST, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, MSG_HEADER_SIZE
 from .particles import decode_particle, encode_particle
 
@@ -93,7 +93,17 @@ class RecordReply:
 
 
 def parse_record_reply(payload: bytes | memoryview) -> RecordReply:
-    """Decode the reply to a single-record command (payload without proto header)."""
+    """Decode the reply to a single-record command (payload without proto header).
+
+    Raises ProtocolError when the reply is malformed.
+    """
+    try:
+        return _parse_record_reply(payload)
+    except (struct.error, IndexError, ValueError) as exc:
+        raise ProtocolError(f"malformed record reply: {exc}") from None
+
+
+def _parse_record_reply(payload: bytes | memoryview) -> RecordReply:
     (_hsize, _i1, _i2, _i3, _i4, rc, gen, ttl, _timeout, n_fields,
      n_ops) = _REPLY_HEAD.unpack_from(payload)
     pos = MSG_HEADER_SIZE
@@ -104,11 +114,14 @@ def parse_record_reply(payload: bytes | memoryview) -> RecordReply:
     bins: list[tuple[str, Any]] = []
     if n_ops:
         mv = memoryview(payload)
+        limit = len(mv)
         op_unpack = _OP.unpack_from
         for _ in range(n_ops):
             size, _op, ptype, _flags, name_len = op_unpack(mv, pos)
             name_end = pos + 8 + name_len
             end = pos + 4 + size
+            if end > limit or name_end > end:
+                raise ValueError("operation runs past the message")
             name = str(mv[pos + 8:name_end], "utf-8")
             bins.append((name, decode_particle(ptype, mv[name_end:end])))
             pos = end
