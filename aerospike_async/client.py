@@ -453,7 +453,7 @@ class Client:
     async def info_all(self, command: str, policy: dict | None = None
                        ) -> dict[str, tuple[AerospikeError | None, str]]:
         """Ask every node: ``{node_name: (error, response)}``."""
-        out = {}
+        out: dict[str, tuple[AerospikeError | None, str]] = {}
         for node in self.cluster.nodes:
             try:
                 out[node.name] = (None, await self._info(node, command, policy))

@@ -58,12 +58,31 @@ _SETTINGS = frozenset({
 class Policy:
     """Every setting of one policy kind, as attributes (milliseconds for times)."""
 
-    __slots__ = ("kind", "total_timeout", "socket_timeout", "max_retries",
-                 "sleep_between_retries", "compress", "expressions", "replica", "key",
-                 "read_mode_ap", "read_mode_sc", "deserialize", "read_touch_ttl_percent",
-                 "exists", "gen", "commit_level", "durable_delete", "ttl",
-                 "compression_threshold", "respond_all_ops", "extra",
-                 "socket_s", "total_s", "header_timeout")
+    __slots__ = ("kind", *sorted(_SETTINGS), "extra", "socket_s", "total_s",
+                 "header_timeout")
+
+    total_timeout: int
+    socket_timeout: int
+    max_retries: int
+    sleep_between_retries: int
+    compress: bool
+    expressions: Any
+    replica: int
+    key: int
+    read_mode_ap: int
+    read_mode_sc: int
+    deserialize: bool
+    read_touch_ttl_percent: int
+    exists: int
+    gen: int
+    commit_level: int
+    durable_delete: bool
+    ttl: int
+    compression_threshold: int
+    respond_all_ops: bool
+    socket_s: float
+    total_s: float
+    header_timeout: int
 
     def __init__(self, kind: str, values: dict[str, Any]) -> None:
         self.kind = kind

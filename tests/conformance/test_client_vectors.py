@@ -20,7 +20,6 @@ key-value API (see ``_kv_only``).
 """
 from __future__ import annotations
 
-import ast
 import json
 import re
 import time
@@ -28,11 +27,11 @@ from typing import Any
 from unittest import mock
 
 import pytest
-
 import vectors
+from fake_node import FakeNode
+
 from aerospike_async.protocol.framing import MSG_AS, MSG_COMPRESSED, decompress
 from aerospike_async.protocol.message import parse_messages
-from fake_node import FakeNode
 
 AREAS = ("kv", "operate", "operate_ordered", "digest")
 CITRUSLEAF_EPOCH = 1262304000
@@ -88,14 +87,20 @@ def recording_now(sc: dict) -> int | None:
 def _make_ns(client: Any) -> dict[str, Any]:
     """The names the recording's call code sees (replay.py make_ns, our modules)."""
     import aerospike
+    from aerospike import exception, predicates
+
     import aerospike_helpers
     import aerospike_helpers.expressions as exp
-    from aerospike import exception, predicates
     from aerospike_helpers import cdt_ctx
     from aerospike_helpers.batch import records as batch_records
-    from aerospike_helpers.operations import (bitwise_operations, expression_operations,
-                                              hll_operations, list_operations, map_operations,
-                                              operations)
+    from aerospike_helpers.operations import (
+        bitwise_operations,
+        expression_operations,
+        hll_operations,
+        list_operations,
+        map_operations,
+        operations,
+    )
     ns = {"aerospike": aerospike, "exception": exception, "predicates": predicates,
           "client": client, "time": time, "aerospike_helpers": aerospike_helpers, "exp": exp,
           "cdt_ctx": cdt_ctx, "batch_records": batch_records, "operations": operations,
