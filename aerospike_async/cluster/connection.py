@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+import weakref
 from collections import deque
 from typing import Optional
 
@@ -27,11 +28,62 @@ class SocketTimeout(Exception):
     """No whole reply arrived within the socket timeout."""
 
 
+class Deadlines:
+    """One timer for every in-flight request on a loop.
+
+    Arming and cancelling a loop timer per request costs more than the rest
+    of the request's bookkeeping; here a request only enters and leaves a
+    dict, and one timer, set for the earliest deadline, expires the late ones.
+    """
+
+    __slots__ = ("_loop", "_pending", "_handle", "_armed_at")
+    _by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Deadlines]" = \
+        weakref.WeakKeyDictionary()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._pending: dict[Connection, float] = {}
+        self._handle: Optional[asyncio.TimerHandle] = None
+        self._armed_at = 0.0
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> "Deadlines":
+        deadlines = cls._by_loop.get(loop)
+        if deadlines is None:
+            deadlines = cls._by_loop[loop] = cls(loop)
+        return deadlines
+
+    def add(self, conn: "Connection", deadline: float) -> None:
+        self._pending[conn] = deadline
+        if self._handle is None or deadline < self._armed_at:
+            if self._handle is not None:
+                self._handle.cancel()
+            self._armed_at = deadline
+            self._handle = self._loop.call_at(deadline, self._fire)
+
+    def discard(self, conn: "Connection") -> None:
+        self._pending.pop(conn, None)
+
+    def _fire(self) -> None:
+        self._handle = None
+        now = self._loop.time()
+        earliest = None
+        for conn, deadline in list(self._pending.items()):
+            if deadline <= now:
+                del self._pending[conn]
+                conn.expire()
+            elif earliest is None or deadline < earliest:
+                earliest = deadline
+        if earliest is not None:
+            self._armed_at = earliest
+            self._handle = self._loop.call_at(earliest, self._fire)
+
+
 class Connection(asyncio.Protocol):
     """An asyncio Protocol that hands out whole (type, payload) messages."""
 
     __slots__ = ("_loop", "_transport", "_buf", "_need", "_type", "_waiter", "_stream",
-                 "_error", "closed", "last_used", "address")
+                 "_error", "_deadlines", "closed", "last_used", "address")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, address: str = "") -> None:
         self._loop = loop
@@ -42,6 +94,7 @@ class Connection(asyncio.Protocol):
         self._waiter: Optional[asyncio.Future] = None
         self._stream: Optional[deque] = None
         self._error: Optional[BaseException] = None
+        self._deadlines = Deadlines.of(loop)
         self.closed = False
         self.last_used = time.monotonic()
         self.address = address
@@ -103,6 +156,7 @@ class Connection(asyncio.Protocol):
             self._fail(ProtocolError("unsolicited message from server"))
             return
         self._waiter = None
+        self._deadlines.discard(self)  # answered: not expirable while the caller resumes
         waiter.set_result((mtype, payload))
 
     def _fail(self, exc: BaseException) -> None:
@@ -123,22 +177,26 @@ class Connection(asyncio.Protocol):
         """
         if self.closed:
             raise ConnectionClosed(f"connection to {self.address} is closed")
-        fut = self._loop.create_future()
+        loop = self._loop
+        fut = loop.create_future()
         self._waiter = fut
         self._transport.write(data)  # type: ignore[union-attr]
-        if timeout:
-            handle = self._loop.call_later(timeout, self._on_timeout, fut)
-            try:
-                return await fut
-            finally:
-                handle.cancel()
-        return await fut
+        if not timeout:
+            return await fut
+        deadlines = self._deadlines
+        deadlines.add(self, loop.time() + timeout)
+        try:
+            return await fut
+        finally:
+            deadlines.discard(self)
 
-    def _on_timeout(self, fut: asyncio.Future) -> None:
-        if not fut.done():
+    def expire(self) -> None:
+        """The deadline of the request in flight passed: fail it and close."""
+        fut = self._waiter
+        if fut is not None and not fut.done():
             self._waiter = None
             fut.set_exception(SocketTimeout(f"no reply from {self.address} in time"))
-            self.close()
+        self.close()
 
     def start_stream(self, data: bytes) -> None:
         """Send a request whose reply spans several messages, read with next_message()."""
@@ -152,14 +210,16 @@ class Connection(asyncio.Protocol):
         while not stream:
             if self._error is not None:
                 raise self._error
-            fut = self._loop.create_future()
+            loop = self._loop
+            fut = loop.create_future()
             self._waiter = fut
-            handle = self._loop.call_later(timeout, self._on_timeout, fut) if timeout else None
+            if timeout:
+                self._deadlines.add(self, loop.time() + timeout)
             try:
                 await fut
             finally:
-                if handle is not None:
-                    handle.cancel()
+                if timeout:
+                    self._deadlines.discard(self)
                 self._waiter = None
         return stream.popleft()
 
