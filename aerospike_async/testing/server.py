@@ -10,6 +10,7 @@ import asyncio
 import logging
 import socket
 import threading
+from collections import deque
 from typing import Any, Callable, cast
 
 from ..protocol.framing import (
@@ -47,14 +48,20 @@ def handle_message(node: Node, msg_type: int, payload: bytes) -> bytes:
 
 
 class _Connection(asyncio.Protocol):
-    """One client connection: frames requests and writes each reply in order."""
+    """One client connection: frames requests and writes each reply in order.
 
-    __slots__ = ("_server", "_reader", "_transport")
+    Without faults a reply is written as soon as it is computed. With a delay set on the
+    listener, replies queue with their due times and one timer writes them in order.
+    """
 
-    def __init__(self, server: EmbeddedServer) -> None:
+    __slots__ = ("_server", "_reader", "_transport", "_queue", "_timer")
+
+    def __init__(self, server: Listener) -> None:
         self._server = server
         self._reader = FrameReader()
         self._transport: asyncio.Transport | None = None
+        self._queue: deque[tuple[float, int, bytes]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport = cast(asyncio.Transport, transport)
@@ -67,47 +74,135 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         reader = self._reader
         reader.feed(data)
-        node = self._server.node
+        server = self._server
+        dispatch = server.dispatch
         transport = self._transport
         assert transport is not None
         try:
             while (frame := reader.next_frame()) is not None:
-                transport.write(handle_message(node, frame[0], frame[1]))
+                out = dispatch(frame[0], frame[1])
+                if server.faults is None:
+                    transport.write(out)
+                else:
+                    self._faulty_reply(frame[0], out)
+                    if transport.is_closing():
+                        return
         except ProtocolError as exc:
             log.debug("closing connection: %s", exc)
             transport.close()
 
+    def _faulty_reply(self, msg_type: int, out: bytes) -> None:
+        faults = self._server.faults
+        assert faults is not None
+        delay = faults.delay if faults.applies(msg_type, faults.delay_info) else 0.0
+        if not delay and not self._queue:
+            self._emit(msg_type, out)
+            return
+        loop = asyncio.get_running_loop()
+        due = loop.time() + delay
+        if self._queue and self._queue[-1][0] > due:
+            due = self._queue[-1][0]
+        self._queue.append((due, msg_type, out))
+        if self._timer is None:
+            self._timer = loop.call_at(self._queue[0][0], self._drain)
+
+    def _drain(self) -> None:
+        self._timer = None
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            self._queue.clear()
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while self._queue and self._queue[0][0] <= now:
+            _due, msg_type, out = self._queue.popleft()
+            self._emit(msg_type, out)
+            if transport.is_closing():
+                self._queue.clear()
+                return
+        if self._queue:
+            self._timer = loop.call_at(self._queue[0][0], self._drain)
+
+    def _emit(self, msg_type: int, out: bytes) -> None:
+        """Write one reply, cut or garbled when such a fault is armed."""
+        transport = self._transport
+        assert transport is not None
+        faults = self._server.faults
+        if faults is not None and faults.applies(msg_type, faults.fault_info):
+            if faults.cut > 0:
+                faults.cut -= 1
+                faults.settle()
+                transport.write(out[:max(1, len(out) // 2)])
+                transport.close()
+                return
+            if faults.garble > 0:
+                faults.garble -= 1
+                faults.settle()
+                transport.write(garbage(len(out)))
+                return
+        transport.write(out)
+
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._queue.clear()
         if self._transport is not None:
             self._server._connections.discard(self._transport)
 
 
-class EmbeddedServer:
-    """An Aerospike-compatible single-node server on the current event loop.
+def garbage(size: int) -> bytes:
+    """Bytes no Aerospike client can frame: a bad protocol version, then noise."""
+    size = max(size, 8)
+    return (b"\x7f\x7f" + b"\xde\xad\xbe\xef" * (size // 4 + 1))[:size]
 
-    ``async with EmbeddedServer() as srv:`` listens on a free loopback port
-    (``srv.host``, ``srv.port``, ``srv.address``) until the block ends.
-    """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 namespaces: tuple[str, ...] = ("test", "bar"), node_name: str = "A1",
-                 cluster_name: str = "asd-single",
-                 clock: Callable[[], float] | None = None) -> None:
+class Faults:
+    """Faults armed on a listener: a delay before replies, replies cut in half (then the
+    connection closes), garbage replies. Data replies only unless the ``*_info`` flags
+    include info replies too."""
+
+    __slots__ = ("owner", "delay", "delay_info", "cut", "garble", "fault_info")
+
+    def __init__(self, owner: Listener) -> None:
+        self.owner = owner
+        self.delay = 0.0
+        self.delay_info = False
+        self.cut = 0
+        self.garble = 0
+        self.fault_info = False
+
+    @staticmethod
+    def applies(msg_type: int, info_too: bool) -> bool:
+        return msg_type != MSG_INFO or info_too
+
+    def settle(self) -> None:
+        """Disarm the listener's fault hook when nothing is armed any more."""
+        if not self.delay and not self.cut and not self.garble:
+            self.owner.faults = None
+
+
+class Listener:
+    """An asyncio listener speaking the Aerospike protocol; ``dispatch`` answers each
+    whole message. Faults can be armed to slow, cut or garble replies."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
-        store = Store(namespaces) if clock is None else Store(namespaces, clock)
-        self.node = Node(store, name=node_name, host=host, port=port,
-                         cluster_name=cluster_name)
+        self.faults: Faults | None = None
         self._server: asyncio.base_events.Server | None = None
         self._connections: set[asyncio.Transport] = set()
 
-    @property
-    def store(self) -> Store:
-        return self.node.store
+    def dispatch(self, msg_type: int, payload: bytes) -> bytes:
+        raise NotImplementedError
 
     @property
     def address(self) -> tuple[str, int]:
         return self.host, self.port
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
 
     async def start(self) -> None:
         """Bind and start accepting connections; ``port`` 0 picks a free one."""
@@ -115,7 +210,6 @@ class EmbeddedServer:
         self._server = await loop.create_server(
             lambda: _Connection(self), self.host, self.port, reuse_address=True)
         self.port = self._server.sockets[0].getsockname()[1]
-        self.node.port = self.port
 
     async def stop(self) -> None:
         """Stop listening and drop every open connection."""
@@ -127,6 +221,65 @@ class EmbeddedServer:
         self._connections.clear()
         await self._server.wait_closed()
         self._server = None
+
+    def _armed(self) -> Faults:
+        if self.faults is None:
+            self.faults = Faults(self)
+        return self.faults
+
+    def set_delay(self, seconds: float, info: bool = False) -> None:
+        """Delay every data reply (and info replies when ``info``) by ``seconds``; 0 clears."""
+        faults = self._armed()
+        faults.delay = max(0.0, float(seconds))
+        faults.delay_info = info
+        faults.settle()
+
+    def cut_replies(self, count: int = 1, info: bool = False) -> None:
+        """Cut the next ``count`` data replies (and info replies when ``info``) in half and
+        close their connections."""
+        faults = self._armed()
+        faults.cut = max(0, count)
+        faults.fault_info = info
+        faults.settle()
+
+    def garble_replies(self, count: int = 1, info: bool = False) -> None:
+        """Answer the next ``count`` data replies (and info when ``info``) with garbage."""
+        faults = self._armed()
+        faults.garble = max(0, count)
+        faults.fault_info = info
+        faults.settle()
+
+    def clear_faults(self) -> None:
+        self.faults = None
+
+
+class EmbeddedServer(Listener):
+    """An Aerospike-compatible single-node server on the current event loop.
+
+    ``async with EmbeddedServer() as srv:`` listens on a free loopback port
+    (``srv.host``, ``srv.port``, ``srv.address``) until the block ends.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0,
+                 namespaces: tuple[str, ...] = ("test", "bar"), node_name: str = "A1",
+                 cluster_name: str = "asd-single",
+                 clock: Callable[[], float] | None = None) -> None:
+        super().__init__(host, port)
+        store = Store(namespaces) if clock is None else Store(namespaces, clock)
+        self.node = Node(store, name=node_name, host=host, port=port,
+                         cluster_name=cluster_name)
+
+    @property
+    def store(self) -> Store:
+        return self.node.store
+
+    def dispatch(self, msg_type: int, payload: bytes) -> bytes:
+        return handle_message(self.node, msg_type, payload)
+
+    async def start(self) -> None:
+        """Bind and start accepting connections; ``port`` 0 picks a free one."""
+        await super().start()
+        self.node.port = self.port
 
     async def __aenter__(self) -> EmbeddedServer:
         await self.start()
