@@ -18,6 +18,8 @@ from ..protocol.framing import PROTO_VERSION, ProtocolError
 
 _SIZE_MASK = (1 << 48) - 1
 _MAX_MESSAGE = 1 << 30
+STREAM_HIGH_WATER = 8  # whole messages queued on a stream before reading pauses
+STREAM_LOW_WATER = 2
 
 
 class ConnectionClosed(Exception):
@@ -83,7 +85,7 @@ class Connection(asyncio.Protocol):
     """An asyncio Protocol that hands out whole (type, payload) messages."""
 
     __slots__ = ("_loop", "_transport", "_buf", "_need", "_type", "_waiter", "_stream",
-                 "_error", "_deadlines", "closed", "last_used", "address")
+                 "_error", "_deadlines", "_paused", "closed", "last_used", "address")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, address: str = "") -> None:
         self._loop = loop
@@ -95,6 +97,7 @@ class Connection(asyncio.Protocol):
         self._stream: Optional[deque] = None
         self._error: Optional[BaseException] = None
         self._deadlines = Deadlines.of(loop)
+        self._paused = False
         self.closed = False
         self.last_used = time.monotonic()
         self.address = address
@@ -145,8 +148,13 @@ class Connection(asyncio.Protocol):
 
     # -- delivery ----------------------------------------------------------
     def _deliver(self, mtype: int, payload) -> None:
-        if self._stream is not None:
-            self._stream.append((mtype, payload))
+        stream = self._stream
+        if stream is not None:
+            stream.append((mtype, payload))
+            if len(stream) >= STREAM_HIGH_WATER and not self._paused:
+                # a slow reader of a stream slows the socket, not grows memory
+                self._paused = True
+                self._transport.pause_reading()  # type: ignore[union-attr]
             waiter = self._waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
@@ -221,10 +229,20 @@ class Connection(asyncio.Protocol):
                 if timeout:
                     self._deadlines.discard(self)
                 self._waiter = None
-        return stream.popleft()
+        message = stream.popleft()
+        if self._paused and len(stream) <= STREAM_LOW_WATER:
+            self._resume()
+        return message
+
+    def _resume(self) -> None:
+        self._paused = False
+        if not self.closed and self._transport is not None:
+            self._transport.resume_reading()
 
     def end_stream(self) -> None:
         self._stream = None
+        if self._paused:
+            self._resume()
 
     def close(self) -> None:
         if not self.closed:

@@ -1,0 +1,211 @@
+"""The batch index protocol (field 41): requests and the multi-record reply.
+
+A batch request is one AS_MSG whose info1 has BATCH set and whose batch
+field lists the keys of one node: ``u32 count, u8 flags``, then per key
+``u32 index, 20-byte digest`` followed either by ``REPEAT`` (same
+namespace, set, operations and attributes as the previous key) or by an
+entry: ``u8 entry flags, info1, info2, info3, [u16 generation], u32 ttl,
+u16 n_fields, u16 n_ops, fields, ops``. The reply is a stream of AS_MSGs,
+one per key, whose header ``timeout`` word carries the key's index; the
+last message has INFO3_LAST set.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Any, Iterator
+
+from .framing import MSG_AS, ProtocolError, proto_word
+from .message import (FIELD_BATCH_INDEX, FIELD_FILTER_EXP, FIELD_KEY, FIELD_NAMESPACE,
+                      FIELD_SET, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION,
+                      FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO3_LAST, MSG_HEADER_SIZE)
+from .particles import decode_particle
+
+# batch field flags
+BATCH_ALLOW_INLINE = 0x1
+BATCH_ALLOW_INLINE_SSD = 0x2
+BATCH_RESPOND_ALL_KEYS = 0x4
+BATCH_FLAGS_BASE = 0x8  # always set by the official clients
+# entry flags
+BATCH_MSG_READ = 0x0
+BATCH_MSG_REPEAT = 0x1
+BATCH_MSG_INFO = 0x2
+BATCH_MSG_GEN = 0x4
+BATCH_MSG_TTL = 0x8
+
+REPEAT = b"\x01"
+
+_HEAD = struct.Struct(">QBBBBBBIIIHH")
+_REPLY_HEAD = struct.Struct(">BBBBBBIIIHH")
+_FIELD = struct.Struct(">IB")
+_OP = struct.Struct(">IBBBB")
+_U32 = struct.Struct(">I")
+_READ_ENTRY = struct.Struct(">BBBBIHH")
+_WRITE_ENTRY = struct.Struct(">BBBBHIHH")
+_INDEX = struct.Struct(">I")
+
+
+def batch_flags(allow_inline: bool, allow_inline_ssd: bool, respond_all_keys: bool) -> int:
+    """The flags byte of the batch field."""
+    flags = BATCH_FLAGS_BASE
+    if allow_inline:
+        flags |= BATCH_ALLOW_INLINE
+    if allow_inline_ssd:
+        flags |= BATCH_ALLOW_INLINE_SSD
+    if respond_all_keys:
+        flags |= BATCH_RESPOND_ALL_KEYS
+    return flags
+
+
+def field(ftype: int, data: bytes) -> bytes:
+    return _FIELD.pack(len(data) + 1, ftype) + data
+
+
+def ns_set_fields(namespace: str, set_name: str | None) -> tuple[bytes, int]:
+    """Namespace and set fields of an entry (the set is sent even when empty)."""
+    ns = namespace.encode("utf-8")
+    sb = (set_name or "").encode("utf-8")
+    return _FIELD.pack(len(ns) + 1, FIELD_NAMESPACE) + ns + _FIELD.pack(len(sb) + 1,
+                                                                         FIELD_SET) + sb, 2
+
+
+def key_field(ktype: int, kbytes: bytes) -> bytes:
+    return _FIELD.pack(len(kbytes) + 2, FIELD_KEY) + bytes((ktype,)) + kbytes
+
+
+def udf_fields(module: str, function: str, packed_args: bytes) -> tuple[bytes, int]:
+    return (field(FIELD_UDF_PACKAGE_NAME, module.encode("utf-8"))
+            + field(FIELD_UDF_FUNCTION, function.encode("utf-8"))
+            + field(FIELD_UDF_ARGLIST, packed_args)), 3
+
+
+def read_entry(info1: int, info2: int, info3: int, ttl: int, fields: bytes, n_fields: int,
+               ops: bytes, n_ops: int) -> bytes:
+    """An entry without generation (reads)."""
+    return _READ_ENTRY.pack(BATCH_MSG_INFO | BATCH_MSG_TTL, info1, info2, info3,
+                            ttl & 0xFFFFFFFF, n_fields, n_ops) + fields + ops
+
+
+def write_entry(info1: int, info2: int, info3: int, generation: int, ttl: int, fields: bytes,
+                n_fields: int, ops: bytes, n_ops: int) -> bytes:
+    """An entry with generation and ttl (writes, removes, UDF applies)."""
+    return _WRITE_ENTRY.pack(BATCH_MSG_INFO | BATCH_MSG_GEN | BATCH_MSG_TTL, info1, info2,
+                             info3, generation & 0xFFFF, ttl & 0xFFFFFFFF, n_fields,
+                             n_ops) + fields + ops
+
+
+def encode_batch_request(items: list[tuple[int, bytes, bytes]], flags: int, info1: int,
+                         timeout: int, filter_exp: bytes | None = None) -> bytes:
+    """A whole batch request for one node.
+
+    ``items``: ``(index, digest, entry)`` in the order to send, ``entry`` being
+    an encoded entry or ``REPEAT``. ``info1`` is OR-ed with INFO1_BATCH.
+    """
+    parts = [_U32.pack(len(items)), bytes((flags,))]
+    pack_index = _INDEX.pack
+    for index, digest, entry in items:
+        parts.append(pack_index(index))
+        parts.append(digest)
+        parts.append(entry)
+    body = b"".join(parts)
+    fields = b""
+    n_fields = 1
+    if filter_exp is not None:
+        fields = field(FIELD_FILTER_EXP, filter_exp)
+        n_fields = 2
+    fields += _FIELD.pack(len(body) + 1, FIELD_BATCH_INDEX) + body
+    size = MSG_HEADER_SIZE + len(fields)
+    return _HEAD.pack(proto_word(MSG_AS, size), MSG_HEADER_SIZE, info1 | INFO1_BATCH, 0, 0, 0,
+                      0, 0, 0, timeout, n_fields, 0) + fields
+
+
+class BatchReply:
+    """One key's answer in a batch reply."""
+
+    __slots__ = ("index", "result_code", "generation", "ttl", "bins")
+
+    def __init__(self, index: int, result_code: int, generation: int, ttl: int,
+                 bins: list[tuple[str, Any]]) -> None:
+        self.index = index
+        self.result_code = result_code
+        self.generation = generation
+        self.ttl = ttl
+        self.bins = bins
+
+    def __repr__(self) -> str:
+        return (f"BatchReply({self.index}, rc={self.result_code}, gen={self.generation}, "
+                f"ttl={self.ttl}, bins={self.bins!r})")
+
+
+def parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply], bool, int]:
+    """Decode one type-3 payload of a batch reply.
+
+    Returns the per-key answers, whether the LAST message was seen, and the
+    result code of the LAST message (non-zero when the whole batch failed on
+    the node). Raises ProtocolError on malformed bytes.
+    """
+    try:
+        return _parse_batch_payload(payload)
+    except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"malformed batch reply: {exc}") from None
+
+
+def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply], bool, int]:
+    mv = memoryview(payload)
+    end = len(mv)
+    pos = 0
+    out: list[BatchReply] = []
+    head = _REPLY_HEAD.unpack_from
+    field_size = _U32.unpack_from
+    op_head = _OP.unpack_from
+    while pos < end:
+        (hsize, _i1, _i2, info3, _i4, rc, gen, ttl, index, n_fields,
+         n_ops) = head(mv, pos)
+        if hsize != MSG_HEADER_SIZE:
+            raise ValueError(f"header size {hsize}")
+        pos += MSG_HEADER_SIZE
+        if info3 & INFO3_LAST:
+            return out, True, rc
+        for _ in range(n_fields):
+            pos += 4 + field_size(mv, pos)[0]
+        bins: list[tuple[str, Any]] = []
+        for _ in range(n_ops):
+            size, _op, ptype, _flags, name_len = op_head(mv, pos)
+            name_end = pos + 8 + name_len
+            stop = pos + 4 + size
+            if stop > end or name_end > stop:
+                raise ValueError("operation runs past the message")
+            bins.append((str(mv[pos + 8:name_end], "utf-8"),
+                         decode_particle(ptype, mv[name_end:stop])))
+            pos = stop
+        if pos > end:
+            raise ValueError("message runs past the payload")
+        out.append(BatchReply(index, rc, gen, ttl, bins))
+    return out, False, 0
+
+
+def iter_entries(field_data: bytes) -> Iterator[tuple[int, bytes, bytes | None]]:
+    """(index, digest, entry bytes or None for REPEAT) of a batch field (tests, tools)."""
+    count = _U32.unpack_from(field_data, 0)[0]
+    pos = 5
+    for _ in range(count):
+        index = _INDEX.unpack_from(field_data, pos)[0]
+        digest = bytes(field_data[pos + 4:pos + 24])
+        pos += 24
+        kind = field_data[pos]
+        if kind == BATCH_MSG_REPEAT:
+            pos += 1
+            yield index, digest, None
+            continue
+        start = pos
+        pos += 4 + (2 if kind & BATCH_MSG_GEN else 0) + 4
+        n_fields, n_ops = struct.unpack_from(">HH", field_data, pos)
+        pos += 4
+        for _ in range(n_fields + n_ops):
+            pos += 4 + _U32.unpack_from(field_data, pos)[0]
+        yield index, digest, bytes(field_data[start:pos])
+
+
+__all__ = ["BATCH_ALLOW_INLINE", "BATCH_ALLOW_INLINE_SSD", "BATCH_RESPOND_ALL_KEYS",
+           "REPEAT", "batch_flags", "field", "ns_set_fields", "key_field", "udf_fields",
+           "read_entry", "write_entry", "encode_batch_request", "BatchReply",
+           "parse_batch_payload", "iter_entries"]
