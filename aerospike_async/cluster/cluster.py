@@ -2,11 +2,23 @@
 
 One coroutine tends every ``tend_interval``; it publishes immutable
 snapshots (the node tuple and the partition map) that commands read without
-locks. The rules follow the official clients (see shared/REFERENCE.md §1-2).
+locks. The rules follow the official clients, the C client where they differ
+(see shared/REFERENCE.md §1-4):
+
+- a tend refreshes every node (``node``, ``peers-generation``,
+  ``partition-generation``, plus ``rebalance-generation`` when rack aware) on
+  its own tend connection;
+- when any peers generation changed or any node failed, every healthy node's
+  peers are read, unknown peers validated and added, and the removal rules
+  run;
+- a node whose partition generation changed has its ``replicas`` applied,
+  unless it is failing, not initialized (generation -1) or alone while others
+  answered (the split-cluster guard).
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 from typing import Iterable
@@ -27,8 +39,12 @@ REPLICA_SEQUENCE = 2
 REPLICA_PREFER_RACK = 3
 REPLICA_RANDOM = 4
 
+READ_MODE_SC_SESSION = 0
+READ_MODE_SC_LINEARIZE = 1
+
 _IO_ERRORS = (ConnectionClosed, SocketTimeout, OSError, ValueError, asyncio.TimeoutError)
 _BALANCE_EVERY = 30
+_MAX_FAILURES = 5
 
 
 class ClusterSettings:
@@ -37,7 +53,7 @@ class ClusterSettings:
     __slots__ = ("seeds", "tend_interval", "connect_timeout", "info_timeout", "cluster_name",
                  "max_conns_per_node", "min_conns_per_node", "max_socket_idle",
                  "max_error_rate", "error_rate_window", "use_services_alternate",
-                 "fail_if_not_connected")
+                 "fail_if_not_connected", "rack_aware", "rack_ids", "tls")
 
     def __init__(self, seeds: list[tuple[str, int]], tend_interval: float = 1.0,
                  connect_timeout: float = 1.0, info_timeout: float = 1.0,
@@ -45,7 +61,8 @@ class ClusterSettings:
                  min_conns_per_node: int = 0, max_socket_idle: float = 0.0,
                  max_error_rate: int = 100, error_rate_window: int = 1,
                  use_services_alternate: bool = False,
-                 fail_if_not_connected: bool = True) -> None:
+                 fail_if_not_connected: bool = True, rack_aware: bool = False,
+                 rack_ids: list[int] | None = None, tls: bool = False) -> None:
         self.seeds = seeds
         self.tend_interval = tend_interval
         self.connect_timeout = connect_timeout
@@ -58,6 +75,28 @@ class ClusterSettings:
         self.error_rate_window = error_rate_window
         self.use_services_alternate = use_services_alternate
         self.fail_if_not_connected = fail_if_not_connected
+        self.rack_aware = rack_aware
+        self.rack_ids = list(rack_ids or [0])
+        self.tls = tls
+
+    @property
+    def peers_command(self) -> str:
+        """``peers-{clear,tls}-{std,alt}`` as configured."""
+        return (f"peers-{'tls' if self.tls else 'clear'}-"
+                f"{'alt' if self.use_services_alternate else 'std'}")
+
+
+class _Peers:
+    """Scratch state of one tend (Java ``Peers``, C ``as_peers``)."""
+
+    __slots__ = ("gen_changed", "refresh_count", "nodes", "failed", "replace")
+
+    def __init__(self) -> None:
+        self.gen_changed = False
+        self.refresh_count = 0
+        self.nodes: dict[str, Node] = {}  # validated this tend, not yet added
+        self.failed: set[tuple[str, int]] = set()  # hosts that failed validation this tend
+        self.replace: list[Node] = []  # same name, new address
 
 
 class Cluster:
@@ -68,14 +107,17 @@ class Cluster:
         self.nodes: tuple[Node, ...] = ()
         self.nodes_by_name: dict[str, Node] = {}
         self.partition_map: topology.PartitionMap = {}
+        self.sc_namespaces: frozenset[str] = frozenset()
         self._regimes: dict[str, list[int]] = {}
         self.tend_count = 0
         self._tend_task: asyncio.Task | None = None
         self._closed = False
-        self._peers_key = "peers-clear-alt" if settings.use_services_alternate else "peers-clear-std"
+        self._round_robin = itertools.count()
+        self._fill_tasks: set[asyncio.Task] = set()
 
     # -- lifecycle ---------------------------------------------------------------
     async def connect(self) -> None:
+        """The first tend, synchronously; raises ConnectionError when no seed answered."""
         await self.tend()
         if not self.nodes and self.settings.fail_if_not_connected:
             seeds = ", ".join(f"{h}:{p}" for h, p in self.settings.seeds)
@@ -103,6 +145,8 @@ class Cluster:
                 await task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
+        for t in list(self._fill_tasks):
+            t.cancel()
         for node in self.nodes:
             node.close()
         self.nodes = ()
@@ -114,179 +158,321 @@ class Cluster:
 
     # -- tending -----------------------------------------------------------
     async def tend(self) -> None:
-        """One tend: seed if empty, refresh nodes, follow peers, refresh partitions."""
+        """One tend (REFERENCE §1): seed if empty, refresh nodes, follow peers,
+        remove and add nodes, refresh partitions and racks, balance pools."""
         s = self.settings
+        peers = _Peers()
         if not self.nodes:
-            await self._seed()
+            await self._seed(peers)
             if not self.nodes:
                 return
         for node in self.nodes:
             node.reference_count = 0
             node.partition_changed = False
-        results = await asyncio.gather(*(self._refresh(n) for n in self.nodes))
-        peers_changed = any(results)
-        if peers_changed:
-            await self._refresh_peers()
-            self._remove_nodes()
+            node.rebalance_changed = False
+        nodes = self.nodes
+        await asyncio.gather(*(self._refresh(n, peers) for n in nodes))
+        if peers.gen_changed:
+            # read the peers of every node that answered, even if only one changed
+            peers.refresh_count = 0
+            for node in nodes:
+                await self._refresh_peers(node, peers)
+            names = set(topology.nodes_to_remove(
+                [topology.NodeState(n.name, n.active, n.failures, n.reference_count)
+                 for n in nodes], peers.refresh_count, self.partition_map))
+            remove = [n for n in nodes if n.name in names]
+            remove += [n for n in peers.replace if n not in remove]
+            # add new peers, then their peers, until nothing new appears
+            while peers.nodes:
+                found = list(peers.nodes.values())
+                peers.nodes.clear()
+                self._add_nodes(found, replacing=remove)
+                for node in found:
+                    await self._refresh_peers(node, peers)
+            if remove:
+                self._remove_nodes(remove)
         for node in self.nodes:
-            if (node.partition_changed and node.failures == 0 and node.active
-                    and (node.peers_count > 0 or node.refresh_count == 1)):
+            if topology.may_refresh_partitions(node.partition_changed, node.failures,
+                                               node.active, node.peers_count,
+                                               peers.refresh_count):
                 await self._refresh_partitions(node)
+            if s.rack_aware and node.rebalance_changed and node.failures == 0 and node.active:
+                await self._refresh_racks(node)
         self.tend_count += 1
         if self.tend_count % max(s.error_rate_window, 1) == 0:
             for node in self.nodes:
                 node.error_count = 0
         if self.tend_count % _BALANCE_EVERY == 0:
-            await self._balance_pools()
+            self._balance_pools()
 
-    async def _seed(self) -> None:
-        s = self.settings
-        for host, port in s.seeds:
-            node = await self._validate(host, port)
-            if node is not None:
-                self._add_nodes([node])
-                return
+    async def _seed(self, peers: _Peers) -> None:
+        """Validate every seed at once; take the first good one in seed order, preferring
+        one that has peers when there are several seeds (a lone seed is a fallback)."""
+        seeds = self.settings.seeds
+        results = await asyncio.gather(*(self._validate(h, p) for h, p in seeds))
+        chosen: Node | None = None
+        fallback: Node | None = None
+        for node in results:
+            if node is None or chosen is not None:
+                if node is not None and node is not fallback:
+                    node.close()
+                continue
+            if len(seeds) > 1:
+                try:
+                    _gen, found = await self._read_peers(node)
+                except (*_IO_ERRORS, KeyError):
+                    node.close()
+                    continue
+                if not found:
+                    if fallback is None:
+                        fallback = node
+                    else:
+                        node.close()
+                    continue
+            chosen = node
+        if chosen is None:
+            chosen = fallback
+        elif fallback is not None:
+            fallback.close()
+        if chosen is not None:
+            self._add_nodes([chosen])
 
-    async def _validate(self, host: str, port: int, expected_name: str | None = None
-                        ) -> Node | None:
-        """Connect to an address and make a Node of it, or None if it is not usable."""
+    def _new_node(self, host: str, port: int) -> Node:
+        """A node object for an address, not yet validated (tests override this)."""
         s = self.settings
         pool = Pool(host, port, s.max_conns_per_node, s.min_conns_per_node,
                     s.max_socket_idle, s.connect_timeout)
-        probe = Node("", host, port, frozenset(), pool, s.connect_timeout)
+        return Node("", host, port, frozenset(), pool, s.connect_timeout)
+
+    async def _validate(self, host: str, port: int, expected_name: str | None = None
+                        ) -> Node | None:
+        """Connect to an address and make a Node of it, or None if it is not usable:
+        unreachable, no name, not yet initialized (partition-generation -1), another
+        cluster's, or (for a peer) another name than the peer list says."""
+        s = self.settings
+        probe = self._new_node(host, port)
         commands = ["node", "partition-generation", "features"]
         if s.cluster_name:
             commands.append("cluster-name")
         try:
             info = await probe.tend_info(*commands, timeout=s.info_timeout)
         except _IO_ERRORS as exc:
-            log.debug("seed %s:%s failed: %s", host, port, exc)
+            log.debug("node %s:%s failed validation: %s", host, port, exc)
             probe.close()
             return None
         name = info.get("node", "")
-        ok = bool(name) and not name.startswith("ERROR")
-        if ok and expected_name is not None and name != expected_name:
-            ok = False
-        if ok and info.get("partition-generation", "-1").strip() == "-1":
-            ok = False  # not yet fully initialized
-        if ok and s.cluster_name and info.get("cluster-name") != s.cluster_name:
-            log.warning("node %s:%s is in cluster %r, expected %r", host, port,
-                        info.get("cluster-name"), s.cluster_name)
-            ok = False
-        if not ok:
+        reason = None
+        if topology.is_error(name) or not name:
+            reason = "no node name"
+        elif expected_name is not None and name != expected_name:
+            reason = f"node name {name!r}, peers list {expected_name!r}"
+        elif topology.trusted_partition_generation(info.get("partition-generation")) is None:
+            reason = "not yet fully initialized"
+        elif s.cluster_name and info.get("cluster-name") != s.cluster_name:
+            reason = f"cluster name {info.get('cluster-name')!r}, expected {s.cluster_name!r}"
+        if reason is not None:
+            log.warning("node %s:%s rejected: %s", host, port, reason)
             probe.close()
             return None
         probe.name = name
         probe.features = topology.parse_features(info.get("features", ""))
         return probe
 
-    async def _refresh(self, node: Node) -> bool:
-        """Refresh one node's generations; True when its peers may have changed."""
+    async def _refresh(self, node: Node, peers: _Peers) -> None:
+        """Refresh one node's generations (Java ``Node.refresh``)."""
+        if not node.active:
+            return
+        commands = ["node", "peers-generation", "partition-generation"]
+        if self.settings.rack_aware:
+            commands.append("rebalance-generation")
         try:
-            info = await node.tend_info("node", "peers-generation", "partition-generation",
-                                        timeout=self.settings.info_timeout)
+            info = await node.tend_info(*commands, timeout=self.settings.info_timeout)
             if info.get("node") != node.name:
+                log.warning("node %s at %s now answers as %r", node.name, node.address,
+                            info.get("node"))
                 node.active = False
-                return True
+                peers.gen_changed = True
+                return
             peers_gen = int(info["peers-generation"])
             part_gen = int(info["partition-generation"])
-        except (*_IO_ERRORS, KeyError):
-            node.failures += 1
-            return True
-        changed = peers_gen != node.peers_generation
+            rebalance_gen = (int(info["rebalance-generation"])
+                             if self.settings.rack_aware
+                             and not topology.is_error(info.get("rebalance-generation"))
+                             else node.rebalance_generation)
+        except (*_IO_ERRORS, KeyError) as exc:
+            peers.gen_changed = True
+            self._refresh_failed(node, exc)
+            return
+        if peers_gen != node.peers_generation:
+            peers.gen_changed = True
+            if 0 <= peers_gen < node.peers_generation:
+                # the generation went down: the node restarted quickly
+                log.info("node %s restarted", node.name)
+                node.error_count = 0
+                self._schedule_fill(node)
         if part_gen != node.partition_generation:
             node.partition_changed = True
-        node.refresh_count += 1
+        if rebalance_gen != node.rebalance_generation:
+            node.rebalance_changed = True
+            node.rebalance_generation = rebalance_gen
+        peers.refresh_count += 1
         if node.failures:
-            changed = True
+            # it failed before: read everything again
+            peers.gen_changed = True
             node.partition_changed = True
-            node.failures = 0
-        return changed
+            node.rebalance_changed = self.settings.rack_aware
+        node.failures = 0
+        node.refresh_count += 1
 
-    async def _refresh_peers(self) -> None:
-        seen_new: dict[str, Node] = {}
-        for node in list(self.nodes):
-            if node.failures or not node.active:
+    @staticmethod
+    def _refresh_failed(node: Node, exc: BaseException) -> None:
+        node.failures += 1
+        node.tend_failures_total += 1
+        node.close_tend_connection()
+        log.debug("tend of node %s failed (%d): %s", node.name, node.failures, exc)
+
+    async def _read_peers(self, node: Node) -> tuple[int, list[topology.Peer]]:
+        key = self.settings.peers_command
+        info = await node.tend_info(key, timeout=self.settings.info_timeout)
+        value = info[key]
+        if topology.is_error(value):
+            raise KeyError(key)
+        return topology.parse_peers(value)
+
+    async def _refresh_peers(self, node: Node, peers: _Peers) -> None:
+        """Read one node's peers, validate unknown ones (Java ``Node.refreshPeers``)."""
+        if node.failures or not node.active:
+            return
+        try:
+            gen, found = await self._read_peers(node)
+        except (*_IO_ERRORS, KeyError) as exc:
+            self._refresh_failed(node, exc)
+            return
+        node.peers_count = len(found)
+        all_ok = True
+        for peer in found:
+            if self._find_peer_node(peer, peers):
                 continue
-            try:
-                info = await node.tend_info(self._peers_key, timeout=self.settings.info_timeout)
-                gen, peers = topology.parse_peers(info[self._peers_key])
-            except (*_IO_ERRORS, KeyError):
-                node.failures += 1
+            added = None
+            for host, port in peer.hosts:
+                if (host, port) in peers.failed:
+                    continue
+                added = await self._validate(host, port, peer.name)
+                if added is not None:
+                    break
+                peers.failed.add((host, port))
+            if added is None:
+                all_ok = False
                 continue
-            node.peers_count = len(peers)
-            all_ok = True
-            for peer in peers:
-                existing = self.nodes_by_name.get(peer.name) or seen_new.get(peer.name)
-                if existing is not None:
-                    existing.reference_count += 1
-                    continue
-                added = None
-                for host, port in peer.hosts:
-                    added = await self._validate(host, port, peer.name)
-                    if added is not None:
-                        break
-                if added is None:
-                    all_ok = False
-                    continue
-                added.reference_count += 1
-                seen_new[peer.name] = added
-            if all_ok:
-                node.peers_generation = gen
-        if seen_new:
-            self._add_nodes(seen_new.values())
-            for node in seen_new.values():
-                node.partition_changed = True
+            added.reference_count += 1
+            peers.nodes[added.name] = added
+        if all_ok:
+            node.peers_generation = gen  # only once every peer it lists is known
+        peers.refresh_count += 1
 
-    def _remove_nodes(self) -> None:
-        remove = []
-        many = len(self.nodes) > 1
-        for node in self.nodes:
-            if not node.active:
-                remove.append(node)
-            elif node.refresh_count == 0 and node.failures >= 5:
-                remove.append(node)
-            elif many and node.refresh_count >= 1 and node.reference_count == 0:
-                if node.failures or not self._in_partition_map(node.name):
-                    remove.append(node)
-        if remove:
-            names = {n.name for n in remove}
-            for node in remove:
-                node.close()
-                self.partition_map = topology.remove_node(self.partition_map, node.name)
-            self.nodes = tuple(n for n in self.nodes if n.name not in names)
-            self.nodes_by_name = {n.name: n for n in self.nodes}
+    def _find_peer_node(self, peer: topology.Peer, peers: _Peers) -> bool:
+        node = self.nodes_by_name.get(peer.name)
+        if node is not None:
+            if (node.failures <= 0 or (node.host, node.port) in peer.hosts
+                    or node.host in ("127.0.0.1", "localhost", "::1")):
+                node.reference_count += 1
+                return True
+            # same name, another address, and the old one fails: replace it
+            if node not in peers.replace:
+                peers.replace.append(node)
+            return False
+        node = peers.nodes.get(peer.name)
+        if node is not None:
+            node.reference_count += 1
+            return True
+        return False
 
-    def _in_partition_map(self, name: str) -> bool:
-        return any(name in row for rows in self.partition_map.values() for row in rows)
+    def _remove_nodes(self, remove: list[Node]) -> None:
+        """Close these node objects and publish the node list without them."""
+        kept = tuple(n for n in self.nodes if n not in remove)
+        for node in remove:
+            log.info("node %s %s removed", node.name, node.address)
+            node.close()
+        live = {n.name for n in kept}
+        pmap = self.partition_map
+        for node in remove:
+            if node.name not in live:
+                pmap = topology.remove_node(pmap, node.name)
+        self.partition_map = pmap
+        self.nodes = kept
+        self.nodes_by_name = {n.name: n for n in kept}
 
     async def _refresh_partitions(self, node: Node) -> None:
         try:
             info = await node.tend_info("partition-generation", "replicas",
                                         timeout=self.settings.info_timeout)
-            gen = int(info["partition-generation"])
-            replicas = topology.parse_replicas(info["replicas"])
-        except (*_IO_ERRORS, KeyError):
-            node.failures += 1
+            gen = topology.trusted_partition_generation(info.get("partition-generation"))
+            if gen is None:
+                return  # restarting: its empty bitmaps are not the truth
+            value = info["replicas"]
+            if topology.is_error(value):
+                raise KeyError("replicas")
+            replicas = topology.parse_replicas(value)
+        except (*_IO_ERRORS, KeyError) as exc:
+            self._refresh_failed(node, exc)
             return
         self.partition_map, displaced = topology.apply_replicas(
             self.partition_map, self._regimes, node.name, replicas)
+        sc = topology.sc_namespaces(replicas)
+        plain = set(replicas) - sc
+        self.sc_namespaces = frozenset((self.sc_namespaces - plain) | sc)
         node.partition_generation = gen
         for name in displaced:
             other = self.nodes_by_name.get(name)
             if other is not None:
                 other.partition_generation = -1
 
-    def _add_nodes(self, nodes: Iterable[Node]) -> None:
-        added = [n for n in nodes if n.name not in self.nodes_by_name]
+    async def _refresh_racks(self, node: Node) -> None:
+        """``rack-ids`` (the C client's command), or the ``racks:`` listing."""
+        try:
+            info = await node.tend_info("rack-ids", timeout=self.settings.info_timeout)
+            value = info.get("rack-ids")
+            if not topology.is_error(value):
+                node.racks = topology.parse_rack_ids(value)  # type: ignore[arg-type]
+                return
+            info = await node.tend_info("racks:", timeout=self.settings.info_timeout)
+            value = info.get("racks:")
+            node.racks = {} if topology.is_error(value) else topology.parse_racks(
+                value, node.name)  # type: ignore[arg-type]
+        except _IO_ERRORS as exc:
+            self._refresh_failed(node, exc)
+
+    def _add_nodes(self, nodes: Iterable[Node], replacing: list[Node] = ()) -> None:
+        """Publish new nodes; one with the name of a node in ``replacing`` takes its place."""
+        current = {n.name: n for n in self.nodes}
+        added = []
+        for node in nodes:
+            old = current.get(node.name)
+            if old is not None and old not in replacing:
+                node.close()  # already known
+                continue
+            added.append(node)
         if not added:
             return
-        self.nodes = self.nodes + tuple(added)
+        names = {n.name for n in added}
+        self.nodes = tuple(n for n in self.nodes if n.name not in names) + tuple(added)
         self.nodes_by_name = {n.name: n for n in self.nodes}
         for node in added:
+            old = current.get(node.name)
+            if old is not None:
+                log.info("node %s moved from %s to %s", node.name, old.address, node.address)
+                old.close()
+            else:
+                log.info("node %s %s added", node.name, node.address)
             node.partition_changed = True
-            if node.pool.min_size:
-                asyncio.get_running_loop().create_task(self._fill(node))
+            node.rebalance_changed = self.settings.rack_aware
+            self._schedule_fill(node)
+
+    def _schedule_fill(self, node: Node) -> None:
+        if node.pool.min_size and node.pool.total < node.pool.min_size and not self._closed:
+            task = asyncio.get_running_loop().create_task(self._fill(node))
+            self._fill_tasks.add(task)
+            task.add_done_callback(self._fill_tasks.discard)
 
     async def _fill(self, node: Node) -> None:
         try:
@@ -294,16 +480,19 @@ class Cluster:
         except (*_IO_ERRORS, ClientError):
             pass
 
-    async def _balance_pools(self) -> None:
+    def _balance_pools(self) -> None:
+        """Every 30 tends: trim idle connections, refill to the minimum when healthy."""
+        limit = self.settings.max_error_rate
         for node in self.nodes:
             node.pool.trim()
-            if node.pool.total < node.pool.min_size and node.error_count <= self.settings.max_error_rate:
-                await self._fill(node)
+            if limit <= 0 or node.error_count <= limit:
+                self._schedule_fill(node)
 
     # -- routing -----------------------------------------------------------
     def node_for(self, namespace: str, digest: bytes, is_write: bool, replica: int,
-                 attempt: int) -> Node:
-        """The node for a key: master for writes, by replica policy for reads."""
+                 attempt: int, prev: Node | None = None) -> Node:
+        """The node for a key (REFERENCE §4): by replica policy, ``attempt`` being the
+        sequence (how many times the command moved on), ``prev`` the last node tried."""
         rows = self.partition_map.get(namespace)
         if rows is None:
             if not self.nodes:
@@ -311,9 +500,15 @@ class Cluster:
             raise NamespaceNotFound(20, f"Invalid namespace: {namespace}", None, None, False)
         pid = (digest[0] | (digest[1] << 8)) % PARTITIONS
         by_name = self.nodes_by_name
-        if replica == REPLICA_MASTER or (is_write and replica not in
-                                         (REPLICA_SEQUENCE, REPLICA_PREFER_RACK)):
-            node = by_name.get(rows[0][pid]) if rows[0][pid] else None
+        if is_write and replica not in (REPLICA_SEQUENCE, REPLICA_PREFER_RACK):
+            replica = REPLICA_MASTER
+        if replica == REPLICA_PREFER_RACK and not is_write and self.settings.rack_aware:
+            node = self._prefer_rack(namespace, rows, pid, attempt, prev)
+            if node is not None:
+                return node
+        elif replica == REPLICA_MASTER:
+            name = rows[0][pid]
+            node = by_name.get(name) if name else None
             if node is not None and node.active:
                 return node
         elif replica == REPLICA_RANDOM:
@@ -322,13 +517,50 @@ class Cluster:
                 return live[random.randrange(len(live))]
         else:
             n = len(rows)
+            start = next(self._round_robin) if replica == REPLICA_ANY else attempt
             for i in range(n):
-                name = rows[(attempt + i) % n][pid]
+                name = rows[(start + i) % n][pid]
                 node = by_name.get(name) if name else None
                 if node is not None and node.active:
                     return node
         raise InvalidNodeError(-8, f"Node not found for partition {namespace}:{pid}", None,
                                None, False)
+
+    def _prefer_rack(self, namespace: str, rows: list[tuple], pid: int, attempt: int,
+                     prev: Node | None) -> Node | None:
+        """C ``prefer_rack_node``: the first live replica on a preferred rack that is not
+        the node that just failed; else one on another rack; else that node again."""
+        by_name = self.nodes_by_name
+        n = len(rows)
+        other_rack: Node | None = None
+        same_as_prev: Node | None = None
+        for rack in self.settings.rack_ids:
+            for j in range(n):
+                name = rows[(attempt + j) % n][pid]
+                node = by_name.get(name) if name else None
+                if node is None or not node.active:
+                    continue
+                if node is not prev:
+                    if node.has_rack(namespace, rack):
+                        return node
+                    if other_rack is None:
+                        other_rack = node
+                elif same_as_prev is None:
+                    same_as_prev = node
+        return other_rack or same_as_prev
+
+    def effective_replica(self, namespace: str, replica: int, read_mode_sc: int | None
+                          ) -> tuple[int, bool]:
+        """(replica, linearize) of a read: in a strong-consistency namespace SESSION reads
+        the master and LINEARIZE turns PREFER_RACK into SEQUENCE (C ``as_command``)."""
+        if namespace in self.sc_namespaces:
+            if read_mode_sc == READ_MODE_SC_SESSION:
+                return REPLICA_MASTER, False
+            if read_mode_sc == READ_MODE_SC_LINEARIZE:
+                if replica == REPLICA_PREFER_RACK:
+                    replica = REPLICA_SEQUENCE
+                return replica, True
+        return replica, False
 
     def random_node(self) -> Node:
         live = [n for n in self.nodes if n.active]

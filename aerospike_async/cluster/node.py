@@ -17,7 +17,8 @@ class Node:
     __slots__ = ("name", "host", "port", "address", "pool", "features", "active",
                  "partition_generation", "peers_generation", "rebalance_generation",
                  "failures", "refresh_count", "reference_count", "peers_count",
-                 "partition_changed", "error_count", "_tend_conn", "connect_timeout")
+                 "partition_changed", "rebalance_changed", "error_count", "_tend_conn",
+                 "connect_timeout", "racks", "tend_failures_total")
 
     def __init__(self, name: str, host: str, port: int, features: frozenset[str],
                  pool: Pool, connect_timeout: float) -> None:
@@ -35,8 +36,11 @@ class Node:
         self.refresh_count = 0
         self.reference_count = 0
         self.peers_count = 0
-        self.partition_changed = False
+        self.partition_changed = True  # a new node's partitions are read on its first tend
+        self.rebalance_changed = False
         self.error_count = 0
+        self.racks: dict[str, int] = {}  # namespace -> rack id (rack_aware)
+        self.tend_failures_total = 0
         self._tend_conn: Connection | None = None
         self.connect_timeout = connect_timeout
 
@@ -57,6 +61,14 @@ class Node:
             self._tend_conn = None
             raise ConnectionClosed(f"unexpected reply type {mtype} from {self.address}")
         return parse_info_response(bytes(payload))
+
+    def has_rack(self, namespace: str, rack_id: int) -> bool:
+        return self.racks.get(namespace) == rack_id
+
+    def close_tend_connection(self) -> None:
+        if self._tend_conn is not None:
+            self._tend_conn.close()
+            self._tend_conn = None
 
     def close(self) -> None:
         self.active = False

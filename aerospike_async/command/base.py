@@ -22,7 +22,8 @@ from ..protocol.message import MSG_HEADER_SIZE
 
 RC_TIMEOUT = 9
 RC_DEVICE_OVERLOAD = 18
-_RETRY_SERVER_CODES = (RC_TIMEOUT, RC_DEVICE_OVERLOAD)
+RC_CLUSTER = 11
+_RETRY_SERVER_CODES = (RC_TIMEOUT, RC_DEVICE_OVERLOAD, RC_CLUSTER)
 _STAY_ON_NODE = (RC_TIMEOUT, NoMoreConnectionsError.code, MaxErrorRateExceeded.code)
 
 
@@ -44,13 +45,18 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
     max_retries = policy.max_retries or 0
     sleep = (policy.sleep_between_retries or 0) / 1000.0
     replica = policy.replica if policy.replica is not None else 2
+    linearize = False
+    if not is_write and cluster.sc_namespaces:
+        replica, linearize = cluster.effective_replica(namespace, replica,
+                                                       policy.read_mode_sc)
     max_error_rate = cluster.settings.max_error_rate
     iteration = 0
     sent = 0
     sequence = 0
+    node: Node | None = None
     last: AerospikeError
     while True:
-        node = cluster.node_for(namespace, digest, is_write, replica, sequence)
+        node = cluster.node_for(namespace, digest, is_write, replica, sequence, node)
         timeout = socket_timeout
         if deadline:
             remaining = deadline - time.monotonic()
@@ -116,7 +122,10 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
         if deadline and deadline - time.monotonic() - sleep <= 0:
             break
         code = last.code
-        if replica != REPLICA_MASTER and (not is_write or code not in _STAY_ON_NODE):
+        # C as_command_execute: move to the next replica unless the policy is MASTER, or a
+        # write (or linearized read) failed with a timeout/pool/error-rate status
+        if replica != REPLICA_MASTER and ((not is_write and not linearize)
+                                          or code not in _STAY_ON_NODE):
             sequence += 1
             if iteration > 1 and sleep:
                 await asyncio.sleep(sleep)

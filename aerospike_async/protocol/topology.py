@@ -151,3 +151,106 @@ def parse_features(text: str) -> frozenset[str]:
 
 def parse_namespaces(text: str) -> list[str]:
     return [n for n in text.split(";") if n]
+
+
+def parse_rack_ids(text: str) -> dict[str, int]:
+    """Info ``rack-ids`` (``ns:rack;ns2:rack``) -> {ns: rack_id} of the node asked."""
+    racks: dict[str, int] = {}
+    for entry in text.split(";"):
+        ns, sep, rack = entry.strip().partition(":")
+        if sep and ns:
+            try:
+                racks[ns] = int(rack)
+            except ValueError:
+                continue
+    return racks
+
+
+def parse_racks(text: str, node_name: str) -> dict[str, int]:
+    """Info ``racks:`` (``ns=test:rack_1=A,B:rack_2=C;ns=...``) -> {ns: rack of node_name}.
+
+    ``roster_rack_*`` entries (strong consistency rosters) are not where the
+    node is now and are skipped.
+    """
+    racks: dict[str, int] = {}
+    if text.startswith("ERROR"):
+        return racks
+    for entry in text.split(";"):
+        parts = entry.strip().split(":")
+        if not parts or not parts[0].startswith("ns="):
+            continue
+        ns = parts[0][3:]
+        for part in parts[1:]:
+            key, _, names = part.partition("=")
+            if not key.startswith("rack_"):
+                continue
+            try:
+                rack = int(key[5:])
+            except ValueError:
+                continue
+            if node_name in names.split(","):
+                racks[ns] = rack
+    return racks
+
+
+def is_error(value: str | None) -> bool:
+    """An info value that is an error reply (``ERROR:code:message`` or missing)."""
+    return value is None or value.startswith("ERROR") or value.startswith("error")
+
+
+def trusted_partition_generation(value: str | None) -> int | None:
+    """The node's partition generation, or None when the node is not fully initialized
+    (``-1``: a restarting node with empty bitmaps, which must not be applied)."""
+    if is_error(value):
+        return None
+    gen = int(value.strip())  # type: ignore[union-attr]
+    return None if gen == -1 else gen
+
+
+def may_refresh_partitions(partition_changed: bool, failures: int, active: bool,
+                           peers_count: int, refresh_count: int) -> bool:
+    """Whether a node's ``replicas`` are fetched and applied this tend.
+
+    The split-cluster guard (C ``as_cluster_tend``): a node that believes it is
+    alone (no peers) while other nodes answered this tend would claim every
+    partition, so it is skipped.
+    """
+    return (partition_changed and failures == 0 and active
+            and (peers_count > 0 or refresh_count == 1))
+
+
+class NodeState(NamedTuple):
+    """What the removal rules look at (REFERENCE §2)."""
+    name: str
+    active: bool
+    failures: int
+    reference_count: int
+
+
+def nodes_to_remove(nodes: list[NodeState], refresh_count: int, pmap: PartitionMap
+                    ) -> list[str]:
+    """The names of the nodes to remove after a tend whose peers changed.
+
+    ``refresh_count`` is how many nodes had their peers refreshed this tend.
+    """
+    remove = []
+    many = len(nodes) > 1
+    for node in nodes:
+        if not node.active:
+            remove.append(node.name)
+        elif refresh_count == 0 and node.failures >= 5:
+            remove.append(node.name)  # nobody answered, and this node failed 5 times running
+        elif many and refresh_count >= 1 and node.reference_count == 0:
+            # no other node lists it as a peer
+            if node.failures or not in_partition_map(pmap, node.name):
+                remove.append(node.name)
+    return remove
+
+
+def in_partition_map(pmap: PartitionMap, name: str) -> bool:
+    return any(name in row for rows in pmap.values() for row in rows)
+
+
+def sc_namespaces(replicas: dict[str, NamespaceReplicas]) -> set[str]:
+    """Namespaces in strong-consistency mode (a non-zero regime)."""
+    return {ns for ns, claim in replicas.items() if claim.regime}
