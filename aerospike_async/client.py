@@ -14,9 +14,10 @@ from ._validate import (check_bin_list, check_bins, check_meta, param_error, par
                         value_error)
 from .cluster.cluster import Cluster, ClusterSettings
 from .cluster.connection import ConnectionClosed, SocketTimeout
-from .cluster.node import Node
+from .cluster.node import Node, info_host
 from .command.base import execute, server_error
-from .exceptions import AerospikeError, ClientError, ParamError, TimeoutError
+from .exceptions import (AerospikeError, ClientError, ParamError, TimeoutError,
+                         exception_for)
 from .policy import Policy, PolicySet, validate_policy
 from .protocol import message as M
 from .protocol.digest import partition_id
@@ -109,6 +110,9 @@ class Client:
             error_rate_window=int(config.get("error_rate_window", 1)),
             use_services_alternate=bool(config.get("use_services_alternate", False)),
             fail_if_not_connected=bool(config.get("fail_if_not_connected", True)),
+            rack_aware=bool(config.get("rack_aware", False)),
+            rack_ids=_rack_ids(config),
+            tls=bool((config.get("tls") or {}).get("enable", False)),
         )
         self._bool_as_int = config.get("send_bool_as", C.AS_BOOL) == C.INTEGER
         self._cluster: Cluster | None = None
@@ -448,7 +452,7 @@ class Client:
             pool.discard(conn)
             raise
         pool.release(conn)
-        return bytes(payload).decode("utf-8", "replace")
+        return _info_text(bytes(payload), node.address)
 
     async def info_all(self, command: str, policy: dict | None = None
                        ) -> dict[str, tuple[AerospikeError | None, str]]:
@@ -456,8 +460,10 @@ class Client:
         out: dict[str, tuple[AerospikeError | None, str]] = {}
         for node in self.cluster.nodes:
             try:
-                out[node.name] = (None, await self._info(node, command, policy))
-            except AerospikeError as exc:
+                text = await self._info(node, command, policy)
+                # as the official client: the response with its first name removed
+                out[node.name] = (None, text.split("\t", 1)[1] if "\t" in text else text)
+            except (ClientError, TimeoutError) as exc:  # the node, not the command, failed
                 out[node.name] = (exc, "")
         return out
 
@@ -472,6 +478,50 @@ class Client:
         if node is None:
             raise param_error(f"Could not get node with name {host}.")
         return await self._info(node, command, policy)
+
+    async def info_node(self, command: str, host: tuple, policy: dict | None = None) -> str:
+        """Ask the node at ``host``, an ``(address, port)`` or ``(address, port,
+        tls_name)`` tuple; a host that is not a known node is asked directly."""
+        if (not isinstance(host, (tuple, list)) or len(host) not in (2, 3)
+                or not isinstance(host[0], str) or not isinstance(host[1], int)
+                or isinstance(host[1], bool)):
+            raise param_error("Host should be a tuple of (address, port[, tls_name])")
+        address, port = host[0], host[1]
+        for node in self.cluster.nodes:
+            if node.active and node.host == address and node.port == port:
+                return await self._info(node, command, policy)
+        if not isinstance(command, str):
+            raise param_error("Info request should be a string")
+        validate_policy(policy)
+        timeout = self._policies.resolve("info", policy).get("timeout", 1000) / 1000.0
+        text = await info_host(address, port, command, timeout)
+        return _info_text(text, f"{address}:{port}")
+
+
+def _rack_ids(config: dict) -> list[int]:
+    ids = config.get("rack_ids")
+    if ids is None:
+        ids = [config.get("rack_id", 0)]
+    if (not isinstance(ids, (list, tuple)) or not ids
+            or any(not isinstance(i, int) or isinstance(i, bool) for i in ids)):
+        raise ParamError(-2, "config key 'rack_ids' must be a non-empty list of ints "
+                         "('rack_id' an int)", None, None, False)
+    return list(ids)
+
+
+def _info_text(payload: bytes, address: str) -> str:
+    """The info reply as text; a value ``ERROR:code:message`` raises that error."""
+    text = payload.decode("utf-8", "replace")
+    for line in text.split("\n"):
+        _name, _tab, value = line.partition("\t")
+        if value[:6] in ("ERROR:", "error:"):
+            code_s, _c, message = value[6:].partition(":")
+            try:
+                code = int(code_s)
+            except ValueError:
+                code = -1
+            raise exception_for(code, f"{message or 'error'} from {address}", False)
+    return text
 
 
 def _parse(node: Node, payload: Any) -> RecordReply:

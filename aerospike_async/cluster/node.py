@@ -3,8 +3,27 @@ from __future__ import annotations
 
 from ..protocol.framing import MSG_INFO
 from ..protocol.info import encode_info_request, parse_info_response
-from .connection import Connection, ConnectionClosed, open_connection
+from ..exceptions import ConnectionError, TimeoutError
+from .connection import Connection, ConnectionClosed, SocketTimeout, open_connection
 from .pool import Pool
+
+
+async def info_host(host: str, port: int, command: str, timeout: float) -> bytes:
+    """One info request on a connection of its own to any host (``aerospike_info_host``)."""
+    try:
+        conn = await open_connection(host, port, timeout)
+    except (ConnectionClosed, SocketTimeout, OSError) as exc:
+        raise ConnectionError(-10, f"{host}:{port} {exc}", None, None, False) from None
+    try:
+        _t, payload = await conn.request(encode_info_request(*filter(None, [command])),
+                                         timeout)
+    except SocketTimeout:
+        raise TimeoutError(9, f"{host}:{port} info timeout", None, None, False) from None
+    except (ConnectionClosed, OSError) as exc:
+        raise ConnectionError(-10, f"{host}:{port} {exc}", None, None, False) from None
+    finally:
+        conn.close()
+    return bytes(payload)
 
 
 class Node:
