@@ -21,6 +21,7 @@ FEATURES = ("batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-map;cluster-
             "replicas;replicas-all;replicas-master;replicas-max;truncate-namespace;udf")
 ENTERPRISE_ONLY = "ERROR:25:enterprise only"
 UNRECOGNIZED = "ERROR:4:unrecognized command"
+UNSTABLE = "ERROR:7:unstable cluster"
 DEFAULT_COMMANDS = ("features", "node", "compatibility-id", "edition", "build_ee_sha",
                     "build_sha", "build_arch", "build_time", "build_os", "build", "version",
                     "statistics", "services-alumni", "services", "partition-generation")
@@ -74,6 +75,26 @@ class Node:
         self.rebalance_generation = 1
         self.cluster_key = "AB6D8C5B2B2D"
         self.cluster_size = 1
+        self.stable = True
+        """False while the node has not joined or partitions migrate: cluster-stable errs."""
+
+    def role(self, ns_name: str, pid: int) -> int:
+        """The replica index this node holds for partition ``pid`` (0 = master), or -1."""
+        byte, mask = pid >> 3, 0x80 >> (pid & 7)
+        for index, bitmap in enumerate(self.replicas.get(ns_name, ())):
+            if bitmap[byte] & mask:
+                return index
+        return -1
+
+    def cluster_stable(self, arg: str) -> str:
+        """``cluster-stable[:size=N;ignore-migrations=bool;namespace=ns]``."""
+        if not self.stable:
+            return UNSTABLE
+        params = dict(p.partition("=")[::2] for p in arg.split(";") if p)
+        size = params.get("size")
+        if size and size.isdigit() and int(size) != self.cluster_size:
+            return UNSTABLE
+        return self.cluster_key
 
     # -- info protocol ---------------------------------------------------------------
 
@@ -124,15 +145,27 @@ class Node:
         if ns is None:
             return "type=unknown"
         now = self.store.now()
-        records = list(ns.live_records(now))
-        objects = len(records)
-        never = sum(1 for _d, rec in records if not rec.void_time)
-        used = sum(rec.size() for _d, rec in records)
+        master = prole = other = 0
+        records = []
+        for digest, rec in ns.live_records(now):
+            role = self.role(ns_name, (digest[0] | digest[1] << 8) & (N_PARTITIONS - 1))
+            if role == 0:
+                master += 1
+            elif role > 0:
+                prole += 1
+            else:
+                other += 1
+                continue
+            records.append(rec)
+        objects = master + prole
+        never = sum(1 for rec in records if not rec.void_time)
+        used = sum(rec.size() for rec in records)
         stats = (
             f"ns_cluster_size={self.cluster_size};"
             f"effective_replication_factor={ns.replication_factor};objects={objects};"
-            f"tombstones=0;master_objects={objects};master_tombstones=0;prole_objects=0;"
-            f"prole_tombstones=0;non_replica_objects=0;dead_partitions=0;"
+            f"tombstones=0;master_objects={master};master_tombstones=0;"
+            f"prole_objects={prole};prole_tombstones=0;non_replica_objects={other};"
+            f"dead_partitions=0;"
             f"unavailable_partitions=0;stop_writes=false;hwm_breached=false;"
             f"current_time={now};non_expirable_objects={never};expired_objects=0;"
             f"evicted_objects=0;truncate_lut=0;truncating=false;data_used_bytes={used};"
@@ -232,8 +265,8 @@ INFO_COMMANDS: dict[str, InfoHandler] = {
     "service-clear-alt": lambda n, a: "",
     "services": lambda n, a: ";".join(f"{p.host}:{p.port}" for p in n.peers),
     "services-alumni": lambda n, a: ";".join(f"{p.host}:{p.port}" for p in n.alumni),
-    "cluster-stable": lambda n, a: n.cluster_key,
-    "cluster-stable:": lambda n, a: n.cluster_key,
+    "cluster-stable": lambda n, a: n.cluster_stable(""),
+    "cluster-stable:": lambda n, a: n.cluster_stable(a),
     "racks:": lambda n, a: ENTERPRISE_ONLY,
     "sets": lambda n, a: n.sets_value(""),
     "sets/": lambda n, a: n.sets_value(a),
