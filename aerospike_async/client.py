@@ -417,6 +417,41 @@ class Client:
         """Like operate, with results as a list of ``(bin, value)`` in operation order."""
         return await self._operate(key, list, meta, policy)
 
+    # -- batch ---------------------------------------------------------------
+    async def batch_read(self, keys: list[Key], bins: list[str] | None = None,
+                         policy: dict | None = None) -> Any:
+        """Read many records: a ``BatchRecords`` whose records are in key order
+        (all bins, the ``bins`` named, or only metadata when ``bins`` is [])."""
+        from ._batch import batch_read
+        return await batch_read(self, keys, bins, policy)
+
+    async def batch_operate(self, keys: list[Key], ops: list[dict],
+                            policy_batch: dict | None = None,
+                            policy_batch_write: dict | None = None,
+                            ttl: int | None = None) -> Any:
+        """Apply the same operations to many records: a ``BatchRecords``."""
+        from ._batch import batch_operate
+        return await batch_operate(self, keys, ops, policy_batch, policy_batch_write, ttl)
+
+    async def batch_write(self, batch_records: Any, policy_batch: dict | None = None) -> Any:
+        """Run a ``BatchRecords`` of Read/Write/Remove/Apply records; fills and returns it."""
+        from ._batch import batch_write
+        return await batch_write(self, batch_records, policy_batch)
+
+    async def batch_apply(self, keys: list[Key], module: str, function: str, args: list,
+                          policy_batch: dict | None = None,
+                          policy_batch_apply: dict | None = None) -> Any:
+        """Call a record UDF on many records: a ``BatchRecords``."""
+        from ._batch import batch_apply
+        return await batch_apply(self, keys, module, function, args, policy_batch,
+                                 policy_batch_apply)
+
+    async def batch_remove(self, keys: list[Key], policy_batch: dict | None = None,
+                           policy_batch_remove: dict | None = None) -> Any:
+        """Remove many records: a ``BatchRecords``."""
+        from ._batch import batch_remove
+        return await batch_remove(self, keys, policy_batch, policy_batch_remove)
+
     # -- cluster information ---------------------------------------------
     def get_key_partition_id(self, ns: str, set: str, key: Any) -> int:
         """The partition id of a key."""

@@ -31,6 +31,22 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "apply": {**_BASE, **_WRITE},
     "batch": {**_BASE, **_READ, "concurrent_nodes": True, "allow_inline": True,
               "allow_inline_ssd": False, "respond_all_keys": True},
+    # the parent policy of batches that write (C as_policy_batch_parent_write: no retries)
+    "batch_parent_write": {**_BASE, **_READ, "max_retries": 0, "concurrent_nodes": True,
+                           "allow_inline": True, "allow_inline_ssd": False,
+                           "respond_all_keys": True},
+    # per-record policies of batch writes, removes, UDF applies and reads
+    "batch_write": {"key": C.POLICY_KEY_DIGEST, "exists": C.POLICY_EXISTS_IGNORE,
+                    "gen": C.POLICY_GEN_IGNORE, "commit_level": C.POLICY_COMMIT_LEVEL_ALL,
+                    "durable_delete": False, "ttl": 0, "expressions": None},
+    "batch_remove": {"key": C.POLICY_KEY_DIGEST, "gen": C.POLICY_GEN_IGNORE,
+                     "commit_level": C.POLICY_COMMIT_LEVEL_ALL, "durable_delete": False,
+                     "generation": 0, "expressions": None},
+    "batch_apply": {"key": C.POLICY_KEY_DIGEST, "commit_level": C.POLICY_COMMIT_LEVEL_ALL,
+                    "durable_delete": False, "ttl": 0, "expressions": None},
+    "batch_read": {"read_mode_ap": C.POLICY_READ_MODE_AP_ONE,
+                   "read_mode_sc": C.POLICY_READ_MODE_SC_SESSION,
+                   "read_touch_ttl_percent": 0, "expressions": None},
     "scan": {**_BASE, "total_timeout": 0, "max_retries": 5, "records_per_second": 0,
              "durable_delete": False, "max_records": 0},
     "query": {**_BASE, "total_timeout": 0, "max_retries": 5, "records_per_second": 0,
@@ -42,7 +58,7 @@ _INT_KEYS = frozenset({
     "total_timeout", "socket_timeout", "max_retries", "sleep_between_retries", "replica",
     "key", "read_mode_ap", "read_mode_sc", "read_touch_ttl_percent", "exists", "gen",
     "commit_level", "ttl", "compression_threshold", "records_per_second", "max_records",
-    "timeout", "expected_duration"})
+    "timeout", "expected_duration", "generation"})
 _BOOL_KEYS = frozenset({"compress", "deserialize", "durable_delete", "respond_all_ops",
                         "concurrent_nodes", "allow_inline", "allow_inline_ssd",
                         "respond_all_keys", "short_query"})

@@ -101,6 +101,9 @@ for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "pr
               "info_random_node", "info_single_node", "info_node"):
     setattr(Client, _name, _blocking(_name))
 
+for _name in ("batch_read", "batch_operate", "batch_write", "batch_apply", "batch_remove"):
+    setattr(Client, _name, _blocking(_name))
+
 
 def _close_all() -> None:
     for client in list(_open_clients):

@@ -1,0 +1,395 @@
+"""The batch calls of the client: validation, entry encoding, result shapes.
+
+``batch_read``, ``batch_operate``, ``batch_write``, ``batch_apply`` and
+``batch_remove`` build one ``BatchItem`` per key (its batch entry and, for
+a key alone on its node, its single-record request), run them through
+``command.batch.BatchExecutor`` and fill ``aerospike_helpers.batch.records``
+objects in key order. ``BatchRecords.result`` is 0, or -16 (BATCH_FAILED)
+when a record failed with anything but not-found (2) or filtered-out (27).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, Read, Remove,
+                                             Write)
+
+from . import constants as C
+from ._validate import check_bin_list, param_error, parse_key
+from .command.batch import BatchExecutor, BatchItem
+from .exceptions import AerospikeError, ParamError
+from .policy import Policy
+from .protocol import batch as B
+from .protocol import message as M
+from .protocol.cdt import pack as cdt_pack
+from .protocol.digest import key_bytes
+from .protocol.operations import encode_operation
+from .protocol.record import encode_command, encode_name_ops, key_fields, op_header
+
+BATCH_FAILED = -16
+_OK_CODES = (0, 2, 27)
+_KEYS_MSG = "keys should be a list of aerospike key tuples"
+
+
+def filter_bytes(pol: Any) -> bytes | None:
+    """The filter-expression field data of a policy (None when it has none)."""
+    expr = pol.get("expressions") if pol is not None else None
+    if expr is None:
+        return None
+    if isinstance(expr, (bytes, bytearray)):
+        return bytes(expr)
+    try:
+        from .protocol.expressions import encode_expression  # type: ignore[import-not-found]
+    except ImportError:
+        raise ParamError(-2, "expressions are not supported by this client yet", None, None,
+                         False) from None
+    return encode_expression(expr)
+
+
+def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
+    if not isinstance(keys, list):
+        raise param_error(_KEYS_MSG)
+    out = []
+    for i, key in enumerate(keys):
+        try:
+            out.append(parse_key(key))
+        except ParamError as exc:
+            raise param_error(f"failed to convert key at index: {i} -> {exc.msg}") from None
+    return out
+
+
+class _Call:
+    """One batch call: its items and the records they fill."""
+
+    def __init__(self, client: Any, parent: Policy) -> None:
+        self.client = client
+        self.parent = parent
+        self.items: list[BatchItem] = []
+        self.records: list[BatchRecord] = []
+        self.keys: list[tuple] = []       # (ns, set, user_key, digest bytes)
+        self.no_bins: list[bool] = []
+
+    # -- encoding helpers ------------------------------------------------------
+    def ops(self, operations: Any) -> tuple[bytes, int, bool, bool, int | None]:
+        if not isinstance(operations, list):
+            raise param_error("Operations should be of type list")
+        parts = []
+        reads = writes = False
+        ttl = None
+        as_int = self.client._bool_as_int
+        for op in operations:
+            if as_int and isinstance(op, dict) and "val" in op:
+                from .client import _bools_to_ints
+                op = {**op, "val": _bools_to_ints(op["val"])}
+            encoded = encode_operation(op)
+            parts.append(encoded.data)
+            reads |= encoded.reads
+            writes |= encoded.writes
+            if encoded.ttl is not None:
+                ttl = encoded.ttl
+        return b"".join(parts), len(parts), reads, writes, ttl
+
+    @staticmethod
+    def entry_fields(ns: str, set_name: str | None, user_key: Any, send_key: bool,
+                     filt: bytes | None) -> tuple[bytes, int]:
+        fields, n = B.ns_set_fields(ns, set_name)
+        if send_key and user_key is not None:
+            fields += B.key_field(*key_bytes(user_key))
+            n += 1
+        if filt is not None:
+            fields += B.field(M.FIELD_FILTER_EXP, filt)
+            n += 1
+        return fields, n
+
+    @staticmethod
+    def single_fields(ns: str, set_name: str | None, user_key: Any, digest: bytes,
+                      send_key: bool, filt: bytes | None) -> tuple[bytes, int]:
+        fields, n = key_fields(ns, set_name, digest,
+                               user_key if send_key and user_key is not None else None)
+        if filt is not None:
+            fields += B.field(M.FIELD_FILTER_EXP, filt)
+            n += 1
+        return fields, n
+
+    def add(self, record: BatchRecord, parsed: tuple, entry: bytes, group: Any,
+            is_write: bool, single: Any, no_bins: bool = False) -> None:
+        ns, _set, _uk, digest = parsed
+        index = len(self.items)
+        self.items.append(BatchItem(index, ns, digest, entry, group, is_write, single))
+        self.records.append(record)
+        self.keys.append(parsed)
+        self.no_bins.append(no_bins)
+
+    # -- item builders -----------------------------------------------------------
+    def read(self, record: BatchRecord, parsed: tuple, pol: Policy, info1: int, ops: bytes,
+             n_ops: int, filt: bytes | None, group: Any, no_bins: bool = False) -> None:
+        ns, set_name, user_key, digest = parsed
+        r1, info3 = self.client._read_bits(pol)
+        info1 |= r1 & M.INFO1_READ_MODE_AP_ALL
+        ttl = pol.get("read_touch_ttl_percent", 0) or 0
+        fields, n_fields = self.entry_fields(ns, set_name, user_key, False, filt)
+        entry = B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops, n_ops)
+
+        def single(timeout: int) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, False, filt)
+            return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
+
+        self.add(record, parsed, entry, group, False, single, no_bins)
+
+    def write(self, record: BatchRecord, parsed: tuple, pol: Policy, meta: dict, ops: bytes,
+              n_ops: int, reads: bool, group: Any) -> None:
+        ns, set_name, user_key, digest = parsed
+        info2, info3, gen, ttl = self.client._write_header(pol, meta)
+        info2 |= M.INFO2_RESPOND_ALL_OPS
+        info1 = M.INFO1_READ if reads else 0
+        send = pol.key == C.POLICY_KEY_SEND
+        filt = filter_bytes(pol)
+        fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
+        entry = B.write_entry(info1, info2, info3, gen, ttl, fields, n_fields, ops, n_ops)
+
+        def single(timeout: int) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
+            return encode_command(info1, info2, info3, 0, gen, ttl, timeout, f, n, ops, n_ops)
+
+        self.add(record, parsed, entry, None if send else group, True, single)
+
+    def remove(self, record: BatchRecord, parsed: tuple, pol: Policy, group: Any) -> None:
+        ns, set_name, user_key, digest = parsed
+        generation = pol.get("generation", 0) or 0
+        info2, info3, gen, _ttl = self.client._write_header(pol, {"gen": generation})
+        info2 |= M.INFO2_DELETE
+        send = pol.key == C.POLICY_KEY_SEND
+        filt = filter_bytes(pol)
+        fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
+        entry = B.write_entry(0, info2 | M.INFO2_RESPOND_ALL_OPS, info3, gen, 0, fields,
+                              n_fields, b"", 0)
+
+        def single(timeout: int) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
+            return encode_command(0, info2, info3, 0, gen, 0, timeout, f, n)
+
+        self.add(record, parsed, entry, None if send else group, True, single)
+
+    def apply(self, record: BatchRecord, parsed: tuple, pol: Policy, module: Any,
+              function: Any, args: Any, group: Any) -> None:
+        ns, set_name, user_key, digest = parsed
+        if not isinstance(module, str):
+            raise param_error("module must be a string")
+        if not isinstance(function, str):
+            raise param_error("function must be a string")
+        if not isinstance(args, list):
+            raise param_error("args must be a list")
+        try:
+            packed = cdt_pack(args)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise param_error(f"Cannot serialize UDF arguments: {exc}") from None
+        info2 = M.INFO2_WRITE
+        info3 = M.INFO3_COMMIT_MASTER if pol.commit_level == C.POLICY_COMMIT_LEVEL_MASTER else 0
+        if pol.durable_delete:
+            info2 |= M.INFO2_DURABLE_DELETE
+        ttl = pol.ttl or 0
+        send = pol.key == C.POLICY_KEY_SEND
+        filt = filter_bytes(pol)
+        fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
+        udf, n_udf = B.udf_fields(module, function, packed)
+        entry = B.write_entry(0, info2, info3, 0, ttl, fields + udf, n_fields + n_udf, b"", 0)
+
+        def single(timeout: int) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
+            return encode_command(0, info2, info3, 0, 0, ttl, timeout, f + udf, n + n_udf)
+
+        self.add(record, parsed, entry, None if send else group, True, single)
+
+    # -- running -------------------------------------------------------------------
+    async def run(self, filt: bytes | None) -> None:
+        from .client import remaining_ttl
+        parent = self.parent
+        records = self.records
+        keys = self.keys
+        no_bins = self.no_bins
+
+        def on_reply(index: int, rc: int, gen: int, ttl: int, bins: list) -> None:
+            rec = records[index]
+            rec.result = rc
+            if rc == 0:
+                ns, set_name, user_key, digest = keys[index]
+                key = (ns, set_name, user_key, bytearray(digest))
+                meta = {"ttl": remaining_ttl(ttl), "gen": gen}
+                rec.record = (key, meta) if no_bins[index] else (key, meta, dict(bins))
+            else:
+                rec.record = None
+
+        def on_error(index: int, exc: AerospikeError, in_doubt: bool) -> None:
+            rec = records[index]
+            rec.result = exc.code if exc.code is not None else -1
+            rec.message = exc.msg
+            rec.record = None
+            rec.in_doubt = in_doubt
+
+        flags = B.batch_flags(bool(parent.get("allow_inline", True)),
+                              bool(parent.get("allow_inline_ssd", False)),
+                              bool(parent.get("respond_all_keys", True)))
+        info1 = M.INFO1_COMPRESS_RESPONSE if parent.compress else 0
+        executor = BatchExecutor(self.client.cluster, parent, flags, info1, filt, on_reply,
+                                 on_error)
+        for rec in records:
+            rec.result = -15  # no response, until an answer arrives
+            rec.record = None
+            rec.in_doubt = False
+        await executor.run(self.items)
+        if not parent.get("respond_all_keys", True):
+            for rec in records:
+                if rec.result == -15:
+                    rec.result = 2
+
+    def outcome(self, batch: BatchRecords) -> BatchRecords:
+        batch.result = 0 if all(r.result in _OK_CODES for r in self.records) else BATCH_FAILED
+        return batch
+
+
+def _record_for(parsed: tuple, cls: type = BatchRecord) -> BatchRecord:
+    ns, set_name, user_key, digest = parsed
+    rec = BatchRecord.__new__(cls)
+    BatchRecord.__init__(rec, (ns, set_name, user_key, bytearray(digest)))
+    return rec
+
+
+# -- the public calls ----------------------------------------------------------------------
+async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = None
+                     ) -> BatchRecords:
+    parsed = _parse_keys(keys)
+    pol = client._policies.resolve("batch", policy)
+    filt = filter_bytes(pol)
+    if bins is None:
+        info1, ops, n_ops = M.INFO1_READ | M.INFO1_GET_ALL, b"", 0
+    else:
+        names = check_bin_list(bins)
+        if names:
+            ops, n_ops = encode_name_ops(M.OP_READ, names)
+            info1 = M.INFO1_READ
+        else:
+            info1, ops, n_ops = M.INFO1_READ | M.INFO1_NOBINDATA, b"", 0
+    call = _Call(client, pol)
+    for p in parsed:
+        rec = _record_for(p, Read)
+        rec.ops, rec.read_all_bins, rec.meta, rec.policy = None, bins is None, None, None
+        rec._type, rec._has_write = 0, False
+        call.read(rec, p, pol, info1, ops, n_ops, None, (p[0], p[1]),
+                  no_bins=bins is not None and not bins)
+    await call.run(filt)
+    return call.outcome(BatchRecords(call.records))
+
+
+async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = None,
+                        policy_batch_write: Any = None, ttl: Any = None) -> BatchRecords:
+    parsed = _parse_keys(keys)
+    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool)):
+        raise param_error("ttl should be an int")
+    data, n_ops, reads, writes, op_ttl = _Call(client, None).ops(ops)  # type: ignore[arg-type]
+    parent = client._policies.resolve("batch_parent_write" if writes else "batch",
+                                      policy_batch)
+    call = _Call(client, parent)
+    if writes:
+        wpol = client._policies.resolve("batch_write", policy_batch_write)
+        meta = {}
+        if ttl is not None:
+            meta["ttl"] = ttl
+        elif op_ttl is not None:
+            meta["ttl"] = op_ttl
+        for p in parsed:
+            rec = _record_for(p, Write)
+            rec.ops, rec.meta, rec.policy, rec._type, rec._has_write = ops, None, None, 1, True
+            call.write(rec, p, wpol, meta, data, n_ops, reads, (p[0], p[1]))
+    else:
+        for p in parsed:
+            rec = _record_for(p, Read)
+            rec.ops, rec.read_all_bins, rec.meta, rec.policy = ops, False, None, None
+            rec._type, rec._has_write = 0, False
+            call.read(rec, p, parent, M.INFO1_READ, data, n_ops, None, (p[0], p[1]))
+    await call.run(filter_bytes(parent))
+    return call.outcome(BatchRecords(call.records))
+
+
+async def batch_remove(client: Any, keys: Any, policy_batch: Any = None,
+                       policy_batch_remove: Any = None) -> BatchRecords:
+    parsed = _parse_keys(keys)
+    parent = client._policies.resolve("batch_parent_write", policy_batch)
+    rpol = client._policies.resolve("batch_remove", policy_batch_remove)
+    call = _Call(client, parent)
+    for p in parsed:
+        rec = _record_for(p, Remove)
+        rec.policy, rec._type, rec._has_write = None, 3, True
+        call.remove(rec, p, rpol, (p[0], p[1]))
+    await call.run(filter_bytes(parent))
+    return call.outcome(BatchRecords(call.records))
+
+
+async def batch_apply(client: Any, keys: Any, module: Any, function: Any, args: Any,
+                      policy_batch: Any = None, policy_batch_apply: Any = None
+                      ) -> BatchRecords:
+    parsed = _parse_keys(keys)
+    parent = client._policies.resolve("batch_parent_write", policy_batch)
+    apol = client._policies.resolve("batch_apply", policy_batch_apply)
+    call = _Call(client, parent)
+    for p in parsed:
+        rec = _record_for(p, Apply)
+        rec.module, rec.function, rec.args, rec.policy = module, function, args, None
+        rec._type, rec._has_write = 2, True
+        call.apply(rec, p, apol, module, function, args, (p[0], p[1]))
+    await call.run(filter_bytes(parent))
+    return call.outcome(BatchRecords(call.records))
+
+
+async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
+                      ) -> BatchRecords:
+    if not isinstance(batch_records, BatchRecords) or not isinstance(
+            getattr(batch_records, "batch_records", None), list):
+        raise param_error("batch_records must be a BatchRecords object")
+    parent = client._policies.resolve("batch_parent_write", policy_batch)
+    call = _Call(client, parent)
+    prev_type = None
+    for i, rec in enumerate(batch_records.batch_records):
+        if not isinstance(rec, BatchRecord):
+            raise param_error(f"batch_records[{i}] is not a batch record")
+        try:
+            p = parse_key(rec.key)
+        except ParamError as exc:
+            raise param_error(f"failed to convert key at index: {i} -> {exc.msg}") from None
+        # consecutive records may repeat the previous entry only when nothing of their
+        # own (operations, arguments, policy) differs, as the C client decides
+        if isinstance(rec, Write):
+            pol = client._policies.resolve("batch_write", rec.policy)
+            meta = rec.meta if isinstance(rec.meta, dict) else {}
+            data, n, reads, _w, op_ttl = call.ops(rec.ops)
+            if op_ttl is not None and "ttl" not in meta:
+                meta = {**meta, "ttl": op_ttl}
+            call.write(rec, p, pol, meta, data, n, reads, None)
+        elif isinstance(rec, Read):
+            pol = client._policies.resolve("batch_read", rec.policy)
+            if rec.ops is None:
+                info1 = M.INFO1_READ | (M.INFO1_GET_ALL if rec.read_all_bins
+                                        else M.INFO1_NOBINDATA)
+                data, n = b"", 0
+                group = ("R", p[0], p[1], info1) if rec.policy is None else None
+            else:
+                data, n, _r, _w, _t = call.ops(rec.ops)
+                info1 = M.INFO1_READ
+                group = None
+            call.read(rec, p, pol, info1, data, n, filter_bytes(pol), group,
+                      no_bins=rec.ops is None and not rec.read_all_bins)
+        elif isinstance(rec, Remove):
+            pol = client._policies.resolve("batch_remove", rec.policy)
+            call.remove(rec, p, pol, ("D", p[0], p[1]) if rec.policy is None else None)
+        elif isinstance(rec, Apply):
+            pol = client._policies.resolve("batch_apply", rec.policy)
+            call.apply(rec, p, pol, rec.module, rec.function, rec.args, None)
+        else:
+            raise param_error(f"batch_records[{i}] has an unknown type")
+        prev_type = type(rec)
+    del prev_type
+    await call.run(filter_bytes(parent))
+    return call.outcome(batch_records)
+
+
+__all__ = ["batch_read", "batch_operate", "batch_remove", "batch_apply", "batch_write",
+           "filter_bytes"]

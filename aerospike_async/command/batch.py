@@ -1,0 +1,295 @@
+"""Batch commands: keys split by node, sub-batches run concurrently, retried by policy.
+
+Each key is a ``BatchItem`` with its entry already encoded. The items are
+grouped by the node owning their partition (replica policy, sequence 0). A
+node with one key gets a single-record command, as the official C client
+does; a node with several gets one batch-index request. A sub-batch that
+fails with a retryable error (connection, client or server timeout, device
+overload, pool exhausted, error rate) is retried: with replica SEQUENCE or
+PREFER_RACK the keys still unanswered are re-grouped with the next sequence
+and, when they now map to several nodes, run as parallel sub-commands that
+share the deadline and the iteration count (REFERENCE §7, Java
+``Batch.BatchCommand.retryBatch``). Results arrive through callbacks.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Callable
+
+from ..cluster.cluster import REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
+from ..cluster.connection import ConnectionClosed, SocketTimeout
+from ..cluster.node import Node
+from ..exceptions import (AerospikeError, ClientError, ConnectionError,
+                          MaxErrorRateExceeded, NoMoreConnectionsError, TimeoutError)
+from ..policy import Policy
+from ..protocol.batch import REPEAT, encode_batch_request, parse_batch_payload
+from ..protocol.framing import MSG_AS, MSG_COMPRESSED, ProtocolError, compress, decompress
+from ..protocol.record import parse_record_reply
+from .base import server_error
+
+RC_TIMEOUT = 9
+RC_DEVICE_OVERLOAD = 18
+COMPRESS_THRESHOLD = 128
+_RETRY_CODES = frozenset({RC_TIMEOUT, RC_DEVICE_OVERLOAD, ConnectionError.code,
+                          NoMoreConnectionsError.code, MaxErrorRateExceeded.code})
+
+OnReply = Callable[[int, int, int, int, list], None]
+OnError = Callable[[int, AerospikeError, bool], None]
+
+
+class BatchItem:
+    """One key of a batch: where it goes and what to send.
+
+    ``entry`` is the encoded batch entry; ``group`` a hashable that equals the
+    previous key's when the entry may be sent as REPEAT (None: never);
+    ``single`` builds the single-record request (header timeout in ms) used
+    when the key is alone on its node.
+    """
+
+    __slots__ = ("index", "ns", "digest", "entry", "group", "is_write", "single")
+
+    def __init__(self, index: int, ns: str, digest: bytes, entry: bytes, group: Any,
+                 is_write: bool, single: Callable[[int], bytes]) -> None:
+        self.index = index
+        self.ns = ns
+        self.digest = digest
+        self.entry = entry
+        self.group = group
+        self.is_write = is_write
+        self.single = single
+
+
+class BatchExecutor:
+    """Runs one batch call: split, send, retry, report per key."""
+
+    def __init__(self, cluster: Cluster, policy: Policy, flags: int, info1: int,
+                 filter_exp: bytes | None, on_reply: OnReply, on_error: OnError) -> None:
+        self.cluster = cluster
+        self.policy = policy
+        self.flags = flags
+        self.info1 = info1
+        self.filter_exp = filter_exp
+        self.on_reply = on_reply
+        self.on_error = on_error
+        self.socket_timeout = policy.socket_s
+        self.total_timeout = policy.total_s
+        self.deadline = time.monotonic() + policy.total_s if policy.total_s else 0.0
+        self.max_retries = policy.max_retries or 0
+        self.sleep = (policy.sleep_between_retries or 0) / 1000.0
+        self.replica = policy.replica if policy.replica is not None else REPLICA_SEQUENCE
+        self.concurrent = bool(policy.get("concurrent_nodes", True))
+        self.header_timeout = policy.header_timeout
+
+    # -- splitting ---------------------------------------------------------------
+    def split(self, items: list[BatchItem], sequence: int, prev: Node | None = None
+              ) -> dict[Node, list[BatchItem]]:
+        groups: dict[Node, list[BatchItem]] = {}
+        cluster = self.cluster
+        for item in items:
+            try:
+                node = cluster.node_for(item.ns, item.digest, item.is_write, self.replica,
+                                        sequence, prev)
+            except AerospikeError as exc:
+                self.on_error(item.index, exc, False)
+                continue
+            group = groups.get(node)
+            if group is None:
+                groups[node] = [item]
+            else:
+                group.append(item)
+        return groups
+
+    async def run(self, items: list[BatchItem]) -> None:
+        groups = self.split(items, 0)
+        await self._run_groups(groups, 0, 0)
+
+    async def _run_groups(self, groups: dict[Node, list[BatchItem]], sequence: int,
+                          iteration: int) -> None:
+        if not groups:
+            return
+        if len(groups) == 1 or not self.concurrent:
+            for node, items in groups.items():
+                await self._node_command(node, items, sequence, iteration)
+            return
+        tasks = [asyncio.ensure_future(self._node_command(node, items, sequence, iteration))
+                 for node, items in groups.items()]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            raise
+
+    # -- one node's keys, with retries ---------------------------------------------
+    async def _node_command(self, node: Node, items: list[BatchItem], sequence: int,
+                            iteration: int) -> None:
+        sent = 0
+        while True:
+            answered: set[int] = set()
+            last, did_send = await self._attempt(node, items, answered)
+            if did_send:
+                sent += 1
+            if last is None:
+                return
+            pending = [it for it in items if it.index not in answered]
+            if not pending:
+                return
+            iteration += 1
+            code = last.code if last.code is not None else -1
+            retry = (code in _RETRY_CODES and iteration <= self.max_retries
+                     and not (self.deadline and self.deadline - time.monotonic() - self.sleep
+                              <= 0))
+            if not retry:
+                self._fail(pending, last, sent)
+                return
+            if self.replica in (REPLICA_SEQUENCE, REPLICA_PREFER_RACK):
+                sequence += 1
+                groups = self.split(pending, sequence, node)
+                if len(groups) != 1 or next(iter(groups)) is not node:
+                    if self.sleep:
+                        await asyncio.sleep(self.sleep)
+                    await self._run_groups(groups, sequence, iteration)
+                    return
+                items = groups[node] if groups else []
+                if not items:
+                    return
+            else:
+                items = pending
+            if self.sleep:
+                await asyncio.sleep(self.sleep)
+
+    def _fail(self, items: list[BatchItem], exc: AerospikeError, sent: int) -> None:
+        code = exc.code if exc.code is not None else -1
+        doubt = sent > 1 or (sent == 1 and (code == RC_TIMEOUT or code <= 0))
+        for it in items:
+            self.on_error(it.index, exc, it.is_write and doubt)
+
+    def _timeout(self) -> float:
+        timeout = self.socket_timeout
+        if self.deadline:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                remaining = 0.001
+            if not timeout or remaining < timeout:
+                timeout = remaining
+        return timeout
+
+    def _timeout_error(self, node: Node, iteration_hint: int = 1) -> TimeoutError:
+        return TimeoutError(RC_TIMEOUT, f"Client timeout: socket={int(self.socket_timeout * 1000)}"
+                            f" total={int(self.total_timeout * 1000)} lastNode={node.address}",
+                            None, None, False)
+
+    async def _attempt(self, node: Node, items: list[BatchItem], answered: set[int]
+                       ) -> tuple[AerospikeError | None, bool]:
+        """One try on one node: (error or None, whether the request was sent)."""
+        limit = self.cluster.settings.max_error_rate
+        if limit > 0 and node.error_count > limit:
+            return MaxErrorRateExceeded(MaxErrorRateExceeded.code,
+                                        f"{node.address} max error rate exceeded", None, None,
+                                        False), False
+        timeout = self._timeout()
+        pool = node.pool
+        try:
+            conn = await pool.acquire(timeout)
+        except NoMoreConnectionsError as exc:
+            return exc, False
+        except (ConnectionClosed, SocketTimeout, OSError) as exc:
+            node.error_count += 1
+            return ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
+                                   False), False
+        if len(items) == 1:
+            return await self._single(node, conn, items[0], answered, timeout), True
+        return await self._batch(node, conn, items, answered, timeout), True
+
+    async def _single(self, node: Node, conn: Any, item: BatchItem, answered: set[int],
+                      timeout: float) -> AerospikeError | None:
+        pool = node.pool
+        try:
+            mtype, payload = await conn.request(item.single(self.header_timeout), timeout)
+            if mtype == MSG_COMPRESSED:
+                payload = memoryview(decompress(payload))[8:]
+            elif mtype != MSG_AS:
+                raise ProtocolError(f"unexpected message type {mtype}")
+            reply = parse_record_reply(payload)
+        except SocketTimeout:
+            pool.discard(conn)
+            node.error_count += 1
+            return self._timeout_error(node)
+        except (ConnectionClosed, ProtocolError, OSError) as exc:
+            pool.discard(conn)
+            node.error_count += 1
+            return ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
+                                   False)
+        except BaseException:
+            pool.discard(conn)
+            raise
+        pool.release(conn)
+        rc = reply.result_code
+        if rc in (RC_TIMEOUT, RC_DEVICE_OVERLOAD):
+            node.error_count += 1
+            return server_error(node, rc)
+        answered.add(item.index)
+        self.on_reply(item.index, rc, reply.generation, reply.ttl, reply.bins)
+        return None
+
+    async def _batch(self, node: Node, conn: Any, items: list[BatchItem], answered: set[int],
+                     timeout: float) -> AerospikeError | None:
+        pool = node.pool
+        parts = []
+        prev = None
+        for it in items:
+            group = it.group
+            if prev is not None and group is not None and group == prev:
+                parts.append((it.index, it.digest, REPEAT))
+            else:
+                parts.append((it.index, it.digest, it.entry))
+            prev = group
+        request = encode_batch_request(parts, self.flags, self.info1, self.header_timeout,
+                                       self.filter_exp)
+        if self.policy.compress and len(request) > COMPRESS_THRESHOLD:
+            request = compress(request)
+        wanted = {it.index for it in items}
+        on_reply = self.on_reply
+        rc = 0
+        try:
+            conn.start_stream(request)
+            while True:
+                mtype, payload = await conn.next_message(timeout)
+                if mtype == MSG_COMPRESSED:
+                    payload = memoryview(decompress(payload))[8:]
+                elif mtype != MSG_AS:
+                    raise ProtocolError(f"unexpected message type {mtype}")
+                replies, last, rc = parse_batch_payload(payload)
+                for r in replies:
+                    if r.index in wanted and r.index not in answered:
+                        answered.add(r.index)
+                        on_reply(r.index, r.result_code, r.generation, r.ttl, r.bins)
+                if last:
+                    break
+        except SocketTimeout:
+            pool.discard(conn)
+            node.error_count += 1
+            return self._timeout_error(node)
+        except (ConnectionClosed, ProtocolError, OSError) as exc:
+            pool.discard(conn)
+            node.error_count += 1
+            return ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
+                                   False)
+        except BaseException:
+            pool.discard(conn)  # cancelled mid-reply: the rest would poison the connection
+            raise
+        conn.end_stream()
+        pool.release(conn)
+        if rc:
+            if rc in (RC_TIMEOUT, RC_DEVICE_OVERLOAD):
+                node.error_count += 1
+            return server_error(node, rc)
+        return None
+
+
+def client_error(msg: str) -> ClientError:
+    return ClientError(-1, msg, None, None, False)
+
+
+__all__ = ["BatchItem", "BatchExecutor"]

@@ -1,0 +1,170 @@
+"""Batch, scan, query and secondary-index calls answered with the recorded replies.
+
+Like ``test_client_vectors.py`` (whose helpers this reuses): the scenario's
+``call`` runs through the sync drop-in against the scripted fake node, which
+answers each AS_MSG request with the next recorded exchange and, here, also
+answers the call's own info requests (``sindex-*``, ``query-show``) from the
+recording. Checked: the requests byte for byte (a scan/query's task id,
+field 7, is random per call and is masked), their number, and the outcome.
+
+Left out, with the reason:
+- calls that compile filter expressions (``exp.``): the expression encoder
+  arrives with its own issue;
+- stream UDF aggregations (``q.apply`` followed by ``results``/``foreach``):
+  the client-side Lua reduce arrives with the UDF issue.
+"""
+from __future__ import annotations
+
+import collections
+import re
+import time
+from typing import Any
+
+import pytest
+import vectors
+from fake_node import FakeNode
+from test_client_vectors import (CITRUSLEAF_EPOCH, _make_ns, _norm, _outcome_of,
+                                 _request_diffs, _run_code, recording_now)
+from unittest import mock
+
+from aerospike_async.protocol.framing import MSG_AS
+from aerospike_async.protocol.info import encode_info_response, parse_info_request
+from aerospike_async.protocol.message import FIELD_TASK_ID, parse_message
+
+AREAS = ("batch", "scan", "query", "sindex")
+POLICY_KINDS = ("read", "write", "operate", "apply", "remove", "batch")
+_CALL_INFO = ("sindex-", "query-show", "jobs:", "scan-show")
+
+# expression encoding is not in the codec yet
+_EXPRESSIONS = re.compile(r"\bexp\.")
+# client-side aggregation (stream UDF reduce) is not implemented yet
+_AGGREGATION = {"query/aggregate_sum", "query/aggregate_count", "query/aggregate_group",
+                "query/aggregate_stream_map", "query/aggregate_foreach"}
+
+
+def _left_out(sc: dict) -> bool:
+    return bool(_EXPRESSIONS.search(sc["call"])) or sc["id"] in _AGGREGATION
+
+
+# calls whose list/map operations the operation encoder does not know yet
+_NEEDS_CDT_OPS = re.compile(r"\b(list|map)_operations\.")
+
+
+def _scenarios() -> list[Any]:
+    out = []
+    for area in AREAS:
+        for sc in vectors.load(area):
+            if _left_out(sc):
+                continue
+            marks = ([pytest.mark.xfail(reason="list/map operation encoding not in yet",
+                                        strict=False)]
+                     if _NEEDS_CDT_OPS.search(sc["call"]) else [])
+            out.append(pytest.param(sc, id=sc["id"], marks=marks))
+    return out
+
+
+class ScriptedInfoNode(FakeNode):
+    """A fake node that also answers the call's info commands from a script."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.info_script: collections.deque[bytes] = collections.deque()
+        self.info_requests: list[bytes] = []
+
+    def _info_reply(self, payload: bytes) -> bytes:
+        commands = parse_info_request(payload)
+        if commands and any(c.startswith(_CALL_INFO) for c in commands):
+            with self._lock:
+                self.info_requests.append(payload)
+                if self.info_script:
+                    return self.info_script.popleft()[8:]
+            return encode_info_response([(c, "ERROR::unscripted") for c in commands])
+        return super()._info_reply(payload)
+
+
+def _mask_task_id(raw: bytes) -> bytes:
+    """The request with its task id field zeroed (random per scan/query)."""
+    if raw[1] != MSG_AS:
+        return raw
+    msg, _ = parse_message(raw[8:])
+    if msg.field(FIELD_TASK_ID) is None:
+        return raw
+    pos = 8 + 22
+    out = bytearray(raw)
+    for ftype, data in msg.fields:
+        if ftype == FIELD_TASK_ID:
+            out[pos + 5:pos + 5 + len(data)] = bytes(len(data))
+        pos += 5 + len(data)
+    return bytes(out)
+
+
+@pytest.fixture(scope="module")
+def node():
+    fake = ScriptedInfoNode().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def client(node):
+    import aerospike
+    c = aerospike.client({"hosts": [("127.0.0.1", node.port)],
+                          "policies": {k: {"total_timeout": 5000} for k in POLICY_KINDS}})
+    yield c
+    c.close()
+
+
+def _helpers(ns: dict, client: Any) -> None:
+    """The README helpers that calls use (wait_job)."""
+    import aerospike
+
+    def wait_job(job_id: int, module: str) -> None:
+        for _ in range(400):
+            if client.job_info(job_id, module)["status"] == aerospike.JOB_STATUS_COMPLETED:
+                return
+            time.sleep(0.001)
+    ns["wait_job"] = wait_job
+
+
+@pytest.mark.parametrize("sc", _scenarios())
+def test_client_answers_as_recorded(sc, node, client):
+    ns = _make_ns(client)
+    _helpers(ns, client)
+    as_msgs = [ex for ex in sc["exchanges"] if ex["type"] != 1]
+    infos = [ex for ex in sc["exchanges"] if ex["type"] == 1]
+    node.script([[bytes.fromhex(r) for r in ex["responses"]] for ex in as_msgs])
+    node.info_script = collections.deque(bytes.fromhex(ex["responses"][0]) for ex in infos)
+    node.info_requests = []
+
+    now = recording_now(sc)
+    if now is None:
+        got = _outcome_of(lambda: _run_code(sc["call"], ns))
+    else:
+        frozen = CITRUSLEAF_EPOCH + now + 0.5
+        with mock.patch("time.time", lambda: frozen):
+            got = _outcome_of(lambda: _run_code(sc["call"], ns))
+
+    recorded = [_mask_task_id(bytes.fromhex(ex["request"])) for ex in as_msgs]
+    problems = _request_diffs(recorded, [_mask_task_id(r) for r in node.requests])
+    want_info = [bytes.fromhex(ex["request"])[8:] for ex in infos]
+    if node.info_requests != want_info[:len(node.info_requests)] or (
+            len(node.info_requests) < len(want_info) and not infos[0]["request"]):
+        problems.append(f"info requests differ:\n  recorded {want_info}\n  ours     "
+                        f"{node.info_requests}")
+    want = sc["outcome"]
+    if "ok" in want:
+        if got.get("ok") is None or _norm(want["ok"], node.port) != got["ok"]:
+            problems.append(f"outcome differs:\n  recorded {want}\n  ours     {got}")
+    else:
+        same = (got.get("error") == want["error"] and got.get("code") == want["code"]
+                and got.get("in_doubt") == want["in_doubt"])
+        if not same:
+            problems.append(f"outcome differs:\n  recorded {want}\n  ours     {got}")
+    assert not problems, "\n".join(problems)
+
+
+def test_left_out_scenarios_are_only_expressions_and_aggregations():
+    out = [sc["id"] for area in AREAS for sc in vectors.load(area) if _left_out(sc)]
+    assert set(out) >= _AGGREGATION
+    assert all(sc_id in _AGGREGATION or "expr" in sc_id or "filtered" in sc_id
+               for sc_id in out), out
