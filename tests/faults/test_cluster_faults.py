@@ -1,0 +1,310 @@
+"""Faults against the embedded 3-node cluster (replication factor 2), through the async
+API and the sync drop-in.
+
+The cluster runs on its own loop in a thread, as a real cluster would be another
+process; the client tends it every TEND_MS.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from aerospike_async import Client
+from aerospike_async import exceptions as E
+from aerospike_async.protocol.digest import compute_digest, partition_id
+from aerospike_async.testing import EmbeddedCluster
+
+TEND_MS = 100
+NS = "test"
+
+
+@pytest.fixture
+def cluster():
+    c = EmbeddedCluster.run_in_thread(size=3, replication_factor=2,
+                                      cluster_name="faults", join_delay=0.2)
+    yield c
+    c.stop()
+
+
+def config(cluster, **extra):
+    return {"hosts": list(cluster.seeds), "tend_interval": TEND_MS, **extra}
+
+
+def names(client) -> list[str]:
+    return sorted(n["node_name"] for n in client.get_node_names())
+
+
+def master_of(cluster, key) -> str:
+    return cluster.master(partition_id(compute_digest(key[1], key[2])))
+
+
+def key_mastered_by(cluster, name: str, prefix: str):
+    for i in range(10000):
+        key = (NS, "faults", f"{prefix}-{i}")
+        if master_of(cluster, key) == name:
+            return key
+    raise AssertionError("no key")
+
+
+def pools_at_rest(client) -> None:
+    for node in client.cluster.nodes:
+        pool = node.pool
+        assert pool.in_use == 0 and pool.waiting == 0 and pool.total == pool.idle, pool
+
+
+async def wait_for(predicate, timeout: float = 5.0, step: float = 0.002) -> float:
+    """Seconds until predicate() holds (AssertionError after timeout)."""
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(step)
+    return time.monotonic() - started
+
+
+def blocking_wait_for(predicate, timeout: float = 5.0, step: float = 0.002) -> float:
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise AssertionError("condition not reached in time")
+        time.sleep(step)
+    return time.monotonic() - started
+
+
+WRITE = {"max_retries": 4, "sleep_between_retries": 20, "total_timeout": 3000}
+
+
+# -- a node stops during a write workload ----------------------------------------
+async def test_stop_a_node_during_writes_loses_no_acknowledged_write(cluster, capsys):
+    loop = asyncio.get_running_loop()
+    acked: dict[tuple, int] = {}
+    failed = 0
+    async with Client(config(cluster)) as client:
+        assert names(client) == ["B1", "B2", "B3"]
+        total, workers = 4000, 40
+        counter = iter(range(total))
+        stopped_at = asyncio.Event()
+
+        async def worker() -> None:
+            nonlocal failed
+            for i in counter:
+                key = (NS, "stopwrite", i)
+                try:
+                    await client.put(key, {"i": i, "w": i * 7}, policy=WRITE)
+                except E.AerospikeError:
+                    failed += 1
+                else:
+                    acked[key] = i
+                if i == total // 3:
+                    stopped_at.set()
+
+        async def stopper() -> tuple[float, float]:
+            await stopped_at.wait()
+            t0 = time.monotonic()
+            await loop.run_in_executor(None, cluster.node("B3").stop)
+            await wait_for(lambda: "B3" not in names(client))
+            return time.monotonic() - t0  # from the stop call
+
+        results = await asyncio.gather(stopper(), *(worker() for _ in range(workers)))
+        removal = results[0]
+        assert names(client) == ["B1", "B2"]
+        t1 = time.monotonic()
+        await loop.run_in_executor(None, cluster.node("B3").restart)
+        await wait_for(lambda: "B3" in names(client), timeout=10)
+        back = time.monotonic() - t1
+        await loop.run_in_executor(None, cluster.wait_stable)
+        with capsys.disabled():
+            print(f"\n[cluster] tend_interval={TEND_MS}ms: node removal seen after "
+                  f"{removal * 1000:.0f} ms, return after {back * 1000:.0f} ms "
+                  f"(join delay 200 ms); {len(acked)} acked, {failed} failed writes")
+        assert removal < 2 * TEND_MS / 1000 + 0.1
+        assert len(acked) > total * 0.9
+        # every acknowledged write is readable, with its value
+        sem = asyncio.Semaphore(50)
+
+        async def check(key, i):
+            async with sem:
+                _, _, bins = await client.get(key)
+                assert bins == {"i": i, "w": i * 7}
+        await asyncio.gather(*(check(k, i) for k, i in acked.items()))
+        assert names(client) == ["B1", "B2", "B3"]
+        pools_at_rest(client)
+
+
+def test_stop_a_node_during_writes_sync(cluster, capsys):
+    import aerospike
+    client = aerospike.client(config(cluster))
+    try:
+        assert names(client) == ["B1", "B2", "B3"]
+        acked: dict[tuple, int] = {}
+        total = 2000
+
+        def write(i: int) -> None:
+            key = (NS, "stopwrite-sync", i)
+            try:
+                client.put(key, {"i": i}, policy=WRITE)
+            except E.AerospikeError:
+                return
+            acked[key] = i
+
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(write, i) for i in range(total // 2)]
+            t0 = time.monotonic()
+            cluster.node("B2").stop()
+            futures += [pool.submit(write, i) for i in range(total // 2, total)]
+            blocking_wait_for(lambda: "B2" not in names(client))
+            removal = time.monotonic() - t0
+            for f in futures:
+                f.result()
+        assert removal < 2 * TEND_MS / 1000 + 0.1
+        t1 = time.monotonic()
+        cluster.node("B2").restart()
+        blocking_wait_for(lambda: "B2" in names(client), timeout=10)
+        back = time.monotonic() - t1
+        cluster.wait_stable()
+        with capsys.disabled():
+            print(f"\n[cluster sync] removal {removal * 1000:.0f} ms, return "
+                  f"{back * 1000:.0f} ms; {len(acked)}/{total} acked")
+        assert len(acked) > total * 0.9
+        for key, i in acked.items():
+            assert client.get(key)[2] == {"i": i}
+        assert client.is_connected()
+    finally:
+        client.close()
+
+
+# -- a reply cut, a stall, garbage ----------------------------------------------
+@pytest.mark.parametrize("fault", ["kill_mid_reply", "slow", "garble"])
+async def test_a_faulty_node_raises_documented_errors_and_the_cluster_stays_usable(
+        cluster, fault):
+    loop = asyncio.get_running_loop()
+    async with Client(config(cluster)) as client:
+        key = key_mastered_by(cluster, "B1", f"fault-{fault}")
+        await client.put(key, {"v": 1})
+        b1 = client.cluster.nodes_by_name["B1"]
+        opened = b1.pool.opened
+        arm = {"kill_mid_reply": lambda n: n.kill_mid_reply(1),
+               "slow": lambda n: n.slow(0.5),
+               "garble": lambda n: n.garble(1)}[fault]
+        expected = E.TimeoutError if fault == "slow" else E.ConnectionError
+        pol = {"max_retries": 0, "socket_timeout": 100, "total_timeout": 1000}
+        await loop.run_in_executor(None, arm, cluster.node("B1"))
+        with pytest.raises(expected) as info:
+            await client.get(key, policy=pol)
+        assert info.value.in_doubt is False
+        # a read with retries moves on to the prole and succeeds
+        if fault != "slow":
+            await loop.run_in_executor(None, arm, cluster.node("B1"))
+        _, _, bins = await client.get(key, policy={**pol, "max_retries": 2})
+        assert bins == {"v": 1}
+        # a write that reached the node and failed is in doubt
+        if fault != "slow":
+            await loop.run_in_executor(None, arm, cluster.node("B1"))
+        with pytest.raises(expected) as info:
+            await client.put(key, {"v": 2}, policy=pol)
+        assert info.value.in_doubt is True
+        await loop.run_in_executor(None, cluster.node("B1").clear_faults)
+        pools_at_rest(client)
+        assert b1.pool.total <= 1  # the bad connections were closed, not pooled
+        await client.put(key, {"v": 3})
+        assert (await client.get(key))[2] == {"v": 3}
+        assert b1.pool.opened > opened
+        assert names(client) == ["B1", "B2", "B3"] and client.is_connected()
+
+
+@pytest.mark.parametrize("fault", ["kill_mid_reply", "slow", "garble"])
+def test_faults_through_the_sync_client(cluster, fault):
+    import aerospike
+    client = aerospike.client(config(cluster))
+    try:
+        key = key_mastered_by(cluster, "B2", f"sfault-{fault}")
+        client.put(key, {"v": 1})
+        node = cluster.node("B2")
+        {"kill_mid_reply": lambda: node.kill_mid_reply(1), "slow": lambda: node.slow(0.5),
+         "garble": lambda: node.garble(1)}[fault]()
+        expected = E.TimeoutError if fault == "slow" else E.ConnectionError
+        with pytest.raises(expected):
+            client.get(key, policy={"max_retries": 0, "socket_timeout": 100})
+        node.clear_faults()
+        assert client.get(key)[2] == {"v": 1}
+        assert len(client.get_nodes()) == 3
+    finally:
+        client.close()
+
+
+# -- cancellation ------------------------------------------------------------------
+async def test_thousands_of_cancelled_commands_leave_the_pools_at_rest(cluster):
+    rng = random.Random(11)
+    async with Client(config(cluster)) as client:
+        keys = [(NS, "cancel", i) for i in range(200)]
+        await asyncio.gather(*(client.put(k, {"v": k[2]}) for k in keys))
+        cancelled = 0
+        loop = asyncio.get_running_loop()
+        for _round in range(10):
+            tasks = []
+            for _ in range(500):
+                k = rng.choice(keys)
+                coro = client.get(k) if rng.random() < 0.7 else client.put(k, {"v": k[2]})
+                task = asyncio.ensure_future(coro)
+                tasks.append(task)
+                if rng.random() < 0.7:  # cancel at a random point of its life
+                    loop.call_later(rng.random() * 0.004, task.cancel)
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            cancelled += sum(isinstance(r, asyncio.CancelledError) for r in results)
+            errors = [r for r in results if isinstance(r, Exception)
+                      and not isinstance(r, asyncio.CancelledError)]
+            assert not errors, errors[:3]
+            pools_at_rest(client)
+        assert cancelled > 1000
+        results = await asyncio.gather(*(client.get(k) for k in keys))
+        assert [r[2]["v"] for r in results] == [k[2] for k in keys]
+        pools_at_rest(client)
+
+
+# -- seeds ---------------------------------------------------------------------------
+async def test_one_dead_seed_of_three(cluster):
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, cluster.node("B1").stop)
+    async with Client(config(cluster)) as client:
+        assert names(client) == ["B2", "B3"]
+        await client.put((NS, "seeds", 1), {"v": 1})
+        assert (await client.get((NS, "seeds", 1)))[2] == {"v": 1}
+    await loop.run_in_executor(None, cluster.node("B1").restart)
+
+
+async def test_a_hostname_seed(cluster):
+    port = cluster.nodes[1].port
+    async with Client({"hosts": [("localhost", port)], "tend_interval": TEND_MS}) as client:
+        assert names(client) == ["B1", "B2", "B3"]
+
+
+async def test_a_wrong_cluster_name(cluster):
+    with pytest.raises(E.ConnectionError):
+        await Client(config(cluster, cluster_name="not-this-one")).connect()
+    async with Client(config(cluster, cluster_name="faults")) as client:
+        assert names(client) == ["B1", "B2", "B3"]
+
+
+def test_seeds_through_the_sync_client(cluster):
+    import aerospike
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    dead_port = dead.getsockname()[1]
+    dead.close()
+    client = aerospike.client({"hosts": [("127.0.0.1", dead_port),
+                                         ("localhost", cluster.nodes[2].port)],
+                               "cluster_name": "faults"})
+    try:
+        assert sorted(n["node_name"] for n in client.get_node_names()) == ["B1", "B2", "B3"]
+        assert len(client.info_all("node")) == 3
+    finally:
+        client.close()
+    with pytest.raises(E.ConnectionError):
+        aerospike.client({"hosts": cluster.seeds, "cluster_name": "wrong"})
+    with pytest.raises(E.ConnectionError):
+        aerospike.client({"hosts": [("127.0.0.1", dead_port)]})
