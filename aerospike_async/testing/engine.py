@@ -7,10 +7,11 @@ and reply shapes follow what a real Aerospike 8.1 Community Edition server answe
 from __future__ import annotations
 
 import struct
-from typing import Callable, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 from ..protocol.message import (
-    FIELD_DIGEST, FIELD_FILTER_EXP, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, INFO1_GET_ALL,
+    FIELD_BATCH_INDEX, FIELD_BATCH_INDEX_WITH_SET, FIELD_DIGEST, FIELD_FILTER_EXP, FIELD_KEY,
+    FIELD_NAMESPACE, FIELD_SET, FIELD_TASK_ID, FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO1_GET_ALL,
     INFO1_NOBINDATA, INFO2_CREATE_ONLY, INFO2_DELETE, INFO2_DURABLE_DELETE,
     INFO2_GENERATION, INFO2_GENERATION_GT, INFO2_RESPOND_ALL_OPS, INFO2_WRITE,
     INFO3_CREATE_OR_REPLACE, INFO3_REPLACE_ONLY, INFO3_UPDATE_ONLY, OP_APPEND, OP_BIT_MODIFY,
@@ -41,6 +42,11 @@ BIN_NAME_TOO_LONG = 21
 ENTERPRISE_ONLY = 25
 BIN_INCOMPATIBLE_TYPE = 12
 INVALID_GEOJSON = 160
+UDF_EXECUTION = 100
+
+UDF_UNAVAILABLE = b"UDF: Execution Error 1"
+"""The FAILURE text of a record UDF call: the embedded server runs no UDFs (yet), so
+every call fails as one whose module cannot be loaded."""
 
 MAX_BIN_NAME = 15
 
@@ -201,14 +207,32 @@ def reply(result_code: int, generation: int = 0, void_time: int = 0,
 
 
 class Engine:
-    """Runs single-record AS_MSG commands against a Store."""
+    """Runs AS_MSG commands against a Store: single-record commands here, batch, scan
+    and query commands in ``testing.batch`` and ``testing.query``.
 
-    __slots__ = ("store",)
+    ``partition_owner(namespace, pid)`` tells scans and queries whether this node holds
+    a partition (None: every partition); a node sets it from its topology.
+    """
+
+    __slots__ = ("store", "partition_owner")
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.partition_owner: Callable[[str, int], bool] | None = None
 
-    def execute(self, msg: Message) -> bytes:
+    def execute(self, msg: Message) -> bytes | Iterator[bytes]:
+        """The answer to one command: reply bytes, or an iterator of whole messages for
+        answers that stream (scans and queries)."""
+        if msg.info1 & INFO1_BATCH or msg.field(FIELD_BATCH_INDEX) is not None \
+                or msg.field(FIELD_BATCH_INDEX_WITH_SET) is not None:
+            from .batch import execute_batch
+            return execute_batch(self, msg)
+        if msg.field(FIELD_DIGEST) is None and msg.field(FIELD_TASK_ID) is not None:
+            from .query import execute_query
+            return execute_query(self, msg)
+        return self.execute_single(msg)
+
+    def execute_single(self, msg: Message) -> bytes:
         """The reply to one single-record command."""
         ns_name = msg.field(FIELD_NAMESPACE)
         digest = msg.field(FIELD_DIGEST)
@@ -219,6 +243,11 @@ class Engine:
             return reply(NAMESPACE_NOT_FOUND)
         if msg.field(FIELD_FILTER_EXP) is not None:
             return reply(UNSUPPORTED_FEATURE)
+        if msg.field(FIELD_UDF_PACKAGE_NAME) is not None:
+            rec = namespace.get(digest, self.store.now())
+            return reply(UDF_EXECUTION, rec.generation if rec else 0,
+                         rec.void_time if rec else 0,
+                         [op_bytes(OP_READ, PARTICLE_STRING, b"FAILURE", UDF_UNAVAILABLE)])
         if msg.info2 & INFO2_WRITE:
             if msg.info2 & INFO2_DELETE:
                 return self._delete(msg, namespace, digest)

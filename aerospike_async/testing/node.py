@@ -11,6 +11,7 @@ from typing import Callable
 
 from ..protocol.info import encode_info_response, parse_info_request
 from .engine import Engine
+from .query import QUERY_INFO_COMMANDS, attach_queries
 from .store import Store
 
 N_PARTITIONS = 4096
@@ -60,6 +61,7 @@ class Node:
                  port: int = 3000, cluster_name: str = "asd-single") -> None:
         self.store = store
         self.engine = Engine(store)
+        attach_queries(self)
         self.name = name
         self.host = host
         self.port = port
@@ -276,3 +278,4 @@ INFO_COMMANDS: dict[str, InfoHandler] = {
 }
 """Info command -> handler(node, argument). Keys ending in ':' or '/' take the rest of
 the command as their argument."""
+INFO_COMMANDS.update(QUERY_INFO_COMMANDS)

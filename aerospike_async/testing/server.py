@@ -11,7 +11,7 @@ import logging
 import socket
 import threading
 from collections import deque
-from typing import Any, Callable, cast
+from typing import Any, Callable, Iterator, cast
 
 from ..protocol.framing import (
     MSG_ADMIN, MSG_AS, MSG_COMPRESSED, MSG_INFO, FrameReader, ProtocolError, encode_proto,
@@ -29,8 +29,9 @@ _ADMIN_NOT_SUPPORTED = encode_proto(MSG_ADMIN, bytes([0, SECURITY_NOT_SUPPORTED]
 _COMPRESSED_REFUSED = reply(ENTERPRISE_ONLY)
 
 
-def handle_message(node: Node, msg_type: int, payload: bytes) -> bytes:
-    """The reply a node sends to one whole message."""
+def handle_message(node: Node, msg_type: int, payload: bytes) -> bytes | Iterator[bytes]:
+    """The reply a node sends to one whole message (an iterator of whole messages for a
+    streamed answer)."""
     if msg_type == MSG_AS:
         msg, _end = parse_message(payload)
         try:
@@ -54,7 +55,7 @@ class _Connection(asyncio.Protocol):
     listener, replies queue with their due times and one timer writes them in order.
     """
 
-    __slots__ = ("_server", "_reader", "_transport", "_queue", "_timer")
+    __slots__ = ("_server", "_reader", "_transport", "_queue", "_timer", "_stream", "_paused")
 
     def __init__(self, server: Listener) -> None:
         self._server = server
@@ -62,6 +63,8 @@ class _Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._queue: deque[tuple[float, int, bytes]] = deque()
         self._timer: asyncio.TimerHandle | None = None
+        self._stream: Iterator[bytes] | None = None
+        self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport = cast(asyncio.Transport, transport)
@@ -72,15 +75,27 @@ class _Connection(asyncio.Protocol):
         self._server._connections.add(transport)
 
     def data_received(self, data: bytes) -> None:
+        self._reader.feed(data)
+        if self._stream is None:
+            self._serve()
+
+    def _serve(self) -> None:
+        """Answer the whole requests received, in order; a streamed answer (an iterator
+        of messages: scans, queries) holds back later requests until it has been sent."""
         reader = self._reader
-        reader.feed(data)
         server = self._server
         dispatch = server.dispatch
         transport = self._transport
         assert transport is not None
         try:
-            while (frame := reader.next_frame()) is not None:
+            while self._stream is None and (frame := reader.next_frame()) is not None:
                 out = dispatch(frame[0], frame[1])
+                if not isinstance(out, (bytes, bytearray)):
+                    if server.faults is None:
+                        self._stream = iter(out)
+                        self._pump()
+                        continue
+                    out = b"".join(out)
                 if server.faults is None:
                     transport.write(out)
                 else:
@@ -90,6 +105,41 @@ class _Connection(asyncio.Protocol):
         except ProtocolError as exc:
             log.debug("closing connection: %s", exc)
             transport.close()
+
+    def _pump(self) -> None:
+        """Write a streamed answer while the transport accepts more (flow control), a
+        few messages per loop turn; then serve the requests that wait behind it."""
+        transport = self._transport
+        stream = self._stream
+        if stream is None or transport is None:
+            return
+        if transport.is_closing():
+            self._stream = None
+            return
+        try:
+            for _ in range(32):
+                if self._paused:
+                    return
+                chunk = next(stream, None)
+                if chunk is None:
+                    self._stream = None
+                    self._serve()
+                    return
+                transport.write(chunk)
+        except Exception:
+            log.exception("embedded server failed while streaming an answer")
+            self._stream = None
+            transport.close()
+            return
+        asyncio.get_running_loop().call_soon(self._pump)
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if self._stream is not None:
+            self._pump()
 
     def _faulty_reply(self, msg_type: int, out: bytes) -> None:
         faults = self._server.faults
@@ -147,6 +197,7 @@ class _Connection(asyncio.Protocol):
             self._timer.cancel()
             self._timer = None
         self._queue.clear()
+        self._stream = None
         if self._transport is not None:
             self._server._connections.discard(self._transport)
 
@@ -193,7 +244,7 @@ class Listener:
         self._server: asyncio.base_events.Server | None = None
         self._connections: set[asyncio.Transport] = set()
 
-    def dispatch(self, msg_type: int, payload: bytes) -> bytes:
+    def dispatch(self, msg_type: int, payload: bytes) -> bytes | Iterator[bytes]:
         raise NotImplementedError
 
     @property
@@ -273,7 +324,7 @@ class EmbeddedServer(Listener):
     def store(self) -> Store:
         return self.node.store
 
-    def dispatch(self, msg_type: int, payload: bytes) -> bytes:
+    def dispatch(self, msg_type: int, payload: bytes) -> bytes | Iterator[bytes]:
         return handle_message(self.node, msg_type, payload)
 
     async def start(self) -> None:

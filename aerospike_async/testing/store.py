@@ -21,10 +21,14 @@ MAX_GENERATION = 0xFFFF
 MAX_RECORD_SIZE = 1024 * 1024
 """Largest record a namespace accepts, as the server's default max-record-size."""
 
+N_PARTITIONS = 4096
+
 _RECORD_OVERHEAD = 35
 _BIN_OVERHEAD = 6
 
 Bins = dict[str, tuple[int, bytes]]
+Listener = Callable[[bytes, "Record | None", "Record | None"], None]
+"""Called as ``listener(digest, old, new)`` after a record changes (new None: removed)."""
 
 
 class Record:
@@ -69,33 +73,67 @@ def next_generation(generation: int) -> int:
 
 
 class Namespace:
-    """Records of one namespace, with its configuration."""
+    """Records of one namespace, with its configuration.
 
-    __slots__ = ("name", "records", "default_ttl", "max_record_size", "replication_factor",
-                 "_clock")
+    Records are kept in one dict by digest and, for scans, in one dict per partition.
+    ``listeners`` (secondary indexes) hear about every change, including expiry.
+    """
+
+    __slots__ = ("name", "records", "partitions", "default_ttl", "max_record_size",
+                 "replication_factor", "_clock", "listeners", "indexes")
 
     def __init__(self, name: str, clock: Callable[[], float], default_ttl: int = 0,
                  max_record_size: int = MAX_RECORD_SIZE, replication_factor: int = 1) -> None:
         self.name = name
         self.records: dict[bytes, Record] = {}
+        self.partitions: list[dict[bytes, Record]] = [{} for _ in range(N_PARTITIONS)]
         self.default_ttl = default_ttl
         self.max_record_size = max_record_size
         self.replication_factor = replication_factor
         self._clock = clock
+        self.listeners: list[Listener] = []
+        self.indexes: object = None
+        """The namespace's secondary indexes (set up by ``testing.sindex``)."""
 
     def get(self, digest: bytes, now: int) -> Record | None:
         """The live record for ``digest``; an expired one is dropped and None returned."""
         rec = self.records.get(digest)
         if rec is not None and rec.void_time and rec.void_time <= now:
-            del self.records[digest]
+            self.delete(digest)
             return None
         return rec
 
     def put(self, digest: bytes, rec: Record) -> None:
+        old = self.records.get(digest)
         self.records[digest] = rec
+        self.partitions[(digest[0] | (digest[1] << 8)) & 0xFFF][digest] = rec
+        for listener in self.listeners:
+            listener(digest, old, rec)
 
     def delete(self, digest: bytes) -> None:
-        self.records.pop(digest, None)
+        old = self.records.pop(digest, None)
+        if old is None:
+            return
+        self.partitions[(digest[0] | (digest[1] << 8)) & 0xFFF].pop(digest, None)
+        for listener in self.listeners:
+            listener(digest, old, None)
+
+    def partition_records(self, pid: int, now: int) -> list[tuple[bytes, Record]]:
+        """The live records of partition ``pid`` in digest order (the order scans resume in)."""
+        part = self.partitions[pid]
+        if not part:
+            return []
+        out = []
+        expired = []
+        for digest in sorted(part):
+            rec = part[digest]
+            if rec.void_time and rec.void_time <= now:
+                expired.append(digest)
+            else:
+                out.append((digest, rec))
+        for digest in expired:
+            self.delete(digest)
+        return out
 
     def void_time_for(self, ttl: int, now: int, current: int | None) -> int:
         """Void time for a write asking for ``ttl`` (wire value); ``current`` is the
@@ -114,7 +152,7 @@ class Namespace:
         """Every record that has not expired at ``now``."""
         for digest, rec in list(self.records.items()):
             if rec.void_time and rec.void_time <= now:
-                del self.records[digest]
+                self.delete(digest)
             else:
                 yield digest, rec
 
@@ -130,12 +168,14 @@ class Namespace:
 class Store:
     """All namespaces of one node, sharing an injectable wall clock (Unix seconds)."""
 
-    __slots__ = ("namespaces", "clock")
+    __slots__ = ("namespaces", "clock", "jobs")
 
     def __init__(self, namespaces: tuple[str, ...] | list[str] = ("test", "bar"),
                  clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self.namespaces = {name: Namespace(name, clock) for name in namespaces}
+        self.jobs: dict[int, object] = {}
+        """Background scan/query jobs by task id (``query-show``)."""
 
     def now(self) -> int:
         """Current time in seconds since the Aerospike epoch."""

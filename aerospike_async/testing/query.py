@@ -1,0 +1,411 @@
+"""Scans, secondary-index queries and background jobs of the embedded server.
+
+A foreground scan or query (a command with a task id and no digest) streams its
+records as AS_MSGs packed into proto messages of about ``CHUNK_SIZE`` bytes, then a
+LAST message. Partitions are read in ascending order, records of a partition in digest
+order (index queries: in (bval, digest) order), so a client resuming a partition after
+the digest (and bval) it last received gets every record exactly once. A partition this
+node does not hold is answered with a PARTITION_DONE message carrying result code 11
+and the partition id in the generation slot, as the real server does; partitions it
+holds get no marker. ``max_records`` caps the records of the whole command.
+
+A background command (info2 WRITE) applies its operations to every matching record
+before it answers, and registers a job that ``query-show`` / ``scan-show`` report as
+done. Record UDFs, aggregations and filter expressions are not run by the embedded
+server: jobs with a UDF count every record as failed, aggregations and filter
+expressions are answered as unsupported.
+"""
+from __future__ import annotations
+
+import struct
+import time
+from typing import TYPE_CHECKING, Iterator
+
+from ..protocol.framing import MSG_AS, proto_word
+from ..protocol.message import (
+    FIELD_BVAL_ARRAY, FIELD_DIGEST, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP, FIELD_INDEX_CONTEXT,
+    FIELD_INDEX_EXPRESSION, FIELD_INDEX_RANGE, FIELD_INDEX_TYPE, FIELD_KEY,
+    FIELD_MAX_RECORDS, FIELD_NAMESPACE, FIELD_PID_ARRAY, FIELD_QUERY_BINLIST,
+    FIELD_RECORDS_PER_SECOND, FIELD_SET, FIELD_TASK_ID, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
+    FIELD_UDF_PACKAGE_NAME, INFO1_NOBINDATA, INFO2_WRITE, INFO3_PARTITION_DONE,
+    INFO3_UPDATE_ONLY, OP_READ, Message, field_bytes,
+)
+from .batch import last_message
+from .sindex import (
+    indexes_of, info_sindex_create, info_sindex_delete, info_sindex_exists, info_sindex_list,
+    info_sindex_stat, lookup, parse_range,
+)
+from .store import N_PARTITIONS, Namespace, Record
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+OK = 0
+PARAMETER_ERROR = 4
+UNAVAILABLE = 11
+UNSUPPORTED_FEATURE = 16
+NAMESPACE_NOT_FOUND = 20
+UDF_EXECUTION = 100
+INDEX_NOT_FOUND = 201
+
+UDF_OP_AGGREGATE = 1
+UDF_OP_BACKGROUND = 2
+
+CHUNK_SIZE = 64 * 1024
+DEFAULT_RPS = 10000
+
+_HEADER = struct.Struct(">BBBBBBIIIHH")
+_PROTO = struct.Struct(">Q")
+_OP_HEADER = struct.Struct(">IBBBB")
+_U64 = struct.Struct(">Q")
+_I64_LE = struct.Struct("<q")
+
+
+def _reply(result_code: int) -> bytes:
+    """A single error message (not LAST), as the real node answers a command it refuses."""
+    return _PROTO.pack(proto_word(MSG_AS, 22)) + _HEADER.pack(
+        22, 0, 0, 0, 0, result_code, 0, 0, 0, 0, 0)
+
+
+class Job:
+    """A background scan or query, as ``query-show`` reports it."""
+
+    __slots__ = ("trid", "ns", "set_name", "index_name", "rps", "udf", "succeeded",
+                 "failed", "started", "finished")
+
+    def __init__(self, trid: int, ns: str, set_name: str, index_name: str, rps: int,
+                 udf: tuple[str, str] | None) -> None:
+        self.trid = trid
+        self.ns = ns
+        self.set_name = set_name
+        self.index_name = index_name
+        self.rps = rps
+        self.udf = udf
+        self.succeeded = 0
+        self.failed = 0
+        self.started = time.monotonic()
+        self.finished = self.started
+
+    def show(self) -> str:
+        now = time.monotonic()
+        run_ms = int((self.finished - self.started) * 1000)
+        since_ms = int((now - self.finished) * 1000)
+        head = f"trid={self.trid}:ns={self.ns}:set={self.set_name}:"
+        if self.index_name:
+            head += f"sindex-name={self.index_name}:"
+        text = (f"{head}rps={self.rps}:active-threads=0:status=done(ok):"
+                f"job-progress=100.00:run-time={run_ms}:time-since-done={since_ms}:"
+                f"recs-throttled={self.succeeded + self.failed}:recs-filtered-meta=0:"
+                f"recs-filtered-bins=0:recs-succeeded={self.succeeded}:"
+                f"recs-failed={self.failed}:from=127.0.0.1+0:")
+        if self.udf is None:
+            return text + ("job-type=background-ops:net-io-bytes=30:socket-timeout=10000:"
+                           "ops-active=0")
+        return text + (f"job-type=background-udf:net-io-bytes=30:socket-timeout=10000:"
+                       f"udf-filename={self.udf[0]}:udf-function={self.udf[1]}:udf-active=0")
+
+
+def info_query_show(store: object, arg: str) -> str:
+    """``query-show:id=N`` (and ``scan-show``): the job's statistics, or job not found."""
+    params = dict(p.partition("=")[::2] for p in arg.split(";") if p)
+    jobs = getattr(store, "jobs", {})
+    if "id" not in params and "trid" not in params:
+        return ";".join(job.show() for job in jobs.values())
+    try:
+        trid = int(params.get("id") or params.get("trid") or "")
+    except ValueError:
+        return "ERROR:4:bad id"
+    job = jobs.get(trid)
+    return job.show() if job is not None else "ERROR:2:job not found"
+
+
+class _Plan:
+    """What a scan/query command asks for, decoded once."""
+
+    __slots__ = ("ns", "set_name", "pids", "resume", "max_records", "bins", "no_bins",
+                 "index", "rng", "ns_field", "set_field")
+
+    def __init__(self) -> None:
+        self.pids: list[int] = []
+        self.resume: dict[int, tuple[int, bytes]] = {}
+        self.max_records = 0
+        self.bins: list[str] | None = None
+        self.no_bins = False
+        self.index = None
+        self.rng = None
+
+
+def _plan(engine: Engine, msg: Message) -> _Plan | int:
+    """Decode a command; an int is the result code that refuses it."""
+    plan = _Plan()
+    ns_field = msg.field(FIELD_NAMESPACE)
+    if ns_field is None:
+        return PARAMETER_ERROR
+    ns = engine.store.namespace(ns_field.decode("utf-8", "replace"))
+    if ns is None:
+        return NAMESPACE_NOT_FOUND
+    plan.ns = ns
+    plan.ns_field = field_bytes(FIELD_NAMESPACE, ns_field)
+    set_raw = msg.field(FIELD_SET) or b""
+    plan.set_name = set_raw
+    plan.set_field = b""
+    if msg.field(FIELD_FILTER_EXP) is not None:
+        return UNSUPPORTED_FEATURE
+    pid_field = msg.field(FIELD_PID_ARRAY)
+    digests = msg.field(FIELD_DIGEST_ARRAY)
+    requested: set[int] = set()
+    if pid_field is not None:
+        if not pid_field or len(pid_field) % 2:
+            return PARAMETER_ERROR
+        for i in range(0, len(pid_field), 2):
+            pid = pid_field[i] | (pid_field[i + 1] << 8)
+            if pid >= N_PARTITIONS or pid in requested:
+                return PARAMETER_ERROR
+            requested.add(pid)
+    if digests is not None:
+        if not digests or len(digests) % 20:
+            return PARAMETER_ERROR
+        bvals = msg.field(FIELD_BVAL_ARRAY)
+        has_where = msg.field(FIELD_INDEX_RANGE) is not None
+        if has_where and (bvals is None or len(bvals) != len(digests) // 20 * 8):
+            return PARAMETER_ERROR
+        for n, i in enumerate(range(0, len(digests), 20)):
+            digest = digests[i:i + 20]
+            pid = (digest[0] | (digest[1] << 8)) & 0xFFF
+            if pid in requested:
+                return PARAMETER_ERROR
+            requested.add(pid)
+            bval = _I64_LE.unpack_from(bvals, n * 8)[0] if has_where and bvals else 0
+            plan.resume[pid] = (bval, digest)
+    elif msg.field(FIELD_BVAL_ARRAY) is not None:
+        return PARAMETER_ERROR
+    plan.pids = sorted(requested) if requested else list(range(N_PARTITIONS))
+    max_field = msg.field(FIELD_MAX_RECORDS)
+    if max_field is not None and len(max_field) == 8:
+        plan.max_records = _U64.unpack(max_field)[0]
+    names = [op.name for op in msg.ops if op.op == OP_READ and op.name]
+    binlist = msg.field(FIELD_QUERY_BINLIST)
+    if binlist:
+        names = _parse_binlist(binlist)
+    plan.bins = names or None
+    plan.no_bins = bool(msg.info1 & INFO1_NOBINDATA)
+    rng_field = msg.field(FIELD_INDEX_RANGE)
+    if rng_field is not None:
+        if msg.field(FIELD_INDEX_EXPRESSION) is not None:
+            return UNSUPPORTED_FEATURE
+        rng = parse_range(rng_field)
+        if rng is None:
+            return PARAMETER_ERROR
+        itype_field = msg.field(FIELD_INDEX_TYPE)
+        itype = itype_field[0] if itype_field else 0
+        index = indexes_of(ns).find(set_raw.decode("utf-8", "replace"), rng.bin, rng.ktype,
+                                    itype, msg.field(FIELD_INDEX_CONTEXT))
+        if index is None:
+            return INDEX_NOT_FOUND
+        plan.index = index
+        plan.rng = rng
+    return plan
+
+
+def _parse_binlist(data: bytes) -> list[str]:
+    count, pos, names = data[0], 1, []
+    for _ in range(count):
+        n = data[pos]
+        names.append(data[pos + 1:pos + 1 + n].decode("utf-8", "surrogateescape"))
+        pos += 1 + n
+    return names
+
+
+def execute_query(engine: Engine, msg: Message) -> bytes | Iterator[bytes]:
+    """The answer to a scan, query or background command."""
+    udf_op = msg.field(FIELD_UDF_OP)
+    if udf_op and udf_op[0] == UDF_OP_AGGREGATE:
+        return _reply(UDF_EXECUTION)   # stream UDFs are not run by the embedded server
+    background = bool(msg.info2 & INFO2_WRITE)
+    if not background and not msg.info3 & INFO3_PARTITION_DONE:
+        return _reply(UNSUPPORTED_FEATURE)
+    plan = _plan(engine, msg)
+    if isinstance(plan, int):
+        return _reply(plan)
+    if background:
+        return _background(engine, msg, plan)
+    return _stream(engine, plan)
+
+
+def _owner(engine: Engine, ns: Namespace):
+    owner = engine.partition_owner
+    if owner is None:
+        return None
+    name = ns.name
+    return lambda pid: owner(name, pid)
+
+
+def _matches(engine: Engine, plan: _Plan) -> Iterator[tuple[int, list[tuple[bytes, Record, bytes | None]]]]:
+    """Per partition (ascending): the partition id and its records to answer, each with
+    its BVAL field (index queries); partitions this node does not hold yield None."""
+    ns: Namespace = plan.ns
+    store = engine.store
+    owns = _owner(engine, ns)
+    set_name = plan.set_name
+    if plan.index is None:
+        for pid in plan.pids:
+            if owns is not None and not owns(pid):
+                yield pid, None  # type: ignore[misc]
+                continue
+            recs = ns.partition_records(pid, store.now())
+            resume = plan.resume.get(pid)
+            if resume is not None:
+                after = resume[1]
+                recs = [(d, r) for d, r in recs if d > after]
+            yield pid, [(d, r, None) for d, r in recs
+                        if not set_name or r.set_name == set_name]
+        return
+    wanted = set(plan.pids)
+    by_pid: dict[int, list[tuple[int, bytes]]] = {}
+    for pid, bval, digest in lookup(plan.index, plan.rng, wanted):
+        by_pid.setdefault(pid, []).append((bval, digest))
+    for pid in plan.pids:
+        if owns is not None and not owns(pid):
+            yield pid, None  # type: ignore[misc]
+            continue
+        hits = by_pid.get(pid)
+        if not hits:
+            continue
+        hits.sort()
+        resume = plan.resume.get(pid)
+        out = []
+        now = store.now()
+        for bval, digest in hits:
+            if resume is not None and (bval, digest) <= resume:
+                continue
+            rec = ns.get(digest, now)
+            if rec is None or (set_name and rec.set_name != set_name):
+                continue
+            out.append((digest, rec, field_bytes(FIELD_BVAL_ARRAY, _I64_LE.pack(bval))))
+        yield pid, out
+
+
+def _stream(engine: Engine, plan: _Plan) -> Iterator[bytes]:
+    ns_field = plan.ns_field
+    set_fields: dict[bytes, bytes] = {}
+    select = plan.bins
+    no_bins = plan.no_bins
+    info1 = INFO1_NOBINDATA if no_bins else 0
+    limit = plan.max_records
+    count = 0
+    parts: list[bytes] = []
+    size = 0
+    header = _HEADER.pack
+    op_header = _OP_HEADER.pack
+    for pid, recs in _matches(engine, plan):
+        if recs is None:
+            parts.append(header(22, 0, 0, INFO3_PARTITION_DONE, 0, UNAVAILABLE, pid,
+                                0, 0, 0, 0))
+            size += 22
+            continue
+        for digest, rec, bval_field in recs:
+            if limit and count >= limit:
+                break
+            count += 1
+            fields = [ns_field, b"\x00\x00\x00\x15\x04" + digest]
+            sname = rec.set_name
+            if sname:
+                sf = set_fields.get(sname)
+                if sf is None:
+                    sf = set_fields[sname] = field_bytes(FIELD_SET, sname)
+                fields.append(sf)
+            if rec.key is not None:
+                fields.append(field_bytes(FIELD_KEY, rec.key))
+            if bval_field is not None:
+                fields.append(bval_field)
+            ops = []
+            if not no_bins:
+                bins = rec.bins
+                if select is None:
+                    for name, (ptype, value) in bins.items():
+                        nb = name.encode("utf-8", "surrogateescape")
+                        ops.append(op_header(len(nb) + len(value) + 4, OP_READ, ptype, 0,
+                                             len(nb)) + nb + value)
+                else:
+                    for name in select:
+                        stored = bins.get(name)
+                        if stored is not None:
+                            nb = name.encode("utf-8", "surrogateescape")
+                            ops.append(op_header(len(nb) + len(stored[1]) + 4, OP_READ,
+                                                 stored[0], 0, len(nb)) + nb + stored[1])
+            msg = b"".join((header(22, info1, 0, 0, 0, 0, rec.generation, rec.void_time, 0,
+                                   len(fields), len(ops)), *fields, *ops))
+            parts.append(msg)
+            size += len(msg)
+            if size >= CHUNK_SIZE:
+                body = b"".join(parts)
+                yield _PROTO.pack(proto_word(MSG_AS, len(body))) + body
+                parts = []
+                size = 0
+        if limit and count >= limit:
+            break
+    if parts:
+        body = b"".join(parts)
+        yield _PROTO.pack(proto_word(MSG_AS, len(body))) + body
+    yield last_message(OK)
+
+
+def _background(engine: Engine, msg: Message, plan: _Plan) -> bytes:
+    trid_field = msg.field(FIELD_TASK_ID) or bytes(8)
+    trid = _U64.unpack(trid_field[:8].rjust(8, b"\x00"))[0]
+    rps_field = msg.field(FIELD_RECORDS_PER_SECOND)
+    rps = int.from_bytes(rps_field, "big") if rps_field else 0
+    udf = None
+    if msg.field(FIELD_UDF_PACKAGE_NAME) is not None:
+        udf = ((msg.field(FIELD_UDF_PACKAGE_NAME) or b"").decode("utf-8", "replace"),
+               (msg.field(FIELD_UDF_FUNCTION) or b"").decode("utf-8", "replace"))
+    job = Job(trid, plan.ns.name, plan.set_name.decode("utf-8", "replace"),
+              plan.index.name if plan.index is not None else "", rps or DEFAULT_RPS, udf)
+    targets = [digest for _pid, recs in _matches(engine, plan) if recs is not None
+               for digest, _rec, _b in recs]
+    ns_field = msg.field(FIELD_NAMESPACE) or b""
+    for digest in targets:
+        if udf is not None or not msg.ops:
+            job.failed += 1
+            continue
+        rec = plan.ns.records.get(digest)
+        fields = [(FIELD_NAMESPACE, ns_field), (FIELD_DIGEST, digest)]
+        if rec is not None and rec.set_name:
+            fields.insert(1, (FIELD_SET, rec.set_name))
+        single = Message(info2=INFO2_WRITE | (msg.info2 & ~INFO2_WRITE),
+                         info3=INFO3_UPDATE_ONLY | msg.info3, expiration=msg.expiration,
+                         fields=fields, ops=msg.ops)
+        answer = engine.execute_single(single)
+        if answer[13] == OK:
+            job.succeeded += 1
+        else:
+            job.failed += 1
+    job.finished = time.monotonic()
+    engine.store.jobs[trid] = job
+    return last_message(OK)
+
+
+# -- node hooks -------------------------------------------------------------------------
+
+def attach_queries(node) -> None:  # type: ignore[no-untyped-def]
+    """Let a node's engine answer only the partitions the node masters (its ``replicas``
+    bitmaps, read at query time so topology changes apply)."""
+    def owns(ns_name: str, pid: int) -> bool:
+        maps = node.replicas.get(ns_name)
+        return bool(maps) and bool(maps[0][pid >> 3] & (0x80 >> (pid & 7)))
+    node.engine.partition_owner = owns
+
+
+QUERY_INFO_COMMANDS = {
+    "sindex-create:": lambda n, a: info_sindex_create(n.store, a),
+    "sindex-delete:": lambda n, a: info_sindex_delete(n.store, a),
+    "sindex-list": lambda n, a: info_sindex_list(n.store, ""),
+    "sindex-list:": lambda n, a: info_sindex_list(n.store, a),
+    "sindex-stat:": lambda n, a: info_sindex_stat(n.store, a),
+    "sindex-exists:": lambda n, a: info_sindex_exists(n.store, a),
+    "query-show": lambda n, a: info_query_show(n.store, ""),
+    "query-show:": lambda n, a: info_query_show(n.store, a),
+    "scan-show": lambda n, a: info_query_show(n.store, ""),
+    "scan-show:": lambda n, a: info_query_show(n.store, a),
+}
+"""Info commands of secondary indexes and background jobs, merged into the node's table."""

@@ -1,0 +1,598 @@
+"""Secondary indexes of the embedded server: definitions, entries kept up to date on
+every write, delete and expiry, and the lookups queries run.
+
+An index entry is ``(bval, key)`` per indexed value of a record: ``bval`` is the signed
+64-bit value the real server keys its index trees with (the integer itself, the
+wyhash64 of a string or blob, the S2 leaf cell of a GeoJSON point) and ``key`` what the
+embedded server matches a query against (the integer, the bytes, the parsed shape).
+Geometry is computed directly: point in polygon on longitude/latitude, great-circle
+distance for AeroCircle. Info replies copy a real Aerospike 8.1 Community Edition node.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import struct
+from typing import Any, Iterator
+
+from ..protocol import cdt
+from ..protocol.particles import (
+    PARTICLE_BLOB, PARTICLE_GEOJSON, PARTICLE_INTEGER, PARTICLE_LIST, PARTICLE_MAP,
+    PARTICLE_STRING,
+)
+from ..types import GeoJSON
+from .geo import leaf_cell_id
+from .store import Namespace, Record, Store
+
+MAX_BIN_NAME = 15
+MAX_INDEX_NAME = 63
+
+# index types (wire INDEX_TYPE field values and info names)
+ITYPE_DEFAULT = 0
+ITYPE_LIST = 1
+ITYPE_MAPKEYS = 2
+ITYPE_MAPVALUES = 3
+ITYPE_SET = 4
+ITYPE_NAMES = {"DEFAULT": ITYPE_DEFAULT, "LIST": ITYPE_LIST, "MAPKEYS": ITYPE_MAPKEYS,
+               "MAPVALUES": ITYPE_MAPVALUES, "SET": ITYPE_SET}
+_ITYPE_LIST_NAMES = {v: k.lower() for k, v in ITYPE_NAMES.items()}
+
+KTYPE_NAMES = {"NUMERIC": PARTICLE_INTEGER, "STRING": PARTICLE_STRING, "BLOB": PARTICLE_BLOB,
+               "GEO2DSPHERE": PARTICLE_GEOJSON}
+_KTYPE_LIST_NAMES = {v: k.lower() for k, v in KTYPE_NAMES.items()}
+
+EARTH_RADIUS_M = 6371000.0
+_I64 = struct.Struct(">q")
+_GEO_HEADER = struct.Struct(">BH")
+_MASK64 = (1 << 64) - 1
+
+# -- wyhash64: the hash the server keys string and blob index entries with --------------
+
+_WY = (0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3, 0x589965cc75374cc3)
+
+
+def _wymix(a: int, b: int) -> int:
+    p = a * b
+    return (p & _MASK64) ^ (p >> 64)
+
+
+def _r8(p: bytes, i: int) -> int:
+    return int.from_bytes(p[i:i + 8], "little")
+
+
+def _r4(p: bytes, i: int) -> int:
+    return int.from_bytes(p[i:i + 4], "little")
+
+
+def wyhash64(p: bytes) -> int:
+    """wyhash (final version 3) with the server's seed, as an unsigned 64-bit int."""
+    n = len(p)
+    seed = 0x29FBB14CC886F ^ _WY[0]
+    if n <= 16:
+        if n >= 4:
+            q = (n >> 3) << 2
+            a = (_r4(p, 0) << 32) | _r4(p, q)
+            b = (_r4(p, n - 4) << 32) | _r4(p, n - 4 - q)
+        elif n > 0:
+            a, b = (p[0] << 16) | (p[n >> 1] << 8) | p[n - 1], 0
+        else:
+            a = b = 0
+    else:
+        i, rem = 0, n
+        if rem > 48:
+            s1 = s2 = seed
+            while rem > 48:
+                seed = _wymix(_r8(p, i) ^ _WY[1], _r8(p, i + 8) ^ seed)
+                s1 = _wymix(_r8(p, i + 16) ^ _WY[2], _r8(p, i + 24) ^ s1)
+                s2 = _wymix(_r8(p, i + 32) ^ _WY[3], _r8(p, i + 40) ^ s2)
+                i += 48
+                rem -= 48
+            seed ^= s1 ^ s2
+        while rem > 16:
+            seed = _wymix(_r8(p, i) ^ _WY[1], _r8(p, i + 8) ^ seed)
+            i += 16
+            rem -= 16
+        a, b = _r8(p, i + rem - 16), _r8(p, i + rem - 8)
+    return _wymix(_WY[1] ^ n, _wymix(a ^ _WY[1], b ^ seed))
+
+
+def signed64(u: int) -> int:
+    return u - (1 << 64) if u >= 1 << 63 else u
+
+
+def bytes_bval(data: bytes) -> int:
+    """The index bval of a string or blob value."""
+    return signed64(wyhash64(data))
+
+
+# -- geometry ---------------------------------------------------------------------------
+
+class Shape:
+    """A parsed GeoJSON value: a point, polygons (outer ring + holes) or a circle."""
+
+    __slots__ = ("kind", "point", "polygons", "radius")
+
+    def __init__(self, kind: str, point: tuple[float, float] | None = None,
+                 polygons: list[list[list[tuple[float, float]]]] | None = None,
+                 radius: float = 0.0) -> None:
+        self.kind = kind
+        self.point = point
+        self.polygons = polygons or []
+        self.radius = radius
+
+    @property
+    def is_point(self) -> bool:
+        return self.kind == "Point"
+
+    def contains(self, lng: float, lat: float) -> bool:
+        """Whether the region contains the point."""
+        if self.kind == "AeroCircle":
+            assert self.point is not None
+            return distance_m(self.point, (lng, lat)) <= self.radius
+        for rings in self.polygons:
+            if rings and _in_ring(rings[0], lng, lat) and not any(
+                    _in_ring(hole, lng, lat) for hole in rings[1:]):
+                return True
+        return False
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in meters between two (lng, lat) points."""
+    lng1, lat1, lng2, lat2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = (math.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _in_ring(ring: list[tuple[float, float]], x: float, y: float) -> bool:
+    inside = False
+    n = len(ring)
+    j = n - 1
+    for i in range(n):
+        xi, yi = ring[i]
+        xj, yj = ring[j]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def parse_shape(text: bytes | str) -> Shape | None:
+    """The shape of GeoJSON text, or None if it is not a point or region."""
+    try:
+        doc = json.loads(text)
+        kind = doc["type"]
+        coords = doc["coordinates"]
+        if kind == "Point":
+            return Shape(kind, point=(float(coords[0]), float(coords[1])))
+        if kind == "AeroCircle":
+            return Shape(kind, point=(float(coords[0][0]), float(coords[0][1])),
+                         radius=float(coords[1]))
+        if kind == "Polygon":
+            return Shape(kind, polygons=[[[(float(p[0]), float(p[1])) for p in ring]
+                                          for ring in coords]])
+        if kind == "MultiPolygon":
+            return Shape(kind, polygons=[[[(float(p[0]), float(p[1])) for p in ring]
+                                          for ring in poly] for poly in coords])
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+    return None
+
+
+def geo_particle_text(value: bytes) -> bytes:
+    """The JSON text of a stored GeoJSON particle (after its cell header)."""
+    _flags, ncells = _GEO_HEADER.unpack_from(value)
+    return value[3 + 8 * ncells:]
+
+
+def _geo_entry(text: bytes) -> tuple[int, Shape] | None:
+    shape = parse_shape(text)
+    if shape is None:
+        return None
+    if shape.is_point:
+        assert shape.point is not None
+        return signed64(leaf_cell_id(*shape.point)), shape
+    return 0, shape
+
+
+# -- CDT contexts -----------------------------------------------------------------------
+
+_CTX_LIST_INDEX = 0x10
+_CTX_LIST_RANK = 0x11
+_CTX_LIST_VALUE = 0x13
+_CTX_MAP_INDEX = 0x20
+_CTX_MAP_RANK = 0x21
+_CTX_MAP_KEY = 0x22
+_CTX_MAP_VALUE = 0x23
+_MISSING = object()
+
+
+def apply_ctx(value: Any, ctx: list) -> Any:
+    """The element a CDT context ([type, arg, type, arg, ...]) selects, or _MISSING."""
+    for i in range(0, len(ctx) - 1, 2):
+        kind, arg = ctx[i] & 0x3F, ctx[i + 1]
+        try:
+            if kind == _CTX_LIST_INDEX and isinstance(value, list):
+                value = value[arg]
+            elif kind == _CTX_LIST_RANK and isinstance(value, list):
+                value = sorted(value, key=_order)[arg]
+            elif kind == _CTX_LIST_VALUE and isinstance(value, list):
+                value = next(v for v in value if v == arg)
+            elif kind == _CTX_MAP_KEY and isinstance(value, dict):
+                value = value[arg]
+            elif kind == _CTX_MAP_INDEX and isinstance(value, dict):
+                value = value[sorted(value, key=_order)[arg]]
+            elif kind == _CTX_MAP_RANK and isinstance(value, dict):
+                value = sorted(value.values(), key=_order)[arg]
+            elif kind == _CTX_MAP_VALUE and isinstance(value, dict):
+                value = next(v for v in value.values() if v == arg)
+            else:
+                return _MISSING
+        except (IndexError, KeyError, StopIteration, TypeError):
+            return _MISSING
+    return value
+
+
+def _order(v: Any) -> tuple:
+    return (type(v).__name__, repr(v)) if not isinstance(v, (int, float)) else ("", v)
+
+
+def _decode_ctx(data: bytes | None) -> list | None:
+    if not data:
+        return None
+    try:
+        ctx = cdt.unpack(data)
+    except Exception:
+        return None
+    return ctx if isinstance(ctx, list) else None
+
+
+# -- index entries ----------------------------------------------------------------------
+
+def _scalar_entry(ktype: int, value: Any) -> tuple[int, Any] | None:
+    """The entry of one decoded (collection element) value, or None if not indexable."""
+    if ktype == PARTICLE_INTEGER:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value, value
+    elif ktype == PARTICLE_STRING:
+        if isinstance(value, str):
+            data = value.encode("utf-8", "surrogateescape")
+            return bytes_bval(data), data
+    elif ktype == PARTICLE_BLOB:
+        if isinstance(value, (bytes, bytearray)) and not isinstance(value, str):
+            return bytes_bval(bytes(value)), bytes(value)
+    elif ktype == PARTICLE_GEOJSON:
+        if isinstance(value, GeoJSON):
+            try:
+                return _geo_entry(json.dumps(value.geo_data).encode())
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+class SIndex:
+    """One secondary index: its definition and its entries by record digest."""
+
+    __slots__ = ("name", "ns", "set_name", "bin", "ktype", "itype", "ctx_b64", "ctx",
+                 "exp_b64", "entries")
+
+    def __init__(self, name: str, ns: str, set_name: str, bin_name: str, ktype: int,
+                 itype: int, ctx_b64: str = "", exp_b64: str = "") -> None:
+        self.name = name
+        self.ns = ns
+        self.set_name = set_name
+        self.bin = bin_name
+        self.ktype = ktype
+        self.itype = itype
+        self.ctx_b64 = ctx_b64
+        self.ctx = _decode_ctx(base64.b64decode(ctx_b64)) if ctx_b64 else None
+        self.exp_b64 = exp_b64
+        self.entries: dict[bytes, list[tuple[int, Any]]] = {}
+
+    def definition(self) -> tuple:
+        return (self.set_name, self.bin, self.ktype, self.itype, self.ctx_b64, self.exp_b64)
+
+    def covers(self, rec: Record) -> bool:
+        return not self.set_name or rec.set_name == self.set_name.encode()
+
+    def extract(self, rec: Record) -> list[tuple[int, Any]]:
+        """This index's entries for a record (no duplicates of one bval)."""
+        if self.itype == ITYPE_SET or not self.covers(rec):
+            return []
+        stored = rec.bins.get(self.bin)
+        if stored is None:
+            return []
+        ptype, raw = stored
+        ktype = self.ktype
+        if self.ctx is None and self.itype == ITYPE_DEFAULT:
+            if ptype != ktype:
+                return []
+            if ktype == PARTICLE_INTEGER:
+                value = _I64.unpack(raw)[0]
+                return [(value, value)]
+            if ktype in (PARTICLE_STRING, PARTICLE_BLOB):
+                return [(bytes_bval(raw), raw)]
+            entry = _geo_entry(geo_particle_text(raw))
+            return [entry] if entry is not None else []
+        if ptype not in (PARTICLE_LIST, PARTICLE_MAP):
+            return []
+        try:
+            value = cdt.unpack(raw)
+        except Exception:
+            return []
+        if self.ctx is not None:
+            value = apply_ctx(value, self.ctx)
+            if value is _MISSING:
+                return []
+        if self.itype == ITYPE_DEFAULT:
+            elements: Any = [value]
+        elif self.itype == ITYPE_LIST:
+            elements = value if isinstance(value, list) else []
+        elif self.itype == ITYPE_MAPKEYS:
+            elements = list(value.keys()) if isinstance(value, dict) else []
+        else:
+            elements = list(value.values()) if isinstance(value, dict) else []
+        out: list[tuple[int, Any]] = []
+        seen: set[int] = set()
+        for element in elements:
+            entry = _scalar_entry(ktype, element)
+            if entry is not None and entry[0] not in seen:
+                seen.add(entry[0])
+                out.append(entry)
+        return out
+
+    def update(self, digest: bytes, new: Record | None) -> None:
+        entries = self.extract(new) if new is not None else []
+        if entries:
+            self.entries[digest] = entries
+        else:
+            self.entries.pop(digest, None)
+
+    def n_entries(self) -> int:
+        return sum(len(e) for e in self.entries.values())
+
+    def list_item(self) -> str:
+        ctx = self.ctx_b64 or "null"
+        return (f"ns={self.ns}:indexname={self.name}:set={self.set_name or 'null'}:"
+                f"bin={self.bin or 'null'}:type={_KTYPE_LIST_NAMES.get(self.ktype, 'none')}:"
+                f"indextype={_ITYPE_LIST_NAMES[self.itype]}:context={ctx}:"
+                f"exp={self.exp_b64 or 'null'}:state=RW")
+
+    def stat(self) -> str:
+        if self.itype == ITYPE_SET:
+            return "entries=0;used_bytes=0;load_pct=100"
+        entries = self.n_entries()
+        recs = len(self.entries)
+        bvals = len({b for e in self.entries.values() for b, _k in e})
+        per_bval = entries // bvals if bvals else 0
+        per_rec = entries // recs if recs else 0
+        return (f"entries={entries};used_bytes=16777216;entries_per_bval={per_bval};"
+                f"entries_per_rec={per_rec};load_pct=100;load_time=0;stat_gc_recs=0")
+
+
+class NamespaceIndexes:
+    """The secondary indexes of one namespace; a store listener keeps them current."""
+
+    __slots__ = ("namespace", "by_name")
+
+    def __init__(self, namespace: Namespace) -> None:
+        self.namespace = namespace
+        self.by_name: dict[str, SIndex] = {}
+        namespace.listeners.append(self._changed)
+
+    def _changed(self, digest: bytes, old: Record | None, new: Record | None) -> None:
+        for index in self.by_name.values():
+            index.update(digest, new)
+
+    def add(self, index: SIndex) -> None:
+        self.by_name[index.name] = index
+        for digest, rec in self.namespace.records.items():
+            index.update(digest, rec)
+
+    def find(self, set_name: str, bin_name: str, ktype: int, itype: int,
+             ctx: bytes | None) -> SIndex | None:
+        """The index a query names by definition: the set's own first, then a set-less one."""
+        for want_set in ((set_name, "") if set_name else ("",)):
+            for index in self.by_name.values():
+                if (index.set_name == want_set and index.bin == bin_name
+                        and index.ktype == ktype and index.itype == itype
+                        and not index.exp_b64 and _same_ctx(index, ctx)):
+                    return index
+        return None
+
+
+def _same_ctx(index: SIndex, ctx: bytes | None) -> bool:
+    if not ctx:
+        return not index.ctx_b64
+    return index.ctx_b64 != "" and base64.b64decode(index.ctx_b64) == ctx
+
+
+def indexes_of(namespace: Namespace) -> NamespaceIndexes:
+    """The namespace's index set, created on first use."""
+    indexes = namespace.indexes
+    if not isinstance(indexes, NamespaceIndexes):
+        indexes = NamespaceIndexes(namespace)
+        namespace.indexes = indexes
+    return indexes
+
+
+# -- query ranges -----------------------------------------------------------------------
+
+class Range:
+    """A decoded INDEX_RANGE field: bin, key type, and the begin/end values."""
+
+    __slots__ = ("bin", "ktype", "begin", "end", "shape")
+
+    def __init__(self, bin_name: str, ktype: int, begin: Any, end: Any,
+                 shape: Shape | None = None) -> None:
+        self.bin = bin_name
+        self.ktype = ktype
+        self.begin = begin
+        self.end = end
+        self.shape = shape
+
+    def matches(self, key: Any) -> bool:
+        if self.ktype == PARTICLE_INTEGER:
+            return bool(self.begin <= key <= self.end)
+        if self.ktype in (PARTICLE_STRING, PARTICLE_BLOB):
+            return bool(key == self.begin)
+        shape = self.shape
+        if shape is None:
+            return False
+        if shape.is_point:   # regions containing the point
+            assert shape.point is not None
+            return not key.is_point and key.contains(*shape.point)
+        return key.is_point and shape.contains(*key.point)   # points within the region
+
+
+def parse_range(data: bytes) -> Range | None:
+    """Decode an INDEX_RANGE field (one range); None if malformed."""
+    try:
+        if data[0] != 1:
+            return None
+        pos = 1
+        nlen = data[pos]
+        bin_name = data[pos + 1:pos + 1 + nlen].decode("utf-8", "replace")
+        pos += 1 + nlen
+        ktype = data[pos]
+        pos += 1
+        blen = int.from_bytes(data[pos:pos + 4], "big")
+        begin = data[pos + 4:pos + 4 + blen]
+        pos += 4 + blen
+        elen = int.from_bytes(data[pos:pos + 4], "big")
+        end = data[pos + 4:pos + 4 + elen]
+    except IndexError:
+        return None
+    if ktype == PARTICLE_INTEGER:
+        if len(begin) != 8 or len(end) != 8:
+            return None
+        return Range(bin_name, ktype, _I64.unpack(begin)[0], _I64.unpack(end)[0])
+    if ktype in (PARTICLE_STRING, PARTICLE_BLOB):
+        return Range(bin_name, ktype, bytes(begin), bytes(end))
+    if ktype == PARTICLE_GEOJSON:
+        shape = parse_shape(begin)
+        if shape is None:
+            return None
+        return Range(bin_name, ktype, begin, end, shape)
+    return None
+
+
+def lookup(index: SIndex, rng: Range, pids: set[int] | None
+           ) -> Iterator[tuple[int, int, bytes]]:
+    """(partition, bval, digest) of every entry in range (unsorted)."""
+    matches = rng.matches
+    for digest, entries in index.entries.items():
+        pid = (digest[0] | (digest[1] << 8)) & 0xFFF
+        if pids is not None and pid not in pids:
+            continue
+        for bval, key in entries:
+            if matches(key):
+                yield pid, bval, digest
+
+
+# -- info commands ----------------------------------------------------------------------
+
+def _params(arg: str) -> dict[str, str]:
+    out = {}
+    for part in arg.split(";"):
+        if part:
+            k, _, v = part.partition("=")
+            out[k.strip()] = v.strip()
+    return out
+
+
+def _ns_name(p: dict[str, str]) -> str:
+    return p.get("namespace") or p.get("ns") or ""
+
+
+def info_sindex_create(store: Store, arg: str) -> str:
+    p = _params(arg)
+    name = p.get("indexname", "")
+    if not name:
+        return "ERROR:4:'indexname' parameter missing"
+    if len(name) > MAX_INDEX_NAME:
+        return "ERROR:4:'indexname' value too long"
+    ns_name = _ns_name(p)
+    if not ns_name:
+        return "ERROR:4:'namespace' parameter missing"
+    set_name = p.get("set", "")
+    itype_name = p.get("indextype", "DEFAULT").upper()
+    if itype_name not in ITYPE_NAMES:
+        return "ERROR:4:bad 'indextype'"
+    itype = ITYPE_NAMES[itype_name]
+    bin_name = p.get("bin", "")
+    ktype = 0
+    if itype != ITYPE_SET:
+        if len(bin_name.encode()) > MAX_BIN_NAME:
+            return "ERROR:4:'bin' value too long"
+        ktype_name = p.get("type", "").upper()
+        if ktype_name not in KTYPE_NAMES:
+            return "ERROR:4:bad 'type'"
+        ktype = KTYPE_NAMES[ktype_name]
+        if not bin_name and not p.get("exp"):
+            return "ERROR:4:'bin' parameter missing"
+    ctx_b64 = p.get("context", "")
+    if ctx_b64:
+        try:
+            if _decode_ctx(base64.b64decode(ctx_b64, validate=True)) is None:
+                return "ERROR:4:bad 'context'"
+        except ValueError:
+            return "ERROR:4:bad 'context'"
+    namespace = store.namespace(ns_name)
+    if namespace is None:
+        return "ok"   # the real node accepts it (index metadata is cluster-wide)
+    indexes = indexes_of(namespace)
+    index = SIndex(name, ns_name, set_name, bin_name, ktype, itype, ctx_b64, p.get("exp", ""))
+    existing = indexes.by_name.get(name)
+    if existing is not None:
+        if existing.definition() == index.definition():
+            return "ok"
+        return "ERROR:200:'indexname' already exists with different definition"
+    indexes.add(index)
+    return "ok"
+
+
+def info_sindex_delete(store: Store, arg: str) -> str:
+    p = _params(arg)
+    name = p.get("indexname", "")
+    if not name:
+        return "ERROR:4:'indexname' parameter missing"
+    namespace = store.namespace(_ns_name(p))
+    if namespace is not None:
+        indexes = indexes_of(namespace)
+        indexes.by_name.pop(name, None)
+    return "ok"
+
+
+def info_sindex_list(store: Store, arg: str) -> str:
+    p = _params(arg)
+    ns_name = _ns_name(p)
+    items = []
+    for ns in store.namespaces.values():
+        if ns_name and ns.name != ns_name:
+            continue
+        if isinstance(ns.indexes, NamespaceIndexes):
+            items.extend(i.list_item() for i in ns.indexes.by_name.values())
+    if ns_name and store.namespace(ns_name) is None:
+        return "ERROR:20:namespace not found"
+    return ";".join(items)
+
+
+def info_sindex_stat(store: Store, arg: str) -> str:
+    p = _params(arg)
+    namespace = store.namespace(_ns_name(p))
+    if namespace is None:
+        return "ERROR:20:namespace not found on node"
+    index = indexes_of(namespace).by_name.get(p.get("indexname", ""))
+    if index is None:
+        return "ERROR:201:no index"
+    return index.stat()
+
+
+def info_sindex_exists(store: Store, arg: str) -> str:
+    p = _params(arg)
+    namespace = store.namespace(_ns_name(p))
+    if namespace is None:
+        return "ERROR:20:namespace not found"
+    return "true" if p.get("indexname", "") in indexes_of(namespace).by_name else "false"
