@@ -2,7 +2,9 @@
 
 By default an embedded server runs in a background thread for the session;
 with ``AEROSPIKE_HOSTS=host:port[,host:port]`` the same tests run against
-that cluster (namespace from ``AEROSPIKE_NAMESPACE``, default ``test``).
+that cluster (namespace from ``AEROSPIKE_NAMESPACE``, default ``test``), and
+with ``AEROSPIKE_EMBEDDED_NODES=3`` against an embedded 3-node cluster
+(tests/integration/test_cluster_kv.py does that in every run).
 """
 from __future__ import annotations
 
@@ -37,11 +39,25 @@ def hosts() -> Iterator[list[tuple[str, int]]]:
     if external:
         yield external
         return
+    nodes = int(os.environ.get("AEROSPIKE_EMBEDDED_NODES", "1") or 1)
+    if nodes > 1:
+        cluster = start_embedded_cluster(nodes)
+        try:
+            yield list(cluster.seeds)
+        finally:
+            cluster.stop()
+        return
     server = EmbeddedServer.run_in_thread()
     try:
         yield [server.address]
     finally:
         server.stop()
+
+
+def start_embedded_cluster(nodes: int = 3) -> Any:
+    """An embedded cluster of ``nodes`` nodes (replication factor 2) in a thread."""
+    from aerospike_async.testing import EmbeddedCluster
+    return EmbeddedCluster.run_in_thread(size=nodes, replication_factor=min(2, nodes))
 
 
 @pytest.fixture(scope="session")
