@@ -55,8 +55,18 @@ def leaf_cell_id(lng: float, lat: float) -> int:
     face = (0 if ax > az else 2) if ax > ay else (1 if ay > az else 2)
     if (x, y, z)[face] < 0:
         face += 3
-    u, v = ((y / x, z / x), (-x / y, z / y), (-x / z, -y / z),
-            (z / x, y / x), (z / y, -x / y), (-y / z, -x / z))[face]
+    if face == 0:
+        u, v = y / x, z / x
+    elif face == 1:
+        u, v = -x / y, z / y
+    elif face == 2:
+        u, v = -x / z, -y / z
+    elif face == 3:
+        u, v = z / x, y / x
+    elif face == 4:
+        u, v = z / y, -x / y
+    else:
+        u, v = -y / z, -x / z
     i, j = _st_to_ij(_uv_to_st(u)), _st_to_ij(_uv_to_st(v))
     n = face << 60
     bits = face & _SWAP
