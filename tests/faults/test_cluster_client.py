@@ -284,3 +284,72 @@ async def test_max_conns_per_node_fails_with_no_more_connections(pair):
         with pytest.raises(E.NoMoreConnectionsError):
             await c.get(KEY, policy={"replica": 0, "total_timeout": 100, "max_retries": 0})
         await slow
+
+
+# -- racks and strong consistency ----------------------------------------------
+class RackNode(PairNode):
+    def __init__(self, name: str, role: int, rack: int, regime: int = 0) -> None:
+        super().__init__(name, role)
+        self.rack = rack
+        self.regime = regime
+
+    def info_value(self, command: str) -> str | None:
+        if command == "rack-ids":
+            return f"test:{self.rack}"
+        if command == "replicas":
+            maps = [ALL, NONE] if self.role == 0 else [NONE, ALL]
+            return f"test:{self.regime},2,{','.join(maps)}"
+        return super().info_value(command)
+
+
+@pytest.fixture
+def racks(request):
+    regime = getattr(request, "param", 0)
+    a, b = RackNode("A", 0, rack=1, regime=regime).start(), RackNode("B", 1, rack=2,
+                                                                     regime=regime).start()
+    a.peer, b.peer = b, a
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+async def test_prefer_rack_reads_from_the_configured_rack(racks):
+    a, b = racks
+    cfg = {"hosts": [("127.0.0.1", a.port)], "rack_aware": True, "rack_id": 2,
+           "policies": {"read": {"replica": 3}}}
+    async with Client(cfg) as c:
+        assert c.cluster.nodes_by_name["B"].racks == {"test": 2}
+        b.script([[record_reply(2)]])
+        a.script([[write_reply()]])
+        assert (await c.get(KEY))[2] == {"v": 2}
+        await c.put(KEY, {"v": 1})  # writes go to the master whatever the rack
+        assert len(a.requests) == 1 and len(b.requests) == 1
+        # the rack's node fails: the retry goes to the other rack
+        b.script([[record_reply()[:5], None]])
+        a.script([[record_reply(1)]])
+        assert (await c.get(KEY))[2] == {"v": 1}
+    async with Client({**cfg, "rack_ids": [5, 1]}) as c:
+        a.script([[record_reply(1)]])
+        assert (await c.get(KEY))[2] == {"v": 1}
+
+
+@pytest.mark.parametrize("racks", [3], indirect=True)
+async def test_strong_consistency_session_reads_go_to_the_master(racks):
+    a, b = racks
+    cfg = {"hosts": [("127.0.0.1", a.port)], "rack_aware": True, "rack_id": 2}
+    async with Client(cfg) as c:
+        assert c.cluster.sc_namespaces == {"test"}
+        pol = {"replica": 3, "max_retries": 0}
+        a.script([[record_reply(1)]])
+        b.script([])
+        assert (await c.get(KEY, policy=pol))[2] == {"v": 1}
+        assert len(a.requests) == 1 and not b.requests
+        # linearize: prefer-rack becomes sequence (the master first)
+        a.script([[record_reply(1)]])
+        assert (await c.get(KEY, policy={**pol, "read_mode_sc": 1}))[2] == {"v": 1}
+        assert len(a.requests) == 1 and not b.requests
+        # allow-replica keeps the rack preference
+        a.script([])
+        b.script([[record_reply(2)]])
+        assert (await c.get(KEY, policy={**pol, "read_mode_sc": 2}))[2] == {"v": 2}
+        assert not a.requests and len(b.requests) == 1
