@@ -13,7 +13,8 @@ import time
 from ..cluster.cluster import REPLICA_MASTER, Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
 from ..cluster.node import Node
-from ..exceptions import (AerospikeError, ConnectionError, MaxErrorRateExceeded,
+from ..exceptions import (AerospikeError, ConnectionError, InvalidNodeError,
+                          MaxErrorRateExceeded,
                           NoMoreConnectionsError, TimeoutError, exception_for,
                           result_code_name)
 from ..policy import Policy
@@ -56,7 +57,13 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
     node: Node | None = None
     last: AerospikeError
     while True:
-        node = cluster.node_for(namespace, digest, is_write, replica, sequence, node)
+        try:
+            node = cluster.node_for(namespace, digest, is_write, replica, sequence, node)
+        except InvalidNodeError as exc:
+            if not sent:
+                raise
+            last = exc  # no node left for a retry: final, as in the C client
+            break
         timeout = socket_timeout
         if deadline:
             remaining = deadline - time.monotonic()
