@@ -16,9 +16,9 @@ answering ``partition-generation`` -1 with no peers until it joins, then taking 
 partitions back in a few migration steps while ``cluster-stable`` reports an unstable
 cluster.
 
-A node that loses a partition keeps its copy (kept in sync, never served to single-record
-commands, which go to the owners), so a batch sent with a stale partition map still finds
-the records. Copies go away when the node stops.
+Batch rows are routed the same way, key by key. A node that loses a partition drops its
+copy once the new owners have theirs; scans and queries answer only the partitions a node
+masters (``Engine.partition_owner``), the others are reported unavailable.
 
 ``async with EmbeddedCluster() as c:`` runs on the current loop; ``EmbeddedCluster.
 run_in_thread()`` runs it on a private loop in a daemon thread with blocking controls.
@@ -34,8 +34,8 @@ from typing import Any, Callable, Coroutine, Iterable, TypeVar
 
 from ..protocol.framing import MSG_AS, MSG_INFO
 from ..protocol.info import parse_info_request
-from ..protocol.message import FIELD_BATCH_INDEX, FIELD_BATCH_INDEX_WITH_SET, FIELD_DIGEST, INFO2_WRITE
-from .engine import reply
+from ..protocol.message import FIELD_DIGEST, INFO2_WRITE, Message
+from .engine import Engine, reply
 from .node import N_PARTITIONS, NO_PARTITIONS, Node, Peer
 from .server import Listener, handle_message
 from .store import Namespace, Record, Store
@@ -130,6 +130,32 @@ class _Records(dict):  # type: ignore[type-arg]
             self.cluster._replicate_clear(self)
 
 
+class _ClusterEngine(Engine):
+    """A cluster node's engine: a record command (alone or as a batch row) for a partition
+    this node does not hold, or a write to a partition it does not master, runs on the
+    partition's master, as the real server proxies it."""
+
+    __slots__ = ("cluster", "slot")
+
+    def __init__(self, engine: Engine, cluster: EmbeddedCluster, slot: int) -> None:
+        Engine.__init__(self, engine.store)
+        for name in Engine.__slots__:
+            setattr(self, name, getattr(engine, name))
+        self.cluster = cluster
+        self.slot = slot
+
+    def execute_single(self, msg: Message) -> bytes:
+        digest = msg.field(FIELD_DIGEST)
+        if digest is not None and len(digest) == 20:
+            target = self.cluster._owner_for(self.slot, partition_of(digest),
+                                             bool(msg.info2 & INFO2_WRITE))
+            if target is not None:
+                out = target.node.engine.execute_single(msg)
+                self.cluster._check_hooks(target)
+                return out
+        return Engine.execute_single(self, msg)
+
+
 class _NodeListener(Listener):
     """The network side of one cluster node: routes record commands to the partition's
     owner, spreads cluster-wide info commands, answers the rest itself."""
@@ -144,9 +170,8 @@ class _NodeListener(Listener):
         if msg_type == MSG_AS:
             if not handle.joined:
                 return reply(PARTITION_UNAVAILABLE)
-            target = cluster._route(handle, payload)
-            out = handle_message(target.node, MSG_AS, payload)
-            cluster._check_hooks(target)
+            out = handle_message(handle.node, MSG_AS, payload)
+            cluster._check_hooks(handle)
             return out
         if msg_type == MSG_INFO and handle.joined:
             names = parse_info_request(payload)
@@ -366,6 +391,7 @@ class EmbeddedCluster:
             ns.records = _Records(self, slot, ns.name, ns.records)
         self._namespaces[slot] = dict(store.namespaces)
         node = Node(store, name=name, host=host, port=port, cluster_name=self.cluster_name)
+        node.engine = _ClusterEngine(node.engine, self, slot)
         node.partition_generation = -1
         node.rebalance_generation = 0
         node.stable = False
@@ -433,26 +459,22 @@ class EmbeddedCluster:
     def _replicate_clear(self, records: _Records) -> None:
         self._replicating = True
         try:
+            held = self._held[records.slot]
             for other in self.nodes:
                 if other.slot != records.slot and other.joined:
                     ns = self._namespaces[other.slot].get(records.ns)
                     if ns is not None:
-                        ns.records.clear()
+                        for digest in [d for d in ns.records if held[partition_of(d)]]:
+                            ns.delete(digest)
         finally:
             self._replicating = False
 
-    def _route(self, handle: ClusterNode, payload: bytes) -> ClusterNode:
-        """The node that answers a record command received by ``handle``: itself when it
-        masters the partition (or holds a replica, for a read), else the master."""
-        digest = _single_record_digest(payload)
-        if digest is None:
-            return handle
-        owners = self._owners[partition_of(digest)]
-        if not owners:
-            return handle
-        slot = handle.slot
-        if owners[0] == slot or (not payload[2] & INFO2_WRITE and slot in owners):
-            return handle
+    def _owner_for(self, slot: int, pid: int, write: bool) -> ClusterNode | None:
+        """The node that must run a record command received by node ``slot``: None when
+        ``slot`` masters the partition (or holds a replica, for a read), else the master."""
+        owners = self._owners[pid]
+        if not owners or owners[0] == slot or (not write and slot in owners):
+            return None
         return self.nodes[owners[0]]
 
     def _info_everywhere(self, handle: ClusterNode, payload: bytes, wide: list[str]) -> bytes:
@@ -491,18 +513,35 @@ class EmbeddedCluster:
                 plan[pid] = (sources[0], missing)
         self._copy(plan)
         nodes = self.nodes
+        drops: dict[int, list[int]] = {}
         for pid, new in changes.items():
             old = self._owners[pid]
             self._owners[pid] = new
             for s in new:
                 self._held[s][pid] = 1
-            self._holders[pid] = tuple(n.slot for n in nodes
-                                       if n.joined and self._held[n.slot][pid])
+            for s in self._holders[pid]:
+                if s not in new:
+                    self._held[s][pid] = 0
+                    drops.setdefault(s, []).append(pid)
+            self._holders[pid] = new
             if count_generations and old != new:
                 for s in set(old) | set(new):
                     if nodes[s].joined:
                         nodes[s].node.partition_generation += 1
+        self._drop(drops)
         self._refresh_bitmaps()
+
+    def _drop(self, drops: dict[int, list[int]]) -> None:
+        """Delete the records of partitions a node no longer holds."""
+        self._replicating = True
+        try:
+            for slot, pids in drops.items():
+                wanted = set(pids)
+                for ns in self._namespaces[slot].values():
+                    for digest in [d for d in ns.records if partition_of(d) in wanted]:
+                        ns.delete(digest)
+        finally:
+            self._replicating = False
 
     def _copy(self, plan: dict[int, tuple[int, list[int]]]) -> None:
         if not plan:
@@ -586,6 +625,7 @@ class EmbeddedCluster:
         for pid in range(N_PARTITIONS):
             if handle.slot in self._holders[pid]:
                 self._holders[pid] = tuple(s for s in self._holders[pid] if s != handle.slot)
+                self._owners[pid] = tuple(s for s in self._owners[pid] if s != handle.slot)
         if was_member and self._started:
             self._cancel_migration()
             self._cluster_changed(migrating=False)
@@ -647,28 +687,6 @@ class EmbeddedCluster:
 
 def _cluster_key() -> str:
     return secrets.token_hex(6).upper()
-
-
-def _single_record_digest(payload: bytes) -> bytes | None:
-    """The digest field of a single-record command, or None for batch, scan and query
-    messages (and anything malformed, which the engine then answers)."""
-    try:
-        offset = payload[0]
-        n_fields = int.from_bytes(payload[18:20], "big")
-        digest = None
-        for _ in range(n_fields):
-            size = int.from_bytes(payload[offset:offset + 4], "big")
-            ftype = payload[offset + 4]
-            if ftype == FIELD_DIGEST:
-                digest = payload[offset + 5:offset + 4 + size]
-            elif ftype in (FIELD_BATCH_INDEX, FIELD_BATCH_INDEX_WITH_SET):
-                return None
-            offset += 4 + size
-    except IndexError:
-        return None
-    if digest is None or len(digest) != 20:
-        return None
-    return bytes(digest)
 
 
 class ThreadedClusterNode:
