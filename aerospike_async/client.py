@@ -452,6 +452,114 @@ class Client:
         from ._batch import batch_remove
         return await batch_remove(self, keys, policy_batch, policy_batch_remove)
 
+    # -- scan, query, jobs, secondary indexes -------------------------------
+    def scan(self, namespace: str, set: str | None = None) -> Any:
+        """A ``Scan`` of the namespace and set (async iterable; results, foreach...)."""
+        from .scan import Scan
+        return Scan(self, namespace, set)
+
+    def query(self, namespace: str, set: str | None = None) -> Any:
+        """A ``Query`` of the namespace and set (where, select, async iteration...)."""
+        from .query import Query
+        return Query(self, namespace, set)
+
+    async def query_apply(self, ns: str, set: str | None, predicate: Any, module: str,
+                          function: str, args: list | None = None,
+                          policy: dict | None = None) -> int:
+        """Run a record UDF in the background on the records a predicate selects."""
+        from .query import Query
+        q = Query(self, ns, set)
+        if predicate is not None:
+            q.where(predicate)
+        q.apply(module, function, args)
+        return await q.execute_background(policy)
+
+    async def job_info(self, job_id: int, module: str, policy: dict | None = None
+                       ) -> dict[str, int]:
+        """``{'status', 'progress_pct', 'records_read'}`` of a background scan/query."""
+        from ._sindex import job_info
+        return await job_info(self, job_id, module, policy)
+
+    async def index_single_value_create(self, ns: str, set: str | None, bin: str,
+                                        index_datatype: int, name: str,
+                                        policy: dict | None = None, ctx: Any = None) -> int:
+        """Create a secondary index on a bin's single values (ctx: inside a collection)."""
+        from ._sindex import index_create
+        return await index_create(self, ns, set, bin, C.INDEX_TYPE_DEFAULT, index_datatype,
+                                  name, policy, ctx)
+
+    async def index_list_create(self, ns: str, set: str | None, bin: str,
+                                index_datatype: int, name: str, policy: dict | None = None,
+                                ctx: Any = None) -> int:
+        """Create a secondary index on the elements of a list bin."""
+        from ._sindex import index_create
+        return await index_create(self, ns, set, bin, C.INDEX_TYPE_LIST, index_datatype,
+                                  name, policy, ctx)
+
+    async def index_map_keys_create(self, ns: str, set: str | None, bin: str,
+                                    index_datatype: int, name: str,
+                                    policy: dict | None = None, ctx: Any = None) -> int:
+        """Create a secondary index on the keys of a map bin."""
+        from ._sindex import index_create
+        return await index_create(self, ns, set, bin, C.INDEX_TYPE_MAPKEYS, index_datatype,
+                                  name, policy, ctx)
+
+    async def index_map_values_create(self, ns: str, set: str | None, bin: str,
+                                      index_datatype: int, name: str,
+                                      policy: dict | None = None, ctx: Any = None) -> int:
+        """Create a secondary index on the values of a map bin."""
+        from ._sindex import index_create
+        return await index_create(self, ns, set, bin, C.INDEX_TYPE_MAPVALUES,
+                                  index_datatype, name, policy, ctx)
+
+    async def index_cdt_create(self, ns: str, set: str | None, bin: str, index_type: int,
+                               index_datatype: int, index_name: str, ctx: Any,
+                               policy: dict | None = None) -> int:
+        """Create a secondary index on a value inside a collection (``ctx``)."""
+        from ._sindex import index_create
+        return await index_create(self, ns, set, bin, index_type, index_datatype, index_name,
+                                  policy, ctx)
+
+    async def index_integer_create(self, ns: str, set: str | None, bin: str, name: str,
+                                   policy: dict | None = None) -> int:
+        """Create an integer secondary index on a bin."""
+        from ._sindex import index_create
+        return await index_create(self, ns, set, bin, C.INDEX_TYPE_DEFAULT, C.INDEX_NUMERIC,
+                                  name, policy)
+
+    async def index_string_create(self, ns: str, set: str | None, bin: str, name: str,
+                                  policy: dict | None = None) -> int:
+        """Create a string secondary index on a bin."""
+        from ._sindex import index_create
+        return await index_create(self, ns, set, bin, C.INDEX_TYPE_DEFAULT, C.INDEX_STRING,
+                                  name, policy)
+
+    async def index_blob_create(self, ns: str, set: str | None, bin: str, name: str,
+                                policy: dict | None = None) -> int:
+        """Create a blob (bytes) secondary index on a bin."""
+        from ._sindex import index_create
+        return await index_create(self, ns, set, bin, C.INDEX_TYPE_DEFAULT, C.INDEX_BLOB,
+                                  name, policy)
+
+    async def index_geo2dsphere_create(self, ns: str, set: str | None, bin: str, name: str,
+                                       policy: dict | None = None) -> int:
+        """Create a geospatial secondary index on a GeoJSON bin."""
+        from ._sindex import index_create
+        return await index_create(self, ns, set, bin, C.INDEX_TYPE_DEFAULT,
+                                  C.INDEX_GEO2DSPHERE, name, policy)
+
+    async def index_set_create(self, ns: str, set: str, name: str,
+                               policy: dict | None = None) -> int:
+        """Create a set index."""
+        from ._sindex import index_create
+        return await index_create(self, ns, set, None, C.INDEX_TYPE_DEFAULT, None, name,
+                                  policy, set_index=True)
+
+    async def index_remove(self, ns: str, name: str, policy: dict | None = None) -> int:
+        """Remove a secondary index (no error when it does not exist). Returns 0."""
+        from ._sindex import index_remove
+        return await index_remove(self, ns, name, policy)
+
     # -- cluster information ---------------------------------------------
     def get_key_partition_id(self, ns: str, set: str, key: Any) -> int:
         """The partition id of a key."""

@@ -101,8 +101,28 @@ for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "pr
               "info_random_node", "info_single_node", "info_node"):
     setattr(Client, _name, _blocking(_name))
 
-for _name in ("batch_read", "batch_operate", "batch_write", "batch_apply", "batch_remove"):
+for _name in ("batch_read", "batch_operate", "batch_write", "batch_apply", "batch_remove",
+              "job_info", "query_apply", "index_single_value_create", "index_list_create",
+              "index_map_keys_create", "index_map_values_create", "index_cdt_create",
+              "index_integer_create", "index_string_create", "index_blob_create",
+              "index_geo2dsphere_create", "index_set_create", "index_remove"):
     setattr(Client, _name, _blocking(_name))
+
+
+def _scan(self: Client, namespace: str, set: str | None = None) -> Any:
+    """A blocking ``Scan`` of the namespace and set."""
+    from .scan import Scan
+    return Scan(self, namespace, set)
+
+
+def _query(self: Client, namespace: str, set: str | None = None) -> Any:
+    """A blocking ``Query`` of the namespace and set."""
+    from .query import Query
+    return Query(self, namespace, set)
+
+
+Client.scan = _scan  # type: ignore[attr-defined]
+Client.query = _query  # type: ignore[attr-defined]
 
 
 def _close_all() -> None:

@@ -1,0 +1,425 @@
+"""Scan/query execution: the partition tracker and the per-node record streams.
+
+A round assigns every partition still to read to the node that owns it now
+(replica policy, sequence = how many rounds failed it), sends each node one
+request naming its partitions (ids, or the digest to resume after), and
+streams the replies of all nodes concurrently into one bounded queue: a slow
+consumer fills the queue, the node readers then wait, their sockets pause
+(the connection stops reading after a few unread messages) and the server
+is slowed by TCP. A node that fails mid-stream (connection, timeout, index
+not found yet, partitions unavailable) has its unfinished partitions read
+again in the next round, resuming after the last digest received, so every
+record comes once (REFERENCE §7, Java ``PartitionTracker``). Stopping early
+(close(), break, exception, cancellation) cancels the readers, whose
+connections are closed rather than returned half-read.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Callable
+
+from ..cluster.cluster import Cluster
+from ..cluster.connection import ConnectionClosed, SocketTimeout
+from ..cluster.node import Node
+from ..exceptions import (AerospikeError, ConnectionError, TimeoutError, exception_for,
+                          result_code_name)
+from ..policy import Policy
+from ..protocol.digest import PARTITIONS
+from ..protocol.framing import MSG_AS, MSG_COMPRESSED, ProtocolError, decompress
+from ..protocol.scan import CITRUSLEAF_EPOCH, parse_stream_payload
+
+RC_TIMEOUT = 9
+RC_PARTITION_UNAVAILABLE = 11
+RC_INDEX_NOT_FOUND = 201
+RC_INDEX_NOT_READABLE = 203
+RC_SCAN_ABORTED = 15
+RC_QUERY_ABORTED = 210
+_RETRYABLE = frozenset({ConnectionError.code, RC_TIMEOUT, RC_PARTITION_UNAVAILABLE,
+                        RC_INDEX_NOT_FOUND, RC_INDEX_NOT_READABLE, -7})
+_QUEUE_CHUNKS = 16  # proto messages' worth of records waiting for the consumer
+_END = object()
+
+
+class PartitionStatus:
+    """One partition of a scan: where to resume and whether to read it (again)."""
+
+    __slots__ = ("id", "digest", "bval", "retry", "sequence")
+
+    def __init__(self, pid: int, digest: bytes | None = None, bval: int | None = None,
+                 retry: bool = True) -> None:
+        self.id = pid
+        self.digest = digest
+        self.bval = bval
+        self.retry = retry
+        self.sequence = 0
+
+
+class NodePartitions:
+    """The partitions one node reads in a round, and what it returned."""
+
+    __slots__ = ("node", "full", "partial", "record_max", "record_count", "unavailable")
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.full: list[PartitionStatus] = []
+        self.partial: list[PartitionStatus] = []
+        self.record_max = 0
+        self.record_count = 0
+        self.unavailable = 0
+
+    @property
+    def parts(self) -> list[PartitionStatus]:
+        return self.full + self.partial
+
+
+class PartitionTracker:
+    """Which partitions are done, across rounds and (paginated) calls."""
+
+    def __init__(self, begin: int = 0, count: int = PARTITIONS, max_records: int = 0,
+                 parts: list[PartitionStatus] | None = None) -> None:
+        self.begin = begin
+        self.count = count
+        if parts is None:
+            parts = [PartitionStatus(p) for p in range(begin, begin + count)]
+        self.parts = parts
+        self.by_id = {p.id: p for p in parts}
+        self.max_records = max_records
+        self.iteration = 1
+        self.done = False
+        self.node_parts: list[NodePartitions] = []
+        self.errors: list[tuple[int, int, str, str]] = []
+
+    @classmethod
+    def resumed(cls, previous: "PartitionTracker", max_records: int) -> "PartitionTracker":
+        """The next page of a paginated scan: the partitions left by ``previous``."""
+        t = cls(previous.begin, previous.count, max_records, previous.parts)
+        if max_records <= 0:
+            for p in t.parts:
+                p.retry = True
+        return t
+
+    def assign(self, cluster: Cluster, namespace: str, replica: int) -> list[NodePartitions]:
+        out: dict[Node, NodePartitions] = {}
+        order: list[NodePartitions] = []
+        for part in self.parts:
+            if not part.retry:
+                continue
+            pid = part.id
+            digest = bytes((pid & 0xFF, pid >> 8))
+            node = cluster.node_for(namespace, digest, False, replica, part.sequence)
+            np = out.get(node)
+            if np is None:
+                np = out[node] = NodePartitions(node)
+                order.append(np)
+            (np.full if part.digest is None else np.partial).append(part)
+            part.retry = False
+        if self.max_records > 0 and order:
+            n = len(order)
+            if self.max_records < n:
+                for np in order[self.max_records:]:
+                    for p in np.parts:
+                        p.retry = True
+                order = order[:self.max_records]
+                n = len(order)
+            share, rem = divmod(self.max_records, n)
+            for i, np in enumerate(order):
+                np.record_max = share + 1 if i < rem else share
+        self.node_parts = order
+        return order
+
+    def apply(self, np: NodePartitions, resume: dict, unavailable: list[int], n: int) -> None:
+        by_id = self.by_id
+        for pid, (digest, bval) in resume.items():
+            ps = by_id.get(pid)
+            if ps is not None:
+                ps.digest = digest
+                ps.bval = bval
+        for pid in unavailable:
+            ps = by_id.get(pid)
+            if ps is not None:
+                ps.retry = True
+                ps.sequence += 1
+                np.unavailable += 1
+        np.record_count += n
+
+    def node_failed(self, np: NodePartitions, exc: AerospikeError) -> None:
+        code = exc.code if exc.code is not None else -1
+        self.errors.append((code, self.iteration, np.node.address, exc.msg or ""))
+        for ps in np.parts:
+            ps.retry = True
+            ps.sequence += 1
+        np.unavailable = len(np.full) + len(np.partial)
+
+    def round_complete(self) -> bool:
+        """True when the scan is over; False to run another round on what is left."""
+        unavailable = sum(np.unavailable for np in self.node_parts)
+        if unavailable == 0:
+            if self.max_records <= 0:
+                self.done = True
+            elif self.iteration > 1:
+                self.done = False
+            else:
+                done = True
+                for np in self.node_parts:
+                    if np.record_count >= np.record_max:
+                        for p in np.parts:
+                            p.retry = True
+                        done = False
+                self.done = done
+            return True
+        if self.max_records > 0:
+            self.max_records -= sum(np.record_count for np in self.node_parts)
+            if self.max_records <= 0:
+                self.done = False
+                return True
+        self.iteration += 1
+        return False
+
+    def status(self) -> dict[Any, Any]:
+        """``get_partitions_status()``: per partition ``(id, init, retry, digest, bval)``."""
+        out: dict[Any, Any] = {"begin": self.begin, "count": self.count, "done": self.done,
+                               "retry": any(p.retry for p in self.parts)}
+        for p in self.parts:
+            out[p.id] = (p.id, p.digest is not None, p.retry,
+                         bytearray(p.digest) if p.digest is not None else bytearray(20),
+                         p.bval or 0)
+        return out
+
+
+BuildRequest = Callable[[NodePartitions, int], bytes]
+
+
+class RecordStream:
+    """The records of one scan/query call, as they arrive from every node.
+
+    ``await next_chunk()`` gives lists of ``(key, meta, bins)`` (None at the
+    end) and ``async for`` gives records one by one; ``await close()`` stops
+    the scan on every node. Errors surface from the iteration.
+    """
+
+    def __init__(self, cluster: Cluster, policy: Policy, namespace: str,
+                 tracker: PartitionTracker, build: BuildRequest, no_bins: bool = False,
+                 queue_chunks: int = _QUEUE_CHUNKS) -> None:
+        self.cluster = cluster
+        self.policy = policy
+        self.namespace = namespace
+        self.tracker = tracker
+        self.build = build
+        self.no_bins = no_bins
+        self.queue: asyncio.Queue = asyncio.Queue(queue_chunks)
+        self._task: asyncio.Task | None = None
+        self._finished = False
+        self._chunk: list = []
+        self._pos = 0
+
+    # -- consumer side ---------------------------------------------------------------
+    def start(self) -> "RecordStream":
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    async def next_chunk(self) -> list | None:
+        """The next records received (a non-empty list), or None when the scan is over."""
+        if self._finished:
+            return None
+        self.start()
+        item = await self.queue.get()
+        if item is _END:
+            self._finished = True
+            return None
+        if isinstance(item, BaseException):
+            self._finished = True
+            raise item
+        return item
+
+    def __aiter__(self) -> "RecordStream":
+        return self
+
+    async def __anext__(self) -> tuple:
+        chunk = self._chunk
+        pos = self._pos
+        if pos >= len(chunk):
+            try:
+                got = await self.next_chunk()
+            except BaseException:
+                await self.close()
+                raise
+            if got is None:
+                raise StopAsyncIteration
+            self._chunk = chunk = got
+            pos = 0
+        self._pos = pos + 1
+        return chunk[pos]
+
+    async def close(self) -> None:
+        """Stop reading on every node (their connections are closed, not pooled)."""
+        self._finished = True
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            try:
+                await task
+            except BaseException:  # noqa: BLE001 - cancelled or failed: either way over
+                pass
+
+    async def aclose(self) -> None:
+        await self.close()
+
+    # -- producer side -----------------------------------------------------------------
+    async def _run(self) -> None:
+        try:
+            await self._rounds()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            await self.queue.put(exc)
+            return
+        await self.queue.put(_END)
+
+    async def _rounds(self) -> None:
+        policy = self.policy
+        tracker = self.tracker
+        deadline = time.monotonic() + policy.total_s if policy.total_s else 0.0
+        sleep = (policy.sleep_between_retries or 0) / 1000.0
+        max_retries = policy.max_retries or 0
+        replica = policy.replica if policy.replica is not None else 2
+        while True:
+            node_parts = tracker.assign(self.cluster, self.namespace, replica)
+            if node_parts:
+                tasks = [asyncio.ensure_future(self._node_stream(np, deadline))
+                         for np in node_parts]
+                try:
+                    results = await asyncio.gather(*tasks, return_exceptions=True)
+                except BaseException:
+                    for t in tasks:
+                        t.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    raise
+                for np, res in zip(node_parts, results):
+                    if isinstance(res, BaseException):
+                        if isinstance(res, AerospikeError) and res.code in _RETRYABLE:
+                            tracker.node_failed(np, res)
+                        else:
+                            raise res
+            if tracker.round_complete():
+                return
+            if tracker.iteration > max_retries + 1:
+                raise self._final_error()
+            if deadline and deadline - time.monotonic() - sleep <= 0:
+                raise self._final_error(timeout=True)
+            if sleep:
+                await asyncio.sleep(sleep)
+
+    def _final_error(self, timeout: bool = False) -> AerospikeError:
+        errors = self.tracker.errors
+        code = errors[-1][0] if errors else RC_TIMEOUT
+        if timeout and not errors:
+            code = RC_TIMEOUT
+        lines = [result_code_name(code), "sub-errors:"]
+        for c, iteration, address, msg in errors:
+            lines.append(f"{c},{iteration},{address},{msg}")
+        return exception_for(code, "\n".join(lines))
+
+    async def _node_stream(self, np: NodePartitions, deadline: float) -> None:
+        node = np.node
+        policy = self.policy
+        socket_timeout = policy.socket_s
+        timeout = socket_timeout
+        if deadline:
+            remaining = max(deadline - time.monotonic(), 0.001)
+            if not timeout or remaining < timeout:
+                timeout = remaining
+        request = self.build(np, np.record_max)
+        pool = node.pool
+        try:
+            conn = await pool.acquire(timeout)
+        except (ConnectionClosed, SocketTimeout, OSError) as exc:
+            node.error_count += 1
+            raise ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
+                                  False) from None
+        tracker = self.tracker
+        queue = self.queue
+        no_bins = self.no_bins
+        error = 0
+        try:
+            conn.start_stream(request)
+            while True:
+                mtype, payload = await conn.next_message(timeout)
+                if mtype == MSG_COMPRESSED:
+                    payload = memoryview(decompress(payload))[8:]
+                elif mtype != MSG_AS:
+                    raise ProtocolError(f"unexpected message type {mtype}")
+                chunk = parse_stream_payload(payload, no_bins,
+                                             int(time.time()) - CITRUSLEAF_EPOCH)
+                records = chunk.records
+                tracker.apply(np, chunk.resume, chunk.unavailable, len(records))
+                if records:
+                    await queue.put(records)
+                if chunk.last:
+                    error = chunk.error
+                    break
+        except SocketTimeout:
+            pool.discard(conn)
+            node.error_count += 1
+            raise TimeoutError(RC_TIMEOUT, f"{node.address} AEROSPIKE_ERR_TIMEOUT", None,
+                               None, False) from None
+        except (ConnectionClosed, ProtocolError, OSError) as exc:
+            pool.discard(conn)
+            node.error_count += 1
+            raise ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
+                                  False) from None
+        except BaseException:
+            pool.discard(conn)  # stopped mid-stream: the rest of the reply would poison it
+            raise
+        conn.end_stream()
+        if error in (RC_SCAN_ABORTED, RC_QUERY_ABORTED):
+            pool.discard(conn)
+        else:
+            pool.release(conn)
+        if error:
+            raise exception_for(error, result_code_name(error))
+
+
+__all__ = ["PartitionStatus", "PartitionTracker", "NodePartitions", "RecordStream", "send_to_all"]
+
+
+async def send_to_all(nodes: list[Node], policy: Policy, request: bytes,
+                      make_error: Callable[[Node, int], AerospikeError]) -> None:
+    """Send a background scan/query to every node and wait for each node's LAST message."""
+    async def one(node: Node) -> None:
+        timeout = policy.socket_s or policy.total_s or None
+        pool = node.pool
+        try:
+            conn = await pool.acquire(timeout)
+        except (ConnectionClosed, SocketTimeout, OSError) as exc:
+            raise ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
+                                  False) from None
+        rc = 0
+        try:
+            conn.start_stream(request)
+            while True:
+                mtype, payload = await conn.next_message(timeout)
+                if mtype == MSG_COMPRESSED:
+                    payload = memoryview(decompress(payload))[8:]
+                chunk = parse_stream_payload(payload, True)
+                if chunk.last:
+                    rc = chunk.error
+                    break
+        except SocketTimeout:
+            pool.discard(conn)
+            raise TimeoutError(RC_TIMEOUT, f"{node.address} AEROSPIKE_ERR_TIMEOUT", None,
+                               None, False) from None
+        except (ConnectionClosed, ProtocolError, OSError) as exc:
+            pool.discard(conn)
+            raise ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
+                                  False) from None
+        except BaseException:
+            pool.discard(conn)
+            raise
+        conn.end_stream()
+        pool.release(conn)
+        if rc:
+            raise make_error(node, rc)
+
+    await asyncio.gather(*(one(n) for n in nodes))

@@ -1,0 +1,334 @@
+"""Scan and query requests, their streamed record replies, job and index info commands.
+
+A scan is a query without an index range. The request carries namespace,
+set, [records per second], socket timeout, task id, [index type, index
+range, index context], [filter expression], the partitions to read (ids,
+or the digest to resume after and, for index queries, the index value of
+that record), [max records], [UDF], then read or write operations.
+The reply is a stream of proto messages, each packing record AS_MSGs; a
+message with INFO3_PARTITION_DONE reports a partition (its id in the
+generation word) and a non-zero result code when it was unavailable; the
+LAST message ends the node's stream.
+"""
+from __future__ import annotations
+
+import base64
+import struct
+from typing import Any, Iterable
+
+from .framing import MSG_AS, ProtocolError, proto_word
+from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
+                      FIELD_INDEX_CONTEXT, FIELD_INDEX_EXPRESSION, FIELD_INDEX_RANGE,
+                      FIELD_INDEX_TYPE, FIELD_MAX_RECORDS, FIELD_NAMESPACE, FIELD_PID_ARRAY,
+                      FIELD_RECORDS_PER_SECOND, FIELD_SET, FIELD_SOCKET_TIMEOUT,
+                      FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
+                      FIELD_UDF_PACKAGE_NAME, INFO3_LAST, INFO3_PARTITION_DONE,
+                      MSG_HEADER_SIZE)
+from .particles import decode_particle
+
+UDF_OP_AGGREGATE = 1
+UDF_OP_BACKGROUND = 2
+
+CITRUSLEAF_EPOCH = 1262304000
+TTL_NEVER = 0xFFFFFFFF
+
+_HEAD = struct.Struct(">QBBBBBBIIIHH")
+_REPLY_HEAD = struct.Struct(">BBBBBBIIIHH")
+_FIELD = struct.Struct(">IB")
+_OP = struct.Struct(">IBBBB")
+_U32 = struct.Struct(">I")
+_U64 = struct.Struct(">Q")
+_U16LE = struct.Struct("<H")
+_I64LE = struct.Struct("<q")
+_I64 = struct.Struct(">q")
+
+
+def _field(ftype: int, data: bytes) -> bytes:
+    return _FIELD.pack(len(data) + 1, ftype) + data
+
+
+def encode_index_range(bin_name: str, particle_type: int, begin: bytes, end: bytes) -> bytes:
+    """The index range field data: one filter on ``bin_name`` from ``begin`` to ``end``."""
+    nb = bin_name.encode("utf-8")
+    return (b"\x01" + bytes((len(nb),)) + nb + bytes((particle_type,)) + _U32.pack(len(begin))
+            + begin + _U32.pack(len(end)) + end)
+
+
+def encode_query(namespace: str, set_name: str | None, *, info1: int = 0, info2: int = 0,
+                 info3: int = 0, expiration: int = 0, header_timeout: int = 0,
+                 records_per_second: int = 0, socket_timeout: int = 0, task_id: int = 0,
+                 index_type: int | None = None, index_range: bytes | None = None,
+                 index_context: bytes | None = None, index_expression: bytes | None = None,
+                 filter_exp: bytes | None = None, pids: Iterable[int] | None = None,
+                 digests: list[bytes] | None = None, bvals: list[int] | None = None,
+                 max_records: int = 0, udf: tuple[int, str, str, bytes] | None = None,
+                 ops: bytes = b"", n_ops: int = 0) -> bytes:
+    """A whole scan/query request, fields in the order the official client sends them."""
+    fields = [_field(FIELD_NAMESPACE, namespace.encode("utf-8"))]
+    if set_name:
+        fields.append(_field(FIELD_SET, set_name.encode("utf-8")))
+    if records_per_second:
+        fields.append(_field(FIELD_RECORDS_PER_SECOND, _U32.pack(records_per_second)))
+    fields.append(_field(FIELD_SOCKET_TIMEOUT, _U32.pack(socket_timeout)))
+    fields.append(_field(FIELD_TASK_ID, _U64.pack(task_id)))
+    if index_type is not None:
+        fields.append(_field(FIELD_INDEX_TYPE, bytes((index_type,))))
+    if index_range is not None:
+        fields.append(_field(FIELD_INDEX_RANGE, index_range))
+    if index_context is not None:
+        fields.append(_field(FIELD_INDEX_CONTEXT, index_context))
+    if index_expression is not None:
+        fields.append(_field(FIELD_INDEX_EXPRESSION, index_expression))
+    if filter_exp is not None:
+        fields.append(_field(FIELD_FILTER_EXP, filter_exp))
+    if pids is not None:
+        pid_bytes = b"".join(_U16LE.pack(p) for p in pids)
+        if pid_bytes:
+            fields.append(_field(FIELD_PID_ARRAY, pid_bytes))
+    if digests:
+        fields.append(_field(FIELD_DIGEST_ARRAY, b"".join(digests)))
+        if bvals is not None:
+            fields.append(_field(FIELD_BVAL_ARRAY, b"".join(_I64LE.pack(b) for b in bvals)))
+    if max_records:
+        fields.append(_field(FIELD_MAX_RECORDS, _U64.pack(max_records)))
+    if udf is not None:
+        op, module, function, args = udf
+        fields.append(_field(FIELD_UDF_OP, bytes((op,))))
+        fields.append(_field(FIELD_UDF_PACKAGE_NAME, module.encode("utf-8")))
+        fields.append(_field(FIELD_UDF_FUNCTION, function.encode("utf-8")))
+        fields.append(_field(FIELD_UDF_ARGLIST, args))
+    body = b"".join(fields) + ops
+    return _HEAD.pack(proto_word(MSG_AS, MSG_HEADER_SIZE + len(body)), MSG_HEADER_SIZE, info1,
+                      info2, info3, 0, 0, 0, expiration & 0xFFFFFFFF, header_timeout,
+                      len(fields), n_ops) + body
+
+
+# -- replies ----------------------------------------------------------------------------------
+class StreamChunk:
+    """What one proto message of a scan/query stream held.
+
+    ``records``: ``(key, meta, bins)`` tuples in arrival order; ``last``: the
+    node's stream ended; ``error``: a non-zero result code that ended the stream;
+    ``unavailable``: partition ids the node could not serve this round;
+    ``resume``: per partition, ``(digest, bval)`` of the last record received.
+    """
+
+    __slots__ = ("records", "last", "error", "unavailable", "resume")
+
+    def __init__(self) -> None:
+        self.records: list[tuple] = []
+        self.last = False
+        self.error = 0
+        self.unavailable: list[int] = []
+        self.resume: dict[int, tuple[bytes, int | None]] = {}
+
+
+_names: dict[bytes, str] = {}
+
+
+def _decode_key(data: Any) -> Any:
+    ktype = data[0]
+    if ktype == 1:
+        return _I64.unpack_from(data, 1)[0]
+    if ktype == 3:
+        return str(data[1:], "utf-8")
+    if ktype == 4:
+        return bytearray(data[1:])
+    return decode_particle(ktype, data[1:])
+
+
+def parse_stream_payload(payload: bytes | memoryview, no_bins: bool = False,
+                         now: int = 0) -> StreamChunk:
+    """Decode one type-3 payload of a scan/query reply (see StreamChunk).
+
+    ``now`` is the server clock (seconds since 2010-01-01) that record void
+    times are turned into ttls against.
+
+    Raises ProtocolError on malformed bytes.
+    """
+    try:
+        return _parse_stream(payload, no_bins, now)
+    except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"malformed scan/query reply: {exc}") from None
+
+
+def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> StreamChunk:
+    data = bytes(payload) if not isinstance(payload, bytes) else payload
+    chunk = StreamChunk()
+    records = chunk.records
+    append = records.append
+    resume = chunk.resume
+    end = len(data)
+    pos = 0
+    head = _REPLY_HEAD.unpack_from
+    fhead = _FIELD.unpack_from
+    ohead = _OP.unpack_from
+    names = _names
+    decode = decode_particle
+    i64 = _I64.unpack_from
+    while pos < end:
+        (hsize, _i1, _i2, info3, _i4, rc, gen, void, _t, n_fields, n_ops) = head(data, pos)
+        if hsize != MSG_HEADER_SIZE:
+            raise ValueError(f"header size {hsize}")
+        pos += MSG_HEADER_SIZE
+        if info3 & INFO3_LAST:
+            chunk.last = True
+            if rc and rc != 2:
+                chunk.error = rc
+            return chunk
+        if info3 & INFO3_PARTITION_DONE:
+            if rc:
+                chunk.unavailable.append(gen)
+            # skip any fields/ops of the partition message
+            for _ in range(n_fields):
+                pos += 4 + fhead(data, pos)[0]
+            for _ in range(n_ops):
+                pos += 4 + _U32.unpack_from(data, pos)[0]
+            continue
+        if rc:
+            if rc == 2 or rc == 27:  # not found / filtered out: no record, keep going
+                for _ in range(n_fields):
+                    pos += 4 + fhead(data, pos)[0]
+                for _ in range(n_ops):
+                    pos += 4 + _U32.unpack_from(data, pos)[0]
+                continue
+            chunk.error = rc
+            chunk.last = True
+            return chunk
+        ns = set_name = user_key = digest = None
+        bval = None
+        for _ in range(n_fields):
+            size, ftype = fhead(data, pos)
+            start = pos + 5
+            pos += 4 + size
+            if ftype == 4:
+                digest = data[start:pos]
+            elif ftype == 0:
+                ns = data[start:pos]
+            elif ftype == 1:
+                set_name = data[start:pos]
+            elif ftype == 2:
+                user_key = _decode_key(data[start:pos])
+            elif ftype == 15:
+                bval = _I64LE.unpack_from(data, start)[0]
+        bins: dict[str, Any] = {}
+        for _ in range(n_ops):
+            size, _op, ptype, _flags, name_len = ohead(data, pos)
+            name_end = pos + 8 + name_len
+            stop = pos + 4 + size
+            raw = data[pos + 8:name_end]
+            name = names.get(raw)
+            if name is None:
+                name = raw.decode("utf-8")
+                if len(names) < 10000:
+                    names[raw] = name
+            if ptype == 1 and stop - name_end == 8:
+                bins[name] = i64(data, name_end)[0]
+            else:
+                bins[name] = decode(ptype, data[name_end:stop])
+            pos = stop
+        if pos > end or digest is None:
+            raise ValueError("record runs past the message or has no digest")
+        ttl = TTL_NEVER if void == 0 else (void - now if void > now else 1)
+        key = (names.get(ns) or _name(ns), names.get(set_name) or _name(set_name) if set_name
+               else None, user_key, bytearray(digest))
+        append((key, {"ttl": ttl, "gen": gen}, bins))
+        resume[(digest[0] | (digest[1] << 8)) & 4095] = (digest, bval)
+    return chunk
+
+
+def _name(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    s = raw.decode("utf-8")
+    if len(_names) < 10000:
+        _names[raw] = s
+    return s
+
+
+# -- info commands: jobs and secondary indexes ----------------------------------------------
+def job_info_command(job_id: int) -> str:
+    return f"query-show:id={job_id}"
+
+
+def parse_job_info(text: str) -> tuple[int, int, int] | None:
+    """(status, progress_pct, records_read) of a ``query-show`` answer; None when the
+    job is unknown (``ERROR:2:job not found``). status: 1 in progress, 2 completed."""
+    text = text.strip()
+    if not text or text.startswith("ERROR"):
+        return None
+    fields: dict[str, str] = {}
+    for part in text.split(":"):
+        name, sep, value = part.partition("=")
+        if sep:
+            fields[name] = value
+    status_text = fields.get("status", "")
+    status = 2 if status_text.startswith(("done", "abort")) else 1
+    try:
+        progress = int(float(fields.get("job-progress", "0")))
+    except ValueError:
+        progress = 0
+    records = 0
+    for name in ("recs-succeeded", "recs-read", "records-read"):
+        if name in fields:
+            try:
+                records = int(fields[name])
+            except ValueError:
+                pass
+            break
+    return status, progress, records
+
+
+_INDEX_DATATYPE = {0: "STRING", 1: "NUMERIC", 2: "GEO2DSPHERE", 3: "BLOB", 4: "NUMERIC"}
+_INDEX_TYPE = {0: None, 1: "LIST", 2: "MAPKEYS", 3: "MAPVALUES"}
+
+
+def sindex_create_command(namespace: str, set_name: str | None, bin_name: str | None,
+                          index_name: str, index_type: int, datatype: int | None,
+                          context: bytes | None = None, set_index: bool = False) -> str:
+    """The ``sindex-create`` info command, options in the official client's order."""
+    parts = [f"sindex-create:namespace={namespace}"]
+    if set_name:
+        parts.append(f"set={set_name}")
+    parts.append(f"indexname={index_name}")
+    if context:
+        parts.append("context=" + base64.b64encode(context).decode())
+    if set_index:
+        parts.append("indextype=SET")
+        return ";".join(parts)
+    kind = _INDEX_TYPE.get(index_type)
+    if kind:
+        parts.append(f"indextype={kind}")
+    parts.append(f"bin={bin_name}")
+    parts.append(f"type={_INDEX_DATATYPE[datatype or 0]}")
+    return ";".join(parts)
+
+
+def sindex_stat_command(namespace: str, index_name: str) -> str:
+    return f"sindex-stat:namespace={namespace};indexname={index_name}"
+
+
+def sindex_delete_command(namespace: str, index_name: str) -> str:
+    return f"sindex-delete:namespace={namespace};indexname={index_name}"
+
+
+def parse_info_error(text: str) -> tuple[int, str] | None:
+    """(code, message) of an ``ERROR:code:message`` info answer, else None."""
+    text = text.strip()
+    if not text.upper().startswith(("ERROR", "FAIL")):
+        return None
+    parts = text.split(":", 2)
+    code = -1
+    if len(parts) > 1:
+        try:
+            code = int(parts[1])
+        except ValueError:
+            code = -1
+    msg = parts[2] if len(parts) > 2 else text
+    return code, msg
+
+
+__all__ = ["encode_query", "encode_index_range", "parse_stream_payload", "StreamChunk",
+           "job_info_command", "parse_job_info", "sindex_create_command",
+           "sindex_stat_command", "sindex_delete_command", "parse_info_error",
+           "UDF_OP_AGGREGATE", "UDF_OP_BACKGROUND"]

@@ -1,0 +1,344 @@
+"""``Query``: the documented query object, async, and itself an async iterable.
+
+    q = client.query("test", "demo")
+    q.select("name", "age")
+    q.where(predicates.between("age", 20, 30))
+    async for key, meta, bins in q:
+        ...
+    records = await q.results()
+    await q.foreach(callback)          # callback returning False stops the query
+
+Records stream from every node concurrently through a bounded buffer;
+leaving the loop early stops the query on every node.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any, AsyncIterator, Callable
+
+from . import constants as C
+from ._validate import check_bin_name, param_error
+from .command.scan import PartitionStatus, PartitionTracker, RecordStream
+from .exceptions import ClientError, ParamError
+from .policy import Policy
+from .protocol import message as M
+from .protocol.cdt import pack as cdt_pack
+from .protocol.digest import PARTITIONS
+from .protocol.operations import encode_operation
+from .protocol.record import encode_name_ops
+from .protocol.scan import (UDF_OP_BACKGROUND, encode_index_range, encode_query)
+
+_PARTICLE_FOR_DATATYPE = {C.INDEX_NUMERIC: 1, C.INDEX_STRING: 3, C.INDEX_BLOB: 4,
+                          C.INDEX_GEO2DSPHERE: 23}
+_I64 = __import__("struct").Struct(">q")
+
+
+def _task_id() -> int:
+    return random.getrandbits(64) or 1
+
+
+def _encode_predicate_value(datatype: int, value: Any) -> bytes:
+    if datatype == C.INDEX_NUMERIC:
+        return _I64.pack(value)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return bytes(value)
+
+
+def encode_predicate(predicate: Any) -> tuple[bytes, int | None]:
+    """(index range field, index type or None) of a documented predicate tuple."""
+    if not isinstance(predicate, tuple) or len(predicate) < 4:
+        raise param_error("predicate is invalid.")
+    kind, datatype, bin_name, v1 = predicate[:4]
+    v2 = predicate[4] if len(predicate) > 4 else None
+    index_type = predicate[5] if len(predicate) > 5 else None
+    ptype = _PARTICLE_FOR_DATATYPE.get(datatype)
+    if ptype is None or kind not in (0, 1):
+        raise param_error("predicate is invalid.")
+    if bin_name is not None:
+        check_bin_name(bin_name)
+    try:
+        begin = _encode_predicate_value(datatype, v1)
+        end = begin if v2 is None or datatype == C.INDEX_GEO2DSPHERE else \
+            _encode_predicate_value(datatype, v2)
+    except (TypeError, ValueError, __import__("struct").error):
+        raise param_error("predicate is invalid.") from None
+    return (encode_index_range(bin_name or "", ptype, begin, end),
+            index_type if index_type else None)
+
+
+def encode_ctx(ctx: Any) -> bytes:
+    """The packed CDT context of a ``where(..., ctx)`` or an index."""
+    if not isinstance(ctx, list) or not ctx:
+        raise param_error("ctx must be a non-empty list of cdt_ctx objects")
+    flat: list[Any] = []
+    for c in ctx:
+        if not hasattr(c, "id") or not hasattr(c, "value"):
+            raise param_error("ctx must be a list of cdt_ctx objects")
+        flat.append(c.id)
+        flat.append(c.value)
+    try:
+        return cdt_pack(flat)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise param_error(f"cannot pack ctx: {exc}") from None
+
+
+def _validate_policy_ints(policy: Any) -> None:
+    if isinstance(policy, dict):
+        for name in ("max_records", "records_per_second"):
+            value = policy.get(name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise param_error(f"{name} is invalid")
+
+
+def _partition_filter(pol: Policy) -> tuple[int, int, list[PartitionStatus] | None]:
+    pf = pol.get("partition_filter")
+    if not pf:
+        return 0, PARTITIONS, None
+    if not isinstance(pf, dict):
+        raise param_error("partition_filter must be a dict")
+    begin = pf.get("begin", 0)
+    count = pf.get("count", PARTITIONS)
+    if not isinstance(begin, int) or not isinstance(count, int) or begin < 0 or count < 1 \
+            or begin + count > PARTITIONS:
+        raise param_error("invalid partition filter range")
+    status = pf.get("partition_status")
+    parts: list[PartitionStatus] | None = None
+    if isinstance(status, dict):
+        parts = []
+        for pid in range(begin, begin + count):
+            st = status.get(pid)
+            if isinstance(st, tuple) and len(st) >= 4:
+                ps = PartitionStatus(pid, bytes(st[3]) if st[1] else None,
+                                     st[4] if len(st) > 4 and st[1] else None, bool(st[2]))
+            else:
+                ps = PartitionStatus(pid)
+            parts.append(ps)
+    digest = pf.get("digest")
+    if parts is None and isinstance(digest, dict) and digest.get("init"):
+        # the official client copies only a str digest value (else 20 zero bytes)
+        value = digest.get("value")
+        raw = value.encode("utf-8")[:20] if isinstance(value, str) else b""
+        raw = raw.ljust(20, b"\0")
+        parts = [PartitionStatus(pid, raw if pid == begin else None)
+                 for pid in range(begin, begin + count)]
+    return begin, count, parts
+
+
+class Query:
+    """A query (or, with no ``where``, a scan) of a namespace and set."""
+
+    _kind = "query"
+    _background_kind = "write"
+
+    def __init__(self, client: Any, namespace: str, set: str | None = None) -> None:
+        if not isinstance(namespace, str):
+            raise param_error("Namespace should be a string")
+        if set is not None and not isinstance(set, str):
+            raise param_error("Set should be a string")
+        self._client = client
+        self.namespace = namespace
+        self.set = set
+        self._bins: list[str] | None = None
+        self._where: tuple[bytes, int | None] | None = None
+        self._ctx: bytes | None = None
+        self._ops: tuple[bytes, int] | None = None
+        self._udf: tuple[str, str, bytes] | None = None
+        self._paginate = False
+        self._tracker: PartitionTracker | None = None
+        self.max_records = 0
+        self.records_per_second = 0
+        self.ttl = 0
+
+    # -- building -----------------------------------------------------------------------
+    def select(self, *bins: str) -> None:
+        """Read only these bins."""
+        for b in bins:
+            check_bin_name(b)
+        self._bins = list(bins)
+
+    def where(self, predicate: Any, ctx: Any = None) -> None:
+        """Filter with a secondary-index predicate (``aerospike_async.predicates``)."""
+        self._where = encode_predicate(predicate)
+        self._ctx = encode_ctx(ctx) if ctx is not None else None
+
+    def apply(self, module: str, function: str, arguments: list | None = None) -> None:
+        """A UDF for execute_background (aggregation through results() is not supported)."""
+        if not isinstance(module, str) or not isinstance(function, str):
+            raise param_error("module and function must be strings")
+        args = arguments if arguments is not None else []
+        if not isinstance(args, list):
+            raise param_error("arguments must be a list")
+        self._udf = (module, function, cdt_pack(args) if args else b"")
+
+    def add_ops(self, ops: list[dict]) -> None:
+        """Operations that execute_background applies to every record."""
+        if not isinstance(ops, list):
+            raise param_error("ops must be a list")
+        parts = [encode_operation(op).data for op in ops]
+        self._ops = (b"".join(parts), len(parts))
+
+    def paginate(self) -> None:
+        """Make results()/foreach() return one page (max_records) per call."""
+        self._paginate = True
+
+    def is_done(self) -> bool:
+        """Whether a paginated query has returned everything."""
+        return self._tracker is not None and self._tracker.done
+
+    def get_partitions_status(self) -> dict:
+        """The partition status of a paginated query (resumable via partition_filter)."""
+        if self._tracker is None:
+            return {}
+        return self._tracker.status()
+
+    # -- running ------------------------------------------------------------------------
+    def _policy(self, policy: Any) -> Policy:
+        _validate_policy_ints(policy)
+        return self._client._policies.resolve(self._kind, policy)
+
+    def _max_records(self, pol: Policy) -> int:
+        return pol.get("max_records", 0) or self.max_records or 0
+
+    def _tracker_for(self, pol: Policy) -> PartitionTracker:
+        max_records = self._max_records(pol)
+        begin, count, parts = _partition_filter(pol)
+        if self._paginate and self._tracker is not None and not pol.get("partition_filter"):
+            tracker = PartitionTracker.resumed(self._tracker, max_records)
+        else:
+            tracker = PartitionTracker(begin, count, max_records, parts)
+        if self._paginate or pol.get("partition_filter"):
+            self._tracker = tracker
+        return tracker
+
+    def stream(self, policy: dict | None = None, options: dict | None = None
+               ) -> RecordStream:
+        """A started-on-first-use RecordStream of this query's records."""
+        if self._udf is not None and self._ops is None:
+            raise ClientError(-1, "Stream UDF aggregation is not supported yet", None, None,
+                              False)
+        pol = self._policy(policy)
+        no_bins = bool(options.get("nobins")) if isinstance(options, dict) else False
+        from ._batch import filter_bytes
+        filt = filter_bytes(pol)
+        tracker = self._tracker_for(pol)
+        info1 = M.INFO1_READ
+        if no_bins:
+            info1 |= M.INFO1_NOBINDATA
+        info2 = 0
+        duration = pol.get("expected_duration", 0)
+        if duration == C.QUERY_DURATION_SHORT or pol.get("short_query"):
+            info1 |= M.INFO1_SHORT_QUERY
+        elif duration == C.QUERY_DURATION_LONG_RELAX_AP:
+            info2 |= M.INFO2_RELAX_AP_LONG_QUERY
+        ops, n_ops = encode_name_ops(M.OP_READ, self._bins) if self._bins else (b"", 0)
+        rps = pol.get("records_per_second", 0) or self.records_per_second or 0
+        where = self._where
+        ns, set_name = self.namespace, self.set
+        ctx = self._ctx
+        header_timeout = pol.total_timeout or 0
+        socket_timeout = pol.socket_timeout or 0
+
+        def build(np: Any, record_max: int) -> bytes:
+            partial = np.partial
+            return encode_query(
+                ns, set_name, info1=info1, info2=info2, info3=M.INFO3_PARTITION_DONE,
+                expiration=0xFFFFFFFF, header_timeout=header_timeout,
+                records_per_second=rps, socket_timeout=socket_timeout, task_id=_task_id(),
+                index_type=where[1] if where else None,
+                index_range=where[0] if where else None, index_context=ctx,
+                filter_exp=filt, pids=[p.id for p in np.full],
+                digests=[p.digest for p in partial],
+                bvals=[p.bval or 0 for p in partial] if where and partial else None,
+                max_records=record_max, ops=ops, n_ops=n_ops)
+
+        return RecordStream(self._client.cluster, pol, ns, tracker, build, no_bins)
+
+    def __aiter__(self) -> AsyncIterator[tuple]:
+        return self.records()
+
+    async def records(self, policy: dict | None = None, options: dict | None = None
+                      ) -> AsyncIterator[tuple]:
+        """The records as they arrive (``async for key, meta, bins in q.records(...)``);
+        leaving the loop early stops the query on every node."""
+        stream = self.stream(policy, options)
+        try:
+            while True:
+                chunk = await stream.next_chunk()
+                if chunk is None:
+                    return
+                for record in chunk:
+                    yield record
+        finally:
+            await stream.close()
+
+    async def results(self, policy: dict | None = None, options: dict | None = None
+                      ) -> list[tuple]:
+        """Every record: a list of ``(key, meta, bins)``."""
+        stream = self.stream(policy, options)
+        out: list[tuple] = []
+        try:
+            while True:
+                chunk = await stream.next_chunk()
+                if chunk is None:
+                    return out
+                out.extend(chunk)
+        finally:
+            await stream.close()
+
+    async def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
+                      options: dict | None = None) -> None:
+        """Call ``callback(record)`` for each record; returning False stops the query."""
+        if not callable(callback):
+            raise param_error("Callback should be a callable")
+        stream = self.stream(policy, options)
+        try:
+            while True:
+                chunk = await stream.next_chunk()
+                if chunk is None:
+                    return
+                for record in chunk:
+                    if callback(record) is False:
+                        return
+        finally:
+            await stream.close()
+
+    async def execute_background(self, policy: dict | None = None) -> int:
+        """Apply the operations (add_ops) or UDF (apply) to every record on the server;
+        returns the job id for ``client.job_info``."""
+        if self._ops is None and self._udf is None:
+            raise param_error("execute_background needs add_ops() or apply()")
+        pol = self._client._policies.resolve(self._background_kind, policy)
+        from ._batch import filter_bytes
+        from .command.base import server_error
+        filt = filter_bytes(pol)
+        task_id = _task_id()
+        ops, n_ops = self._ops if self._ops is not None else (b"", 0)
+        udf = None
+        if self._udf is not None and self._ops is None:
+            module, function, args = self._udf
+            udf = (UDF_OP_BACKGROUND, module, function, args)
+        where = self._where
+        request = encode_query(
+            self.namespace, self.set, info2=M.INFO2_WRITE, expiration=self.ttl or 0,
+            header_timeout=pol.total_timeout or 0,
+            records_per_second=pol.get("records_per_second", 0) or self.records_per_second,
+            socket_timeout=pol.socket_timeout or 0, task_id=task_id,
+            index_type=where[1] if where else None, index_range=where[0] if where else None,
+            index_context=self._ctx, filter_exp=filt, udf=udf, ops=ops, n_ops=n_ops)
+        cluster = self._client.cluster
+        if self.namespace not in cluster.partition_map:
+            raise exception_namespace(self.namespace)
+        nodes = [n for n in cluster.nodes if n.active]
+        from .command.scan import send_to_all
+        await send_to_all(nodes, pol, request, server_error)
+        return task_id
+
+
+def exception_namespace(namespace: str) -> Exception:
+    from .exceptions import NamespaceNotFound
+    return NamespaceNotFound(20, f"Invalid namespace: {namespace}", None, None, False)
+
+
+__all__ = ["Query", "encode_predicate", "encode_ctx"]
+_ = ParamError

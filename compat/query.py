@@ -1,0 +1,100 @@
+"""``aerospike.Query``: the documented blocking query, on the async core.
+
+The query runs as one task on the loop thread feeding a bounded queue;
+``foreach`` callbacks run on the caller's thread, one received chunk at a
+time, and returning False (or raising) stops the query on every node.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from aerospike_async.query import Query as AsyncQuery
+
+_DELEGATED = ("max_records", "records_per_second", "ttl")
+
+
+class Query:
+    """A query of a namespace and set (``client.query(ns, set)``)."""
+
+    _async_class: type = AsyncQuery
+
+    def __init__(self, client: Any, namespace: str, set: str | None = None) -> None:
+        object.__setattr__(self, "_client", client)
+        object.__setattr__(self, "_q", self._async_class(client._async, namespace, set))
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _DELEGATED or name in ("namespace", "set"):
+            return getattr(self._q, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _DELEGATED:
+            setattr(self._q, name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def select(self, *bins: str) -> None:
+        """Read only these bins."""
+        self._q.select(*bins)
+
+    def where(self, predicate: Any, ctx: Any = None) -> None:
+        """Filter with a secondary-index predicate."""
+        self._q.where(predicate, ctx)
+
+    def apply(self, module: str, function: str, arguments: list | None = None) -> None:
+        """A record UDF for execute_background."""
+        self._q.apply(module, function, arguments)
+
+    def add_ops(self, ops: list[dict]) -> None:
+        """Operations for execute_background."""
+        self._q.add_ops(ops)
+
+    def paginate(self) -> None:
+        """Return one page (max_records) per results()/foreach() call."""
+        self._q.paginate()
+
+    def is_done(self) -> bool:
+        """Whether a paginated query has returned everything."""
+        return self._q.is_done()
+
+    def get_partitions_status(self) -> dict:
+        """The partition status of a paginated query."""
+        return self._q.get_partitions_status()
+
+    def results(self, policy: dict | None = None, options: dict | None = None) -> list:
+        """Every record: a list of ``(key, meta, bins)``."""
+        return self._client._run(self._q.results, policy, options)
+
+    def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
+                options: dict | None = None) -> None:
+        """Call ``callback(record)`` on this thread for each record; False stops."""
+        _foreach(self._client, self._q, callback, policy, options)
+
+    def execute_background(self, policy: dict | None = None) -> int:
+        """Apply the operations or UDF on the server; returns the job id."""
+        return self._client._run(self._q.execute_background, policy)
+
+
+def _foreach(client: Any, q: Any, callback: Callable[[tuple], Any], policy: Any,
+             options: Any) -> None:
+    if not callable(callback):
+        from aerospike_async._validate import param_error
+        raise param_error("Callback should be a callable")
+
+    async def open_stream() -> Any:
+        return q.stream(policy, options).start()
+
+    stream = client._run(open_stream)
+    try:
+        while True:
+            chunk = client._run(stream.next_chunk)
+            if chunk is None:
+                return
+            for record in chunk:
+                if callback(record) is False:
+                    return
+    finally:
+        client._run(stream.close)
+
+
+__all__ = ["Query"]

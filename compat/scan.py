@@ -1,0 +1,29 @@
+"""``aerospike.Scan``: the documented blocking scan, on the async core."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from aerospike_async.scan import Scan as AsyncScan
+
+from .query import Query, _foreach
+
+
+class Scan(Query):
+    """A scan of a namespace and set (``client.scan(ns, set)``)."""
+
+    _async_class = AsyncScan
+
+    def where(self, predicate: Any, ctx: Any = None) -> None:  # pragma: no cover - shape
+        raise AttributeError("'Scan' object has no attribute 'where'")
+
+    def results(self, policy: dict | None = None, nodename: str | None = None) -> list:
+        """Every record: a list of ``(key, meta, bins)``."""
+        return self._client._run(self._q.results, policy, None)
+
+    def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
+                options: dict | None = None, nodename: str | None = None) -> None:
+        """Call ``callback(record)`` on this thread for each record; False stops."""
+        _foreach(self._client, self._q, callback, policy, options)
+
+
+__all__ = ["Scan"]
