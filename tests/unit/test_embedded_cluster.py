@@ -470,3 +470,16 @@ async def test_a_batch_sent_to_one_node_finds_every_key(cluster):
     assert owner is not None
     assert [pid for pid in range(N) if owner("test", pid)] == [
         pid for pid in range(N) if cluster.master(pid) == "B2"]
+
+
+async def test_secondary_indexes_are_cluster_wide_and_replayed_on_join(cluster):
+    created = await info(cluster.nodes[0].port,
+                         "sindex-create:ns=test;set=c;indexname=idx_v;bin=v;type=numeric")
+    assert list(created.values()) == ["ok"], created
+    for node in cluster.nodes:
+        assert "idx_v" in (await info(node.port, "sindex-list:ns=test"))["sindex-list:ns=test"]
+    victim = cluster.node("B1")
+    await victim.stop()
+    await victim.restart(join_delay=0)
+    await cluster.wait_stable()
+    assert "idx_v" in (await info(victim.port, "sindex-list:ns=test"))["sindex-list:ns=test"]
