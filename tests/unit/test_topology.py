@@ -225,6 +225,7 @@ def test_misrouted_requests(entry):
 class World:
     def __init__(self):
         self.snap = SNAPSHOTS[0]
+        self.asked: list[str] = []
 
 
 class ScriptedNode(Node):
@@ -234,6 +235,7 @@ class ScriptedNode(Node):
         info = self.world.snap["nodes"].get(str(self.port))
         if info is None:
             raise ConnectionClosed(f"{self.address} is down")
+        self.world.asked.extend(commands)
         return {c: info.get(c, "ERROR:4:unrecognized command") for c in commands}
 
 
@@ -378,3 +380,31 @@ def test_strong_consistency_read_modes():
     assert cluster.effective_replica("sc", REPLICA_PREFER_RACK, 1) == (REPLICA_SEQUENCE, True)
     assert cluster.effective_replica("sc", REPLICA_SEQUENCE, 2) == (REPLICA_SEQUENCE, False)
     assert cluster.effective_replica("ap", REPLICA_PREFER_RACK, 0) == (REPLICA_PREFER_RACK, False)
+
+
+async def test_a_stable_cluster_is_tended_with_generations_only():
+    world = World()
+    cluster = ReplayCluster(world)
+    await cluster.tend()
+    assert world.asked.count("replicas") == 3 and world.asked.count("peers-clear-std") >= 3
+    world.asked.clear()
+    for _ in range(5):
+        await cluster.tend()
+    assert set(world.asked) == {"node", "peers-generation", "partition-generation"}
+    # B3's partition generation moves: only B3's replicas are read again
+    world.snap = json.loads(json.dumps(SNAPSHOTS[0]))
+    world.snap["nodes"]["3120"]["partition-generation"] = "7"
+    world.asked.clear()
+    await cluster.tend()
+    assert world.asked.count("replicas") == 1 and "peers-clear-std" not in world.asked
+    assert cluster.nodes_by_name["B3"].partition_generation == 7
+    await cluster.close()
+
+
+def test_the_peers_command_follows_the_config():
+    def cmd(**kw):
+        return ClusterSettings([("h", 1)], **kw).peers_command
+    assert cmd() == "peers-clear-std"
+    assert cmd(use_services_alternate=True) == "peers-clear-alt"
+    assert cmd(tls=True) == "peers-tls-std"
+    assert cmd(tls=True, use_services_alternate=True) == "peers-tls-alt"
