@@ -1,0 +1,190 @@
+"""Batch, scan, query and secondary indexes through both APIs, against the server of
+the session (embedded by default, AEROSPIKE_HOSTS otherwise); test_cluster_bsq.py runs
+them again on the embedded 3-node cluster."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import aerospike
+import pytest
+from aerospike import predicates as p
+
+from aerospike_async import Client
+from aerospike_helpers.batch import records as br
+from aerospike_helpers.operations import operations as ops
+
+
+def _set() -> str:
+    return "bsq" + uuid.uuid4().hex[:10]
+
+
+async def _fill(client: Client, ns: str, set_name: str, n: int) -> None:
+    await asyncio.gather(*(client.put((ns, set_name, i), {"i": i, "s": f"v{i:03d}"})
+                           for i in range(n)))
+
+
+# -- batch -------------------------------------------------------------------------------------
+async def test_batch_read_returns_records_in_key_order(client, make_key):
+    keys = [make_key(i) for i in range(50)]
+    for i, k in enumerate(keys[:40]):
+        await client.put(k, {"a": i})
+    res = await client.batch_read(keys)
+    assert res.result == 0
+    assert [r.key[2] for r in res.batch_records] == [k[2] for k in keys]
+    for i, r in enumerate(res.batch_records):
+        if i < 40:
+            assert r.result == 0 and r.record[2] == {"a": i} and r.record[1]["gen"] == 1
+        else:
+            assert r.result == 2 and r.record is None
+    meta_only = await client.batch_read(keys[:3], [])
+    assert all(len(r.record) == 2 for r in meta_only.batch_records)
+
+
+async def test_batch_operate_write_remove(client, make_key):
+    keys = [make_key(i) for i in range(20)]
+    res = await client.batch_operate(keys, [ops.write("w", 7), ops.read("w")])
+    assert res.result == 0
+    assert all(r.record[2] == {"w": 7} for r in res.batch_records)
+    brs = br.BatchRecords([br.Write(keys[0], [ops.increment("w", 1), ops.read("w")]),
+                           br.Read(keys[1], None, read_all_bins=True),
+                           br.Remove(keys[2])])
+    out = await client.batch_write(brs)
+    assert out.result == 0
+    assert out.batch_records[0].record[2] == {"w": 8}
+    assert out.batch_records[1].record[2] == {"w": 7}
+    removed = await client.batch_remove(keys[3:6])
+    assert [r.result for r in removed.batch_records] == [0, 0, 0]
+    assert (await client.exists(keys[3]))[1] is None
+
+
+async def test_batch_of_1000_keys(client, namespace):
+    set_name = _set()
+    await _fill(client, namespace, set_name, 1000)
+    res = await client.batch_read([(namespace, set_name, i) for i in range(1000)])
+    assert [r.record[2]["i"] for r in res.batch_records] == list(range(1000))
+
+
+def test_sync_batch(sync_client, make_key):
+    keys = [make_key(i) for i in range(5)]
+    for k in keys:
+        sync_client.put(k, {"x": 1})
+    res = sync_client.batch_read(keys, ["x"])
+    assert [r.record[2] for r in res.batch_records] == [{"x": 1}] * 5
+    with pytest.raises(aerospike.exception.ParamError):
+        sync_client.batch_read("x")
+
+
+# -- scan ---------------------------------------------------------------------------------------
+async def test_scan_async_for_results_foreach(client, namespace):
+    set_name = _set()
+    await _fill(client, namespace, set_name, 300)
+    seen = [bins["i"] async for _key, _meta, bins in client.scan(namespace, set_name)]
+    assert sorted(seen) == list(range(300))
+    results = await client.scan(namespace, set_name).results()
+    assert sorted(r[2]["i"] for r in results) == list(range(300))
+    assert all(r[0][:2] == (namespace, set_name) and len(r[0][3]) == 20 for r in results)
+    got = []
+    await client.scan(namespace, set_name).foreach(lambda r: got.append(r) or len(got) < 10)
+    assert len(got) == 10
+    s = client.scan(namespace, set_name)
+    s.select("s")
+    assert all(set(r[2]) == {"s"} for r in await s.results())
+
+
+async def test_scan_break_leaves_no_connection_busy(client, namespace):
+    set_name = _set()
+    await _fill(client, namespace, set_name, 2000)
+    n = 0
+    async for _rec in client.scan(namespace, set_name):
+        n += 1
+        if n == 5:
+            break
+    await asyncio.sleep(0.1)  # the generator's finalizer closes the streams
+    for node in client.cluster.nodes:
+        assert node.pool.in_use == 0, node.pool
+    assert len(await client.scan(namespace, set_name).results()) == 2000
+
+
+async def test_scan_paginate_and_max_records(client, namespace):
+    set_name = _set()
+    await _fill(client, namespace, set_name, 25)
+    assert len(await client.scan(namespace, set_name).results({"max_records": 5})) == 5
+    s = client.scan(namespace, set_name)
+    s.paginate()
+    seen = []
+    pages = 0
+    while not s.is_done() and pages < 20:
+        seen += [r[2]["i"] for r in await s.results({"max_records": 10})]
+        pages += 1
+    assert sorted(seen) == list(range(25))
+    status = s.get_partitions_status()
+    assert status["done"] is True
+
+
+async def test_scan_background_ops_and_job_info(client, namespace):
+    set_name = _set()
+    await _fill(client, namespace, set_name, 10)
+    s = client.scan(namespace, set_name)
+    s.add_ops([ops.write("bg", 1)])
+    job = await s.execute_background()
+    for _ in range(200):
+        info = await client.job_info(job, aerospike.JOB_SCAN)
+        if info["status"] == aerospike.JOB_STATUS_COMPLETED:
+            break
+        await asyncio.sleep(0.02)
+    assert info["status"] == aerospike.JOB_STATUS_COMPLETED
+    assert all(r[2]["bg"] == 1 for r in await client.scan(namespace, set_name).results())
+
+
+def test_sync_scan_foreach_on_caller_thread(sync_client, namespace):
+    import threading
+    set_name = _set()
+    for i in range(100):
+        sync_client.put((namespace, set_name, i), {"i": i})
+    threads = set()
+    out = []
+
+    def cb(rec):
+        threads.add(threading.get_ident())
+        out.append(rec[2]["i"])
+    sync_client.scan(namespace, set_name).foreach(cb)
+    assert sorted(out) == list(range(100)) and threads == {threading.get_ident()}
+    out.clear()
+    sync_client.scan(namespace, set_name).foreach(lambda r: out.append(r) or len(out) < 3)
+    assert len(out) == 3
+    assert len(sync_client.scan(namespace, set_name).results()) == 100
+
+
+# -- query and indexes --------------------------------------------------------------------------
+async def test_query_with_index(client, namespace):
+    set_name = _set()
+    index = "idx_" + set_name
+    await _fill(client, namespace, set_name, 40)
+    await client.index_integer_create(namespace, set_name, "i", index)
+    try:
+        q = client.query(namespace, set_name)
+        q.where(p.between("i", 10, 19))
+        got = sorted([bins["i"] async for _k, _m, bins in q])
+        assert got == list(range(10, 20))
+        q2 = client.query(namespace, set_name)
+        q2.where(p.equals("i", 7))
+        assert [r[2]["i"] for r in await q2.results()] == [7]
+    finally:
+        await client.index_remove(namespace, index)
+
+
+def test_sync_query_and_index(sync_client, namespace):
+    set_name = _set()
+    index = "sidx_" + set_name
+    for i in range(20):
+        sync_client.put((namespace, set_name, i), {"i": i, "s": f"v{i:03d}"})
+    assert sync_client.index_string_create(namespace, set_name, "s", index) == 0
+    try:
+        q = sync_client.query(namespace, set_name)
+        q.where(p.equals("s", "v007"))
+        assert [r[2]["i"] for r in q.results()] == [7]
+        with pytest.raises(aerospike.exception.ParamError):
+            sync_client.index_integer_create(namespace, set_name, "i", None)
+    finally:
+        sync_client.index_remove(namespace, index)

