@@ -247,8 +247,8 @@ async def test_min_conns_per_node_are_opened_and_kept(pair):
     a, _b = pair
     async with Client({"hosts": [("127.0.0.1", a.port)], "min_conns_per_node": 3,
                        "tend_interval": 50}) as c:
-        for _ in range(50):
-            if all(n.pool.total >= 3 for n in c.cluster.nodes):
+        for _ in range(100):
+            if all(n.pool.idle >= 3 for n in c.cluster.nodes):
                 break
             await asyncio.sleep(0.02)
         assert [n.pool.idle for n in c.cluster.nodes] == [3, 3]
@@ -256,8 +256,11 @@ async def test_min_conns_per_node_are_opened_and_kept(pair):
         pool._idle.pop().close()
         pool.total -= 1
         c.cluster.tend_count = 29  # the next tend balances
-        await asyncio.sleep(0.2)
-        assert pool.total == 3
+        for _ in range(100):
+            if pool.idle == 3:
+                break
+            await asyncio.sleep(0.02)
+        assert pool.total == pool.idle == 3
 
 
 async def test_idle_connections_are_trimmed(pair):
