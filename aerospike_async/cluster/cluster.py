@@ -80,6 +80,12 @@ class ClusterSettings:
         self.tls = tls
 
     @property
+    def tend_timeout(self) -> float:
+        """Bound of each tend request: the connect timeout, as the C client's tender
+        uses (else the info policy's timeout)."""
+        return self.connect_timeout or self.info_timeout
+
+    @property
     def peers_command(self) -> str:
         """``peers-{clear,tls}-{std,alt}`` as configured."""
         return (f"peers-{'tls' if self.tls else 'clear'}-"
@@ -255,7 +261,7 @@ class Cluster:
         if s.cluster_name:
             commands.append("cluster-name")
         try:
-            info = await probe.tend_info(*commands, timeout=s.info_timeout)
+            info = await probe.tend_info(*commands, timeout=s.tend_timeout)
         except _IO_ERRORS as exc:
             log.debug("node %s:%s failed validation: %s", host, port, exc)
             probe.close()
@@ -286,7 +292,7 @@ class Cluster:
         if self.settings.rack_aware:
             commands.append("rebalance-generation")
         try:
-            info = await node.tend_info(*commands, timeout=self.settings.info_timeout)
+            info = await node.tend_info(*commands, timeout=self.settings.tend_timeout)
             if info.get("node") != node.name:
                 log.warning("node %s at %s now answers as %r", node.name, node.address,
                             info.get("node"))
@@ -333,7 +339,7 @@ class Cluster:
 
     async def _read_peers(self, node: Node) -> tuple[int, list[topology.Peer]]:
         key = self.settings.peers_command
-        info = await node.tend_info(key, timeout=self.settings.info_timeout)
+        info = await node.tend_info(key, timeout=self.settings.tend_timeout)
         value = info[key]
         if topology.is_error(value):
             raise KeyError(key)
@@ -405,7 +411,7 @@ class Cluster:
     async def _refresh_partitions(self, node: Node) -> None:
         try:
             info = await node.tend_info("partition-generation", "replicas",
-                                        timeout=self.settings.info_timeout)
+                                        timeout=self.settings.tend_timeout)
             gen = topology.trusted_partition_generation(info.get("partition-generation"))
             if gen is None:
                 return  # restarting: its empty bitmaps are not the truth
@@ -430,12 +436,12 @@ class Cluster:
     async def _refresh_racks(self, node: Node) -> None:
         """``rack-ids`` (the C client's command), or the ``racks:`` listing."""
         try:
-            info = await node.tend_info("rack-ids", timeout=self.settings.info_timeout)
+            info = await node.tend_info("rack-ids", timeout=self.settings.tend_timeout)
             value = info.get("rack-ids")
             if not topology.is_error(value):
                 node.racks = topology.parse_rack_ids(value)  # type: ignore[arg-type]
                 return
-            info = await node.tend_info("racks:", timeout=self.settings.info_timeout)
+            info = await node.tend_info("racks:", timeout=self.settings.tend_timeout)
             value = info.get("racks:")
             node.racks = {} if topology.is_error(value) else topology.parse_racks(
                 value, node.name)  # type: ignore[arg-type]
