@@ -308,3 +308,23 @@ def test_seeds_through_the_sync_client(cluster):
         aerospike.client({"hosts": cluster.seeds, "cluster_name": "wrong"})
     with pytest.raises(E.ConnectionError):
         aerospike.client({"hosts": [("127.0.0.1", dead_port)]})
+
+
+async def test_a_node_whose_info_replies_stall_or_garble_stays_while_its_peers_list_it(cluster):
+    loop = asyncio.get_running_loop()
+    async with Client(config(cluster, connect_timeout=150)) as client:
+        b2 = client.cluster.nodes_by_name["B2"]
+        # garbage to two tends (each tend's refresh takes one reply, then fails)
+        await loop.run_in_executor(None, lambda: cluster.node("B2").garble(2, info=True))
+        await wait_for(lambda: b2.tend_failures_total >= 2)
+        await loop.run_in_executor(None, lambda: cluster.node("B2").slow(0.4, info=True))
+        await wait_for(lambda: b2.tend_failures_total >= 4 and b2.failures >= 2, timeout=5)
+        assert names(client) == ["B1", "B2", "B3"]  # still a peer of the others
+        key = key_mastered_by(cluster, "B2", "stall")
+        await client.put(key, {"v": 1}, policy={"total_timeout": 2000})
+        _, _, bins = await client.get(key, policy={"socket_timeout": 100, "max_retries": 2})
+        assert bins == {"v": 1}  # the stalled master timed out, the prole answered
+        await loop.run_in_executor(None, cluster.node("B2").clear_faults)
+        await wait_for(lambda: b2.failures == 0)
+        assert client.cluster.nodes_by_name["B2"] is b2
+        assert (await client.get(key, policy={"replica": 0}))[2] == {"v": 1}
