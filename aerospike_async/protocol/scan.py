@@ -41,6 +41,11 @@ _U64 = struct.Struct(">Q")
 _U16LE = struct.Struct("<H")
 _I64LE = struct.Struct("<q")
 _I64 = struct.Struct(">q")
+_HEAD4 = struct.Struct(">3xBxBII")   # info3, result code, generation, void time
+_COUNTS = struct.Struct(">HH")       # n_fields, n_ops (header bytes 18..22)
+_OP3 = struct.Struct(">IxBxB")       # size, particle type, name length
+_F64 = struct.Struct(">d")
+
 
 
 def _field(ftype: int, data: bytes) -> bytes:
@@ -153,86 +158,126 @@ def parse_stream_payload(payload: bytes | memoryview, no_bins: bool = False,
 
 
 def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> StreamChunk:
-    data = bytes(payload) if not isinstance(payload, bytes) else payload
+    # One pass over the whole payload, records built inline. A scan's records all carry
+    # the same namespace, digest and set fields, so after the first record the bytes from
+    # the header's field/op counts to the digest value, and from the digest to the bins,
+    # are a template checked with two startswith() calls instead of parsed field by field.
+    # Common particles (int, str, float, blob) are decoded inline; names are cached.
+    data = payload if type(payload) is bytes else bytes(payload)
     chunk = StreamChunk()
-    records = chunk.records
-    append = records.append
+    append = chunk.records.append
     resume = chunk.resume
     end = len(data)
     pos = 0
-    head = _REPLY_HEAD.unpack_from
+    head = _HEAD4.unpack_from
+    counts = _COUNTS.unpack_from
     fhead = _FIELD.unpack_from
-    ohead = _OP.unpack_from
-    names = _names
-    decode = decode_particle
+    ohead = _OP3.unpack_from
+    u32 = _U32.unpack_from
     i64 = _I64.unpack_from
+    f64 = _F64.unpack_from
+    startswith = data.startswith
+    names_get = _names.get
+    decode = decode_particle
+    never = TTL_NEVER
+    tpl = tpl_post = None
+    tpl_len = post_len = 0
+    t_ns = t_set = None
+    t_nops = 0
     while pos < end:
-        (hsize, _i1, _i2, info3, _i4, rc, gen, void, _t, n_fields, n_ops) = head(data, pos)
-        if hsize != MSG_HEADER_SIZE:
-            raise ValueError(f"header size {hsize}")
-        pos += MSG_HEADER_SIZE
-        if info3 & INFO3_LAST:
-            chunk.last = True
-            if rc and rc != 2:
+        if data[pos] != MSG_HEADER_SIZE:
+            raise ValueError(f"header size {data[pos]}")
+        info3, rc, gen, void = head(data, pos)
+        if info3 & 5 or rc:   # LAST, PARTITION_DONE or a result code: the rare cases
+            n_fields, n_ops = counts(data, pos + 18)
+            pos += MSG_HEADER_SIZE
+            if info3 & INFO3_LAST:
+                chunk.last = True
+                if rc and rc != 2:
+                    chunk.error = rc
+                return chunk
+            if info3 & INFO3_PARTITION_DONE:
+                if rc:
+                    chunk.unavailable.append(gen)
+            elif rc != 2 and rc != 27:  # not found / filtered out: no record, keep going
                 chunk.error = rc
-            return chunk
-        if info3 & INFO3_PARTITION_DONE:
-            if rc:
-                chunk.unavailable.append(gen)
-            # skip any fields/ops of the partition message
-            for _ in range(n_fields):
-                pos += 4 + fhead(data, pos)[0]
-            for _ in range(n_ops):
-                pos += 4 + _U32.unpack_from(data, pos)[0]
+                chunk.last = True
+                return chunk
+            for _ in range(n_fields + n_ops):
+                pos += 4 + u32(data, pos)[0]
             continue
-        if rc:
-            if rc == 2 or rc == 27:  # not found / filtered out: no record, keep going
-                for _ in range(n_fields):
-                    pos += 4 + fhead(data, pos)[0]
-                for _ in range(n_ops):
-                    pos += 4 + _U32.unpack_from(data, pos)[0]
-                continue
-            chunk.error = rc
-            chunk.last = True
-            return chunk
-        ns = set_name = user_key = digest = None
-        bval = None
-        for _ in range(n_fields):
-            size, ftype = fhead(data, pos)
-            start = pos + 5
-            pos += 4 + size
-            if ftype == 4:
-                digest = data[start:pos]
-            elif ftype == 0:
-                ns = data[start:pos]
-            elif ftype == 1:
-                set_name = data[start:pos]
-            elif ftype == 2:
-                user_key = _decode_key(data[start:pos])
-            elif ftype == 15:
-                bval = _I64LE.unpack_from(data, start)[0]
-        bins: dict[str, Any] = {}
+        d0 = pos + 18 + tpl_len
+        if tpl is not None and startswith(tpl, pos + 18) and startswith(tpl_post, d0 + 20):
+            digest = data[d0:d0 + 20]
+            pos = d0 + 20 + post_len
+            ns = t_ns
+            set_name = t_set
+            n_ops = t_nops
+            user_key = bval = None
+        else:
+            n_fields, n_ops = counts(data, pos + 18)
+            counts_at = pos + 18
+            pos += MSG_HEADER_SIZE
+            ns = set_name = user_key = digest = bval = None
+            simple = True
+            for _ in range(n_fields):
+                size, ftype = fhead(data, pos)
+                start = pos + 5
+                pos += 4 + size
+                if ftype == 4:
+                    digest = data[start:pos]
+                    d0 = start
+                elif ftype == 0:
+                    raw = data[start:pos]
+                    ns = names_get(raw)
+                    if ns is None:
+                        ns = _name(raw)
+                elif ftype == 1:
+                    raw = data[start:pos]
+                    set_name = names_get(raw)
+                    if set_name is None:
+                        set_name = _name(raw)
+                elif ftype == 2:
+                    user_key = _decode_key(data[start:pos])
+                    simple = False
+                elif ftype == 15:
+                    bval = _I64LE.unpack_from(data, start)[0]
+                    simple = False
+                else:
+                    simple = False
+            if simple and digest is not None and len(digest) == 20 and pos <= end:
+                tpl = data[counts_at:d0]
+                tpl_len = len(tpl)
+                tpl_post = data[d0 + 20:pos]
+                post_len = len(tpl_post)
+                t_ns = ns
+                t_set = set_name
+                t_nops = n_ops
+        bins = {}
         for _ in range(n_ops):
-            size, _op, ptype, _flags, name_len = ohead(data, pos)
+            size, ptype, name_len = ohead(data, pos)
             name_end = pos + 8 + name_len
             stop = pos + 4 + size
             raw = data[pos + 8:name_end]
-            name = names.get(raw)
+            name = names_get(raw)
             if name is None:
-                name = raw.decode("utf-8")
-                if len(names) < 10000:
-                    names[raw] = name
-            if ptype == 1 and stop - name_end == 8:
+                name = _name(raw)
+            if ptype == 3:
+                bins[name] = data[name_end:stop].decode("utf-8", "surrogateescape")
+            elif ptype == 1 and stop - name_end == 8:
                 bins[name] = i64(data, name_end)[0]
+            elif ptype == 4:
+                bins[name] = data[name_end:stop]
+            elif ptype == 2 and stop - name_end == 8:
+                bins[name] = f64(data, name_end)[0]
             else:
                 bins[name] = decode(ptype, data[name_end:stop])
             pos = stop
         if pos > end or digest is None:
             raise ValueError("record runs past the message or has no digest")
-        ttl = TTL_NEVER if void == 0 else (void - now if void > now else 1)
-        key = (names.get(ns) or _name(ns), names.get(set_name) or _name(set_name) if set_name
-               else None, user_key, bytearray(digest))
-        append((key, {"ttl": ttl, "gen": gen}, bins))
+        append(((ns, set_name, user_key, bytearray(digest)),
+                {"ttl": never if void == 0 else (void - now if void > now else 1), "gen": gen},
+                bins))
         resume[(digest[0] | (digest[1] << 8)) & 4095] = (digest, bval)
     return chunk
 
