@@ -377,7 +377,7 @@ class Client:
         meta = dict(check_meta(meta))
         pol = self._policies.resolve("operate", policy)
         parts = []
-        reads = writes = False
+        reads = writes = respond_all = False
         for op in operations:
             if self._bool_as_int and isinstance(op, dict) and "val" in op:
                 op = {**op, "val": _bools_to_ints(op["val"])}
@@ -385,6 +385,7 @@ class Client:
             parts.append(encoded.data)
             reads |= encoded.reads
             writes |= encoded.writes
+            respond_all |= encoded.respond_all
             if encoded.ttl is not None and "ttl" not in meta:
                 meta["ttl"] = encoded.ttl
         info1, info3r = self._read_bits(pol) if reads else (0, 0)
@@ -394,6 +395,8 @@ class Client:
             info2, info3, generation, expiration = self._write_header(pol, meta)
         else:
             info2, info3, generation, expiration = 0, info3r, 0, pol.read_touch_ttl_percent or 0
+        if respond_all:
+            info2 |= M.INFO2_RESPOND_ALL_OPS
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(info1, info2, info3, 0, generation, expiration,
                                  pol.header_timeout, fields, n_fields, b"".join(parts),

@@ -24,6 +24,9 @@ GEOJSON_PREFIX = 23
 MAP_UNORDERED = 0
 MAP_KEY_ORDERED = 1
 MAP_KEY_VALUE_ORDERED = 3
+MAP_RESULT_PAIRS = 8
+"""Order flag of a map result whose pairs keep their order (return type KEY_VALUE): the
+official client hands it out as a flat ``[key, value, key, value, ...]`` list."""
 
 _WILDCARD = b"\xd4\xff\x00"
 _INFINITY = b"\xd4\xff\x01"
@@ -227,6 +230,8 @@ def _from_wire(v: Any) -> Any:
     if t is bytes:
         return _from_raw(v)
     if t is list:
+        if v and type(v[0]) is msgpack.ExtType:
+            del v[0]  # an ordered list's flags
         for i, x in enumerate(v):
             tx = type(x)
             if tx is bytes or tx is list or tx is dict or tx is msgpack.ExtType:
@@ -239,6 +244,8 @@ def _from_wire(v: Any) -> Any:
         if first is not None:
             k, x = first
             if type(k) is msgpack.ExtType:
+                if k.code == MAP_RESULT_PAIRS:
+                    return [_from_wire(y) for kv in items for y in kv]
                 if k.code & MAP_KEY_ORDERED:
                     result = KeyOrderedDict()
             else:
@@ -274,21 +281,30 @@ class _Reader:
         return int.from_bytes(self._take(n), "big", signed=True)
 
     def _array(self, n: int) -> list:
-        return [self.value() for _ in range(n)]
+        out = [self.value() for _ in range(n)]
+        if out and isinstance(out[0], msgpack.ExtType):
+            del out[0]  # an ordered list's flags
+        return out
 
-    def _map(self, n: int) -> dict:
+    def _map(self, n: int) -> dict | list:
         result: dict = {}
+        pairs: list | None = None
         for i in range(n):
             k = self.value()
             x = self.value()
+            if pairs is not None:
+                pairs += [k, x]
+                continue
             if i == 0 and isinstance(k, msgpack.ExtType):
-                if k.code & MAP_KEY_ORDERED:
+                if k.code == MAP_RESULT_PAIRS:
+                    pairs = []
+                elif k.code & MAP_KEY_ORDERED:
                     result = KeyOrderedDict()
                 continue
             if isinstance(k, list):
                 k = tuple(k)
             result[k] = x
-        return result
+        return result if pairs is None else pairs
 
     def _ext(self, n: int) -> Any:
         code = self._int(1)

@@ -11,6 +11,7 @@ from typing import Any, Callable, NamedTuple
 from .. import constants as C
 from ..exceptions import ParamError
 from . import message as M
+from .cdt_ops import CDT_OPERATORS, encode_cdt, encode_select_by_path
 from .particles import encode_particle
 from .record import op_header
 
@@ -20,6 +21,7 @@ class EncodedOp(NamedTuple):
     reads: bool
     writes: bool
     ttl: int | None  # a touch carrying a ttl sets the message's record ttl
+    respond_all: bool = False  # map operations: the command answers every operation
 
 
 def _bin_name(op: dict) -> bytes:
@@ -98,6 +100,19 @@ ENCODERS: dict[int, Callable[[dict], EncodedOp]] = {
     C.OPERATOR_TOUCH: _touch,
     C.OPERATOR_DELETE: _delete,
 }
+
+
+def _cdt(op: dict) -> EncodedOp:
+    data, modifies, respond_all = encode_cdt(op)
+    return EncodedOp(data, not modifies, modifies, None, respond_all)
+
+
+def _select_by_path(op: dict) -> EncodedOp:
+    return EncodedOp(encode_select_by_path(op), True, False, None)
+
+
+ENCODERS.update({code: _cdt for code in CDT_OPERATORS})
+ENCODERS[C._AS_OPERATOR_CDT_READ] = _select_by_path
 
 
 def encode_operation(op: Any) -> EncodedOp:

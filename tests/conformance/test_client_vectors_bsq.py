@@ -47,9 +47,6 @@ def _left_out(sc: dict) -> bool:
     return bool(_EXPRESSIONS.search(sc["call"])) or sc["id"] in _AGGREGATION
 
 
-# calls whose list/map operations the operation encoder does not know yet
-_NEEDS_CDT_OPS = re.compile(r"\b(list|map)_operations\.")
-
 
 def _scenarios() -> list[Any]:
     out = []
@@ -57,10 +54,7 @@ def _scenarios() -> list[Any]:
         for sc in vectors.load(area):
             if _left_out(sc):
                 continue
-            marks = ([pytest.mark.xfail(reason="list/map operation encoding not in yet",
-                                        strict=False)]
-                     if _NEEDS_CDT_OPS.search(sc["call"]) else [])
-            out.append(pytest.param(sc, id=sc["id"], marks=marks))
+            out.append(pytest.param(sc, id=sc["id"]))
     return out
 
 
