@@ -9,20 +9,22 @@ when a record failed with anything but not-found (2) or filtered-out (27).
 """
 from __future__ import annotations
 
+import hashlib
+import struct
 from typing import Any
 
 from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, Read, Remove,
                                              Write)
 
 from . import constants as C
-from ._validate import check_bin_list, param_error, parse_key
+from ._validate import INT64_MAX, INT64_MIN, check_bin_list, param_error, parse_key
 from .command.batch import BatchExecutor, BatchItem
 from .exceptions import AerospikeError, ParamError
 from .policy import Policy
 from .protocol import batch as B
 from .protocol import message as M
 from .protocol.cdt import pack as cdt_pack
-from .protocol.digest import key_bytes
+from .protocol.digest import key_bytes, ripemd160, ripemd160_pure
 from .protocol.operations import encode_operation
 from .protocol.record import encode_command, encode_name_ops, key_fields, op_header
 
@@ -46,15 +48,60 @@ def filter_bytes(pol: Any) -> bytes | None:
     return encode_expression(expr)
 
 
+# set name -> a RIPEMD-160 state that has hashed the set name (copied per key): the digest
+# of (set, int or str key) without re-hashing the set or looking the hash up by name
+_set_hashers: dict[str | None, Any] = {}
+_I64_PACK = struct.Struct(">q").pack
+
+
+def _set_hasher(set_name: str | None) -> Any:
+    if ripemd160 is ripemd160_pure or len(_set_hashers) >= 1024:
+        return None
+    h = hashlib.new("ripemd160")
+    h.update((set_name or "").encode("utf-8"))
+    _set_hashers[set_name] = h
+    return h
+
+
 def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
+    """parse_key of every key; (ns, set, int or str key) tuples of a set seen before take
+    a fast path computing the same digest (compute_digest) with the set pre-hashed."""
     if not isinstance(keys, list):
         raise param_error(_KEYS_MSG)
     out = []
+    append = out.append
+    hashers = _set_hashers
+    pack = _I64_PACK
     for i, key in enumerate(keys):
+        if type(key) is tuple and len(key) == 3:
+            ns, set_name, user_key = key
+            base = hashers.get(set_name)
+            if base is not None and type(ns) is str:
+                t = type(user_key)
+                if t is int:
+                    if INT64_MIN <= user_key <= INT64_MAX:
+                        h = base.copy()
+                        h.update(b"\x01" + pack(user_key))
+                        append((ns, set_name, user_key, h.digest()))
+                        continue
+                elif t is str:
+                    try:
+                        kb = user_key.encode("utf-8")
+                    except UnicodeEncodeError:
+                        pass
+                    else:
+                        h = base.copy()
+                        h.update(b"\x03" + kb)
+                        append((ns, set_name, user_key, h.digest()))
+                        continue
         try:
-            out.append(parse_key(key))
+            parsed = parse_key(key)
         except ParamError as exc:
             raise param_error(f"failed to convert key at index: {i} -> {exc.msg}") from None
+        append(parsed)
+        set_name = parsed[1]
+        if set_name not in hashers and (set_name is None or type(set_name) is str):
+            _set_hasher(set_name)
     return out
 
 
@@ -115,7 +162,7 @@ class _Call:
             is_write: bool, single: Any, no_bins: bool = False) -> None:
         ns, _set, _uk, digest = parsed
         index = len(self.items)
-        self.items.append(BatchItem(index, ns, digest, entry, group, is_write, single))
+        self.items.append(BatchItem(index, ns, digest, entry, group, is_write, single, parsed))
         self.records.append(record)
         self.keys.append(parsed)
         self.no_bins.append(no_bins)
@@ -130,11 +177,49 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, False, filt)
         entry = B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops, n_ops)
 
-        def single(timeout: int) -> bytes:
+        def single(_item: Any, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, False, filt)
             return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
 
         self.add(record, parsed, entry, group, False, single, no_bins)
+
+    def read_many(self, parsed: list[tuple], pol: Policy, info1: int, ops: bytes, n_ops: int,
+                  rec_ops: Any, read_all_bins: bool, no_bins: bool) -> None:
+        """``read`` of every key (no per-entry filter, entries grouped by namespace and
+        set) with their ``Read`` records, the entry encoded once per namespace and set and
+        one single-record builder shared by the keys. Records start with result -15."""
+        r1, info3 = self.client._read_bits(pol)
+        info1 |= r1 & M.INFO1_READ_MODE_AP_ALL
+        ttl = pol.get("read_touch_ttl_percent", 0) or 0
+        single_fields = self.single_fields
+
+        def single(item: BatchItem, timeout: int) -> bytes:
+            ns, set_name, user_key, digest = item.key
+            f, n = single_fields(ns, set_name, user_key, digest, False, None)
+            return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
+
+        entries: dict[tuple, bytes] = {}
+        items = self.items
+        records = self.records
+        new = Read.__new__
+        for index, p in enumerate(parsed, len(items)):
+            ns, set_name, user_key, digest = p
+            group = (ns, set_name)
+            entry = entries.get(group)
+            if entry is None:
+                fields, n_fields = self.entry_fields(ns, set_name, user_key, False, None)
+                entry = entries[group] = B.read_entry(info1, 0, info3, ttl, fields, n_fields,
+                                                      ops, n_ops)
+            items.append(BatchItem(index, ns, digest, entry, group, False, single, p))
+            rec = new(Read)
+            # what BatchRecord.__init__ and batch_read set, in the same order
+            rec.__dict__ = {"key": (ns, set_name, user_key, bytearray(digest)), "record": None,
+                            "result": -15, "message": None, "subcode": 0, "in_doubt": False,
+                            "ops": rec_ops, "read_all_bins": read_all_bins, "meta": None,
+                            "policy": None, "_type": 0, "_has_write": False}
+            records.append(rec)
+        self.keys.extend(parsed)
+        self.no_bins.extend([no_bins] * len(parsed))
 
     def write(self, record: BatchRecord, parsed: tuple, pol: Policy, meta: dict, ops: bytes,
               n_ops: int, reads: bool, group: Any) -> None:
@@ -147,7 +232,7 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         entry = B.write_entry(info1, info2, info3, gen, ttl, fields, n_fields, ops, n_ops)
 
-        def single(timeout: int) -> bytes:
+        def single(_item: Any, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
             return encode_command(info1, info2, info3, 0, gen, ttl, timeout, f, n, ops, n_ops)
 
@@ -164,7 +249,7 @@ class _Call:
         entry = B.write_entry(0, info2 | M.INFO2_RESPOND_ALL_OPS, info3, gen, 0, fields,
                               n_fields, b"", 0)
 
-        def single(timeout: int) -> bytes:
+        def single(_item: Any, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
             return encode_command(0, info2, info3, 0, gen, 0, timeout, f, n)
 
@@ -194,30 +279,30 @@ class _Call:
         udf, n_udf = B.udf_fields(module, function, packed)
         entry = B.write_entry(0, info2, info3, 0, ttl, fields + udf, n_fields + n_udf, b"", 0)
 
-        def single(timeout: int) -> bytes:
+        def single(_item: Any, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
             return encode_command(0, info2, info3, 0, 0, ttl, timeout, f + udf, n + n_udf)
 
         self.add(record, parsed, entry, None if send else group, True, single)
 
     # -- running -------------------------------------------------------------------
-    async def run(self, filt: bytes | None) -> None:
-        from .client import remaining_ttl
+    async def run(self, filt: bytes | None, reset: bool = True) -> None:
         parent = self.parent
         records = self.records
         keys = self.keys
         no_bins = self.no_bins
 
-        def on_reply(index: int, rc: int, gen: int, ttl: int, bins: list) -> None:
-            rec = records[index]
-            rec.result = rc
-            if rc == 0:
-                ns, set_name, user_key, digest = keys[index]
-                key = (ns, set_name, user_key, bytearray(digest))
-                meta = {"ttl": remaining_ttl(ttl), "gen": gen}
-                rec.record = (key, meta) if no_bins[index] else (key, meta, dict(bins))
-            else:
-                rec.record = None
+        def on_replies(replies: list) -> None:
+            for index, rc, gen, ttl, bins in replies:
+                rec = records[index]
+                rec.result = rc
+                if rc == 0:
+                    ns, set_name, user_key, digest = keys[index]
+                    key = (ns, set_name, user_key, bytearray(digest))
+                    rec.record = ((key, {"ttl": ttl, "gen": gen}) if no_bins[index]
+                                  else (key, {"ttl": ttl, "gen": gen}, bins))
+                else:
+                    rec.record = None
 
         def on_error(index: int, exc: AerospikeError, in_doubt: bool) -> None:
             rec = records[index]
@@ -230,12 +315,13 @@ class _Call:
                               bool(parent.get("allow_inline_ssd", False)),
                               bool(parent.get("respond_all_keys", True)))
         info1 = M.INFO1_COMPRESS_RESPONSE if parent.compress else 0
-        executor = BatchExecutor(self.client.cluster, parent, flags, info1, filt, on_reply,
+        executor = BatchExecutor(self.client.cluster, parent, flags, info1, filt, on_replies,
                                  on_error)
-        for rec in records:
-            rec.result = -15  # no response, until an answer arrives
-            rec.record = None
-            rec.in_doubt = False
+        if reset:
+            for rec in records:
+                rec.result = -15  # no response, until an answer arrives
+                rec.record = None
+                rec.in_doubt = False
         await executor.run(self.items)
         if not parent.get("respond_all_keys", True):
             for rec in records:
@@ -270,13 +356,9 @@ async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = Non
         else:
             info1, ops, n_ops = M.INFO1_READ | M.INFO1_NOBINDATA, b"", 0
     call = _Call(client, pol)
-    for p in parsed:
-        rec = _record_for(p, Read)
-        rec.ops, rec.read_all_bins, rec.meta, rec.policy = None, bins is None, None, None
-        rec._type, rec._has_write = 0, False
-        call.read(rec, p, pol, info1, ops, n_ops, None, (p[0], p[1]),
-                  no_bins=bins is not None and not bins)
-    await call.run(filt)
+    call.read_many(parsed, pol, info1, ops, n_ops, None, bins is None,
+                   bins is not None and not bins)
+    await call.run(filt, reset=False)
     return call.outcome(BatchRecords(call.records))
 
 
@@ -301,11 +383,7 @@ async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = No
             rec.ops, rec.meta, rec.policy, rec._type, rec._has_write = ops, None, None, 1, True
             call.write(rec, p, wpol, meta, data, n_ops, reads, (p[0], p[1]))
     else:
-        for p in parsed:
-            rec = _record_for(p, Read)
-            rec.ops, rec.read_all_bins, rec.meta, rec.policy = ops, False, None, None
-            rec._type, rec._has_write = 0, False
-            call.read(rec, p, parent, M.INFO1_READ, data, n_ops, None, (p[0], p[1]))
+        call.read_many(parsed, parent, M.INFO1_READ, data, n_ops, ops, False, False)
     await call.run(filter_bytes(parent))
     return call.outcome(BatchRecords(call.records))
 

@@ -14,6 +14,7 @@ share the deadline and the iteration count (REFERENCE §7, Java
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from typing import Any, Callable
 
@@ -23,34 +24,40 @@ from ..cluster.node import Node
 from ..exceptions import (AerospikeError, ClientError, ConnectionError,
                           MaxErrorRateExceeded, NoMoreConnectionsError, TimeoutError)
 from ..policy import Policy
-from ..protocol.batch import REPEAT, encode_batch_request, parse_batch_payload
+from ..protocol.batch import REPEAT, encode_batch_body, parse_batch_records
 from ..protocol.framing import MSG_AS, MSG_COMPRESSED, ProtocolError, compress, decompress
 from ..protocol.record import parse_record_reply
 from .base import server_error
 
 RC_TIMEOUT = 9
+CITRUSLEAF_EPOCH = 1262304000
+TTL_NEVER = 0xFFFFFFFF
 RC_DEVICE_OVERLOAD = 18
 COMPRESS_THRESHOLD = 128
 _RETRY_CODES = frozenset({RC_TIMEOUT, RC_DEVICE_OVERLOAD, ConnectionError.code,
                           NoMoreConnectionsError.code, MaxErrorRateExceeded.code})
 
-OnReply = Callable[[int, int, int, int, list], None]
+# answers of a node's message, each (index, result code, generation, ttl as the API
+# reports it, bins dict)
+OnReplies = Callable[[list], None]
 OnError = Callable[[int, AerospikeError, bool], None]
 
 
 class BatchItem:
     """One key of a batch: where it goes and what to send.
 
-    ``entry`` is the encoded batch entry; ``group`` a hashable that equals the
-    previous key's when the entry may be sent as REPEAT (None: never);
-    ``single`` builds the single-record request (header timeout in ms) used
-    when the key is alone on its node.
+    ``key`` is the parsed ``(ns, set, user_key, digest)``; ``entry`` the encoded
+    batch entry; ``group`` a hashable that equals the previous key's when the entry
+    may be sent as REPEAT (None: never); ``single(item, timeout)`` builds the
+    single-record request (header timeout in ms) used when the key is alone on its
+    node (one function may serve every key of a call).
     """
 
-    __slots__ = ("index", "ns", "digest", "entry", "group", "is_write", "single")
+    __slots__ = ("index", "ns", "digest", "entry", "group", "is_write", "single", "key")
 
     def __init__(self, index: int, ns: str, digest: bytes, entry: bytes, group: Any,
-                 is_write: bool, single: Callable[[int], bytes]) -> None:
+                 is_write: bool, single: Callable[["BatchItem", int], bytes],
+                 key: tuple = ()) -> None:
         self.index = index
         self.ns = ns
         self.digest = digest
@@ -58,19 +65,20 @@ class BatchItem:
         self.group = group
         self.is_write = is_write
         self.single = single
+        self.key = key
 
 
 class BatchExecutor:
     """Runs one batch call: split, send, retry, report per key."""
 
     def __init__(self, cluster: Cluster, policy: Policy, flags: int, info1: int,
-                 filter_exp: bytes | None, on_reply: OnReply, on_error: OnError) -> None:
+                 filter_exp: bytes | None, on_replies: OnReplies, on_error: OnError) -> None:
         self.cluster = cluster
         self.policy = policy
         self.flags = flags
         self.info1 = info1
         self.filter_exp = filter_exp
-        self.on_reply = on_reply
+        self.on_replies = on_replies
         self.on_error = on_error
         self.socket_timeout = policy.socket_s
         self.total_timeout = policy.total_s
@@ -206,7 +214,8 @@ class BatchExecutor:
                       timeout: float) -> AerospikeError | None:
         pool = node.pool
         try:
-            mtype, payload = await conn.request(item.single(self.header_timeout), timeout)
+            mtype, payload = await conn.request(item.single(item, self.header_timeout),
+                                                timeout)
             if mtype == MSG_COMPRESSED:
                 payload = memoryview(decompress(payload))[8:]
             elif mtype != MSG_AS:
@@ -230,27 +239,23 @@ class BatchExecutor:
             node.error_count += 1
             return server_error(node, rc)
         answered.add(item.index)
-        self.on_reply(item.index, rc, reply.generation, reply.ttl, reply.bins)
+        void = reply.ttl
+        if void == 0:
+            ttl = TTL_NEVER
+        else:
+            now = int(time.time()) - CITRUSLEAF_EPOCH
+            ttl = void - now if void > now else 1
+        self.on_replies([(item.index, rc, reply.generation, ttl, dict(reply.bins))])
         return None
 
     async def _batch(self, node: Node, conn: Any, items: list[BatchItem], answered: set[int],
                      timeout: float) -> AerospikeError | None:
         pool = node.pool
-        parts = []
-        prev = None
-        for it in items:
-            group = it.group
-            if prev is not None and group is not None and group == prev:
-                parts.append((it.index, it.digest, REPEAT))
-            else:
-                parts.append((it.index, it.digest, it.entry))
-            prev = group
-        request = encode_batch_request(parts, self.flags, self.info1, self.header_timeout,
-                                       self.filter_exp)
+        request = self._request(items)
         if self.policy.compress and len(request) > COMPRESS_THRESHOLD:
             request = compress(request)
         wanted = {it.index for it in items}
-        on_reply = self.on_reply
+        on_replies = self.on_replies
         rc = 0
         try:
             conn.start_stream(request)
@@ -260,11 +265,18 @@ class BatchExecutor:
                     payload = memoryview(decompress(payload))[8:]
                 elif mtype != MSG_AS:
                     raise ProtocolError(f"unexpected message type {mtype}")
-                replies, last, rc = parse_batch_payload(payload)
-                for r in replies:
-                    if r.index in wanted and r.index not in answered:
-                        answered.add(r.index)
-                        on_reply(r.index, r.result_code, r.generation, r.ttl, r.bins)
+                # one clock read per message for the records' ttls
+                replies, last, rc = parse_batch_records(
+                    payload, int(time.time()) - CITRUSLEAF_EPOCH)
+                if replies:
+                    accepted = []
+                    for r in replies:
+                        index = r[0]
+                        if index in wanted and index not in answered:
+                            answered.add(index)
+                            accepted.append(r)
+                    if accepted:
+                        on_replies(accepted)
                 if last:
                     break
         except SocketTimeout:
@@ -286,6 +298,28 @@ class BatchExecutor:
                 node.error_count += 1
             return server_error(node, rc)
         return None
+
+
+    def _request(self, items: list[BatchItem]) -> bytes:
+        """The batch request of a node's keys: a key whose group equals the previous
+        key's is sent as REPEAT, as the official client does."""
+        parts = []
+        append = parts.append
+        pack_id = _INDEX_DIGEST.pack
+        prev = None
+        for it in items:
+            group = it.group
+            append(pack_id(it.index, it.digest))
+            if prev is not None and group is not None and group == prev:
+                append(REPEAT)
+            else:
+                append(it.entry)
+            prev = group
+        return encode_batch_body(b"".join(parts), len(items), self.flags, self.info1,
+                                 self.header_timeout, self.filter_exp)
+
+
+_INDEX_DIGEST = struct.Struct(">I20s")
 
 
 def client_error(msg: str) -> ClientError:

@@ -100,22 +100,34 @@ def encode_batch_request(items: list[tuple[int, bytes, bytes]], flags: int, info
     ``items``: ``(index, digest, entry)`` in the order to send, ``entry`` being
     an encoded entry or ``REPEAT``. ``info1`` is OR-ed with INFO1_BATCH.
     """
-    parts = [_U32.pack(len(items)), bytes((flags,))]
+    parts = []
     pack_index = _INDEX.pack
     for index, digest, entry in items:
         parts.append(pack_index(index))
         parts.append(digest)
         parts.append(entry)
-    body = b"".join(parts)
-    fields = b""
+    return encode_batch_body(b"".join(parts), len(items), flags, info1, timeout, filter_exp)
+
+
+_BATCH_FIELD_HEAD = struct.Struct(">IBIB")  # field size, type, key count, batch flags
+
+
+def encode_batch_body(keys: bytes, count: int, flags: int, info1: int, timeout: int,
+                      filter_exp: bytes | None = None) -> bytes:
+    """A whole batch request around ``keys``, the ``count`` encoded ``index, digest,
+    entry-or-REPEAT`` of the batch field. ``info1`` is OR-ed with INFO1_BATCH."""
     n_fields = 1
+    fields = b""
     if filter_exp is not None:
         fields = field(FIELD_FILTER_EXP, filter_exp)
         n_fields = 2
-    fields += _FIELD.pack(len(body) + 1, FIELD_BATCH_INDEX) + body
-    size = MSG_HEADER_SIZE + len(fields)
-    return _HEAD.pack(proto_word(MSG_AS, size), MSG_HEADER_SIZE, info1 | INFO1_BATCH, 0, 0, 0,
-                      0, 0, 0, timeout, n_fields, 0) + fields
+    size = MSG_HEADER_SIZE + len(fields) + 10 + len(keys)
+    return b"".join((
+        _HEAD.pack(proto_word(MSG_AS, size), MSG_HEADER_SIZE, info1 | INFO1_BATCH, 0, 0, 0,
+                   0, 0, 0, timeout, n_fields, 0),
+        fields,
+        _BATCH_FIELD_HEAD.pack(len(keys) + 6, FIELD_BATCH_INDEX, count, flags),
+        keys))
 
 
 class BatchReply:
@@ -183,6 +195,89 @@ def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply],
     return out, False, 0
 
 
+_HEAD_BATCH = struct.Struct(">BxxBxBIII")   # hsize, info3, result code, generation, void, index
+_COUNTS = struct.Struct(">HH")
+_OP3 = struct.Struct(">IxBxB")              # size, particle type, name length
+_I64 = struct.Struct(">q")
+_F64 = struct.Struct(">d")
+_names: dict[bytes, str] = {}
+TTL_NEVER = 0xFFFFFFFF
+
+
+def parse_batch_records(payload: bytes | memoryview, now: int
+                        ) -> tuple[list[tuple[int, int, int, int, dict]], bool, int]:
+    """Decode one type-3 payload of a batch reply straight into per-key tuples.
+
+    Each answer is ``(index, result_code, generation, ttl, bins)``: ``ttl`` is what
+    the API reports, from the record's void time against ``now`` (server clock, seconds
+    since 2010-01-01), ``bins`` a dict (a later value of the same bin name wins).
+    Also returns whether the LAST message was seen and its result code. Raises
+    ProtocolError on malformed bytes.
+    """
+    try:
+        return _parse_batch_records(payload, now)
+    except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"malformed batch reply: {exc}") from None
+
+
+def _parse_batch_records(payload: bytes | memoryview, now: int
+                         ) -> tuple[list[tuple[int, int, int, int, dict]], bool, int]:
+    # one pass, bins decoded inline for the common particles, names cached
+    data = payload if type(payload) is bytes else bytes(payload)
+    end = len(data)
+    pos = 0
+    out: list[tuple[int, int, int, int, dict]] = []
+    append = out.append
+    head = _HEAD_BATCH.unpack_from
+    counts = _COUNTS.unpack_from
+    u32 = _U32.unpack_from
+    ohead = _OP3.unpack_from
+    i64 = _I64.unpack_from
+    f64 = _F64.unpack_from
+    names = _names
+    names_get = names.get
+    never = TTL_NEVER
+    while pos < end:
+        hsize, info3, rc, gen, void, index = head(data, pos)
+        if hsize != MSG_HEADER_SIZE:
+            raise ValueError(f"header size {hsize}")
+        n_fields, n_ops = counts(data, pos + 18)
+        pos += MSG_HEADER_SIZE
+        if info3 & INFO3_LAST:
+            return out, True, rc
+        for _ in range(n_fields):
+            pos += 4 + u32(data, pos)[0]
+        bins: dict[str, Any] = {}
+        for _ in range(n_ops):
+            size, ptype, name_len = ohead(data, pos)
+            name_end = pos + 8 + name_len
+            stop = pos + 4 + size
+            if stop > end or name_end > stop:
+                raise ValueError("operation runs past the message")
+            raw = data[pos + 8:name_end]
+            name = names_get(raw)
+            if name is None:
+                name = raw.decode("utf-8")
+                if len(names) < 10000:
+                    names[raw] = name
+            if ptype == 3:
+                bins[name] = data[name_end:stop].decode("utf-8", "surrogateescape")
+            elif ptype == 1 and stop - name_end == 8:
+                bins[name] = i64(data, name_end)[0]
+            elif ptype == 4:
+                bins[name] = data[name_end:stop]
+            elif ptype == 2 and stop - name_end == 8:
+                bins[name] = f64(data, name_end)[0]
+            else:
+                bins[name] = decode_particle(ptype, data[name_end:stop])
+            pos = stop
+        if pos > end:
+            raise ValueError("message runs past the payload")
+        append((index, rc, gen, never if void == 0 else (void - now if void > now else 1),
+                bins))
+    return out, False, 0
+
+
 def iter_entries(field_data: bytes) -> Iterator[tuple[int, bytes, bytes | None]]:
     """(index, digest, entry bytes or None for REPEAT) of a batch field (tests, tools)."""
     count = _U32.unpack_from(field_data, 0)[0]
@@ -207,5 +302,5 @@ def iter_entries(field_data: bytes) -> Iterator[tuple[int, bytes, bytes | None]]
 
 __all__ = ["BATCH_ALLOW_INLINE", "BATCH_ALLOW_INLINE_SSD", "BATCH_RESPOND_ALL_KEYS",
            "REPEAT", "batch_flags", "field", "ns_set_fields", "key_field", "udf_fields",
-           "read_entry", "write_entry", "encode_batch_request", "BatchReply",
-           "parse_batch_payload", "iter_entries"]
+           "read_entry", "write_entry", "encode_batch_request", "encode_batch_body", "BatchReply",
+           "parse_batch_payload", "parse_batch_records", "iter_entries"]
