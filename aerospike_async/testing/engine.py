@@ -23,6 +23,7 @@ from ..protocol.particles import (
     PARTICLE_BLOB, PARTICLE_FLOAT, PARTICLE_GEOJSON, PARTICLE_INTEGER, PARTICLE_NULL,
     PARTICLE_STRING,
 )
+from . import cdt
 from .geo import store_geojson
 from .store import (
     TTL_DONT_UPDATE, Bins, Namespace, Record, Store, next_generation, remove_bin,
@@ -188,8 +189,8 @@ OP_HANDLERS: dict[int, OpHandler] = {
     OP_PREPEND: OpHandler(_concat(True), True),
     OP_TOUCH: OpHandler(_op_touch, True),
     OP_DELETE: OpHandler(_op_delete, True),
-    OP_CDT_READ: OpHandler(_not_implemented, False),
-    OP_CDT_MODIFY: OpHandler(_not_implemented, True),
+    OP_CDT_READ: OpHandler(cdt.run_read, False),
+    OP_CDT_MODIFY: OpHandler(cdt.run_modify, True),
     OP_EXP_READ: OpHandler(_not_implemented, False),
     OP_EXP_MODIFY: OpHandler(_not_implemented, True),
     OP_BIT_READ: OpHandler(_not_implemented, False),
