@@ -59,10 +59,9 @@ NEEDS_EXPRESSIONS = {
     "query/with_expressions",
     "query/where_with_expr",
 }
-NEEDS_CDT_OPERATIONS = {"batch/operate_list_map", "batch/write_cdt_ops"}
-LEFT_OUT = NEEDS_UDF | NEEDS_EXPRESSIONS | NEEDS_CDT_OPERATIONS
-"""Scenarios whose calls need record/stream UDFs or filter expressions (later issues), or
-list/map operations (not in the embedded server yet): left out by id, not skipped."""
+LEFT_OUT = NEEDS_UDF | NEEDS_EXPRESSIONS
+"""Scenarios whose calls need record/stream UDFs or filter expressions (later issues):
+left out by id, not skipped."""
 
 _AEROSPIKE = types.SimpleNamespace(
     **{k: getattr(constants, k) for k in dir(constants) if k.isupper()}, GeoJSON=GeoJSON,
