@@ -17,10 +17,14 @@ from aerospike_async import constants
 from aerospike_async.protocol.digest import compute_digest, key_bytes
 from aerospike_async.protocol.framing import MSG_AS, parse_proto_header
 from aerospike_async.protocol.message import (
-    FIELD_DIGEST, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, INFO2_DELETE, INFO2_WRITE, Message,
-    parse_messages,
+    FIELD_DIGEST, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, INFO2_DELETE, INFO2_RESPOND_ALL_OPS,
+    INFO2_WRITE, Message, field_bytes, parse_messages,
 )
+from aerospike_async.protocol.operations import encode_operation
+from aerospike_async.protocol.record import encode_command
 from aerospike_async.testing import EmbeddedServer
+from aerospike_helpers import cdt_ctx
+from aerospike_helpers.operations import list_operations, map_operations
 from server_raw import RawClient, write_op
 
 AREAS = ("kv", "operate", "list", "map", "path")
@@ -41,14 +45,28 @@ KNOWN_DIFFERENCES = {
     "kv/put_get_geojson_circle": _GEO_CELLS,
 }
 """Scenarios where the embedded server answers differently on purpose, and why."""
-_EVAL_NAMES = {"aerospike": constants, "bytearray": bytearray, "__builtins__": {}}
+_EVAL_NAMES = {"aerospike": constants, "bytearray": bytearray, "__builtins__": {},
+               "list_operations": list_operations, "map_operations": map_operations,
+               "cdt_ctx": cdt_ctx}
+
+
+def _is_operate(call: ast.Call) -> bool:
+    """``client.operate(key, [list/map operations])``: run in setup through our encoder."""
+    return (isinstance(call.func, ast.Attribute) and call.func.attr == "operate"
+            and isinstance(call.func.value, ast.Name) and call.func.value.id == "client")
 
 
 def _reset_calls(setup: str) -> list[tuple[list[Any], dict[str, Any]]] | None:
-    """The arguments of each ``reset(...)`` call of a setup, or None if it does more."""
+    """The arguments of each ``reset(...)`` (or setup ``client.operate(...)``) call of a
+    setup, or None if it does more."""
     calls = []
     for stmt in ast.parse(setup).body:
         call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(call, ast.Call) and _is_operate(call):
+            args = [eval(compile(ast.Expression(a), "<setup>", "eval"), _EVAL_NAMES)
+                    for a in call.args]
+            calls.append((args, {"operate": True}))
+            continue
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
                 and call.func.id == "reset"):
             return None
@@ -99,6 +117,19 @@ def _reset(client: RawClient, key: tuple, bins: dict | None = None, meta: dict |
     assert reply.result_code == 0
 
 
+def _operate(client: RawClient, key: tuple, ops: list, operate: bool = True) -> None:
+    """A setup ``client.operate``: the operations as our client encodes them."""
+    encoded = [encode_operation(op) for op in ops]
+    writes = any(e.writes for e in encoded)
+    info2 = (INFO2_WRITE if writes else 0) | (
+        INFO2_RESPOND_ALL_OPS if any(e.respond_all for e in encoded) else 0)
+    fields = b"".join(field_bytes(t, d) for t, d in _key_fields(key))
+    request = encode_command(0, info2, 0, 0, 0, 0, 1000, fields, 3,
+                             b"".join(e.data for e in encoded), len(encoded))
+    mtype, payload = client.send_raw(request)
+    assert mtype == MSG_AS and payload[5] == 0, "setup operate failed"
+
+
 def _comparable(msg: Message) -> tuple:
     return (msg.info1, msg.info2, msg.info3, msg.info4, msg.result_code, msg.generation,
             msg.expiration != 0, msg.timeout, msg.fields,
@@ -115,7 +146,7 @@ def server():
 def test_server_answers_like_the_recording(server, scenario, resets):
     setup_client = RawClient(server.port)
     for args, kwargs in resets:
-        _reset(setup_client, *args, **kwargs)
+        (_operate if kwargs.get("operate") else _reset)(setup_client, *args, **kwargs)
     setup_client.close()
     clients: dict[int, RawClient] = {}
     try:
