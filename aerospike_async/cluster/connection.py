@@ -113,34 +113,63 @@ class Connection(asyncio.Protocol):
                 pass
 
     def data_received(self, data: bytes) -> None:
+        # Whole messages inside ``data`` are delivered as one slice each (a read that is
+        # exactly one message: a memoryview, no copy); only a message split across reads
+        # goes through the buffer (``_need``: payload bytes still wanted once its header
+        # is known, the buffer then holding the payload's start; else -1 and the buffer
+        # holding at most a partial header).
         buf = self._buf
-        if not buf and self._need < 0 and len(data) >= 8:
-            # common case: one whole reply in one read, no copy into the buffer
-            word = int.from_bytes(data[:8], "big")
-            size = word & _SIZE_MASK
-            if len(data) == 8 + size and (word >> 56) == PROTO_VERSION:
-                self._deliver((word >> 48) & 0xFF, memoryview(data)[8:])
-                return
-        buf += data
-        while True:
+        pos = 0
+        end = len(data)
+        if buf or self._need >= 0:
             if self._need < 0:
-                if len(buf) < 8:
+                take = 8 - len(buf)
+                if end < take:
+                    buf += data
                     return
-                word = int.from_bytes(buf[:8], "big")
+                buf += data[:take]
+                pos = take
+                word = int.from_bytes(buf, "big")
                 if (word >> 56) != PROTO_VERSION or (word & _SIZE_MASK) > _MAX_MESSAGE:
                     self._fail(ProtocolError("invalid proto header from server"))
                     return
                 self._type = (word >> 48) & 0xFF
                 self._need = word & _SIZE_MASK
-                del buf[:8]
-            if len(buf) < self._need:
+                buf.clear()
+            take = self._need - len(buf)
+            if end - pos < take:
+                buf += data[pos:] if pos else data
                 return
-            payload = bytes(buf[:self._need])
-            del buf[:self._need]
+            buf += data[pos:pos + take]
+            pos += take
+            payload = bytes(buf)
+            buf.clear()
             self._need = -1
             self._deliver(self._type, payload)
             if self.closed:
                 return
+        while end - pos >= 8:
+            word = int.from_bytes(data[pos:pos + 8], "big")
+            size = word & _SIZE_MASK
+            if (word >> 56) != PROTO_VERSION or size > _MAX_MESSAGE:
+                self._fail(ProtocolError("invalid proto header from server"))
+                return
+            stop = pos + 8 + size
+            if stop > end:
+                self._type = (word >> 48) & 0xFF
+                self._need = size
+                buf += data[pos + 8:]
+                return
+            if pos == 0 and stop == end:
+                payload = memoryview(data)[8:]   # common case: one whole reply in one read
+            else:
+                payload = data[pos + 8:stop]
+            pos = stop
+            self._deliver((word >> 48) & 0xFF, payload)
+            if self.closed:
+                return
+        if pos < end:
+            buf += data[pos:]
 
     def connection_lost(self, exc: Optional[BaseException]) -> None:
         self._fail(ConnectionClosed(f"connection to {self.address} closed"
