@@ -48,19 +48,22 @@ def filter_bytes(pol: Any) -> bytes | None:
     return encode_expression(expr)
 
 
-# set name -> a RIPEMD-160 state that has hashed the set name (copied per key): the digest
-# of (set, int or str key) without re-hashing the set or looking the hash up by name
-_set_hashers: dict[str | None, Any] = {}
+# set name -> RIPEMD-160 states that have hashed the set name and the int (resp. str) key
+# type byte, copied per key: the digest of (set, int or str key) as compute_digest makes it,
+# without re-hashing the set or looking the hash up by name
+_set_hashers: dict[str | None, tuple[Any, Any]] = {}
 _I64_PACK = struct.Struct(">q").pack
 
 
-def _set_hasher(set_name: str | None) -> Any:
+def _set_hasher(set_name: str | None) -> None:
     if ripemd160 is ripemd160_pure or len(_set_hashers) >= 1024:
-        return None
+        return
     h = hashlib.new("ripemd160")
     h.update((set_name or "").encode("utf-8"))
-    _set_hashers[set_name] = h
-    return h
+    h_int = h.copy()
+    h_int.update(b"\x01")
+    h.update(b"\x03")
+    _set_hashers[set_name] = (h_int, h)
 
 
 def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
@@ -75,13 +78,13 @@ def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
     for i, key in enumerate(keys):
         if type(key) is tuple and len(key) == 3:
             ns, set_name, user_key = key
-            base = hashers.get(set_name)
-            if base is not None and type(ns) is str:
+            bases = hashers.get(set_name)
+            if bases is not None and type(ns) is str:
                 t = type(user_key)
                 if t is int:
                     if INT64_MIN <= user_key <= INT64_MAX:
-                        h = base.copy()
-                        h.update(b"\x01" + pack(user_key))
+                        h = bases[0].copy()
+                        h.update(pack(user_key))
                         append((ns, set_name, user_key, h.digest()))
                         continue
                 elif t is str:
@@ -90,8 +93,8 @@ def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
                     except UnicodeEncodeError:
                         pass
                     else:
-                        h = base.copy()
-                        h.update(b"\x03" + kb)
+                        h = bases[1].copy()
+                        h.update(kb)
                         append((ns, set_name, user_key, h.digest()))
                         continue
         try:

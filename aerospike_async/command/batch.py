@@ -269,14 +269,19 @@ class BatchExecutor:
                 replies, last, rc = parse_batch_records(
                     payload, int(time.time()) - CITRUSLEAF_EPOCH)
                 if replies:
-                    accepted = []
-                    for r in replies:
-                        index = r[0]
-                        if index in wanted and index not in answered:
-                            answered.add(index)
-                            accepted.append(r)
-                    if accepted:
-                        on_replies(accepted)
+                    got = {r[0] for r in replies}
+                    if len(got) == len(replies) and got <= wanted and got.isdisjoint(answered):
+                        answered |= got   # the usual case: each answer new and asked for
+                        on_replies(replies)
+                    else:
+                        accepted = []
+                        for r in replies:
+                            index = r[0]
+                            if index in wanted and index not in answered:
+                                answered.add(index)
+                                accepted.append(r)
+                        if accepted:
+                            on_replies(accepted)
                 if last:
                     break
         except SocketTimeout:

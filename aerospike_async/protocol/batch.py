@@ -195,8 +195,8 @@ def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply],
     return out, False, 0
 
 
-_HEAD_BATCH = struct.Struct(">BxxBxBIII")   # hsize, info3, result code, generation, void, index
-_COUNTS = struct.Struct(">HH")
+# hsize, info3, result code, generation, void time, index, n_fields, n_ops
+_HEAD_BATCH = struct.Struct(">BxxBxBIIIHH")
 _OP3 = struct.Struct(">IxBxB")              # size, particle type, name length
 _I64 = struct.Struct(">q")
 _F64 = struct.Struct(">d")
@@ -229,7 +229,6 @@ def _parse_batch_records(payload: bytes | memoryview, now: int
     out: list[tuple[int, int, int, int, dict]] = []
     append = out.append
     head = _HEAD_BATCH.unpack_from
-    counts = _COUNTS.unpack_from
     u32 = _U32.unpack_from
     ohead = _OP3.unpack_from
     i64 = _I64.unpack_from
@@ -238,15 +237,15 @@ def _parse_batch_records(payload: bytes | memoryview, now: int
     names_get = names.get
     never = TTL_NEVER
     while pos < end:
-        hsize, info3, rc, gen, void, index = head(data, pos)
+        hsize, info3, rc, gen, void, index, n_fields, n_ops = head(data, pos)
         if hsize != MSG_HEADER_SIZE:
             raise ValueError(f"header size {hsize}")
-        n_fields, n_ops = counts(data, pos + 18)
         pos += MSG_HEADER_SIZE
         if info3 & INFO3_LAST:
             return out, True, rc
-        for _ in range(n_fields):
-            pos += 4 + u32(data, pos)[0]
+        if n_fields:
+            for _ in range(n_fields):
+                pos += 4 + u32(data, pos)[0]
         bins: dict[str, Any] = {}
         for _ in range(n_ops):
             size, ptype, name_len = ohead(data, pos)
