@@ -201,18 +201,23 @@ class _Call:
             f, n = single_fields(ns, set_name, user_key, digest, False, None)
             return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
 
-        entries: dict[tuple, bytes] = {}
+        entries: dict[tuple, tuple] = {}
         items = self.items
         records = self.records
         new = Read.__new__
+        last_ns = last_set = group = entry = None
         for index, p in enumerate(parsed, len(items)):
             ns, set_name, user_key, digest = p
-            group = (ns, set_name)
-            entry = entries.get(group)
-            if entry is None:
-                fields, n_fields = self.entry_fields(ns, set_name, user_key, False, None)
-                entry = entries[group] = B.read_entry(info1, 0, info3, ttl, fields, n_fields,
-                                                      ops, n_ops)
+            if ns is not last_ns or set_name is not last_set or group is None:
+                # keys of one namespace and set share one group object and entry
+                last_ns, last_set = ns, set_name
+                got = entries.get((ns, set_name))
+                if got is None:
+                    fields, n_fields = self.entry_fields(ns, set_name, user_key, False, None)
+                    got = entries[(ns, set_name)] = (
+                        (ns, set_name),
+                        B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops, n_ops))
+                group, entry = got
             items.append(BatchItem(index, ns, digest, entry, group, False, single, p))
             rec = new(Read)
             # what BatchRecord.__init__ and batch_read set, in the same order
