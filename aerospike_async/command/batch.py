@@ -93,19 +93,24 @@ class BatchExecutor:
     def split(self, items: list[BatchItem], sequence: int, prev: Node | None = None
               ) -> dict[Node, list[BatchItem]]:
         groups: dict[Node, list[BatchItem]] = {}
-        cluster = self.cluster
+        node_for = self.cluster.node_for
+        replica = self.replica
+        last_node = last_group = None
         for item in items:
             try:
-                node = cluster.node_for(item.ns, item.digest, item.is_write, self.replica,
-                                        sequence, prev)
+                node = node_for(item.ns, item.digest, item.is_write, replica, sequence, prev)
             except AerospikeError as exc:
                 self.on_error(item.index, exc, False)
                 continue
+            if node is last_node:
+                last_group.append(item)
+                continue
             group = groups.get(node)
             if group is None:
-                groups[node] = [item]
+                group = groups[node] = [item]
             else:
                 group.append(item)
+            last_node, last_group = node, group
         return groups
 
     async def run(self, items: list[BatchItem]) -> None:

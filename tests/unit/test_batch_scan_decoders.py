@@ -1,0 +1,141 @@
+"""The one-pass batch and scan reply decoders against plain reference decodings.
+
+``parse_batch_records`` must answer what ``parse_batch_payload`` does (bins as a dict,
+ttl from the void time); ``parse_stream_payload``, whose alike records take a template
+path, what a message-by-message decoding does. Random payloads mix records with and
+without set, user key or bval fields, partition-done and not-found messages, and every
+common particle type.
+"""
+from __future__ import annotations
+
+import os
+import random
+import struct
+
+import pytest
+
+from aerospike_async.protocol.batch import parse_batch_payload, parse_batch_records
+from aerospike_async.protocol.framing import ProtocolError
+from aerospike_async.protocol.message import (INFO3_LAST, INFO3_PARTITION_DONE, field_bytes,
+                                              parse_messages)
+from aerospike_async.protocol.particles import decode_particle
+from aerospike_async.protocol.scan import TTL_NEVER, parse_stream_payload
+
+_HEAD = struct.Struct(">BBBBBBIIIHH")
+_OP = struct.Struct(">IBBBB")
+NOW = 1000
+
+
+def _ttl(void: int) -> int:
+    return TTL_NEVER if void == 0 else (void - NOW if void > NOW else 1)
+
+
+def _ops(rnd: random.Random) -> list[bytes]:
+    out = []
+    for _ in range(rnd.randrange(4)):
+        name = rnd.choice([b"a", b"bb", b"n", b"\xc3\xa9"])
+        ptype = rnd.choice([0, 1, 1, 2, 3, 3, 4, 17, 20])
+        value = {0: b"", 1: struct.pack(">q", rnd.randrange(-99, 99)),
+                 2: struct.pack(">d", rnd.random()), 3: b"xy\xff"[:rnd.randrange(4)],
+                 4: os.urandom(3), 17: b"\x01", 20: b"\x92\x01\xa1z"}[ptype]
+        out.append(_OP.pack(4 + len(name) + len(value), 1, ptype, 0, len(name)) + name + value)
+    return out
+
+
+def _scan_record(rnd: random.Random) -> bytes:
+    kind = rnd.random()
+    if kind < 0.05:
+        return _HEAD.pack(22, 0, 0, INFO3_PARTITION_DONE, 0, rnd.choice([0, 11]),
+                          rnd.randrange(4096), 0, 0, 0, 0)
+    if kind < 0.08:
+        return (_HEAD.pack(22, 0, 0, 0, 0, rnd.choice([2, 27]), 0, 0, 0, 1, 0)
+                + field_bytes(4, os.urandom(20)))
+    fields = [field_bytes(0, rnd.choice([b"test", b"bar"])), field_bytes(4, os.urandom(20))]
+    if rnd.random() < 0.8:
+        fields.append(field_bytes(1, rnd.choice([b"s1", b"set2"])))
+    if rnd.random() < 0.1:
+        fields.append(field_bytes(2, b"\x03key"))
+    if rnd.random() < 0.1:
+        fields.append(field_bytes(15, struct.pack("<q", rnd.randrange(100))))
+    if rnd.random() < 0.2:
+        rnd.shuffle(fields)
+    ops = _ops(rnd)
+    return (_HEAD.pack(22, 0, 0, 0, 0, 0, rnd.randrange(5), rnd.choice([0, 500, 5000]), 0,
+                       len(fields), len(ops)) + b"".join(fields) + b"".join(ops))
+
+
+def _reference_scan(payload: bytes) -> tuple:
+    records, resume, unavailable = [], {}, []
+    for m in parse_messages(payload):
+        if m.info3 & INFO3_LAST:
+            return records, True, (m.result_code if m.result_code not in (0, 2) else 0), \
+                unavailable, resume
+        if m.info3 & INFO3_PARTITION_DONE:
+            if m.result_code:
+                unavailable.append(m.generation)
+            continue
+        if m.result_code in (2, 27):
+            continue
+        if m.result_code:
+            return records, True, m.result_code, unavailable, resume
+        digest = m.field(4)
+        set_raw = m.field(1)
+        key = m.field(2)
+        bval = m.field(15)
+        user_key = None if key is None else key[1:].decode()
+        key_t = (m.field(0).decode(), set_raw.decode() if set_raw is not None else None,
+                 user_key, bytearray(digest))
+        bins = {o.name: decode_particle(o.particle_type, o.value) for o in m.ops}
+        records.append((key_t, {"ttl": _ttl(m.expiration), "gen": m.generation}, bins))
+        resume[(digest[0] | (digest[1] << 8)) & 4095] = (
+            digest, None if bval is None else struct.unpack("<q", bval)[0])
+    return records, False, 0, unavailable, resume
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_scan_decoder_matches_a_message_by_message_decoding(seed: int) -> None:
+    rnd = random.Random(seed)
+    for _ in range(20):
+        payload = b"".join(_scan_record(rnd) for _ in range(rnd.randrange(1, 25)))
+        if rnd.random() < 0.2:
+            payload += _HEAD.pack(22, 0, 0, INFO3_LAST, 0, rnd.choice([0, 2, 4]), 0, 0, 0, 0, 0)
+        chunk = parse_stream_payload(payload, False, NOW)
+        got = (chunk.records, chunk.last, chunk.error, chunk.unavailable, chunk.resume)
+        assert got == _reference_scan(payload)
+        assert parse_stream_payload(memoryview(payload), False, NOW).records == chunk.records
+
+
+def test_scan_decoder_rejects_truncated_payloads_of_alike_records() -> None:
+    rec = b"".join(_HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 3, 0) + field_bytes(0, b"test")
+                   + field_bytes(4, os.urandom(20)) + field_bytes(1, b"s") for _ in range(3))
+    for cut in range(len(rec) - 40, len(rec)):
+        with pytest.raises(ProtocolError):
+            parse_stream_payload(rec[:cut], False, NOW)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_batch_decoder_matches_the_reply_objects(seed: int) -> None:
+    rnd = random.Random(seed)
+    for _ in range(20):
+        parts = []
+        for index in range(rnd.randrange(1, 30)):
+            ops = _ops(rnd)
+            parts.append(_HEAD.pack(22, 0, 0, 0, 0, rnd.choice([0, 0, 2]), rnd.randrange(9),
+                                    rnd.choice([0, 900, 5000]), index, 0, len(ops))
+                         + b"".join(ops))
+        if rnd.random() < 0.5:
+            parts.append(_HEAD.pack(22, 0, 0, INFO3_LAST, 0, rnd.choice([0, 9]), 0, 0, 0, 0, 0))
+        payload = b"".join(parts)
+        replies, last, rc = parse_batch_payload(payload)
+        expected = [(r.index, r.result_code, r.generation, _ttl(r.ttl), dict(r.bins))
+                    for r in replies]
+        assert parse_batch_records(payload, NOW) == (expected, last, rc)
+        cut = payload[:rnd.randrange(1, len(payload))]
+        try:
+            want = parse_batch_payload(cut)
+        except ProtocolError:
+            with pytest.raises(ProtocolError):
+                parse_batch_records(cut, NOW)
+        else:
+            got = parse_batch_records(cut, NOW)
+            assert [r[0] for r in got[0]] == [r.index for r in want[0]]
