@@ -163,10 +163,14 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
     # the header's field/op counts to the digest value, and from the digest to the bins,
     # are a template checked with two startswith() calls instead of parsed field by field.
     # Common particles (int, str, float, blob) are decoded inline; names are cached.
+    # Digests: a record's key gets a slice of one bytearray copy of the payload, and per
+    # partition only the offset of its last record's digest is kept until the end.
     data = payload if type(payload) is bytes else bytes(payload)
+    ba = bytearray(data)
     chunk = StreamChunk()
     append = chunk.records.append
-    resume = chunk.resume
+    where: dict[int, int | bytes] = {}   # partition -> offset of its last digest (or it)
+    bvals: dict[int, int] = {}           # partition -> bval of its last record, if it had one
     end = len(data)
     pos = 0
     head = _HEAD4.unpack_from
@@ -183,7 +187,7 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
     tpl = tpl_post = None
     tpl_len = post_len = 0
     t_ns = t_set = None
-    t_nops = 0
+    t_ops = range(0)
     while pos < end:
         if data[pos] != MSG_HEADER_SIZE:
             raise ValueError(f"header size {data[pos]}")
@@ -195,25 +199,50 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
                 chunk.last = True
                 if rc and rc != 2:
                     chunk.error = rc
-                return chunk
+                break
             if info3 & INFO3_PARTITION_DONE:
                 if rc:
                     chunk.unavailable.append(gen)
             elif rc != 2 and rc != 27:  # not found / filtered out: no record, keep going
                 chunk.error = rc
                 chunk.last = True
-                return chunk
+                break
             for _ in range(n_fields + n_ops):
                 pos += 4 + u32(data, pos)[0]
             continue
         d0 = pos + 18 + tpl_len
         if tpl is not None and startswith(tpl, pos + 18) and startswith(tpl_post, d0 + 20):
-            digest = data[d0:d0 + 20]
             pos = d0 + 20 + post_len
-            ns = t_ns
-            set_name = t_set
-            n_ops = t_nops
-            user_key = bval = None
+            bins = {}
+            for _ in t_ops:
+                size, ptype, name_len = ohead(data, pos)
+                name_end = pos + 8 + name_len
+                stop = pos + 4 + size
+                raw = data[pos + 8:name_end]
+                name = names_get(raw)
+                if name is None:
+                    name = _name(raw)
+                if ptype == 3:
+                    bins[name] = data[name_end:stop].decode("utf-8", "surrogateescape")
+                elif ptype == 1 and stop - name_end == 8:
+                    bins[name] = i64(data, name_end)[0]
+                elif ptype == 4:
+                    bins[name] = data[name_end:stop]
+                elif ptype == 2 and stop - name_end == 8:
+                    bins[name] = f64(data, name_end)[0]
+                else:
+                    bins[name] = decode(ptype, data[name_end:stop])
+                pos = stop
+            if pos > end:
+                raise ValueError("record runs past the message")
+            append(((t_ns, t_set, None, ba[d0:d0 + 20]),
+                    {"ttl": never if void == 0 else (void - now if void > now else 1),
+                     "gen": gen},
+                    bins))
+            pid = (data[d0] | (data[d0 + 1] << 8)) & 4095
+            where[pid] = d0
+            if bvals:
+                bvals.pop(pid, None)
         else:
             n_fields, n_ops = counts(data, pos + 18)
             counts_at = pos + 18
@@ -252,33 +281,42 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
                 post_len = len(tpl_post)
                 t_ns = ns
                 t_set = set_name
-                t_nops = n_ops
-        bins = {}
-        for _ in range(n_ops):
-            size, ptype, name_len = ohead(data, pos)
-            name_end = pos + 8 + name_len
-            stop = pos + 4 + size
-            raw = data[pos + 8:name_end]
-            name = names_get(raw)
-            if name is None:
-                name = _name(raw)
-            if ptype == 3:
-                bins[name] = data[name_end:stop].decode("utf-8", "surrogateescape")
-            elif ptype == 1 and stop - name_end == 8:
-                bins[name] = i64(data, name_end)[0]
-            elif ptype == 4:
-                bins[name] = data[name_end:stop]
-            elif ptype == 2 and stop - name_end == 8:
-                bins[name] = f64(data, name_end)[0]
-            else:
-                bins[name] = decode(ptype, data[name_end:stop])
-            pos = stop
-        if pos > end or digest is None:
-            raise ValueError("record runs past the message or has no digest")
-        append(((ns, set_name, user_key, bytearray(digest)),
-                {"ttl": never if void == 0 else (void - now if void > now else 1), "gen": gen},
-                bins))
-        resume[(digest[0] | (digest[1] << 8)) & 4095] = (digest, bval)
+                t_ops = range(n_ops)
+            bins = {}
+            for _ in range(n_ops):
+                size, ptype, name_len = ohead(data, pos)
+                name_end = pos + 8 + name_len
+                stop = pos + 4 + size
+                raw = data[pos + 8:name_end]
+                name = names_get(raw)
+                if name is None:
+                    name = _name(raw)
+                if ptype == 3:
+                    bins[name] = data[name_end:stop].decode("utf-8", "surrogateescape")
+                elif ptype == 1 and stop - name_end == 8:
+                    bins[name] = i64(data, name_end)[0]
+                elif ptype == 4:
+                    bins[name] = data[name_end:stop]
+                elif ptype == 2 and stop - name_end == 8:
+                    bins[name] = f64(data, name_end)[0]
+                else:
+                    bins[name] = decode(ptype, data[name_end:stop])
+                pos = stop
+            if pos > end or digest is None:
+                raise ValueError("record runs past the message or has no digest")
+            append(((ns, set_name, user_key, bytearray(digest)),
+                    {"ttl": never if void == 0 else (void - now if void > now else 1), "gen": gen},
+                    bins))
+            pid = (digest[0] | (digest[1] << 8)) & 4095
+            where[pid] = d0 if len(digest) == 20 else digest
+            if bval is not None:
+                bvals[pid] = bval
+            elif bvals:
+                bvals.pop(pid, None)
+    if where:
+        resume = chunk.resume
+        for pid, d in where.items():
+            resume[pid] = (data[d:d + 20] if type(d) is int else d, bvals.get(pid))
     return chunk
 
 
