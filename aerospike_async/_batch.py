@@ -205,6 +205,11 @@ class _Call:
         items = self.items
         records = self.records
         new = Read.__new__
+        # what BatchRecord.__init__ and batch_read set, in the same order; copied per record
+        copy_attrs = {"key": None, "record": None, "result": -15, "message": None,
+                      "subcode": 0, "in_doubt": False, "ops": rec_ops,
+                      "read_all_bins": read_all_bins, "meta": None, "policy": None,
+                      "_type": 0, "_has_write": False}.copy
         last_ns = last_set = group = entry = None
         for index, p in enumerate(parsed, len(items)):
             ns, set_name, user_key, digest = p
@@ -220,11 +225,9 @@ class _Call:
                 group, entry = got
             items.append(BatchItem(index, ns, digest, entry, group, False, single, p))
             rec = new(Read)
-            # what BatchRecord.__init__ and batch_read set, in the same order
-            rec.__dict__ = {"key": (ns, set_name, user_key, bytearray(digest)), "record": None,
-                            "result": -15, "message": None, "subcode": 0, "in_doubt": False,
-                            "ops": rec_ops, "read_all_bins": read_all_bins, "meta": None,
-                            "policy": None, "_type": 0, "_has_write": False}
+            attrs = copy_attrs()
+            attrs["key"] = (ns, set_name, user_key, bytearray(digest))
+            rec.__dict__ = attrs
             records.append(rec)
         self.keys.extend(parsed)
         self.no_bins.extend([no_bins] * len(parsed))
