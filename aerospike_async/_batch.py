@@ -71,7 +71,7 @@ def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
     a fast path computing the same digest (compute_digest) with the set pre-hashed."""
     if not isinstance(keys, list):
         raise param_error(_KEYS_MSG)
-    out = []
+    out: list[tuple[str, str | None, Any, bytes]] = []
     append = out.append
     hashers = _set_hashers
     pack = _I64_PACK
@@ -210,7 +210,9 @@ class _Call:
                       "subcode": 0, "in_doubt": False, "ops": rec_ops,
                       "read_all_bins": read_all_bins, "meta": None, "policy": None,
                       "_type": 0, "_has_write": False}.copy
-        last_ns = last_set = group = entry = None
+        last_ns = last_set = None
+        group: Any = None
+        entry = b""
         for index, p in enumerate(parsed, len(items)):
             ns, set_name, user_key, digest = p
             if ns is not last_ns or set_name is not last_set or group is None:

@@ -160,12 +160,13 @@ class Connection(asyncio.Protocol):
                 self._need = size
                 buf += data[pos + 8:]
                 return
+            whole: bytes | memoryview
             if pos == 0 and stop == end:
-                payload = memoryview(data)[8:]   # common case: one whole reply in one read
+                whole = memoryview(data)[8:]   # common case: one whole reply in one read
             else:
-                payload = data[pos + 8:stop]
+                whole = data[pos + 8:stop]
             pos = stop
-            self._deliver((word >> 48) & 0xFF, payload)
+            self._deliver((word >> 48) & 0xFF, whole)
             if self.closed:
                 return
         if pos < end:

@@ -95,7 +95,8 @@ class BatchExecutor:
         groups: dict[Node, list[BatchItem]] = {}
         node_for = self.cluster.node_for
         replica = self.replica
-        last_node = last_group = None
+        last_node: Node | None = None
+        last_group: list[BatchItem] = []
         for item in items:
             try:
                 node = node_for(item.ns, item.digest, item.is_write, replica, sequence, prev)
@@ -313,7 +314,7 @@ class BatchExecutor:
     def _request(self, items: list[BatchItem]) -> bytes:
         """The batch request of a node's keys: a key whose group equals the previous
         key's is sent as REPEAT, as the official client does."""
-        parts = []
+        parts: list[bytes] = []
         append = parts.append
         pack_id = _INDEX_DIGEST.pack
         prev = None

@@ -184,7 +184,8 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
     names_get = _names.get
     decode = decode_particle
     never = TTL_NEVER
-    tpl = tpl_post = None
+    tpl: bytes | None = None
+    tpl_post = b""
     tpl_len = post_len = 0
     t_ns = t_set = None
     t_ops = range(0)
@@ -213,7 +214,7 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
         d0 = pos + 18 + tpl_len
         if tpl is not None and startswith(tpl, pos + 18) and startswith(tpl_post, d0 + 20):
             pos = d0 + 20 + post_len
-            bins = {}
+            bins: dict[Any, Any] = {}
             for _ in t_ops:
                 size, ptype, name_len = ohead(data, pos)
                 name_end = pos + 8 + name_len
@@ -316,7 +317,7 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
     if where:
         resume = chunk.resume
         for pid, d in where.items():
-            resume[pid] = (data[d:d + 20] if type(d) is int else d, bvals.get(pid))
+            resume[pid] = (data[d:d + 20] if isinstance(d, int) else d, bvals.get(pid))
     return chunk
 
 
