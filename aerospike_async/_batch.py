@@ -118,6 +118,16 @@ class _Call:
         self.records: list[BatchRecord] = []
         self.keys: list[tuple] = []       # (ns, set, user_key, digest bytes)
         self.no_bins: list[bool] = []
+        # records of read_many not built yet: built once the first request is on its way
+        # (while the server works), or before anything needs them
+        self.pending: Any = None
+
+    def flush(self) -> None:
+        """Build the records read_many deferred (no-op when there are none)."""
+        build = self.pending
+        if build is not None:
+            self.pending = None
+            build()
 
     # -- encoding helpers ------------------------------------------------------
     def ops(self, operations: Any) -> tuple[bytes, int, bool, bool, int | None]:
@@ -164,6 +174,7 @@ class _Call:
     def add(self, record: BatchRecord, parsed: tuple, entry: bytes, group: Any,
             is_write: bool, single: Any, no_bins: bool = False) -> None:
         ns, _set, _uk, digest = parsed
+        self.flush()
         index = len(self.items)
         self.items.append(BatchItem(index, ns, digest, entry, group, is_write, single, parsed))
         self.records.append(record)
@@ -190,7 +201,9 @@ class _Call:
                   rec_ops: Any, read_all_bins: bool, no_bins: bool) -> None:
         """``read`` of every key (no per-entry filter, entries grouped by namespace and
         set) with their ``Read`` records, the entry encoded once per namespace and set and
-        one single-record builder shared by the keys. Records start with result -15."""
+        one single-record builder shared by the keys. Records start with result -15 and
+        are built by ``flush()`` (run() calls it once the first request is sent)."""
+        self.flush()
         r1, info3 = self.client._read_bits(pol)
         info1 |= r1 & M.INFO1_READ_MODE_AP_ALL
         ttl = pol.get("read_touch_ttl_percent", 0) or 0
@@ -204,12 +217,6 @@ class _Call:
         entries: dict[tuple, tuple] = {}
         items = self.items
         records = self.records
-        new = Read.__new__
-        # what BatchRecord.__init__ and batch_read set, in the same order; copied per record
-        copy_attrs = {"key": None, "record": None, "result": -15, "message": None,
-                      "subcode": 0, "in_doubt": False, "ops": rec_ops,
-                      "read_all_bins": read_all_bins, "meta": None, "policy": None,
-                      "_type": 0, "_has_write": False}.copy
         last_ns = last_set = None
         group: Any = None
         entry = b""
@@ -226,13 +233,24 @@ class _Call:
                         B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops, n_ops))
                 group, entry = got
             items.append(BatchItem(index, ns, digest, entry, group, False, single, p))
-            rec = new(Read)
-            attrs = copy_attrs()
-            attrs["key"] = (ns, set_name, user_key, bytearray(digest))
-            rec.__dict__ = attrs
-            records.append(rec)
         self.keys.extend(parsed)
         self.no_bins.extend([no_bins] * len(parsed))
+
+        def build() -> None:
+            new = Read.__new__
+            append = records.append
+            # what BatchRecord.__init__ and batch_read set, in the same order; copied
+            copy_attrs = {"key": None, "record": None, "result": -15, "message": None,
+                          "subcode": 0, "in_doubt": False, "ops": rec_ops,
+                          "read_all_bins": read_all_bins, "meta": None, "policy": None,
+                          "_type": 0, "_has_write": False}.copy
+            for ns, set_name, user_key, digest in parsed:
+                rec = new(Read)
+                attrs = copy_attrs()
+                attrs["key"] = (ns, set_name, user_key, bytearray(digest))
+                rec.__dict__ = attrs
+                append(rec)
+        self.pending = build
 
     def write(self, record: BatchRecord, parsed: tuple, pol: Policy, meta: dict, ops: bytes,
               n_ops: int, reads: bool, group: Any) -> None:
@@ -306,6 +324,8 @@ class _Call:
         no_bins = self.no_bins
 
         def on_replies(replies: list) -> None:
+            if self.pending is not None:
+                self.flush()
             for index, rc, gen, ttl, bins in replies:
                 rec = records[index]
                 rec.result = rc
@@ -318,6 +338,8 @@ class _Call:
                     rec.record = None
 
         def on_error(index: int, exc: AerospikeError, in_doubt: bool) -> None:
+            if self.pending is not None:
+                self.flush()
             rec = records[index]
             rec.result = exc.code if exc.code is not None else -1
             rec.message = exc.msg
@@ -329,13 +351,15 @@ class _Call:
                               bool(parent.get("respond_all_keys", True)))
         info1 = M.INFO1_COMPRESS_RESPONSE if parent.compress else 0
         executor = BatchExecutor(self.client.cluster, parent, flags, info1, filt, on_replies,
-                                 on_error)
+                                 on_error, self.flush if self.pending is not None else None)
         if reset:
+            self.flush()
             for rec in records:
                 rec.result = -15  # no response, until an answer arrives
                 rec.record = None
                 rec.in_doubt = False
         await executor.run(self.items)
+        self.flush()
         if not parent.get("respond_all_keys", True):
             for rec in records:
                 if rec.result == -15:
@@ -397,7 +421,7 @@ async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = No
             call.write(rec, p, wpol, meta, data, n_ops, reads, (p[0], p[1]))
     else:
         call.read_many(parsed, parent, M.INFO1_READ, data, n_ops, ops, False, False)
-    await call.run(filter_bytes(parent))
+    await call.run(filter_bytes(parent), reset=bool(writes))
     return call.outcome(BatchRecords(call.records))
 
 

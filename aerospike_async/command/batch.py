@@ -72,13 +72,17 @@ class BatchExecutor:
     """Runs one batch call: split, send, retry, report per key."""
 
     def __init__(self, cluster: Cluster, policy: Policy, flags: int, info1: int,
-                 filter_exp: bytes | None, on_replies: OnReplies, on_error: OnError) -> None:
+                 filter_exp: bytes | None, on_replies: OnReplies, on_error: OnError,
+                 on_sent: Callable[[], None] | None = None) -> None:
         self.cluster = cluster
         self.policy = policy
         self.flags = flags
         self.info1 = info1
         self.filter_exp = filter_exp
         self.on_replies = on_replies
+        # called once, right after the first batch request is written: work the caller
+        # can do while the server answers
+        self.on_sent = on_sent
         self.on_error = on_error
         self.socket_timeout = policy.socket_s
         self.total_timeout = policy.total_s
@@ -265,6 +269,10 @@ class BatchExecutor:
         rc = 0
         try:
             conn.start_stream(request)
+            on_sent = self.on_sent
+            if on_sent is not None:
+                self.on_sent = None
+                on_sent()
             while True:
                 mtype, payload = await conn.next_message(timeout)
                 if mtype == MSG_COMPRESSED:
