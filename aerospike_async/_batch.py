@@ -17,7 +17,7 @@ from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, R
                                              Write)
 
 from . import constants as C
-from ._validate import INT64_MAX, INT64_MIN, check_bin_list, param_error, parse_key
+from ._validate import check_bin_list, param_error, parse_key
 from .command.batch import BatchExecutor, BatchItem
 from .exceptions import AerospikeError, ParamError
 from .policy import Policy
@@ -53,6 +53,7 @@ def filter_bytes(pol: Any) -> bytes | None:
 # without re-hashing the set or looking the hash up by name
 _set_hashers: dict[str | None, tuple[Any, Any]] = {}
 _I64_PACK = struct.Struct(">q").pack
+_NO_SET = object()
 
 
 def _set_hasher(set_name: str | None) -> None:
@@ -75,16 +76,24 @@ def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
     append = out.append
     hashers = _set_hashers
     pack = _I64_PACK
+    last_set: Any = _NO_SET
+    bases = None
     for i, key in enumerate(keys):
         if type(key) is tuple and len(key) == 3:
             ns, set_name, user_key = key
-            bases = hashers.get(set_name)
+            if set_name is not last_set:
+                last_set = set_name
+                bases = hashers.get(set_name)
             if bases is not None and type(ns) is str:
                 t = type(user_key)
                 if t is int:
-                    if INT64_MIN <= user_key <= INT64_MAX:
+                    try:
+                        packed = pack(user_key)
+                    except struct.error:  # out of int64: parse_key says how
+                        pass
+                    else:
                         h = bases[0].copy()
-                        h.update(pack(user_key))
+                        h.update(packed)
                         append((ns, set_name, user_key, h.digest()))
                         continue
                 elif t is str:
@@ -105,6 +114,7 @@ def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
         set_name = parsed[1]
         if set_name not in hashers and (set_name is None or type(set_name) is str):
             _set_hasher(set_name)
+            last_set = _NO_SET
     return out
 
 
