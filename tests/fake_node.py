@@ -79,6 +79,10 @@ class FakeNode:
             self._server.close()
             for w in list(self._writers):
                 w.close()
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:  # connection handlers: end them before the loop stops
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
             loop.stop()
 
         asyncio.run_coroutine_threadsafe(shutdown(), loop)

@@ -56,7 +56,8 @@ class Pool:
             -7, f"Max node {self.host}:{self.port} connections would be exceeded: "
             f"{self.max_size}", None, None, False)
 
-    async def acquire(self, timeout: float | None = None) -> Connection:
+    def take(self) -> Connection | None:
+        """The most recently used idle connection still fit for use, or None."""
         idle = self._idle
         max_idle = self.max_idle
         while idle:
@@ -65,6 +66,12 @@ class Pool:
                 conn.close()
                 self.total -= 1
                 continue
+            return conn
+        return None
+
+    async def acquire(self, timeout: float | None = None) -> Connection:
+        conn = self.take()
+        if conn is not None:
             return conn
         if self.closed:
             raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)

@@ -76,7 +76,8 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
         else:
             pool = node.pool
             try:
-                conn = await pool.acquire(timeout)
+                # an idle connection is taken without entering a coroutine
+                conn = pool.take() or await pool.acquire(timeout)
             except NoMoreConnectionsError as exc:
                 last = exc
             except (ConnectionClosed, SocketTimeout, OSError) as exc:
