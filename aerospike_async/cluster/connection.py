@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 import weakref
 from collections import deque
-from typing import Optional
+from typing import Any, Optional
 
 from ..protocol.framing import PROTO_VERSION, ProtocolError
 
@@ -24,6 +25,10 @@ STREAM_LOW_WATER = 2
 
 class ConnectionClosed(Exception):
     """The peer closed the connection or the socket failed."""
+
+
+class TLSFailure(ConnectionClosed):
+    """The TLS handshake failed or the server's certificate was refused."""
 
 
 class SocketTimeout(Exception):
@@ -286,8 +291,12 @@ class Connection(asyncio.Protocol):
             self._transport.abort()
 
 
-async def open_connection(host: str, port: int, timeout: float | None) -> Connection:
-    """Connect to host:port within ``timeout`` seconds."""
+async def open_connection(host: str, port: int, timeout: float | None,
+                          tls: Any = None, tls_name: str | None = None) -> Connection:
+    """Connect to host:port within ``timeout`` seconds; with ``tls`` (a TLSConfig) the
+    handshake verifies the server's certificate against ``tls_name`` (else ``host``)."""
+    if tls is not None:
+        return await _open_tls(host, port, timeout, tls, tls_name)
     loop = asyncio.get_running_loop()
     address = f"{host}:{port}"
     coro = loop.create_connection(lambda: Connection(loop, address), host, port)
@@ -300,4 +309,32 @@ async def open_connection(host: str, port: int, timeout: float | None) -> Connec
         raise SocketTimeout(f"connect to {address} timed out") from None
     except OSError as exc:
         raise ConnectionClosed(f"cannot connect to {address}: {exc}") from None
+    return conn
+
+
+async def _open_tls(host: str, port: int, timeout: float | None, tls: Any,
+                    tls_name: str | None) -> Connection:
+    loop = asyncio.get_running_loop()
+    address = f"{host}:{port}"
+    name = tls_name or host
+    coro = loop.create_connection(lambda: Connection(loop, address), host, port,
+                                  ssl=tls.context, server_hostname=name,
+                                  ssl_handshake_timeout=timeout or None)
+    try:
+        if timeout:
+            transport, conn = await asyncio.wait_for(coro, timeout)
+        else:
+            transport, conn = await coro
+    except asyncio.TimeoutError:
+        raise SocketTimeout(f"connect to {address} timed out") from None
+    except ssl.SSLError as exc:
+        raise TLSFailure(f"TLS handshake with {address} (tls name {name}) failed: "
+                         f"{getattr(exc, 'verify_message', None) or exc}") from None
+    except OSError as exc:
+        raise ConnectionClosed(f"cannot connect to {address}: {exc}") from None
+    try:
+        tls.check(transport.get_extra_info("ssl_object"), address, name)
+    except BaseException:
+        conn.abort()
+        raise
     return conn

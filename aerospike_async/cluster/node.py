@@ -1,17 +1,24 @@
 """A cluster node: its address, its command pool, its tend connection and tend state."""
 from __future__ import annotations
 
+from typing import Any
+
 from ..protocol.framing import MSG_INFO
 from ..protocol.info import encode_info_request, parse_info_response
-from ..exceptions import ConnectionError, TimeoutError
-from .connection import Connection, ConnectionClosed, SocketTimeout, open_connection
+from ..exceptions import ConnectionError, TimeoutError, TLSError
+from .connection import (Connection, ConnectionClosed, SocketTimeout, TLSFailure,
+                         open_connection)
 from .pool import Pool
 
 
-async def info_host(host: str, port: int, command: str, timeout: float) -> bytes:
-    """One info request on a connection of its own to any host (``aerospike_info_host``)."""
+async def info_host(host: str, port: int, command: str, timeout: float, tls: Any = None,
+                    tls_name: str | None = None) -> bytes:
+    """One info request on a connection of its own to any host (``aerospike_info_host``),
+    over TLS when ``tls`` (a TLSConfig) is given."""
     try:
-        conn = await open_connection(host, port, timeout)
+        conn = await open_connection(host, port, timeout, tls, tls_name)
+    except TLSFailure as exc:
+        raise TLSError(-9, f"{host}:{port} {exc}", None, None, False) from None
     except (ConnectionClosed, SocketTimeout, OSError) as exc:
         raise ConnectionError(-10, f"{host}:{port} {exc}", None, None, False) from None
     try:
@@ -67,8 +74,9 @@ class Node:
         """Ask info commands on the dedicated tend connection."""
         conn = self._tend_conn
         if conn is None or conn.closed:
-            conn = self._tend_conn = await open_connection(self.host, self.port,
-                                                           self.connect_timeout or timeout)
+            pool = self.pool
+            conn = self._tend_conn = await open_connection(
+                self.host, self.port, self.connect_timeout or timeout, pool.tls, pool.tls_name)
         try:
             mtype, payload = await conn.request(encode_info_request(*commands), timeout)
         except BaseException:

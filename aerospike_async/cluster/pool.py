@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from typing import Any
 
 from ..exceptions import NoMoreConnectionsError
 from .connection import Connection, open_connection
@@ -23,12 +24,15 @@ class Pool:
     """
 
     __slots__ = ("host", "port", "max_size", "min_size", "max_idle", "connect_timeout",
-                 "_idle", "_waiters", "total", "closed", "opened")
+                 "_idle", "_waiters", "total", "closed", "opened", "tls", "tls_name")
 
     def __init__(self, host: str, port: int, max_size: int = 100, min_size: int = 0,
-                 max_idle: float = 0.0, connect_timeout: float = 1.0) -> None:
+                 max_idle: float = 0.0, connect_timeout: float = 1.0, tls: Any = None,
+                 tls_name: str | None = None) -> None:
         self.host = host
         self.port = port
+        self.tls = tls  # a TLSConfig: connections are encrypted, verified against tls_name
+        self.tls_name = tls_name
         self.max_size = max_size
         self.min_size = min_size
         self.max_idle = max_idle
@@ -126,7 +130,11 @@ class Pool:
         if timeout and (not limit or timeout < limit):
             limit = timeout
         try:
-            conn = await open_connection(self.host, self.port, limit)
+            if self.tls is None:
+                conn = await open_connection(self.host, self.port, limit)
+            else:
+                conn = await open_connection(self.host, self.port, limit, self.tls,
+                                             self.tls_name)
         except BaseException:
             self._pass_on(None)
             raise
