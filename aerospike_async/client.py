@@ -15,6 +15,7 @@ from ._validate import (check_bin_list, check_bins, check_meta, param_error, par
 from .cluster.cluster import Cluster, ClusterSettings
 from .cluster.connection import ConnectionClosed, SocketTimeout
 from .cluster.node import Node, info_host
+from .cluster.tls import build_tls
 from .command.base import execute, server_error
 from .exceptions import (AerospikeError, ClientError, ParamError, TimeoutError,
                          exception_for)
@@ -42,19 +43,25 @@ _SC_READ_BITS = {C.POLICY_READ_MODE_SC_SESSION: 0,
                  C.POLICY_READ_MODE_SC_ALLOW_UNAVAILABLE: M.INFO3_SC_READ_TYPE | M.INFO3_SC_READ_RELAX}
 
 
-def _parse_hosts(hosts: Any) -> list[tuple[str, int]]:
+def _parse_hosts(hosts: Any) -> list[tuple[str, int, str | None]]:
+    """``hosts`` -> ``[(address, port, tls_name or None)]``; an entry is an ``(address,
+    port)`` or ``(address, port, tls_name)`` tuple (or an ``address[:port]`` string)."""
     if not isinstance(hosts, (list, tuple)) or not hosts:
         raise ParamError(-2, "Hosts must be a non-empty list", None, None, False)
-    seeds = []
+    seeds: list[tuple[str, int, str | None]] = []
     for h in hosts:
         if isinstance(h, str):
             host, _, port = h.rpartition(":") if h.count(":") == 1 else (h, "", "3000")
-            seeds.append((host, int(port or 3000)))
-        elif isinstance(h, (tuple, list)) and h and isinstance(h[0], str):
+            seeds.append((host, int(port or 3000), None))
+        elif isinstance(h, (tuple, list)) and 0 < len(h) <= 3 and isinstance(h[0], str):
             port = h[1] if len(h) > 1 else 3000
             if not isinstance(port, int) or isinstance(port, bool):
                 raise ParamError(-2, "Invalid port in hosts", None, None, False)
-            seeds.append((h[0], port))
+            tls_name = h[2] if len(h) > 2 else None
+            if tls_name is not None and not isinstance(tls_name, str):
+                raise ParamError(-2, "Invalid tls_name in hosts: must be a str", None, None,
+                                 False)
+            seeds.append((h[0], port, tls_name or None))
         else:
             raise ParamError(-2, "Invalid host in hosts", None, None, False)
     return seeds
@@ -80,7 +87,10 @@ class Client:
     """An Aerospike client on the running asyncio loop.
 
     ``config`` is the documented config dict: ``hosts`` (list of
-    ``(address, port)``), ``policies`` (per-kind defaults: read, write,
+    ``(address, port)`` or ``(address, port, tls_name)``), ``tls`` (``enable``,
+    ``cafile``, ``capath``, ``protocols``, ``cipher_suite``, ``cert_blacklist``,
+    ``certfile``, ``keyfile``, ``keyfile_pw``, ``crl_check``, ``crl_check_all``,
+    ``log_session_info``; ``for_login_only`` is refused until login exists), ``policies`` (per-kind defaults: read, write,
     operate, remove, apply, batch, scan, query, info), ``tend_interval``,
     ``connect_timeout``, ``max_conns_per_node``, ``min_conns_per_node``,
     ``max_socket_idle``, ``max_error_rate``, ``error_rate_window``,
@@ -94,7 +104,10 @@ class Client:
         if "hosts" not in config:
             raise ParamError(-2, "Hosts must be a list", None, None, False)
         self.config = config
-        seeds = _parse_hosts(config["hosts"])
+        hosts = _parse_hosts(config["hosts"])
+        seeds = [(h, p) for h, p, _n in hosts]
+        # TLS: one SSLContext for every connection, built (and its files read) here
+        self._tls = build_tls(config.get("tls"))
         self._policies = PolicySet(config)
         info_timeout = self._policies.base("info").get("timeout", 1000) / 1000.0
         self._settings = ClusterSettings(
@@ -112,7 +125,9 @@ class Client:
             fail_if_not_connected=bool(config.get("fail_if_not_connected", True)),
             rack_aware=bool(config.get("rack_aware", False)),
             rack_ids=_rack_ids(config),
-            tls=bool((config.get("tls") or {}).get("enable", False)),
+            tls=self._tls is not None,
+            tls_config=self._tls,
+            seed_tls_names={(h, p): n for h, p, n in hosts if n},
         )
         self._bool_as_int = config.get("send_bool_as", C.AS_BOOL) == C.INTEGER
         self._cluster: Cluster | None = None
@@ -640,7 +655,8 @@ class Client:
             raise param_error("Info request should be a string")
         validate_policy(policy)
         timeout = self._policies.resolve("info", policy).get("timeout", 1000) / 1000.0
-        text = await info_host(address, port, command, timeout)
+        tls_name = host[2] if len(host) > 2 and isinstance(host[2], str) else None
+        text = await info_host(address, port, command, timeout, self._tls, tls_name)
         return _info_text(text, f"{address}:{port}")
 
 

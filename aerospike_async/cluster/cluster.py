@@ -21,13 +21,13 @@ import asyncio
 import itertools
 import logging
 import random
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..exceptions import (ClientError, ConnectionError, InvalidNodeError,
-                          NamespaceNotFound)
+                          NamespaceNotFound, TLSError)
 from ..protocol import topology
 from ..protocol.digest import PARTITIONS
-from .connection import ConnectionClosed, SocketTimeout
+from .connection import ConnectionClosed, SocketTimeout, TLSFailure
 from .node import Node
 from .pool import Pool
 
@@ -53,7 +53,8 @@ class ClusterSettings:
     __slots__ = ("seeds", "tend_interval", "connect_timeout", "info_timeout", "cluster_name",
                  "max_conns_per_node", "min_conns_per_node", "max_socket_idle",
                  "max_error_rate", "error_rate_window", "use_services_alternate",
-                 "fail_if_not_connected", "rack_aware", "rack_ids", "tls")
+                 "fail_if_not_connected", "rack_aware", "rack_ids", "tls", "tls_config",
+                 "seed_tls_names")
 
     def __init__(self, seeds: list[tuple[str, int]], tend_interval: float = 1.0,
                  connect_timeout: float = 1.0, info_timeout: float = 1.0,
@@ -62,7 +63,9 @@ class ClusterSettings:
                  max_error_rate: int = 100, error_rate_window: int = 1,
                  use_services_alternate: bool = False,
                  fail_if_not_connected: bool = True, rack_aware: bool = False,
-                 rack_ids: list[int] | None = None, tls: bool = False) -> None:
+                 rack_ids: list[int] | None = None, tls: bool = False,
+                 tls_config: Any = None,
+                 seed_tls_names: dict[tuple[str, int], str] | None = None) -> None:
         self.seeds = seeds
         self.tend_interval = tend_interval
         self.connect_timeout = connect_timeout
@@ -77,7 +80,9 @@ class ClusterSettings:
         self.fail_if_not_connected = fail_if_not_connected
         self.rack_aware = rack_aware
         self.rack_ids = list(rack_ids or [0])
-        self.tls = tls
+        self.tls = tls or tls_config is not None
+        self.tls_config = tls_config  # a TLSConfig: every connection is encrypted
+        self.seed_tls_names = dict(seed_tls_names or {})  # (host, port) -> tls name
 
     @property
     def tend_timeout(self) -> float:
@@ -120,6 +125,7 @@ class Cluster:
         self._closed = False
         self._round_robin = itertools.count()
         self._fill_tasks: set[asyncio.Task] = set()
+        self._tls_failure: TLSFailure | None = None  # the last failed handshake of a seed
 
     # -- lifecycle ---------------------------------------------------------------
     async def connect(self) -> None:
@@ -127,6 +133,10 @@ class Cluster:
         await self.tend()
         if not self.nodes and self.settings.fail_if_not_connected:
             seeds = ", ".join(f"{h}:{p}" for h, p in self.settings.seeds)
+            if self._tls_failure is not None:
+                # every seed that answered refused the handshake: a TLS misconfiguration
+                raise TLSError(-9, f"Failed to connect to seed(s): {seeds}: "
+                               f"{self._tls_failure}", None, None, False)
             raise ConnectionError(-10, f"Failed to connect to seed(s): {seeds}", None, None,
                                   False)
         self._tend_task = asyncio.get_running_loop().create_task(self._tend_loop())
@@ -215,7 +225,10 @@ class Cluster:
         """Validate every seed at once; take the first good one in seed order, preferring
         one that has peers when there are several seeds (a lone seed is a fallback)."""
         seeds = self.settings.seeds
-        results = await asyncio.gather(*(self._validate(h, p) for h, p in seeds))
+        names = self.settings.seed_tls_names
+        self._tls_failure = None
+        results = await asyncio.gather(*(self._validate(h, p, tls_name=names.get((h, p)))
+                                         for h, p in seeds))
         chosen: Node | None = None
         fallback: Node | None = None
         for node in results:
@@ -243,27 +256,33 @@ class Cluster:
         if chosen is not None:
             self._add_nodes([chosen])
 
-    def _new_node(self, host: str, port: int) -> Node:
-        """A node object for an address, not yet validated (tests override this)."""
+    def _new_node(self, host: str, port: int, tls_name: str | None = None) -> Node:
+        """A node object for an address, not yet validated (tests override this); with
+        TLS its connections verify the server's certificate against ``tls_name``."""
         s = self.settings
         pool = Pool(host, port, s.max_conns_per_node, s.min_conns_per_node,
-                    s.max_socket_idle, s.connect_timeout)
+                    s.max_socket_idle, s.connect_timeout, s.tls_config, tls_name)
         return Node("", host, port, frozenset(), pool, s.connect_timeout)
 
-    async def _validate(self, host: str, port: int, expected_name: str | None = None
-                        ) -> Node | None:
+    async def _validate(self, host: str, port: int, expected_name: str | None = None,
+                        tls_name: str | None = None) -> Node | None:
         """Connect to an address and make a Node of it, or None if it is not usable:
         unreachable, no name, not yet initialized (partition-generation -1), another
         cluster's, or (for a peer) another name than the peer list says."""
         s = self.settings
-        probe = self._new_node(host, port)
+        probe = (self._new_node(host, port) if s.tls_config is None
+                 else self._new_node(host, port, tls_name))
         commands = ["node", "partition-generation", "features"]
         if s.cluster_name:
             commands.append("cluster-name")
         try:
             info = await probe.tend_info(*commands, timeout=s.tend_timeout)
         except _IO_ERRORS as exc:
-            log.debug("node %s:%s failed validation: %s", host, port, exc)
+            if isinstance(exc, TLSFailure):
+                log.warning("node %s:%s failed validation: %s", host, port, exc)
+                self._tls_failure = exc
+            else:
+                log.debug("node %s:%s failed validation: %s", host, port, exc)
             probe.close()
             return None
         name = info.get("node", "")
@@ -363,7 +382,8 @@ class Cluster:
             for host, port in peer.hosts:
                 if (host, port) in peers.failed:
                     continue
-                added = await self._validate(host, port, peer.name)
+                added = await self._validate(host, port, peer.name,
+                                             tls_name=peer.tls_name or None)
                 if added is not None:
                     break
                 peers.failed.add((host, port))
