@@ -1,7 +1,9 @@
 """Run the embedded server until interrupted: ``python -m aerospike_async.testing``.
 
 ``--nodes N`` runs an N-node cluster on ports ``--port``, ``--port + 1``, ... (each
-printed), with ``--replication-factor`` copies of every partition.
+printed), with ``--replication-factor`` copies of every partition. ``--tls-cert FILE
+--tls-key FILE [--tls-name NAME] [--tls-port PORT]`` adds a TLS listener to every node
+(cluster nodes take free TLS ports) and answers ``peers-tls-std`` with it.
 """
 from __future__ import annotations
 
@@ -14,22 +16,29 @@ from .server import EmbeddedServer
 
 async def _serve(args: argparse.Namespace) -> None:
     namespaces = tuple(args.namespace or ("test", "bar"))
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     if args.nodes > 1:
         cluster = EmbeddedCluster(size=args.nodes, replication_factor=args.replication_factor,
                                   namespaces=namespaces, host=args.host, port=args.port,
-                                  cluster_name=args.cluster_name)
+                                  cluster_name=args.cluster_name, tls=tls,
+                                  tls_name=args.tls_name)
         async with cluster:
             for node in cluster.nodes:
                 print(f"embedded aerospike node {node.name} listening on "
-                      f"{node.host}:{node.port}", flush=True)
+                      f"{node.host}:{node.port}" + _tls_note(node.tls_port, args), flush=True)
             await asyncio.Event().wait()
         return
     server = EmbeddedServer(host=args.host, port=args.port, node_name=args.node_name,
-                            namespaces=namespaces)
+                            namespaces=namespaces, tls=tls, tls_name=args.tls_name,
+                            tls_port=args.tls_port)
     async with server:
-        print(f"embedded aerospike server listening on {server.host}:{server.port}",
-              flush=True)
+        print(f"embedded aerospike server listening on {server.host}:{server.port}"
+              + _tls_note(server.tls_port, args), flush=True)
         await asyncio.Event().wait()
+
+
+def _tls_note(tls_port: int, args: argparse.Namespace) -> str:
+    return f", TLS on port {tls_port} (tls name {args.tls_name})" if args.tls_cert else ""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -45,7 +54,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cluster-name", default="asd-cluster")
     parser.add_argument("--namespace", action="append",
                         help="namespace to serve (repeatable; default: test and bar)")
+    parser.add_argument("--tls-cert", help="server certificate (chain) file: enables TLS")
+    parser.add_argument("--tls-key", help="private key file of --tls-cert")
+    parser.add_argument("--tls-name", default="localhost",
+                        help="TLS name the certificate is for (reported in peers-tls-std)")
+    parser.add_argument("--tls-port", type=int, default=0,
+                        help="TLS port of a single node (default: a free port)")
     args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     try:
         import uvloop
     except ImportError:

@@ -29,6 +29,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import ssl
 import threading
 from typing import Any, Callable, Coroutine, Iterable, TypeVar
 
@@ -37,7 +38,7 @@ from ..protocol.info import parse_info_request
 from ..protocol.message import FIELD_DIGEST, INFO2_WRITE, Message
 from .engine import Engine, reply
 from .node import N_PARTITIONS, NO_PARTITIONS, Node, Peer
-from .server import Listener, handle_message
+from .server import Listener, handle_message, server_tls_context
 from .store import Namespace, Record, Store
 
 log = logging.getLogger(__name__)
@@ -160,8 +161,9 @@ class _NodeListener(Listener):
     """The network side of one cluster node: routes record commands to the partition's
     owner, spreads cluster-wide info commands, answers the rest itself."""
 
-    def __init__(self, handle: ClusterNode, host: str, port: int) -> None:
-        super().__init__(host, port)
+    def __init__(self, handle: ClusterNode, host: str, port: int,
+                 tls_context: ssl.SSLContext | None = None) -> None:
+        super().__init__(host, port, tls_context)
         self.handle = handle
 
     def dispatch(self, msg_type: int, payload: bytes) -> bytes:
@@ -192,7 +194,7 @@ class ClusterNode:
         self.name = name
         self.host = host
         self.node = cluster._new_node(slot, name, host, port)
-        self.listener = _NodeListener(self, host, port)
+        self.listener = _NodeListener(self, host, port, cluster.tls_context)
         self.joined = False
         """True while the node is a cluster member (owns partitions, routes commands)."""
         self._join_task: asyncio.Task[None] | None = None
@@ -209,6 +211,16 @@ class ClusterNode:
     @property
     def address(self) -> tuple[str, int]:
         return self.host, self.port
+
+    @property
+    def tls_port(self) -> int:
+        """The TLS listener's port (0 without TLS)."""
+        return self.listener.tls_port
+
+    @property
+    def tls_host(self) -> tuple[str, int, str]:
+        """``(address, tls_port, tls_name)``, a client's hosts entry for TLS."""
+        return self.host, self.tls_port, self.cluster.tls_name
 
     @property
     def alive(self) -> bool:
@@ -257,7 +269,9 @@ class EmbeddedCluster:
                  cluster_name: str = "asd-cluster", port: int = 0, port_step: int = 1,
                  node_names: Iterable[str] | None = None, join_delay: float = 0.25,
                  migration_steps: int = 4, migration_interval: float = 0.05,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None,
+                 tls: tuple[str, str] | ssl.SSLContext | None = None,
+                 tls_name: str = "localhost") -> None:
         if size < 1:
             raise ValueError("size must be at least 1")
         if replication_factor < 1:
@@ -271,6 +285,10 @@ class EmbeddedCluster:
         self.namespaces = tuple(namespaces)
         self.host = host
         self.cluster_name = cluster_name
+        self.tls_context = server_tls_context(tls)
+        """With ``tls=(certfile, keyfile)`` every node also listens for TLS on a port of
+        its own and answers peers-tls-std with its peers' TLS ports and ``tls_name``."""
+        self.tls_name = tls_name if tls is not None else ""
         self.join_delay = join_delay
         self.migration_steps = max(1, migration_steps)
         self.migration_interval = migration_interval
@@ -298,6 +316,11 @@ class EmbeddedCluster:
     @property
     def seeds(self) -> list[tuple[str, int]]:
         return [n.address for n in self.nodes]
+
+    @property
+    def tls_seeds(self) -> list[tuple[str, int, str]]:
+        """``(address, tls_port, tls_name)`` of every node (TLS on)."""
+        return [n.tls_host for n in self.nodes]
 
     def node(self, name: str) -> ClusterNode:
         for n in self.nodes:
@@ -337,6 +360,7 @@ class EmbeddedCluster:
             for n in self.nodes:
                 await n.listener.start()
                 n.node.port = n.port
+                self._set_tls(n)
         except BaseException:
             for n in self.nodes:
                 await n.listener.stop()
@@ -578,8 +602,14 @@ class EmbeddedCluster:
             node = self.nodes[slot].node
             node.replicas = {ns: frozen for ns in node.store.namespaces}
 
+    def _set_tls(self, handle: ClusterNode) -> None:
+        if self.tls_context is not None:
+            handle.node.tls_port = handle.tls_port
+            handle.node.tls_name = self.tls_name
+
     def _peers_of(self, handle: ClusterNode, alumni: bool = False) -> list[Peer]:
-        return [Peer(n.name, n.host, n.port) for n in sorted(self.nodes, key=lambda n: n.name)
+        return [Peer(n.name, n.host, n.port, self.tls_name, n.tls_port)
+                for n in sorted(self.nodes, key=lambda n: n.name)
                 if n is not handle and (alumni or n.joined)]
 
     def _update_peers(self) -> None:
@@ -640,6 +670,7 @@ class EmbeddedCluster:
         handle.listener.clear_faults()
         await handle.listener.start()
         handle.node.port = handle.port
+        self._set_tls(handle)
         delay = self.join_delay if join_delay is None else join_delay
         handle._join_task = asyncio.get_running_loop().create_task(
             self._join_later(handle, delay), name=f"embedded-cluster-join-{handle.name}")
@@ -716,6 +747,14 @@ class ThreadedClusterNode:
         return self.handle.address
 
     @property
+    def tls_port(self) -> int:
+        return self.handle.tls_port
+
+    @property
+    def tls_host(self) -> tuple[str, int, str]:
+        return self.handle.tls_host
+
+    @property
     def alive(self) -> bool:
         return self.handle.alive
 
@@ -788,6 +827,10 @@ class ThreadedCluster:
     @property
     def seeds(self) -> list[tuple[str, int]]:
         return self.cluster.seeds
+
+    @property
+    def tls_seeds(self) -> list[tuple[str, int, str]]:
+        return self.cluster.tls_seeds
 
     def node(self, name: str) -> ThreadedClusterNode:
         for n in self.nodes:

@@ -43,12 +43,15 @@ def partition_bitmap(partitions: range | list[int] | set[int]) -> bytes:
 class Peer:
     """Another node of the cluster as peers-* info lists it."""
 
-    __slots__ = ("name", "host", "port")
+    __slots__ = ("name", "host", "port", "tls_name", "tls_port")
 
-    def __init__(self, name: str, host: str, port: int) -> None:
+    def __init__(self, name: str, host: str, port: int, tls_name: str = "",
+                 tls_port: int = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
+        self.tls_name = tls_name
+        self.tls_port = tls_port  # 0: the peer has no TLS listener
 
 
 InfoHandler = Callable[["Node", str], str]
@@ -66,6 +69,9 @@ class Node:
         self.host = host
         self.port = port
         self.cluster_name = cluster_name
+        self.tls_port = 0
+        """The TLS listener's port (0: no TLS, and peers-tls-* err as Community Edition)."""
+        self.tls_name = ""
         self.started = store.clock()
         self.regime = 0
         self.replicas: dict[str, list[bytes]] = {ns: [ALL_PARTITIONS] for ns in store.namespaces}
@@ -126,6 +132,18 @@ class Node:
     def _peer_list(self, peers: list[Peer]) -> str:
         items = ",".join(f"[{p.name},,[{p.host}:{p.port}]]" for p in peers)
         return f"{self.peers_generation},{self.port},[{items}]"
+
+    def _tls_peer_list(self, peers: list[Peer]) -> str:
+        """``peers-tls-std``: each peer's TLS name and TLS port (Enterprise Edition with a
+        ``tls-port``); without TLS, the Community Edition's error."""
+        if not self.tls_port:
+            return ENTERPRISE_ONLY
+        items = ",".join(f"[{p.name},{p.tls_name},[{p.host}:{p.tls_port}]]"
+                         for p in peers if p.tls_port)
+        return f"{self.peers_generation},{self.tls_port},[{items}]"
+
+    def service_tls(self) -> str:
+        return f"{self.host}:{self.tls_port}" if self.tls_port else ""
 
     def replicas_value(self) -> str:
         return ";".join(
@@ -258,13 +276,15 @@ INFO_COMMANDS: dict[str, InfoHandler] = {
     "peers-generation": lambda n, a: str(n.peers_generation),
     "peers-clear-std": lambda n, a: n._peer_list(n.peers),
     "peers-clear-alt": lambda n, a: n._peer_list([]),
-    "peers-tls-std": lambda n, a: ENTERPRISE_ONLY,
-    "peers-tls-alt": lambda n, a: ENTERPRISE_ONLY,
+    "peers-tls-std": lambda n, a: n._tls_peer_list(n.peers),
+    "peers-tls-alt": lambda n, a: n._tls_peer_list([]),
     "alumni-clear-std": lambda n, a: n._peer_list(n.alumni),
-    "alumni-tls-std": lambda n, a: ENTERPRISE_ONLY,
+    "alumni-tls-std": lambda n, a: n._tls_peer_list(n.alumni),
     "service": lambda n, a: n.service(),
     "service-clear-std": lambda n, a: n.service(),
     "service-clear-alt": lambda n, a: "",
+    "service-tls-std": lambda n, a: n.service_tls(),
+    "service-tls-alt": lambda n, a: "",
     "services": lambda n, a: ";".join(f"{p.host}:{p.port}" for p in n.peers),
     "services-alumni": lambda n, a: ";".join(f"{p.host}:{p.port}" for p in n.alumni),
     "cluster-stable": lambda n, a: n.cluster_stable(""),

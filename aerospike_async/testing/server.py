@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 import threading
 from collections import deque
 from typing import Any, Callable, Iterator, cast
@@ -27,6 +28,18 @@ SERVER_ERROR = 1
 SECURITY_NOT_SUPPORTED = 51
 _ADMIN_NOT_SUPPORTED = encode_proto(MSG_ADMIN, bytes([0, SECURITY_NOT_SUPPORTED]) + bytes(14))
 _COMPRESSED_REFUSED = reply(ENTERPRISE_ONLY)
+
+
+def server_tls_context(tls: tuple[str, str] | ssl.SSLContext | None
+                       ) -> ssl.SSLContext | None:
+    """A listener's TLS: a server SSLContext as given, or one made of a
+    ``(certfile, keyfile)`` pair; None for a clear-only listener."""
+    if tls is None or isinstance(tls, ssl.SSLContext):
+        return tls
+    certfile, keyfile = tls
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certfile, keyfile)
+    return ctx
 
 
 def handle_message(node: Node, msg_type: int, payload: bytes) -> bytes | Iterator[bytes]:
@@ -237,11 +250,16 @@ class Listener:
     """An asyncio listener speaking the Aerospike protocol; ``dispatch`` answers each
     whole message. Faults can be armed to slow, cut or garble replies."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0,
+                 tls_context: ssl.SSLContext | None = None, tls_port: int = 0) -> None:
         self.host = host
         self.port = port
+        self.tls_context = tls_context
+        """With a server SSLContext, a second listener on ``tls_port`` speaks TLS."""
+        self.tls_port = tls_port
         self.faults: Faults | None = None
         self._server: asyncio.base_events.Server | None = None
+        self._tls_server: asyncio.base_events.Server | None = None
         self._connections: set[asyncio.Transport] = set()
 
     def dispatch(self, msg_type: int, payload: bytes) -> bytes | Iterator[bytes]:
@@ -256,21 +274,37 @@ class Listener:
         return self._server is not None
 
     async def start(self) -> None:
-        """Bind and start accepting connections; ``port`` 0 picks a free one."""
+        """Bind and start accepting connections; ``port`` 0 picks a free one (and
+        ``tls_port`` 0 too, when TLS is on)."""
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: _Connection(self), self.host, self.port, reuse_address=True)
         self.port = self._server.sockets[0].getsockname()[1]
+        if self.tls_context is not None:
+            try:
+                self._tls_server = await loop.create_server(
+                    lambda: _Connection(self), self.host, self.tls_port,
+                    reuse_address=True, ssl=self.tls_context)
+            except BaseException:
+                self._server.close()
+                self._server = None
+                raise
+            self.tls_port = self._tls_server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         """Stop listening and drop every open connection."""
         if self._server is None:
             return
         self._server.close()
+        tls_server, self._tls_server = self._tls_server, None
+        if tls_server is not None:
+            tls_server.close()
         for transport in list(self._connections):
             transport.abort()
         self._connections.clear()
         await self._server.wait_closed()
+        if tls_server is not None:
+            await tls_server.wait_closed()
         self._server = None
 
     def _armed(self) -> Faults:
@@ -314,11 +348,14 @@ class EmbeddedServer(Listener):
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
                  namespaces: tuple[str, ...] = ("test", "bar"), node_name: str = "A1",
                  cluster_name: str = "asd-single",
-                 clock: Callable[[], float] | None = None) -> None:
-        super().__init__(host, port)
+                 clock: Callable[[], float] | None = None,
+                 tls: tuple[str, str] | ssl.SSLContext | None = None,
+                 tls_name: str = "localhost", tls_port: int = 0) -> None:
+        super().__init__(host, port, server_tls_context(tls), tls_port)
         store = Store(namespaces) if clock is None else Store(namespaces, clock)
         self.node = Node(store, name=node_name, host=host, port=port,
                          cluster_name=cluster_name)
+        self.tls_name = tls_name if tls is not None else ""
 
     @property
     def store(self) -> Store:
@@ -331,6 +368,14 @@ class EmbeddedServer(Listener):
         """Bind and start accepting connections; ``port`` 0 picks a free one."""
         await super().start()
         self.node.port = self.port
+        if self.tls_context is not None:
+            self.node.tls_port = self.tls_port
+            self.node.tls_name = self.tls_name
+
+    @property
+    def tls_host(self) -> tuple[str, int, str]:
+        """``(address, tls_port, tls_name)``: the TLS listener as a client's hosts entry."""
+        return self.host, self.tls_port, self.tls_name
 
     async def __aenter__(self) -> EmbeddedServer:
         await self.start()
@@ -385,6 +430,14 @@ class ThreadedServer:
     @property
     def address(self) -> tuple[str, int]:
         return self.server.address
+
+    @property
+    def tls_port(self) -> int:
+        return self.server.tls_port
+
+    @property
+    def tls_host(self) -> tuple[str, int, str]:
+        return self.server.tls_host
 
     @property
     def store(self) -> Store:
