@@ -91,7 +91,7 @@ class TLSConfig:
     """The client's TLS settings: one SSLContext shared by every connection, the
     certificate blacklist, and whether to log each session's protocol and cipher."""
 
-    __slots__ = ("context", "blacklist", "log_session_info")
+    __slots__ = ("blacklist", "context", "log_session_info")
 
     def __init__(self, context: ssl.SSLContext, blacklist: frozenset[str] = frozenset(),
                  log_session_info: bool = False) -> None:
