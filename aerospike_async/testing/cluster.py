@@ -30,8 +30,7 @@ import hashlib
 import logging
 import secrets
 import ssl
-import threading
-from typing import Any, Callable, Coroutine, Iterable, TypeVar
+from typing import Any, Callable, Iterable
 
 from ..protocol.framing import MSG_AS, MSG_INFO
 from ..protocol.info import parse_info_request
@@ -40,6 +39,7 @@ from .engine import Engine, reply
 from .node import N_PARTITIONS, NO_PARTITIONS, Node, Peer
 from .server import Listener, handle_message, server_tls_context
 from .store import Namespace, Record, Store
+from .threaded import EndpointView, ThreadRunner
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,6 @@ receives one runs it on every live node."""
 _REPLAY_ON_JOIN = ("sindex-create", "sindex-delete", "udf-put", "udf-remove")
 """Cluster-wide info commands a node that joins later receives (truncations are not
 replayed: its records come from nodes that already applied them)."""
-
-T = TypeVar("T")
 
 
 def partition_of(digest: bytes) -> int:
@@ -720,12 +718,13 @@ def _cluster_key() -> str:
     return secrets.token_hex(6).upper()
 
 
-class ThreadedClusterNode:
+class ThreadedClusterNode(EndpointView):
     """Blocking controls of one node of a cluster running in a background thread."""
 
     def __init__(self, owner: ThreadedCluster, handle: ClusterNode) -> None:
         self._owner = owner
         self.handle = handle
+        self._endpoint = handle
 
     def __repr__(self) -> str:
         return repr(self.handle)
@@ -733,26 +732,6 @@ class ThreadedClusterNode:
     @property
     def name(self) -> str:
         return self.handle.name
-
-    @property
-    def port(self) -> int:
-        return self.handle.port
-
-    @property
-    def host(self) -> str:
-        return self.handle.host
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return self.handle.address
-
-    @property
-    def tls_port(self) -> int:
-        return self.handle.tls_port
-
-    @property
-    def tls_host(self) -> tuple[str, int, str]:
-        return self.handle.tls_host
 
     @property
     def alive(self) -> bool:
@@ -765,10 +744,6 @@ class ThreadedClusterNode:
     @property
     def node(self) -> Node:
         return self.handle.node
-
-    @property
-    def store(self) -> Store:
-        return self.handle.store
 
     def stop(self) -> None:
         self._owner.call(self.handle.stop())
@@ -789,40 +764,14 @@ class ThreadedClusterNode:
         self._owner.call(self.handle.clear_faults())
 
 
-class ThreadedCluster:
+class ThreadedCluster(ThreadRunner):
     """Handle of a cluster running on its own loop in a daemon thread: ``seeds``,
     ``nodes`` (blocking controls), ``wait_stable()``, ``stop()``."""
 
     def __init__(self, cluster: EmbeddedCluster) -> None:
         self.cluster = cluster
-        self._loop = asyncio.new_event_loop()
-        self._error: BaseException | None = None
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True,
-                                        name=f"embedded-aerospike-{cluster.cluster_name}")
-        self._thread.start()
-        ready.wait()
-        if self._error is not None:
-            raise self._error
+        super().__init__(cluster, f"embedded-aerospike-{cluster.cluster_name}")
         self.nodes = [ThreadedClusterNode(self, n) for n in cluster.nodes]
-
-    def _run(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self.cluster.start())
-        except BaseException as exc:
-            self._error = exc
-            self._loop.close()
-            ready.set()
-            return
-        ready.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(self.cluster.stop())
-        self._loop.close()
-
-    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
-        """Run a coroutine on the cluster's loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     @property
     def seeds(self) -> list[tuple[str, int]]:
@@ -850,15 +799,3 @@ class ThreadedCluster:
 
     def wait_stable(self, timeout: float = 10.0) -> None:
         self.call(self.cluster.wait_stable(timeout), timeout + 5)
-
-    def stop(self) -> None:
-        """Stop every node and end the thread."""
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-
-    def __enter__(self) -> ThreadedCluster:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -10,7 +10,6 @@ import asyncio
 import logging
 import socket
 import ssl
-import threading
 from collections import deque
 from typing import Any, Callable, Iterator, cast
 
@@ -21,6 +20,7 @@ from ..protocol.message import parse_message
 from .engine import ENTERPRISE_ONLY, reply
 from .node import Node
 from .store import Store
+from .threaded import EndpointView, ThreadRunner
 
 log = logging.getLogger(__name__)
 
@@ -390,67 +390,10 @@ class EmbeddedServer(Listener):
         return ThreadedServer(cls(**kwargs))
 
 
-class ThreadedServer:
+class ThreadedServer(EndpointView, ThreadRunner):
     """Handle of a server running in a background thread (``.port``, ``.stop()``)."""
 
     def __init__(self, server: EmbeddedServer) -> None:
         self.server = server
-        self._loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True,
-                                        name=f"embedded-aerospike-{server.node.name}")
-        self._thread.start()
-        ready.wait()
-        if self._error is not None:
-            raise self._error
-
-    def _run(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self.server.start())
-        except BaseException as exc:
-            self._error = exc
-            self._loop.close()
-            ready.set()
-            return
-        ready.set()
-        self._loop.run_forever()
-        self._loop.run_until_complete(self.server.stop())
-        self._loop.close()
-
-    @property
-    def host(self) -> str:
-        return self.server.host
-
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return self.server.address
-
-    @property
-    def tls_port(self) -> int:
-        return self.server.tls_port
-
-    @property
-    def tls_host(self) -> tuple[str, int, str]:
-        return self.server.tls_host
-
-    @property
-    def store(self) -> Store:
-        return self.server.store
-
-    def stop(self) -> None:
-        """Stop the server and wait for its thread to end."""
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-
-    def __enter__(self) -> ThreadedServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._endpoint = server
+        super().__init__(server, f"embedded-aerospike-{server.node.name}")
