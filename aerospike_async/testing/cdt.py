@@ -523,17 +523,26 @@ def _contains(lst: list, value: Any) -> bool:
     return any(_cmp(x, value) == 0 for x in lst)
 
 
+def _unique_items(lst: list, items: list, flags: int) -> list | None:
+    """ADD_UNIQUE: ``items`` without those already in ``lst`` or repeated (ELEMENT_EXISTS,
+    skipped with NO_FAIL|PARTIAL); None when NO_FAIL alone makes the op a no-op."""
+    kept: list = []
+    for item in items:
+        if _contains(lst, item) or _contains(kept, item):
+            if flags & NO_FAIL:
+                if flags & PARTIAL:
+                    continue
+                return None
+            raise fail(ELEMENT_EXISTS)
+        kept.append(item)
+    return kept
+
+
 def _list_add(lst: CList, items: list, flags: int) -> Result:
     if flags & ADD_UNIQUE:
-        kept = []
-        for item in items:
-            if _contains(lst, item) or _contains(kept, item):
-                if flags & NO_FAIL:
-                    if flags & PARTIAL:
-                        continue
-                    return Result(len(lst))
-                raise fail(ELEMENT_EXISTS)
-            kept.append(item)
+        kept = _unique_items(lst, items, flags)
+        if kept is None:
+            return Result(len(lst))
         items = kept
     for item in items:
         if lst.ordered:
@@ -558,15 +567,9 @@ def _list_insert(lst: CList, index: int, items: list, flags: int) -> Result:
             return Result(n)
         raise fail(OP_NOT_APPLICABLE)
     if flags & ADD_UNIQUE:
-        kept = []
-        for item in items:
-            if _contains(lst, item) or _contains(kept, item):
-                if flags & NO_FAIL:
-                    if flags & PARTIAL:
-                        continue
-                    return Result(n)
-                raise fail(ELEMENT_EXISTS)
-            kept.append(item)
+        kept = _unique_items(lst, items, flags)
+        if kept is None:
+            return Result(n)
         items = kept
     if index > n:
         lst.extend([None] * (index - n))
@@ -593,6 +596,54 @@ def _list_values_interval(lst: list, begin: Any, end: Any) -> list[int]:
         if _cmp(x, begin) >= 0 and (end is INFINITY or _cmp(x, end) < 0):
             out.append(i)
     return out
+
+
+def _by_value(items: list, args: list) -> list[int]:
+    """Indexes of the items equal to the value in ``args[1]``."""
+    value = _arg(args, 1)
+    return [i for i, x in enumerate(items) if _eq(x, value)]
+
+
+def _by_value_list(items: list, args: list) -> list[int]:
+    """Indexes of the items equal to any value of the list in ``args[1]``."""
+    wanted = _arg(args, 1)
+    if not isinstance(wanted, list):
+        raise fail(PARAMETER_ERROR)
+    return [i for i, x in enumerate(items) if any(_eq(x, w) for w in wanted)]
+
+
+def _by_interval(items: list, args: list) -> list[int]:
+    """Indexes of the items in [``args[1]``, ``args[2]``) (nil and infinity by default)."""
+    begin = args[1] if len(args) > 1 else None
+    end = args[2] if len(args) > 2 else INFINITY
+    return _list_values_interval(items, begin, end)
+
+
+def _range_args(args: list, n: int) -> tuple[int, int]:
+    """Index and count of ``args[1]``, ``args[2]`` (to the end by default)."""
+    return index_count(_int_arg(args, 1), _int_arg(args, 2, _TO_END), n, True)
+
+
+def _relative_range_args(items: list, args: list, n: int) -> tuple[int, int]:
+    """Index and count of ``args[2]``, ``args[3]`` relative to where ``args[1]`` ranks."""
+    anchor = _arg(args, 1)
+    rel = sum(1 for x in items if _cmp(x, anchor) < 0)
+    index, count = rel_index_count(_int_arg(args, 2), _int_arg(args, 3, _TO_END), rel)
+    return index_count(index, count, n, True)
+
+
+def _select_result(rt: int, multi: bool, n: int, sel: list[int], values: list,
+                   keys: list | None, rank_order: bool, rank_start: int | None,
+                   remove: bool, items: list) -> Result:
+    """The result of a selection; with ``remove`` the selected (or, inverted, the other)
+    indexes are removed from ``items``."""
+    result = build_result(rt, multi, n, sel, values, keys, rank_order, rank_start)
+    if remove:
+        if rt & INVERTED:
+            chosen = set(sel)
+            sel = [i for i in range(n) if i not in chosen]
+        _remove_indexes(items, sel)
+    return result
 
 
 def _remove_indexes(lst: list, idxs: list[int]) -> None:
@@ -734,44 +785,29 @@ def list_op(code: int, args: list, lst: CList | None, modify: bool,
             sel = _rank_selection(values, index, 1, True)
             rank_start = index
     elif base == 24:  # index range
-        index, count = index_count(_int_arg(args, 1), _int_arg(args, 2, _TO_END), n, True)
+        index, count = _range_args(args, n)
         sel = list(range(index, index + count))
     elif base == 26:  # rank range
-        index, count = index_count(_int_arg(args, 1), _int_arg(args, 2, _TO_END), n, True)
+        index, count = _range_args(args, n)
         sel = _rank_selection(values, index, count, lst.ordered)
         rank_order = True
         rank_start = index
     elif base == 22:  # all by value
-        value = _arg(args, 1)
-        sel = [i for i, x in enumerate(values) if _eq(x, value)]
+        sel = _by_value(values, args)
     elif base == 23:  # by value list
-        wanted = _arg(args, 1)
-        if not isinstance(wanted, list):
-            raise fail(PARAMETER_ERROR)
-        sel = [i for i, x in enumerate(values) if any(_eq(x, w) for w in wanted)]
+        sel = _by_value_list(values, args)
     elif base == 25:  # value interval
-        begin = args[1] if len(args) > 1 else None
-        end = args[2] if len(args) > 2 else INFINITY
-        sel = _list_values_interval(values, begin, end)
+        sel = _by_interval(values, args)
         if lst.ordered:
             rank_start = sel[0] if sel else None
     elif base == 27:  # value relative rank range
-        value = _arg(args, 1)
-        rel = sum(1 for x in values if _cmp(x, value) < 0)
-        index, count = rel_index_count(_int_arg(args, 2), _int_arg(args, 3, _TO_END), rel)
-        index, count = index_count(index, count, n, True)
+        index, count = _relative_range_args(values, args, n)
         sel = _rank_selection(values, index, count, lst.ordered)
         rank_order = True
         rank_start = index
     else:
         raise fail(PARAMETER_ERROR)
-    result = build_result(rt, multi, n, sel, values, None, rank_order, rank_start)
-    if remove:
-        if rt & INVERTED:
-            chosen = set(sel)
-            sel = [i for i in range(n) if i not in chosen]
-        _remove_indexes(lst, sel)
-    return result
+    return _select_result(rt, multi, n, sel, values, None, rank_order, rank_start, remove, lst)
 
 
 # -- map operations ------------------------------------------------------------------------
@@ -894,45 +930,28 @@ def map_op(code: int, args: list, m: CMap | None, modify: bool, holder: "Holder"
                 sel = _rank_selection(values, index, 1, True)
                 rank_start = index
     elif base == 81:  # key list
-        wanted = _arg(args, 1)
-        if not isinstance(wanted, list):
-            raise fail(PARAMETER_ERROR)
-        sel = [i for i, k in enumerate(keys) if any(_eq(k, w) for w in wanted)]
+        sel = _by_value_list(keys, args)
     elif base == 82:
-        value = _arg(args, 1)
-        sel = [i for i, v in enumerate(values) if _eq(v, value)]
+        sel = _by_value(values, args)
     elif base == 83:
-        wanted = _arg(args, 1)
-        if not isinstance(wanted, list):
-            raise fail(PARAMETER_ERROR)
-        sel = [i for i, v in enumerate(values) if any(_eq(v, w) for w in wanted)]
+        sel = _by_value_list(values, args)
     elif base == 84:  # key interval
-        begin = args[1] if len(args) > 1 else None
-        end = args[2] if len(args) > 2 else INFINITY
-        sel = _list_values_interval(keys, begin, end)
+        sel = _by_interval(keys, args)
     elif base == 86:  # value interval
-        begin = args[1] if len(args) > 1 else None
-        end = args[2] if len(args) > 2 else INFINITY
-        sel = _list_values_interval(values, begin, end)
+        sel = _by_interval(values, args)
     elif base == 85:  # index range
-        index, count = index_count(_int_arg(args, 1), _int_arg(args, 2, _TO_END), n, True)
+        index, count = _range_args(args, n)
         sel = list(range(index, index + count))
     elif base == 87:  # rank range
-        index, count = index_count(_int_arg(args, 1), _int_arg(args, 2, _TO_END), n, True)
+        index, count = _range_args(args, n)
         sel = _rank_selection(values, index, count, True)
         rank_order = True
         rank_start = index
     elif base == 88:  # key relative index range
-        key = _arg(args, 1)
-        rel = sum(1 for k in keys if _cmp(k, key) < 0)
-        index, count = rel_index_count(_int_arg(args, 2), _int_arg(args, 3, _TO_END), rel)
-        index, count = index_count(index, count, n, True)
+        index, count = _relative_range_args(keys, args, n)
         sel = list(range(index, index + count))
     elif base == 89:  # value relative rank range
-        value = _arg(args, 1)
-        rel = sum(1 for v in values if _cmp(v, value) < 0)
-        index, count = rel_index_count(_int_arg(args, 2), _int_arg(args, 3, _TO_END), rel)
-        index, count = index_count(index, count, n, True)
+        index, count = _relative_range_args(values, args, n)
         sel = _rank_selection(values, index, count, True)
         rank_order = True
         rank_start = index
@@ -940,13 +959,8 @@ def map_op(code: int, args: list, m: CMap | None, modify: bool, holder: "Holder"
         raise fail(PARAMETER_ERROR)
     if not multi and rt & INVERTED:
         raise fail(OP_NOT_APPLICABLE)
-    result = build_result(rt, multi, n, sel, values, keys, rank_order, rank_start)
-    if remove:
-        if rt & INVERTED:
-            chosen = set(sel)
-            sel = [i for i in range(n) if i not in chosen]
-        _remove_indexes(m.pairs, sel)
-    return result
+    return _select_result(rt, multi, n, sel, values, keys, rank_order, rank_start, remove,
+                          m.pairs)
 
 
 # -- contexts ------------------------------------------------------------------------------
