@@ -139,7 +139,8 @@ def _to_wire(v: Any) -> Any:
 
 # -- pure-Python packer (values holding wildcard or infinity) ---------------
 
-def _pack_header(out: bytearray, n: int, fix: int, fix_max: int, c16: int, c32: int) -> None:
+def pack_header(out: bytearray, n: int, fix: int, fix_max: int, c16: int, c32: int) -> None:
+    """Write a msgpack array/map/str header for ``n`` (fix form up to ``fix_max``)."""
     if n <= fix_max:
         out.append(fix | n)
     elif n < 0x10000:
@@ -150,7 +151,8 @@ def _pack_header(out: bytearray, n: int, fix: int, fix_max: int, c16: int, c32: 
         out += struct.pack(">I", n)
 
 
-def _pack_raw(out: bytearray, data: bytes) -> None:
+def pack_raw(out: bytearray, data: bytes) -> None:
+    """Write ``data`` (a type-prefixed string or blob) as a msgpack raw string."""
     n = len(data)
     if n < 32:
         out.append(0xA0 | n)
@@ -169,11 +171,11 @@ def _pack_into(out: bytearray, v: Any) -> None:
     elif isinstance(v, CDTInfinite):
         out += _INFINITY
     elif isinstance(v, list):
-        _pack_header(out, len(v), 0x90, 15, 0xDC, 0xDD)
+        pack_header(out, len(v), 0x90, 15, 0xDC, 0xDD)
         for x in v:
             _pack_into(out, x)
     elif isinstance(v, KeyOrderedDict):
-        _pack_header(out, len(v) + 1, 0x80, 15, 0xDE, 0xDF)
+        pack_header(out, len(v) + 1, 0x80, 15, 0xDE, 0xDF)
         out += b"\xc7\x00" + bytes((MAP_KEY_ORDERED,)) + b"\xc0"
         for k, x in _ordered_items(v):
             _pack_into(out, k)
@@ -181,18 +183,18 @@ def _pack_into(out: bytearray, v: Any) -> None:
     elif isinstance(v, dict):
         items = [(k, x) for k, x in (_ordered_items(v) if len(v) > 1 else v.items())
                  if type(k) is not float]
-        _pack_header(out, len(items), 0x80, 15, 0xDE, 0xDF)
+        pack_header(out, len(items), 0x80, 15, 0xDE, 0xDF)
         for k, x in items:
             _pack_into(out, k)
             _pack_into(out, x)
     elif isinstance(v, str):
-        _pack_raw(out, b"\x03" + v.encode("utf-8"))
+        pack_raw(out, b"\x03" + v.encode("utf-8"))
     elif isinstance(v, GeoJSON):
-        _pack_raw(out, b"\x17" + _geo_json(v))
+        pack_raw(out, b"\x17" + _geo_json(v))
     elif isinstance(v, HyperLogLog):
-        _pack_raw(out, b"\x12" + bytes(v))
+        pack_raw(out, b"\x12" + bytes(v))
     elif isinstance(v, (bytes, bytearray)):
-        _pack_raw(out, b"\x04" + bytes(v))
+        pack_raw(out, b"\x04" + bytes(v))
     else:
         out += _packer_packb(v)
 
@@ -204,7 +206,7 @@ def unpack(data: bytes | memoryview) -> Any:
     try:
         raw = msgpack.unpackb(data, raw=True, strict_map_key=False, use_list=True)
     except (ValueError, TypeError):
-        return _Reader(bytes(data)).value()
+        return Reader(bytes(data)).value()
     return _from_wire(raw)
 
 
@@ -258,10 +260,16 @@ def _from_wire(v: Any) -> Any:
     return v
 
 
-class _Reader:
-    """Pure-Python decoder for values msgpack refuses (ext -1, unhashable keys)."""
+class Reader:
+    """Pure-Python decoder for values msgpack refuses (ext -1, unhashable keys).
+
+    The embedded server subclasses it for its own value model, overriding ``_raw``
+    (prefixed strings and blobs), ``_ext``, ``_array`` and ``_map``.
+    """
 
     __slots__ = ("data", "pos")
+
+    _raw = staticmethod(_from_raw)
 
     def __init__(self, data: bytes) -> None:
         self.data = data
@@ -324,13 +332,13 @@ class _Reader:
         if 0x90 <= b <= 0x9F:
             return self._array(b & 0x0F)
         if 0xA0 <= b <= 0xBF:
-            return _from_raw(self._take(b & 0x1F))
+            return self._raw(self._take(b & 0x1F))
         simple = {0xC0: None, 0xC2: False, 0xC3: True}
         if b in simple:
             return simple[b]
         if b in (0xC4, 0xC5, 0xC6, 0xD9, 0xDA, 0xDB):
             width = {0xC4: 1, 0xC5: 2, 0xC6: 4, 0xD9: 1, 0xDA: 2, 0xDB: 4}[b]
-            return _from_raw(self._take(self._uint(width)))
+            return self._raw(self._take(self._uint(width)))
         if b in (0xC7, 0xC8, 0xC9):
             return self._ext(self._uint({0xC7: 1, 0xC8: 2, 0xC9: 4}[b]))
         if b == 0xCA:

@@ -15,6 +15,7 @@ import functools
 import struct
 from typing import Any, Callable
 
+from ..protocol import cdt as wire
 from ..protocol.message import Op, op_bytes
 from ..protocol.particles import (
     PARTICLE_BLOB, PARTICLE_BOOL, PARTICLE_FLOAT, PARTICLE_INTEGER, PARTICLE_LIST,
@@ -110,80 +111,32 @@ def fail(code: int) -> CdtError:
 
 
 # -- decoding ------------------------------------------------------------------------------
-class _Reader:
-    __slots__ = ("data", "pos")
+class _Reader(wire.Reader):
+    """protocol.cdt's pure-Python reader, decoding into the server's model: strings and
+    blobs stay prefixed raw bytes, ext -1 is WILDCARD/INFINITY, other exts ``Ext``, lists
+    and maps ``CList``/``CMap`` with their order flags."""
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
+    __slots__ = ()
 
-    def take(self, n: int) -> bytes:
-        start = self.pos
-        self.pos += n
-        if self.pos > len(self.data):
-            raise fail(PARAMETER_ERROR)
-        return self.data[start:self.pos]
+    @staticmethod
+    def _raw(data: bytes) -> bytes:
+        return data
 
-    def uint(self, n: int) -> int:
-        return int.from_bytes(self.take(n), "big")
-
-    def value(self) -> Any:
-        b = self.take(1)[0]
-        if b <= 0x7F:
-            return b
-        if b >= 0xE0:
-            return b - 0x100
-        if 0x80 <= b <= 0x8F:
-            return self.map(b & 0x0F)
-        if 0x90 <= b <= 0x9F:
-            return self.array(b & 0x0F)
-        if 0xA0 <= b <= 0xBF:
-            return self.take(b & 0x1F)
-        if b == 0xC0:
-            return None
-        if b == 0xC2:
-            return False
-        if b == 0xC3:
-            return True
-        if b in (0xC4, 0xD9):
-            return self.take(self.uint(1))
-        if b in (0xC5, 0xDA):
-            return self.take(self.uint(2))
-        if b in (0xC6, 0xDB):
-            return self.take(self.uint(4))
-        if b in (0xC7, 0xC8, 0xC9):
-            return self.ext(self.uint({0xC7: 1, 0xC8: 2, 0xC9: 4}[b]))
-        if b == 0xCA:
-            return struct.unpack(">f", self.take(4))[0]
-        if b == 0xCB:
-            return struct.unpack(">d", self.take(8))[0]
-        if 0xCC <= b <= 0xCF:
-            return self.uint(1 << (b - 0xCC))
-        if 0xD0 <= b <= 0xD3:
-            return int.from_bytes(self.take(1 << (b - 0xD0)), "big", signed=True)
-        if 0xD4 <= b <= 0xD8:
-            return self.ext(1 << (b - 0xD4))
-        if b in (0xDC, 0xDD):
-            return self.array(self.uint(2 if b == 0xDC else 4))
-        if b in (0xDE, 0xDF):
-            return self.map(self.uint(2 if b == 0xDE else 4))
-        raise fail(PARAMETER_ERROR)
-
-    def ext(self, n: int) -> Any:
-        code = int.from_bytes(self.take(1), "big", signed=True)
-        data = self.take(n)
+    def _ext(self, n: int) -> Any:
+        code = self._int(1)
+        data = self._take(n)
         if code == -1:
             return INFINITY if data == b"\x01" else WILDCARD
         return Ext(code & 0xFF, data)
 
-    def array(self, n: int) -> CList:
+    def _array(self, n: int) -> CList:
         items = [self.value() for _ in range(n)]
         flags = 0
         if items and isinstance(items[0], Ext):
             flags = items.pop(0).code
         return CList(items, flags & ~PERSIST_INDEX)
 
-    def map(self, n: int) -> CMap:
+    def _map(self, n: int) -> CMap:
         pairs = []
         flags = 0
         for i in range(n):
@@ -197,23 +150,14 @@ class _Reader:
 
 
 def decode(data: bytes) -> Any:
-    reader = _Reader(bytes(data))
-    value = reader.value()
-    return value
+    """One value in the server's model; truncated or invalid msgpack: PARAMETER_ERROR."""
+    try:
+        return _Reader(bytes(data)).value()
+    except ValueError:
+        raise fail(PARAMETER_ERROR) from None
 
 
 # -- encoding ------------------------------------------------------------------------------
-def _header(out: bytearray, n: int, fix: int, c16: int, c32: int) -> None:
-    if n < 16:
-        out.append(fix | n)
-    elif n < 0x10000:
-        out.append(c16)
-        out += struct.pack(">H", n)
-    else:
-        out.append(c32)
-        out += struct.pack(">I", n)
-
-
 def _pack_int(out: bytearray, v: int) -> None:
     if 0 <= v <= 0x7F:
         out.append(v)
@@ -251,19 +195,10 @@ def pack_into(out: bytearray, v: Any) -> None:
     elif isinstance(v, float):
         out += b"\xcb" + struct.pack(">d", v)
     elif isinstance(v, bytes):
-        n = len(v)
-        if n < 32:
-            out.append(0xA0 | n)
-        elif n < 0x100:
-            out += b"\xd9" + bytes((n,))
-        elif n < 0x10000:
-            out += b"\xda" + struct.pack(">H", n)
-        else:
-            out += b"\xdb" + struct.pack(">I", n)
-        out += v
+        wire.pack_raw(out, v)
     elif isinstance(v, CMap):
         flags = v.flags & ~PERSIST_INDEX
-        _header(out, len(v.pairs) + (1 if flags else 0), 0x80, 0xDE, 0xDF)
+        wire.pack_header(out, len(v.pairs) + (1 if flags else 0), 0x80, 15, 0xDE, 0xDF)
         if flags:
             out += b"\xc7\x00" + bytes((flags,)) + b"\xc0"
         for k, x in v.pairs:
@@ -271,7 +206,7 @@ def pack_into(out: bytearray, v: Any) -> None:
             pack_into(out, x)
     elif isinstance(v, list):
         flags = getattr(v, "flags", 0) & ~PERSIST_INDEX
-        _header(out, len(v) + (1 if flags else 0), 0x90, 0xDC, 0xDD)
+        wire.pack_header(out, len(v) + (1 if flags else 0), 0x90, 15, 0xDC, 0xDD)
         if flags:
             out += b"\xc7\x00" + bytes((flags,))
         for x in v:
