@@ -18,6 +18,7 @@ from .framing import MSG_AS, ProtocolError, proto_word
 from .message import (FIELD_BATCH_INDEX, FIELD_FILTER_EXP, FIELD_KEY, FIELD_NAMESPACE,
                       FIELD_SET, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION,
                       FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO3_LAST, MSG_HEADER_SIZE)
+from ._records import read_bins as _read_bins
 from .particles import decode_particle
 
 # batch field flags
@@ -197,10 +198,6 @@ def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply],
 
 # hsize, info3, result code, generation, void time, index, n_fields, n_ops
 _HEAD_BATCH = struct.Struct(">BxxBxBIIIHH")
-_OP3 = struct.Struct(">IxBxB")              # size, particle type, name length
-_I64 = struct.Struct(">q")
-_F64 = struct.Struct(">d")
-_names: dict[bytes, str] = {}
 TTL_NEVER = 0xFFFFFFFF
 
 
@@ -222,7 +219,7 @@ def parse_batch_records(payload: bytes | memoryview, now: int
 
 def _parse_batch_records(payload: bytes | memoryview, now: int
                          ) -> tuple[list[tuple[int, int, int, int, dict]], bool, int]:
-    # one pass, bins decoded inline for the common particles, names cached
+    # one pass; bins by the decoder shared with scan/query replies (_records.read_bins)
     data = payload if type(payload) is bytes else bytes(payload)
     end = len(data)
     pos = 0
@@ -230,11 +227,7 @@ def _parse_batch_records(payload: bytes | memoryview, now: int
     append = out.append
     head = _HEAD_BATCH.unpack_from
     u32 = _U32.unpack_from
-    ohead = _OP3.unpack_from
-    i64 = _I64.unpack_from
-    f64 = _F64.unpack_from
-    names = _names
-    names_get = names.get
+    read_bins = _read_bins
     never = TTL_NEVER
     while pos < end:
         hsize, info3, rc, gen, void, index, n_fields, n_ops = head(data, pos)
@@ -247,29 +240,8 @@ def _parse_batch_records(payload: bytes | memoryview, now: int
             for _ in range(n_fields):
                 pos += 4 + u32(data, pos)[0]
         bins: dict[str, Any] = {}
-        for _ in range(n_ops):
-            size, ptype, name_len = ohead(data, pos)
-            name_end = pos + 8 + name_len
-            stop = pos + 4 + size
-            if stop > end or name_end > stop:
-                raise ValueError("operation runs past the message")
-            raw = data[pos + 8:name_end]
-            name = names_get(raw)
-            if name is None:
-                name = raw.decode("utf-8")
-                if len(names) < 10000:
-                    names[raw] = name
-            if ptype == 3:
-                bins[name] = data[name_end:stop].decode("utf-8", "surrogateescape")
-            elif ptype == 1 and stop - name_end == 8:
-                bins[name] = i64(data, name_end)[0]
-            elif ptype == 4:
-                bins[name] = data[name_end:stop]
-            elif ptype == 2 and stop - name_end == 8:
-                bins[name] = f64(data, name_end)[0]
-            else:
-                bins[name] = decode_particle(ptype, data[name_end:stop])
-            pos = stop
+        if n_ops:
+            pos = read_bins(data, pos, n_ops, end, bins)
         if pos > end:
             raise ValueError("message runs past the payload")
         append((index, rc, gen, never if void == 0 else (void - now if void > now else 1),

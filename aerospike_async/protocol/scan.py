@@ -24,6 +24,8 @@ from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
                       FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
                       FIELD_UDF_PACKAGE_NAME, INFO3_LAST, INFO3_PARTITION_DONE,
                       MSG_HEADER_SIZE)
+from ._records import _names, cached_name
+from ._records import read_bins as _read_bins
 from .particles import decode_particle
 
 UDF_OP_AGGREGATE = 1
@@ -43,9 +45,6 @@ _I64LE = struct.Struct("<q")
 _I64 = struct.Struct(">q")
 _HEAD4 = struct.Struct(">3xBxBII")   # info3, result code, generation, void time
 _COUNTS = struct.Struct(">HH")       # n_fields, n_ops (header bytes 18..22)
-_OP3 = struct.Struct(">IxBxB")       # size, particle type, name length
-_F64 = struct.Struct(">d")
-
 
 
 def _field(ftype: int, data: bytes) -> bytes:
@@ -128,9 +127,6 @@ class StreamChunk:
         self.resume: dict[int, tuple[bytes, int | None]] = {}
 
 
-_names: dict[bytes, str] = {}
-
-
 def _decode_key(data: Any) -> Any:
     ktype = data[0]
     if ktype == 1:
@@ -162,7 +158,8 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
     # the same namespace, digest and set fields, so after the first record the bytes from
     # the header's field/op counts to the digest value, and from the digest to the bins,
     # are a template checked with two startswith() calls instead of parsed field by field.
-    # Common particles (int, str, float, blob) are decoded inline; names are cached.
+    # Bins: _records.read_bins, shared with the batch decoder (common particles decoded
+    # inline); names are cached.
     # Digests: a record's key gets a slice of one bytearray copy of the payload, and per
     # partition only the offset of its last record's digest is kept until the end.
     data = payload if type(payload) is bytes else bytes(payload)
@@ -176,19 +173,17 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
     head = _HEAD4.unpack_from
     counts = _COUNTS.unpack_from
     fhead = _FIELD.unpack_from
-    ohead = _OP3.unpack_from
     u32 = _U32.unpack_from
-    i64 = _I64.unpack_from
-    f64 = _F64.unpack_from
     startswith = data.startswith
     names_get = _names.get
-    decode = decode_particle
+    _name = cached_name
+    read_bins = _read_bins
     never = TTL_NEVER
     tpl: bytes | None = None
     tpl_post = b""
     tpl_len = post_len = 0
     t_ns = t_set = None
-    t_ops = range(0)
+    t_ops = 0
     while pos < end:
         if data[pos] != MSG_HEADER_SIZE:
             raise ValueError(f"header size {data[pos]}")
@@ -215,25 +210,8 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
         if tpl is not None and startswith(tpl, pos + 18) and startswith(tpl_post, d0 + 20):
             pos = d0 + 20 + post_len
             bins: dict[Any, Any] = {}
-            for _ in t_ops:
-                size, ptype, name_len = ohead(data, pos)
-                name_end = pos + 8 + name_len
-                stop = pos + 4 + size
-                raw = data[pos + 8:name_end]
-                name = names_get(raw)
-                if name is None:
-                    name = _name(raw)
-                if ptype == 3:
-                    bins[name] = data[name_end:stop].decode("utf-8", "surrogateescape")
-                elif ptype == 1 and stop - name_end == 8:
-                    bins[name] = i64(data, name_end)[0]
-                elif ptype == 4:
-                    bins[name] = data[name_end:stop]
-                elif ptype == 2 and stop - name_end == 8:
-                    bins[name] = f64(data, name_end)[0]
-                else:
-                    bins[name] = decode(ptype, data[name_end:stop])
-                pos = stop
+            if t_ops:
+                pos = read_bins(data, pos, t_ops, end, bins)
             if pos > end:
                 raise ValueError("record runs past the message")
             append(((t_ns, t_set, None, ba[d0:d0 + 20]),
@@ -282,27 +260,10 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
                 post_len = len(tpl_post)
                 t_ns = ns
                 t_set = set_name
-                t_ops = range(n_ops)
+                t_ops = n_ops
             bins = {}
-            for _ in range(n_ops):
-                size, ptype, name_len = ohead(data, pos)
-                name_end = pos + 8 + name_len
-                stop = pos + 4 + size
-                raw = data[pos + 8:name_end]
-                name = names_get(raw)
-                if name is None:
-                    name = _name(raw)
-                if ptype == 3:
-                    bins[name] = data[name_end:stop].decode("utf-8", "surrogateescape")
-                elif ptype == 1 and stop - name_end == 8:
-                    bins[name] = i64(data, name_end)[0]
-                elif ptype == 4:
-                    bins[name] = data[name_end:stop]
-                elif ptype == 2 and stop - name_end == 8:
-                    bins[name] = f64(data, name_end)[0]
-                else:
-                    bins[name] = decode(ptype, data[name_end:stop])
-                pos = stop
+            if n_ops:
+                pos = read_bins(data, pos, n_ops, end, bins)
             if pos > end or digest is None:
                 raise ValueError("record runs past the message or has no digest")
             append(((ns, set_name, user_key, bytearray(digest)),
@@ -319,15 +280,6 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
         for pid, d in where.items():
             resume[pid] = (data[d:d + 20] if isinstance(d, int) else d, bvals.get(pid))
     return chunk
-
-
-def _name(raw: bytes | None) -> str | None:
-    if raw is None:
-        return None
-    s = raw.decode("utf-8")
-    if len(_names) < 10000:
-        _names[raw] = s
-    return s
 
 
 # -- info commands: jobs and secondary indexes ----------------------------------------------

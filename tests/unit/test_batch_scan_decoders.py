@@ -139,3 +139,37 @@ def test_batch_decoder_matches_the_reply_objects(seed: int) -> None:
         else:
             got = parse_batch_records(cut, NOW)
             assert [r[0] for r in got[0]] == [r.index for r in want[0]]
+
+
+def _name_past_op(valid: bytes) -> bytes:
+    # an op of size 5 whose name length (3) runs into the next op
+    return _OP.pack(4 + 1, 1, 3, 0, 3) + b"a" + valid
+
+
+def test_both_decoders_reject_an_op_whose_name_runs_past_it() -> None:
+    # The shared op decoder (_records.read_bins) checks every op, as the message-by-message
+    # decoding does; the scan decoder used to decode such an op into a garbage bin.
+    valid = _OP.pack(4 + 1 + 2, 1, 3, 0, 1) + b"a" + b"xy"
+    fields = field_bytes(0, b"test") + field_bytes(4, b"d" * 20)
+    scan = _HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 2, 2) + fields + _name_past_op(valid)
+    with pytest.raises(ProtocolError):
+        parse_messages(scan)
+    for payload in (scan, _HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 2, 2) + fields + valid * 2
+                    + scan):
+        with pytest.raises(ProtocolError):   # first record, then the template path
+            parse_stream_payload(payload, False, NOW)
+    batch = _HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2) + _name_past_op(valid)
+    with pytest.raises(ProtocolError):
+        parse_batch_records(batch, NOW)
+
+
+def test_both_decoders_reject_an_op_running_past_the_payload() -> None:
+    op = _OP.pack(4 + 1 + 8, 1, 1, 0, 1) + b"n" + struct.pack(">q", 5)
+    fields = field_bytes(0, b"test") + field_bytes(4, b"d" * 20)
+    scan = (_HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 2, 1) + fields + op) * 2
+    batch = _HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1) + op
+    for cut in range(1, 9):
+        with pytest.raises(ProtocolError):
+            parse_stream_payload(scan[:-cut], False, NOW)
+        with pytest.raises(ProtocolError):
+            parse_batch_records(batch[:-cut], NOW)
