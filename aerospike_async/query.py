@@ -200,28 +200,42 @@ class Query:
     def _max_records(self, pol: Policy) -> int:
         return pol.get("max_records", 0) or self.max_records or 0
 
-    def _tracker_for(self, pol: Policy) -> PartitionTracker:
+    def _node_filter(self, nodename: Any) -> str | None:
+        """The name of the one node to scan (C ``aerospike_scan_node``), checked."""
+        if nodename is None:
+            return None
+        if not isinstance(nodename, str):
+            raise param_error("nodename must be a string")
+        node = self._client.cluster.nodes_by_name.get(nodename)
+        if node is None or not node.active:
+            raise param_error(f"Invalid node name: {nodename}")
+        return nodename
+
+    def _tracker_for(self, pol: Policy, nodename: str | None = None) -> PartitionTracker:
         max_records = self._max_records(pol)
         begin, count, parts = _partition_filter(pol)
         if self._paginate and self._tracker is not None and not pol.get("partition_filter"):
             tracker = PartitionTracker.resumed(self._tracker, max_records)
         else:
             tracker = PartitionTracker(begin, count, max_records, parts)
+        tracker.node_filter = nodename
         if self._paginate or pol.get("partition_filter"):
             self._tracker = tracker
         return tracker
 
-    def stream(self, policy: dict | None = None, options: dict | None = None
-               ) -> RecordStream:
-        """A started-on-first-use RecordStream of this query's records."""
+    def stream(self, policy: dict | None = None, options: dict | None = None, *,
+               nodename: str | None = None) -> RecordStream:
+        """A started-on-first-use RecordStream of this query's records (of one node's
+        partitions only with ``nodename``)."""
         if self._udf is not None and self._ops is None:
             raise ClientError(-1, "Stream UDF aggregation is not supported yet", None, None,
                               False)
         pol = self._policy(policy)
+        node_filter = self._node_filter(nodename)
         no_bins = bool(options.get("nobins")) if isinstance(options, dict) else False
         from ._batch import filter_bytes
         filt = filter_bytes(pol)
-        tracker = self._tracker_for(pol)
+        tracker = self._tracker_for(pol, node_filter)
         info1 = M.INFO1_READ
         if no_bins:
             info1 |= M.INFO1_NOBINDATA
@@ -275,7 +289,10 @@ class Query:
     async def results(self, policy: dict | None = None, options: dict | None = None
                       ) -> list[tuple]:
         """Every record: a list of ``(key, meta, bins)``."""
-        stream = self.stream(policy, options)
+        return await self._results(self.stream(policy, options))
+
+    @staticmethod
+    async def _results(stream: RecordStream) -> list[tuple]:
         out: list[tuple] = []
         try:
             while True:
@@ -291,7 +308,10 @@ class Query:
         """Call ``callback(record)`` for each record; returning False stops the query."""
         if not callable(callback):
             raise param_error("Callback should be a callable")
-        stream = self.stream(policy, options)
+        await self._foreach(self.stream(policy, options), callback)
+
+    @staticmethod
+    async def _foreach(stream: RecordStream, callback: Callable[[tuple], Any]) -> None:
         try:
             while True:
                 chunk = await stream.next_chunk()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ._validate import param_error
 from .query import Query
 
 
@@ -24,13 +25,17 @@ class Scan(Query):
 
     async def results(self, policy: dict | None = None, nodename: str | None = None,
                       options: dict | None = None) -> list[tuple]:
-        """Every record: a list of ``(key, meta, bins)``."""
-        return await super().results(policy, options)
+        """Every record: a list of ``(key, meta, bins)``; with ``nodename``, only the
+        records of the partitions that node serves."""
+        return await self._results(self.stream(policy, options, nodename=nodename))
 
     async def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
                       options: dict | None = None, nodename: str | None = None) -> None:
-        """Call ``callback(record)`` for each record; returning False stops the scan."""
-        await super().foreach(callback, policy, options)
+        """Call ``callback(record)`` for each record; returning False stops the scan.
+        With ``nodename``, only that node's partitions are scanned."""
+        if not callable(callback):
+            raise param_error("Callback should be a callable")
+        await self._foreach(self.stream(policy, options, nodename=nodename), callback)
 
 
 __all__ = ["Scan"]

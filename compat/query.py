@@ -76,13 +76,13 @@ class Query:
 
 
 def _foreach(client: Any, q: Any, callback: Callable[[tuple], Any], policy: Any,
-             options: Any) -> None:
+             options: Any, nodename: str | None = None) -> None:
     if not callable(callback):
         from aerospike_async._validate import param_error
         raise param_error("Callback should be a callable")
 
     async def open_stream() -> Any:
-        return q.stream(policy, options).start()
+        return q.stream(policy, options, nodename=nodename).start()
 
     stream = client._run(open_stream)
     try:

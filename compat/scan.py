@@ -18,12 +18,12 @@ class Scan(Query):
 
     def results(self, policy: dict | None = None, nodename: str | None = None) -> list:
         """Every record: a list of ``(key, meta, bins)``."""
-        return self._client._run(self._q.results, policy, None)
+        return self._client._run(self._q.results, policy, nodename)
 
     def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
                 options: dict | None = None, nodename: str | None = None) -> None:
         """Call ``callback(record)`` on this thread for each record; False stops."""
-        _foreach(self._client, self._q, callback, policy, options)
+        _foreach(self._client, self._q, callback, policy, options, nodename)
 
 
 __all__ = ["Scan"]

@@ -77,7 +77,9 @@ class PartitionTracker:
     """Which partitions are done, across rounds and (paginated) calls."""
 
     def __init__(self, begin: int = 0, count: int = PARTITIONS, max_records: int = 0,
-                 parts: list[PartitionStatus] | None = None) -> None:
+                 parts: list[PartitionStatus] | None = None,
+                 node_filter: str | None = None) -> None:
+        self.node_filter = node_filter  # a node name: read only the partitions it serves
         self.begin = begin
         self.count = count
         if parts is None:
@@ -102,12 +104,15 @@ class PartitionTracker:
     def assign(self, cluster: Cluster, namespace: str, replica: int) -> list[NodePartitions]:
         out: dict[Node, NodePartitions] = {}
         order: list[NodePartitions] = []
+        node_filter = self.node_filter
         for part in self.parts:
             if not part.retry:
                 continue
             pid = part.id
             digest = bytes((pid & 0xFF, pid >> 8))
             node = cluster.node_for(namespace, digest, False, replica, part.sequence)
+            if node_filter is not None and node.name != node_filter:
+                continue  # C node_filter: another node's partition is not read at all
             np = out.get(node)
             if np is None:
                 np = out[node] = NodePartitions(node)

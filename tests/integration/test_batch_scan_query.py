@@ -106,6 +106,49 @@ async def test_scan_break_leaves_no_connection_busy(client, namespace):
     assert len(await client.scan(namespace, set_name).results()) == 2000
 
 
+async def test_scan_by_node_name_reads_only_that_nodes_partitions(client, namespace):
+    """``results(nodename=...)``/``foreach(..., nodename=...)`` scan one node (the
+    partitions it serves): the per-node scans do not overlap and together are the full
+    scan; an unknown node name is a ParamError."""
+    set_name = _set()
+    await _fill(client, namespace, set_name, 300)
+    names = [n["node_name"] for n in client.get_node_names()]
+    per_node: dict[str, list[int]] = {}
+    for name in names:
+        per_node[name] = [r[2]["i"] for r in
+                          await client.scan(namespace, set_name).results(None, name)]
+        got: list[int] = []
+        await client.scan(namespace, set_name).foreach(lambda r: got.append(r[2]["i"]),
+                                                      None, None, name)
+        assert sorted(got) == sorted(per_node[name])
+    union = [i for ids in per_node.values() for i in ids]
+    assert sorted(union) == list(range(300))  # no record twice, none missing
+    if len(names) > 1:
+        assert all(0 < len(ids) < 300 for ids in per_node.values())
+    with pytest.raises(aerospike.exception.ParamError):
+        await client.scan(namespace, set_name).results(None, "no-such-node")
+    with pytest.raises(aerospike.exception.ParamError):
+        await client.scan(namespace, set_name).foreach(lambda r: None, nodename="nope")
+
+
+def test_sync_scan_by_node_name(sync_client, namespace):
+    set_name = _set()
+    for i in range(60):
+        sync_client.put((namespace, set_name, i), {"i": i})
+    names = [n["node_name"] for n in sync_client.get_node_names()]
+    seen: list[int] = []
+    for name in names:
+        part = [r[2]["i"] for r in sync_client.scan(namespace, set_name).results(None, name)]
+        got: list[int] = []
+        sync_client.scan(namespace, set_name).foreach(lambda r: got.append(r[2]["i"]),
+                                                     nodename=name)
+        assert sorted(got) == sorted(part)
+        seen += part
+    assert sorted(seen) == list(range(60))
+    with pytest.raises(aerospike.exception.ParamError):
+        sync_client.scan(namespace, set_name).results(None, "no-such-node")
+
+
 async def test_scan_paginate_and_max_records(client, namespace):
     set_name = _set()
     await _fill(client, namespace, set_name, 25)
