@@ -9,14 +9,17 @@ node does not hold is answered with a PARTITION_DONE message carrying result cod
 and the partition id in the generation slot, as the real server does; partitions it
 holds get no marker. ``max_records`` caps the records of the whole command.
 
-A background command (info2 WRITE) applies its operations to every matching record
-before it answers, and registers a job that ``query-show`` / ``scan-show`` report as
-done. Record UDFs, aggregations and filter expressions are not run by the embedded
+A background command (info2 WRITE) registers a job and answers at once; the job then
+applies its operations to every matching record as a task of the server's loop (at most
+``records_per_second`` records a second when the command sets it, pausing with asyncio
+sleeps), and ``query-show`` / ``scan-show`` report it as ``active(ok)`` with its
+progress while it runs and ``done(ok)`` after. Record UDFs, aggregations and filter expressions are not run by the embedded
 server: jobs with a UDF count every record as failed, aggregations and filter
 expressions are answered as unsupported.
 """
 from __future__ import annotations
 
+import asyncio
 import struct
 import time
 from typing import TYPE_CHECKING, Iterator
@@ -71,7 +74,7 @@ class Job:
     """A background scan or query, as ``query-show`` reports it."""
 
     __slots__ = ("trid", "ns", "set_name", "index_name", "rps", "udf", "succeeded",
-                 "failed", "started", "finished")
+                 "failed", "started", "finished", "total", "task")
 
     def __init__(self, trid: int, ns: str, set_name: str, index_name: str, rps: int,
                  udf: tuple[str, str] | None) -> None:
@@ -84,17 +87,28 @@ class Job:
         self.succeeded = 0
         self.failed = 0
         self.started = time.monotonic()
-        self.finished = self.started
+        self.finished: float | None = None  # None while the job runs
+        self.total = 0  # records the job will visit
+        self.task: asyncio.Task | None = None
 
     def show(self) -> str:
         now = time.monotonic()
-        run_ms = int((self.finished - self.started) * 1000)
-        since_ms = int((now - self.finished) * 1000)
+        finished = self.finished
+        if finished is None:
+            done = self.succeeded + self.failed
+            progress = 100.0 * done / self.total if self.total else 0.0
+            run_ms = int((now - self.started) * 1000)
+            state = f"active-threads=1:status=active(ok):job-progress={progress:.2f}:" \
+                    f"run-time={run_ms}:time-since-done=0"
+        else:
+            run_ms = int((finished - self.started) * 1000)
+            since_ms = int((now - finished) * 1000)
+            state = f"active-threads=0:status=done(ok):job-progress=100.00:" \
+                    f"run-time={run_ms}:time-since-done={since_ms}"
         head = f"trid={self.trid}:ns={self.ns}:set={self.set_name}:"
         if self.index_name:
             head += f"sindex-name={self.index_name}:"
-        text = (f"{head}rps={self.rps}:active-threads=0:status=done(ok):"
-                f"job-progress=100.00:run-time={run_ms}:time-since-done={since_ms}:"
+        text = (f"{head}rps={self.rps}:{state}:"
                 f"recs-throttled={self.succeeded + self.failed}:recs-filtered-meta=0:"
                 f"recs-filtered-bins=0:recs-succeeded={self.succeeded}:"
                 f"recs-failed={self.failed}:from=127.0.0.1+0:")
@@ -363,26 +377,54 @@ def _background(engine: Engine, msg: Message, plan: _Plan) -> bytes:
               plan.index.name if plan.index is not None else "", rps or DEFAULT_RPS, udf)
     targets = [digest for _pid, recs in _matches(engine, plan) if recs is not None
                for digest, _rec, _b in recs]
-    ns_field = msg.field(FIELD_NAMESPACE) or b""
-    for digest in targets:
-        if udf is not None or not msg.ops:
-            job.failed += 1
-            continue
-        rec = plan.ns.records.get(digest)
-        fields = [(FIELD_NAMESPACE, ns_field), (FIELD_DIGEST, digest)]
-        if rec is not None and rec.set_name:
-            fields.insert(1, (FIELD_SET, rec.set_name))
-        single = Message(info2=INFO2_WRITE | (msg.info2 & ~INFO2_WRITE),
-                         info3=INFO3_UPDATE_ONLY | msg.info3, expiration=msg.expiration,
-                         fields=fields, ops=msg.ops)
-        answer = engine.execute_single(single)
-        if answer[13] == OK:
-            job.succeeded += 1
-        else:
-            job.failed += 1
-    job.finished = time.monotonic()
+    job.total = len(targets)
     engine.store.jobs[trid] = job
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # an engine used without a server: run the job now
+        for digest in targets:
+            _apply_one(engine, msg, plan, job, udf, digest)
+        job.finished = time.monotonic()
+    else:
+        job.task = loop.create_task(_run_job(engine, msg, plan, job, udf, targets, rps))
     return last_message(OK)
+
+
+def _apply_one(engine: Engine, msg: Message, plan: _Plan, job: Job,
+               udf: tuple[str, str] | None, digest: bytes) -> None:
+    """Apply a background command's operations to one record, counting the outcome."""
+    if udf is not None or not msg.ops:
+        job.failed += 1
+        return
+    rec = plan.ns.records.get(digest)
+    fields = [(FIELD_NAMESPACE, msg.field(FIELD_NAMESPACE) or b""), (FIELD_DIGEST, digest)]
+    if rec is not None and rec.set_name:
+        fields.insert(1, (FIELD_SET, rec.set_name))
+    single = Message(info2=INFO2_WRITE | (msg.info2 & ~INFO2_WRITE),
+                     info3=INFO3_UPDATE_ONLY | msg.info3, expiration=msg.expiration,
+                     fields=fields, ops=msg.ops)
+    answer = engine.execute_single(single)
+    if answer[13] == OK:
+        job.succeeded += 1
+    else:
+        job.failed += 1
+
+
+async def _run_job(engine: Engine, msg: Message, plan: _Plan, job: Job,
+                   udf: tuple[str, str] | None, targets: list[bytes], rps: int) -> None:
+    """A background job: every record in turn, at most ``rps`` a second when it is set
+    (sleeping until the next record is due rather than spinning)."""
+    start = time.monotonic()
+    try:
+        for n, digest in enumerate(targets):
+            if rps > 0 and n:
+                ahead = start + n / rps - time.monotonic()
+                if ahead > 0.001:
+                    await asyncio.sleep(ahead)
+            _apply_one(engine, msg, plan, job, udf, digest)
+    finally:
+        job.finished = time.monotonic()
+        job.task = None
 
 
 # -- node hooks -------------------------------------------------------------------------

@@ -180,6 +180,28 @@ async def test_scan_background_ops_and_job_info(client, namespace):
     assert all(r[2]["bg"] == 1 for r in await client.scan(namespace, set_name).results())
 
 
+async def test_throttled_background_job_is_seen_in_progress_then_completed(client,
+                                                                          namespace):
+    """execute_background answers before the job is done: a job held to a low
+    records_per_second is reported in progress by job_info, then completed."""
+    set_name = _set()
+    await _fill(client, namespace, set_name, 300)
+    s = client.scan(namespace, set_name)
+    s.add_ops([ops.write("bg", 2)])
+    job = await s.execute_background({"records_per_second": 400})
+    first = await client.job_info(job, aerospike.JOB_SCAN)
+    assert first["status"] == aerospike.JOB_STATUS_INPROGRESS
+    assert 0 <= first["progress_pct"] < 100
+    info = first
+    for _ in range(300):
+        await asyncio.sleep(0.02)
+        info = await client.job_info(job, aerospike.JOB_SCAN)
+        if info["status"] == aerospike.JOB_STATUS_COMPLETED:
+            break
+    assert info["status"] == aerospike.JOB_STATUS_COMPLETED
+    assert all(r[2]["bg"] == 2 for r in await client.scan(namespace, set_name).results())
+
+
 def test_sync_scan_foreach_on_caller_thread(sync_client, namespace):
     import threading
     set_name = _set()
