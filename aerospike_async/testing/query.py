@@ -137,12 +137,13 @@ class _Plan:
     """What a scan/query command asks for, decoded once."""
 
     __slots__ = ("ns", "set_name", "pids", "resume", "max_records", "bins", "no_bins",
-                 "index", "rng", "ns_field", "set_field")
+                 "index", "rng", "ns_field", "set_field", "rps")
 
     def __init__(self) -> None:
         self.pids: list[int] = []
         self.resume: dict[int, tuple[int, bytes]] = {}
         self.max_records = 0
+        self.rps = 0
         self.bins: list[str] | None = None
         self.no_bins = False
         self.index = None
@@ -194,6 +195,8 @@ def _plan(engine: Engine, msg: Message) -> _Plan | int:
     elif msg.field(FIELD_BVAL_ARRAY) is not None:
         return PARAMETER_ERROR
     plan.pids = sorted(requested) if requested else list(range(N_PARTITIONS))
+    rps_field = msg.field(FIELD_RECORDS_PER_SECOND)
+    plan.rps = int.from_bytes(rps_field, "big") if rps_field else 0
     max_field = msg.field(FIELD_MAX_RECORDS)
     if max_field is not None and len(max_field) == 8:
         plan.max_records = _U64.unpack(max_field)[0]
@@ -299,8 +302,13 @@ def _matches(engine: Engine, plan: _Plan) -> Iterator[tuple[int, list[tuple[byte
         yield pid, out
 
 
-def _stream(engine: Engine, plan: _Plan) -> Iterator[bytes]:
+def _stream(engine: Engine, plan: _Plan) -> Iterator[bytes | float]:
+    """The messages of a foreground scan/query; with ``records_per_second`` a float
+    between them now and then: the seconds the server waits before sending on (the
+    records already packed go out first)."""
     ns_field = plan.ns_field
+    rps = plan.rps
+    start = time.monotonic()
     set_fields: dict[bytes, bytes] = {}
     select = plan.bins
     no_bins = plan.no_bins
@@ -351,11 +359,14 @@ def _stream(engine: Engine, plan: _Plan) -> Iterator[bytes]:
                                    len(fields), len(ops)), *fields, *ops))
             parts.append(msg)
             size += len(msg)
-            if size >= CHUNK_SIZE:
+            ahead = start + count / rps - time.monotonic() if rps else 0.0
+            if size >= CHUNK_SIZE or ahead > 0.005:
                 body = b"".join(parts)
                 yield _PROTO.pack(proto_word(MSG_AS, len(body))) + body
                 parts = []
                 size = 0
+                if ahead > 0.005:
+                    yield ahead
         if limit and count >= limit:
             break
     if parts:

@@ -108,7 +108,7 @@ class _Connection(asyncio.Protocol):
                         self._stream = iter(out)
                         self._pump()
                         continue
-                    out = b"".join(out)
+                    out = b"".join(c for c in out if not isinstance(c, float))
                 if server.faults is None:
                     transport.write(out)
                 else:
@@ -138,6 +138,11 @@ class _Connection(asyncio.Protocol):
                     self._stream = None
                     self._serve()
                     return
+                if not isinstance(chunk, (bytes, bytearray)):
+                    # a pause in seconds (records_per_second): resume when it is over
+                    self._timer = asyncio.get_running_loop().call_later(
+                        chunk, self._resume_stream)
+                    return
                 transport.write(chunk)
         except Exception:
             log.exception("embedded server failed while streaming an answer")
@@ -146,12 +151,16 @@ class _Connection(asyncio.Protocol):
             return
         asyncio.get_running_loop().call_soon(self._pump)
 
+    def _resume_stream(self) -> None:
+        self._timer = None
+        self._pump()
+
     def pause_writing(self) -> None:
         self._paused = True
 
     def resume_writing(self) -> None:
         self._paused = False
-        if self._stream is not None:
+        if self._stream is not None and self._timer is None:
             self._pump()
 
     def _faulty_reply(self, msg_type: int, out: bytes) -> None:
