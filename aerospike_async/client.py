@@ -6,7 +6,6 @@ shapes and exceptions follow the official Python client.
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from . import constants as C
@@ -16,7 +15,7 @@ from .cluster.cluster import Cluster, ClusterSettings
 from .cluster.connection import ConnectionClosed, SocketTimeout
 from .cluster.node import Node, info_host
 from .cluster.tls import build_tls
-from .command.base import execute, server_error
+from .command.base import execute, server_error, server_now
 from .exceptions import (AerospikeError, ClientError, ParamError, TimeoutError,
                          exception_for)
 from .policy import Policy, PolicySet, validate_policy
@@ -26,12 +25,10 @@ from .protocol.framing import ProtocolError, compress
 from .protocol.info import encode_info_request
 from .protocol.operations import encode_operation
 from .protocol.particles import encode_particle
-from .protocol.record import (encode_command, encode_name_ops, key_fields,
+from .protocol.record import (ttl_of, encode_command, encode_name_ops, key_fields,
                               op_header, parse_record_reply, RecordReply)
 from .types import Bins, Key, Metadata, Record
 
-CITRUSLEAF_EPOCH = 1262304000  # 2010-01-01, the server's epoch for void times
-TTL_NEVER = 0xFFFFFFFF
 COMPRESS_THRESHOLD = 128
 RC_OK = 0
 RC_NOT_FOUND = 2
@@ -77,10 +74,7 @@ def _ms(config: dict, name: str, default: int) -> float:
 
 def remaining_ttl(void_time: int) -> int:
     """The ttl the API reports for a server void time (0 = never expires)."""
-    if void_time == 0:
-        return TTL_NEVER
-    now = int(time.time()) - CITRUSLEAF_EPOCH
-    return void_time - now if void_time > now else 1
+    return ttl_of(void_time, server_now())
 
 
 class Client:

@@ -18,7 +18,8 @@ from ..exceptions import (AerospikeError, ConnectionError, InvalidNodeError,
                           NoMoreConnectionsError, TimeoutError, exception_for,
                           result_code_name)
 from ..policy import Policy
-from ..protocol.framing import MSG_AS, MSG_COMPRESSED, ProtocolError, decompress
+from ..protocol.framing import ProtocolError, as_msg_payload
+from ..protocol.record import CITRUSLEAF_EPOCH
 from ..protocol.message import MSG_HEADER_SIZE
 
 RC_TIMEOUT = 9
@@ -30,6 +31,16 @@ _STAY_ON_NODE = (RC_TIMEOUT, NoMoreConnectionsError.code, MaxErrorRateExceeded.c
 
 def server_error(node: Node, code: int, in_doubt: bool = False) -> AerospikeError:
     return exception_for(code, f"{node.address} {result_code_name(code)}", in_doubt)
+
+
+def io_error(node: Node, exc: BaseException | str) -> ConnectionError:
+    """The documented exception for a socket or framing failure talking to ``node``."""
+    return ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None, False)
+
+
+def server_now() -> int:
+    """Now on the server's clock: seconds since 2010-01-01, what void times count from."""
+    return int(time.time()) - CITRUSLEAF_EPOCH
 
 
 async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: bytes,
@@ -82,8 +93,7 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
                 last = exc
             except (ConnectionClosed, SocketTimeout, OSError) as exc:
                 node.error_count += 1
-                last = ConnectionError(ConnectionError.code, f"{node.address} {exc}", None,
-                                       None, False)
+                last = io_error(node, exc)
             else:
                 sent += 1
                 try:
@@ -98,25 +108,19 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
                 except (ConnectionClosed, ProtocolError, OSError) as exc:
                     pool.discard(conn)
                     node.error_count += 1
-                    last = ConnectionError(ConnectionError.code, f"{node.address} {exc}", None,
-                                           None, False)
+                    last = io_error(node, exc)
                 except BaseException:
                     pool.discard(conn)  # cancelled mid-reply: the connection is unusable
                     raise
                 else:
                     try:
-                        if mtype == MSG_COMPRESSED:
-                            payload = memoryview(decompress(payload))[8:]
-                        elif mtype != MSG_AS:
-                            raise ProtocolError(f"unexpected message type {mtype}")
+                        payload = as_msg_payload(mtype, payload)
                         if len(payload) < MSG_HEADER_SIZE:
                             raise ProtocolError("truncated reply")
                     except ProtocolError as exc:
                         pool.discard(conn)
                         node.error_count += 1
-                        last = ConnectionError(ConnectionError.code,
-                                               f"{node.address} invalid reply: {exc}", None,
-                                               None, False)
+                        last = io_error(node, f"invalid reply: {exc}")
                     else:
                         pool.release(conn)
                         rc = payload[5]

@@ -25,14 +25,10 @@ from ..exceptions import (AerospikeError, ClientError, ConnectionError,
                           MaxErrorRateExceeded, NoMoreConnectionsError, TimeoutError)
 from ..policy import Policy
 from ..protocol.batch import REPEAT, encode_batch_body, parse_batch_records
-from ..protocol.framing import MSG_AS, MSG_COMPRESSED, ProtocolError, compress, decompress
-from ..protocol.record import parse_record_reply
-from .base import server_error
+from ..protocol.framing import ProtocolError, as_msg_payload, compress
+from ..protocol.record import parse_record_reply, ttl_of
+from .base import RC_DEVICE_OVERLOAD, RC_TIMEOUT, io_error, server_error, server_now
 
-RC_TIMEOUT = 9
-CITRUSLEAF_EPOCH = 1262304000
-TTL_NEVER = 0xFFFFFFFF
-RC_DEVICE_OVERLOAD = 18
 COMPRESS_THRESHOLD = 128
 _RETRY_CODES = frozenset({RC_TIMEOUT, RC_DEVICE_OVERLOAD, ConnectionError.code,
                           NoMoreConnectionsError.code, MaxErrorRateExceeded.code})
@@ -214,8 +210,7 @@ class BatchExecutor:
             return exc, False
         except (ConnectionClosed, SocketTimeout, OSError) as exc:
             node.error_count += 1
-            return ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
-                                   False), False
+            return io_error(node, exc), False
         if len(items) == 1:
             return await self._single(node, conn, items[0], answered, timeout), True
         return await self._batch(node, conn, items, answered, timeout), True
@@ -226,11 +221,7 @@ class BatchExecutor:
         try:
             mtype, payload = await conn.request(item.single(item, self.header_timeout),
                                                 timeout)
-            if mtype == MSG_COMPRESSED:
-                payload = memoryview(decompress(payload))[8:]
-            elif mtype != MSG_AS:
-                raise ProtocolError(f"unexpected message type {mtype}")
-            reply = parse_record_reply(payload)
+            reply = parse_record_reply(as_msg_payload(mtype, payload))
         except SocketTimeout:
             pool.discard(conn)
             node.error_count += 1
@@ -238,8 +229,7 @@ class BatchExecutor:
         except (ConnectionClosed, ProtocolError, OSError) as exc:
             pool.discard(conn)
             node.error_count += 1
-            return ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
-                                   False)
+            return io_error(node, exc)
         except BaseException:
             pool.discard(conn)
             raise
@@ -249,13 +239,8 @@ class BatchExecutor:
             node.error_count += 1
             return server_error(node, rc)
         answered.add(item.index)
-        void = reply.ttl
-        if void == 0:
-            ttl = TTL_NEVER
-        else:
-            now = int(time.time()) - CITRUSLEAF_EPOCH
-            ttl = void - now if void > now else 1
-        self.on_replies([(item.index, rc, reply.generation, ttl, dict(reply.bins))])
+        self.on_replies([(item.index, rc, reply.generation, ttl_of(reply.ttl, server_now()),
+                          dict(reply.bins))])
         return None
 
     async def _batch(self, node: Node, conn: Any, items: list[BatchItem], answered: set[int],
@@ -275,13 +260,9 @@ class BatchExecutor:
                 on_sent()
             while True:
                 mtype, payload = await conn.next_message(timeout)
-                if mtype == MSG_COMPRESSED:
-                    payload = memoryview(decompress(payload))[8:]
-                elif mtype != MSG_AS:
-                    raise ProtocolError(f"unexpected message type {mtype}")
                 # one clock read per message for the records' ttls
-                replies, last, rc = parse_batch_records(
-                    payload, int(time.time()) - CITRUSLEAF_EPOCH)
+                replies, last, rc = parse_batch_records(as_msg_payload(mtype, payload),
+                                                        server_now())
                 if replies:
                     got = {r[0] for r in replies}
                     if len(got) == len(replies) and got <= wanted and got.isdisjoint(answered):
@@ -305,8 +286,7 @@ class BatchExecutor:
         except (ConnectionClosed, ProtocolError, OSError) as exc:
             pool.discard(conn)
             node.error_count += 1
-            return ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
-                                   False)
+            return io_error(node, exc)
         except BaseException:
             pool.discard(conn)  # cancelled mid-reply: the rest would poison the connection
             raise

@@ -26,10 +26,10 @@ from ..exceptions import (AerospikeError, ConnectionError, TimeoutError, excepti
                           result_code_name)
 from ..policy import Policy
 from ..protocol.digest import PARTITIONS
-from ..protocol.framing import MSG_AS, MSG_COMPRESSED, ProtocolError, decompress
-from ..protocol.scan import CITRUSLEAF_EPOCH, parse_stream_payload
+from ..protocol.framing import ProtocolError, as_msg_payload
+from ..protocol.scan import parse_stream_payload
+from .base import RC_TIMEOUT, io_error, server_now
 
-RC_TIMEOUT = 9
 RC_PARTITION_UNAVAILABLE = 11
 RC_INDEX_NOT_FOUND = 201
 RC_INDEX_NOT_READABLE = 203
@@ -341,8 +341,7 @@ class RecordStream:
             conn = await pool.acquire(timeout)
         except (ConnectionClosed, SocketTimeout, OSError) as exc:
             node.error_count += 1
-            raise ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
-                                  False) from None
+            raise io_error(node, exc) from None
         tracker = self.tracker
         queue = self.queue
         no_bins = self.no_bins
@@ -351,12 +350,8 @@ class RecordStream:
             conn.start_stream(request)
             while True:
                 mtype, payload = await conn.next_message(timeout)
-                if mtype == MSG_COMPRESSED:
-                    payload = memoryview(decompress(payload))[8:]
-                elif mtype != MSG_AS:
-                    raise ProtocolError(f"unexpected message type {mtype}")
-                chunk = parse_stream_payload(payload, no_bins,
-                                             int(time.time()) - CITRUSLEAF_EPOCH)
+                chunk = parse_stream_payload(as_msg_payload(mtype, payload), no_bins,
+                                             server_now())
                 records = chunk.records
                 tracker.apply(np, chunk.resume, chunk.unavailable, len(records))
                 if records:
@@ -372,8 +367,7 @@ class RecordStream:
         except (ConnectionClosed, ProtocolError, OSError) as exc:
             pool.discard(conn)
             node.error_count += 1
-            raise ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
-                                  False) from None
+            raise io_error(node, exc) from None
         except BaseException:
             pool.discard(conn)  # stopped mid-stream: the rest of the reply would poison it
             raise
@@ -398,16 +392,13 @@ async def send_to_all(nodes: list[Node], policy: Policy, request: bytes,
         try:
             conn = await pool.acquire(timeout)
         except (ConnectionClosed, SocketTimeout, OSError) as exc:
-            raise ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
-                                  False) from None
+            raise io_error(node, exc) from None
         rc = 0
         try:
             conn.start_stream(request)
             while True:
                 mtype, payload = await conn.next_message(timeout)
-                if mtype == MSG_COMPRESSED:
-                    payload = memoryview(decompress(payload))[8:]
-                chunk = parse_stream_payload(payload, True)
+                chunk = parse_stream_payload(as_msg_payload(mtype, payload), True)
                 if chunk.last:
                     rc = chunk.error
                     break
@@ -417,8 +408,7 @@ async def send_to_all(nodes: list[Node], policy: Policy, request: bytes,
                                None, False) from None
         except (ConnectionClosed, ProtocolError, OSError) as exc:
             pool.discard(conn)
-            raise ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None,
-                                  False) from None
+            raise io_error(node, exc) from None
         except BaseException:
             pool.discard(conn)
             raise

@@ -19,6 +19,7 @@ from .message import (FIELD_BATCH_INDEX, FIELD_FILTER_EXP, FIELD_KEY, FIELD_NAME
                       FIELD_SET, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION,
                       FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO3_LAST, MSG_HEADER_SIZE)
 from ._records import read_bins as _read_bins
+from .record import TTL_NEVER
 from .particles import decode_particle
 
 # batch field flags
@@ -198,7 +199,6 @@ def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply],
 
 # hsize, info3, result code, generation, void time, index, n_fields, n_ops
 _HEAD_BATCH = struct.Struct(">BxxBxBIIIHH")
-TTL_NEVER = 0xFFFFFFFF
 
 
 def parse_batch_records(payload: bytes | memoryview, now: int

@@ -59,6 +59,15 @@ def decompress(payload: bytes | memoryview) -> bytes:
     return inner
 
 
+def as_msg_payload(msg_type: int, payload: bytes | memoryview) -> bytes | memoryview:
+    """The AS_MSG payload of a reply: decompressed when type 4; ProtocolError unless type 3."""
+    if msg_type == MSG_COMPRESSED:
+        return memoryview(decompress(payload))[8:]
+    if msg_type != MSG_AS:
+        raise ProtocolError(f"unexpected message type {msg_type}")
+    return payload
+
+
 class FrameReader:
     """Accumulates bytes and hands out whole messages as (type, payload)."""
 

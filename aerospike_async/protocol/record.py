@@ -15,6 +15,17 @@ _FIELD = struct.Struct(">IB")
 _OP = struct.Struct(">IBBBB")
 _DIGEST_FIELD = _FIELD.pack(21, FIELD_DIGEST)
 
+CITRUSLEAF_EPOCH = 1262304000  # 2010-01-01: the server counts void times from here
+TTL_NEVER = 0xFFFFFFFF  # the ttl the API reports for a record that never expires
+
+
+def ttl_of(void_time: int, now: int) -> int:
+    """The ttl the API reports for a void time, ``now`` in seconds since CITRUSLEAF_EPOCH."""
+    if void_time == 0:
+        return TTL_NEVER
+    return void_time - now if void_time > now else 1
+
+
 _ns_set_cache: dict[tuple[str, str | None], bytes] = {}
 
 

@@ -27,12 +27,11 @@ from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
 from ._records import _names, cached_name
 from ._records import read_bins as _read_bins
 from .particles import decode_particle
+from .record import TTL_NEVER
 
 UDF_OP_AGGREGATE = 1
 UDF_OP_BACKGROUND = 2
 
-CITRUSLEAF_EPOCH = 1262304000
-TTL_NEVER = 0xFFFFFFFF
 
 _HEAD = struct.Struct(">QBBBBBBIIIHH")
 _REPLY_HEAD = struct.Struct(">BBBBBBIIIHH")
