@@ -32,21 +32,9 @@ from fake_node import FakeNode
 
 from aerospike_async.protocol.framing import MSG_AS, MSG_COMPRESSED, decompress
 from aerospike_async.protocol.message import parse_messages
+from aerospike_async.protocol.record import CITRUSLEAF_EPOCH, TTL_NEVER
 
 AREAS = ("kv", "operate", "operate_ordered", "digest", "list", "map", "path")
-# path scenarios whose contexts or operations carry expressions (filters, LoopVar,
-# expression_read of SelectByPath/ModifyByPath, modify_by_path): expression encoding
-# comes with a later issue
-NEEDS_EXPRESSIONS = {
-    "path/select_matching_tree", "path/select_list_index_filter",
-    "path/select_by_path_expression", "path/loopvar_int", "path/loopvar_map",
-    "path/loopvar_bool", "path/loopvar_blob", "path/loopvar_nil",
-    "path/loopvar_type_mismatch_fails", "path/loopvar_map_size", "path/loopvar_hll",
-    "path/select_map_key_value_flag", "path/select_map_keys_in_and_filter",
-    "path/modify_remove_result", "path/modify_by_path_expression", "path/loopvar_index_list",
-}
-CITRUSLEAF_EPOCH = 1262304000
-TTL_NEVER = 4294967295
 RECORDED_NODE = "127.0.0.1:3300"
 POLICY_KINDS = ("read", "write", "operate", "apply", "remove", "batch")
 
@@ -64,7 +52,7 @@ def _kv_only(sc: dict) -> bool:
 
 def _scenarios() -> list[Any]:
     out = [sc for area in AREAS for sc in vectors.load(area)
-           if sc["id"] not in NEEDS_EXPRESSIONS]
+           if sc["id"] not in vectors.NEEDS_EXPRESSIONS]
     out += [sc for sc in vectors.load("badinput") if _kv_only(sc)]
     return [pytest.param(sc, id=sc["id"]) for sc in out]
 

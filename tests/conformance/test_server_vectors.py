@@ -28,16 +28,6 @@ from aerospike_helpers.operations import list_operations, map_operations
 from server_raw import RawClient, write_op
 
 AREAS = ("kv", "operate", "list", "map", "path")
-# path scenarios whose contexts or operations carry expressions (filters, LoopVar,
-# SelectByPath/ModifyByPath expressions, modify_by_path): they wait for expression support
-NEEDS_EXPRESSIONS = {
-    "path/select_matching_tree", "path/select_list_index_filter",
-    "path/select_by_path_expression", "path/loopvar_int", "path/loopvar_map",
-    "path/loopvar_bool", "path/loopvar_blob", "path/loopvar_nil",
-    "path/loopvar_type_mismatch_fails", "path/loopvar_map_size", "path/loopvar_hll",
-    "path/select_map_key_value_flag", "path/select_map_keys_in_and_filter",
-    "path/modify_remove_result", "path/modify_by_path_expression", "path/loopvar_index_list",
-}
 _GEO_CELLS = ("the real server stores a GeoJSON region with the S2 cells covering it; "
               "the embedded server computes the cell of a point only")
 KNOWN_DIFFERENCES = {
@@ -82,8 +72,8 @@ def _scenarios() -> list[Any]:
     out = []
     for area in AREAS:
         for sc in vectors.load(area):
-            if not sc["exchanges"] or sc["id"] in NEEDS_EXPRESSIONS:
-                continue  # a client-side outcome, or expressions (see NEEDS_EXPRESSIONS)
+            if not sc["exchanges"] or sc["id"] in vectors.NEEDS_EXPRESSIONS:
+                continue  # a client-side outcome, or expressions (see vectors.NEEDS_EXPRESSIONS)
             calls = _reset_calls(sc["setup"]) if sc["setup"].strip() else []
             marks = []
             if calls is None:

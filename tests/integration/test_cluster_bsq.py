@@ -6,7 +6,6 @@ import asyncio
 import importlib.util
 import pathlib
 import sys
-import tracemalloc
 from typing import Iterator
 
 import pytest

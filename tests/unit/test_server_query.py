@@ -18,7 +18,7 @@ from aerospike_async.protocol.message import (
     FIELD_INDEX_CONTEXT, FIELD_INDEX_RANGE, FIELD_INDEX_TYPE, FIELD_KEY, FIELD_MAX_RECORDS,
     FIELD_NAMESPACE, FIELD_PID_ARRAY, FIELD_SET, FIELD_TASK_ID, INFO1_BATCH, INFO1_GET_ALL,
     INFO1_NOBINDATA, INFO1_READ, INFO2_DELETE, INFO2_WRITE, INFO3_LAST,
-    INFO3_PARTITION_DONE, OP_INCR, OP_READ, OP_WRITE, Message, encode_message,
+    INFO3_PARTITION_DONE, OP_INCR, OP_READ, Message, encode_message,
     parse_messages,
 )
 from aerospike_async.protocol.particles import PARTICLE_INTEGER, PARTICLE_STRING, encode_particle
