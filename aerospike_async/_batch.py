@@ -26,7 +26,7 @@ from .protocol import message as M
 from .protocol.cdt import pack as cdt_pack
 from .protocol.digest import key_bytes, ripemd160, ripemd160_pure
 from .protocol.operations import encode_operation
-from .protocol.record import encode_command, encode_name_ops, key_fields, op_header
+from .protocol.record import encode_command, encode_name_ops, key_fields
 
 BATCH_FAILED = -16
 _OK_CODES = (0, 2, 27)
