@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..protocol.framing import MSG_AS, proto_word
 from ..protocol.message import (
@@ -34,6 +34,7 @@ from ..protocol.message import (
     INFO3_UPDATE_ONLY, OP_READ, Message, field_bytes,
 )
 from .batch import last_message
+from .expressions import BuildError, Context, Expression, build_filter, matches
 from .sindex import (
     indexes_of, info_sindex_create, info_sindex_delete, info_sindex_exists, info_sindex_list,
     info_sindex_stat, lookup, parse_range,
@@ -137,7 +138,7 @@ class _Plan:
     """What a scan/query command asks for, decoded once."""
 
     __slots__ = ("ns", "set_name", "pids", "resume", "max_records", "bins", "no_bins",
-                 "index", "rng", "ns_field", "set_field", "rps")
+                 "index", "rng", "ns_field", "set_field", "rps", "filter")
 
     def __init__(self) -> None:
         self.pids: list[int] = []
@@ -148,6 +149,7 @@ class _Plan:
         self.no_bins = False
         self.index = None
         self.rng = None
+        self.filter: Expression | None = None
 
 
 def _plan(engine: Engine, msg: Message) -> _Plan | int:
@@ -164,8 +166,12 @@ def _plan(engine: Engine, msg: Message) -> _Plan | int:
     set_raw = msg.field(FIELD_SET) or b""
     plan.set_name = set_raw
     plan.set_field = b""
-    if msg.field(FIELD_FILTER_EXP) is not None:
-        return UNSUPPORTED_FEATURE
+    flt = msg.field(FIELD_FILTER_EXP)
+    if flt is not None:
+        try:
+            plan.filter = build_filter(flt)
+        except BuildError:
+            return PARAMETER_ERROR
     pid_field = msg.field(FIELD_PID_ARRAY)
     digests = msg.field(FIELD_DIGEST_ARRAY)
     requested: set[int] = set()
@@ -264,6 +270,7 @@ def _matches(engine: Engine, plan: _Plan) -> Iterator[tuple[int, list[tuple[byte
     store = engine.store
     owns = _owner(engine, ns)
     set_name = plan.set_name
+    flt = plan.filter
     if plan.index is None:
         for pid in plan.pids:
             if owns is not None and not owns(pid):
@@ -275,7 +282,8 @@ def _matches(engine: Engine, plan: _Plan) -> Iterator[tuple[int, list[tuple[byte
                 after = resume[1]
                 recs = [(d, r) for d, r in recs if d > after]
             yield pid, [(d, r, None) for d, r in recs
-                        if not set_name or r.set_name == set_name]
+                        if (not set_name or r.set_name == set_name)
+                        and (flt is None or _passes(flt, r, d, store))]
         return
     wanted = set(plan.pids)
     by_pid: dict[int, list[tuple[int, bytes]]] = {}
@@ -298,8 +306,15 @@ def _matches(engine: Engine, plan: _Plan) -> Iterator[tuple[int, list[tuple[byte
             rec = ns.get(digest, now)
             if rec is None or (set_name and rec.set_name != set_name):
                 continue
+            if flt is not None and not _passes(flt, rec, digest, store):
+                continue
             out.append((digest, rec, field_bytes(FIELD_BVAL_ARRAY, _I64_LE.pack(bval))))
         yield pid, out
+
+
+def _passes(flt: Expression, rec: Record, digest: bytes, store: Any) -> bool:
+    """Whether a record passes the command's filter expression."""
+    return matches(flt, Context(rec.bins, rec, digest, store.now(), store.now_ns()))
 
 
 def _stream(engine: Engine, plan: _Plan) -> Iterator[bytes | float]:
