@@ -1017,30 +1017,178 @@ def _children(v: Any, keys: bool = False) -> list:
     return []
 
 
-def path_select(root: Any, ctx: list, flags: int) -> Result:
-    """A path select whose contexts are all "all children" without filters."""
+# -- path select / modify ------------------------------------------------------------------
+CTX_ALL_CHILDREN = 0x04
+CTX_MAP_KEYS_IN = 0x2A
+CTX_AND_FILTER = 0x204
+PATH_NO_FAIL = 0x10
+PATH_MATCHING_TREE, PATH_VALUE, PATH_MAP_KEY, PATH_MAP_KEY_VALUE = 0, 1, 2, 3
+
+
+class _Item:
+    """One selected element of a path: its map key (None in a list), value, list index
+    (None in a map) and where it lives (parent container, pair or index)."""
+
+    __slots__ = ("index", "key", "parent", "slot", "value")
+
+    def __init__(self, key: Any, value: Any, index: Any, parent: Any, slot: Any) -> None:
+        self.key = key
+        self.value = value
+        self.index = index
+        self.parent = parent
+        self.slot = slot
+
+
+def _items(v: Any) -> list[_Item]:
+    if isinstance(v, CMap):
+        return [_Item(p[0], p[1], i, v, p) for i, p in enumerate(v.pairs)]
+    if isinstance(v, list):
+        return [_Item(None, x, i, v, i) for i, x in enumerate(v)]
+    return []
+
+
+def _path_levels(ctx: Any) -> list[tuple[int, Any, list]]:
+    """The contexts of a path as levels: (selector type, selector value, filters), an
+    and-filter context adding to the filters of the level before it."""
     if not isinstance(ctx, list) or len(ctx) % 2 or not ctx:
         raise fail(PARAMETER_ERROR)
-    level = [root]
-    steps = [(ctx[j], ctx[j + 1]) for j in range(0, len(ctx), 2)]
-    mode = flags & 0x0F
-    for k, (ctype, cvalue) in enumerate(steps):
-        if ctype != 0x04 or cvalue is not True:
-            raise fail(PARAMETER_ERROR)  # filters need expressions
-        last = k == len(steps) - 1
-        nxt: list = []
-        for v in level:
-            if last and mode == 2:
-                nxt += _children(v, keys=True)
-            elif last and mode == 3 and isinstance(v, CMap):
-                for key, x in v.pairs:
-                    nxt += [key, x]
+    levels: list[tuple[int, Any, list]] = []
+    for j in range(0, len(ctx), 2):
+        ctype, cvalue = ctx[j], ctx[j + 1]
+        if not isinstance(ctype, int) or isinstance(ctype, bool):
+            raise fail(PARAMETER_ERROR)
+        if ctype == CTX_AND_FILTER:
+            if not levels or not isinstance(cvalue, list):
+                raise fail(PARAMETER_ERROR)
+            levels[-1][2].append(cvalue)
+        elif ctype == CTX_ALL_CHILDREN:
+            if cvalue is True:
+                levels.append((ctype, None, []))
+            elif isinstance(cvalue, list):
+                levels.append((ctype, None, [cvalue]))
             else:
-                nxt += _children(v)
+                raise fail(PARAMETER_ERROR)
+        elif ctype == CTX_MAP_KEYS_IN:
+            if not isinstance(cvalue, list):
+                raise fail(PARAMETER_ERROR)
+            levels.append((ctype, cvalue, []))
+        elif ctype & 0x3F in (0x10, 0x11, 0x13, 0x20, 0x21, 0x22, 0x23):
+            levels.append((ctype & 0x3F, cvalue, []))
+        else:
+            raise fail(PARAMETER_ERROR)
+    return levels
+
+
+def _select_level(v: Any, level: tuple[int, Any, list], env: Any, no_fail: bool) -> list[_Item]:
+    ctype, cvalue, filters = level
+    if ctype == CTX_ALL_CHILDREN:
+        chosen = _items(v)
+    elif ctype == CTX_MAP_KEYS_IN:
+        chosen = [it for it in _items(v) if isinstance(v, CMap) and _contains(cvalue, it.key)]
+    else:
+        box = [v]
+        try:
+            holder = resolve(Holder(lambda: box[0], lambda x: None), [ctype, cvalue],
+                             False, False)
+        except CdtError:
+            return []
+        target = holder.get()
+        chosen = [it for it in _items(v) if it.value is target]
+    if not filters:
+        return chosen
+    from .expressions import loop_filter
+    out = []
+    for it in chosen:
+        keep = True
+        for exp in filters:
+            verdict = loop_filter(exp, env, it.key, it.value, it.index)
+            if verdict is None:
+                if not no_fail:
+                    raise fail(PARAMETER_ERROR)
+                keep = False
+            elif not verdict:
+                keep = False
+            if not keep:
+                break
+        if keep:
+            out.append(it)
+    return out
+
+
+def _select_all(root: Any, levels: list, env: Any, no_fail: bool) -> list[_Item]:
+    level = [_Item(None, root, None, None, None)]
+    for lv in levels:
+        nxt: list[_Item] = []
+        for it in level:
+            nxt += _select_level(it.value, lv, env, no_fail)
         level = nxt
-    if mode == 0:
+    return level
+
+
+def _tree(v: Any, levels: list, k: int, env: Any, no_fail: bool) -> Any:
+    if k == len(levels) or not isinstance(v, (list, CMap)):
+        return v
+    chosen = _select_level(v, levels[k], env, no_fail)
+    if isinstance(v, CMap):
+        return CMap([[it.key, _tree(it.value, levels, k + 1, env, no_fail)] for it in chosen],
+                    v.flags)
+    return CList([_tree(it.value, levels, k + 1, env, no_fail) for it in chosen], v.flags)
+
+
+def path_select(root: Any, ctx: list, flags: int, env: Any = None) -> Result:
+    """select_by_path: the elements the contexts reach (all children, optionally
+    filtered by expressions on the loop variables), as the flags ask."""
+    levels = _path_levels(ctx)
+    if not isinstance(flags, int):
         raise fail(PARAMETER_ERROR)
-    return Result(CList(level))
+    mode = flags & 0x0F
+    no_fail = bool(flags & PATH_NO_FAIL)
+    if mode == PATH_MATCHING_TREE:
+        return Result(_tree(root, levels, 0, env, no_fail))
+    chosen = _select_all(root, levels, env, no_fail)
+    if mode == PATH_VALUE:
+        return Result(CList([it.value for it in chosen]))
+    if mode == PATH_MAP_KEY:
+        return Result(CList([it.key for it in chosen if it.key is not None]))
+    if mode == PATH_MAP_KEY_VALUE:
+        out = CList()
+        for it in chosen:
+            if isinstance(it.parent, CMap):
+                out += [it.key, it.value]
+        return Result(out)
+    raise fail(PARAMETER_ERROR)
+
+
+def path_modify(root: Any, ctx: list, flags: int, mod_exp: Any, env: Any = None) -> None:
+    """modify_by_path: replace each element the contexts reach with the value of
+    ``mod_exp`` (or remove it when that is RemoveResult), in place."""
+    from .expressions import REMOVE, loop_value
+    levels = _path_levels(ctx)
+    no_fail = bool(flags & PATH_NO_FAIL) if isinstance(flags, int) else False
+    chosen = _select_all(root, levels, env, no_fail)
+    removed: dict[int, tuple[Any, list]] = {}
+    for it in chosen:
+        if it.parent is None:
+            continue
+        value = loop_value(mod_exp, env, it.key, it.value, it.index)
+        if value is None:
+            if no_fail:
+                continue
+            raise fail(OP_NOT_APPLICABLE)
+        value = value[0]
+        if value is REMOVE:
+            removed.setdefault(id(it.parent), (it.parent, []))[1].append(it.slot)
+        elif isinstance(it.parent, CMap):
+            it.slot[1] = value
+        else:
+            it.parent[it.slot] = value
+    for parent, slots in removed.values():
+        if isinstance(parent, CMap):
+            gone = {id(p) for p in slots}
+            parent.pairs = [p for p in parent.pairs if id(p) not in gone]
+        else:
+            for i in sorted(slots, reverse=True):
+                del parent[i]
 
 
 # -- result particles ----------------------------------------------------------------------
@@ -1076,43 +1224,39 @@ def run(txn: Any, op: Op, modify: bool) -> int:
         return exc.code
 
 
-def _run(txn: Any, op: Op, modify: bool) -> int:
-    if modify and len(_name_bytes(op.name)) > 15:
-        return BIN_NAME_TOO_LONG
-    payload = decode(op.value)
+def apply_op(root: Any, payload: Any, modify: bool, env: Any = None) -> tuple[Any, Result]:
+    """Run one list/map operation (``payload`` decoded, contexts and path selects
+    included) on ``root`` (None: no bin); returns the new root and the op's result.
+    ``env`` is the expression context of path filters. Raises CdtError."""
     if not isinstance(payload, list) or not payload or not isinstance(payload[0], int):
-        return PARAMETER_ERROR
-    ctx: list | None = None
-    current = txn.bins.get(op.name)
-    root: Any = None
-    if current is not None:
-        ptype, raw = current
-        if ptype not in (PARTICLE_LIST, PARTICLE_MAP):
-            if payload[0] == 0xFE and not modify:
-                return BIN_INCOMPATIBLE_TYPE
-            return BIN_INCOMPATIBLE_TYPE
-        root = decode(raw)
+        raise fail(PARAMETER_ERROR)
     if payload[0] == 0xFE:
+        if len(payload) < 3 or len(payload) > 4:
+            raise fail(PARAMETER_ERROR)
+        if len(payload) == 4:
+            if not modify:
+                raise fail(PARAMETER_ERROR)
+            if root is None:
+                return None, NO_RESULT
+            path_modify(root, payload[1], payload[2], payload[3], env)
+            return root, NO_RESULT
         if modify:
-            return PARAMETER_ERROR  # modify_by_path needs expressions
+            raise fail(PARAMETER_ERROR)
         if root is None:
-            txn.reply_nil(op)
-            return OK
-        _emit(txn, op, path_select(root, payload[1] if len(payload) > 1 else [],
-                                   _int_arg(payload, 2, 0)))
-        return OK
+            return None, NO_RESULT
+        return root, path_select(root, payload[1], payload[2], env)
+    ctx: list | None = None
     if payload[0] == 0xFF:
         if len(payload) != 3 or not isinstance(payload[2], list) or not payload[2]:
-            return PARAMETER_ERROR
+            raise fail(PARAMETER_ERROR)
         ctx = payload[1]
         payload = payload[2]
     code = payload[0]
     if not isinstance(code, int):
-        return PARAMETER_ERROR
+        raise fail(PARAMETER_ERROR)
     is_map = 64 <= code < 128
     if not modify and root is None:
-        txn.reply_nil(op)
-        return OK
+        return None, NO_RESULT
     box = [root]
 
     def set_root(v: Any) -> None:
@@ -1120,7 +1264,7 @@ def _run(txn: Any, op: Op, modify: bool) -> int:
     holder = Holder(lambda: box[0], set_root)
     if ctx is not None:
         if root is None:
-            return OP_NOT_APPLICABLE
+            raise fail(OP_NOT_APPLICABLE)
         holder = resolve(holder, ctx, is_map, modify)
     target = holder.get()
     if is_map:
@@ -1131,13 +1275,32 @@ def _run(txn: Any, op: Op, modify: bool) -> int:
         if target is not None:
             _check_list(target)
         result = list_op(code, list(payload[1:]), target, modify, holder)
-    if modify:
-        new_root = box[0]
-        if new_root is not None:
-            if isinstance(new_root, CMap):
-                txn.bins[op.name] = (PARTICLE_MAP, pack(new_root))
-            else:
-                txn.bins[op.name] = (PARTICLE_LIST, pack(new_root))
+    return box[0], result
+
+
+def _run(txn: Any, op: Op, modify: bool) -> int:
+    if modify and len(_name_bytes(op.name)) > 15:
+        return BIN_NAME_TOO_LONG
+    payload = decode(op.value)
+    if not isinstance(payload, list) or not payload or not isinstance(payload[0], int):
+        return PARAMETER_ERROR
+    current = txn.bins.get(op.name)
+    root: Any = None
+    if current is not None:
+        ptype, raw = current
+        if ptype not in (PARTICLE_LIST, PARTICLE_MAP):
+            return BIN_INCOMPATIBLE_TYPE
+        root = decode(raw)
+    env = None
+    if payload[0] == 0xFE:
+        from .expressions import context_of_txn
+        env = context_of_txn(txn)
+    new_root, result = apply_op(root, payload, modify, env)
+    if modify and new_root is not None:
+        if isinstance(new_root, CMap):
+            txn.bins[op.name] = (PARTICLE_MAP, pack(new_root))
+        else:
+            txn.bins[op.name] = (PARTICLE_LIST, pack(new_root))
     _emit(txn, op, result)
     return OK
 

@@ -23,7 +23,7 @@ from ..protocol.particles import (
     PARTICLE_BLOB, PARTICLE_FLOAT, PARTICLE_GEOJSON, PARTICLE_INTEGER, PARTICLE_NULL,
     PARTICLE_STRING,
 )
-from . import cdt
+from . import cdt, expressions
 from .geo import store_geojson
 from .store import (
     TTL_DONT_UPDATE, Bins, Namespace, Record, Store, next_generation, remove_bin,
@@ -41,6 +41,7 @@ KEY_MISMATCH = 19
 NAMESPACE_NOT_FOUND = 20
 BIN_NAME_TOO_LONG = 21
 ENTERPRISE_ONLY = 25
+FILTERED_OUT = 27
 BIN_INCOMPATIBLE_TYPE = 12
 INVALID_GEOJSON = 160
 UDF_EXECUTION = 100
@@ -59,10 +60,11 @@ _INT64_MASK = (1 << 64) - 1
 class Txn:
     """State of one command while its operations run: the working bins and the reply ops."""
 
-    __slots__ = ("bins", "out", "respond_all", "record", "now", "namespace")
+    __slots__ = ("bins", "digest", "namespace", "now", "out", "record", "respond_all")
 
     def __init__(self, bins: Bins, record: Record | None, respond_all: bool, now: int,
-                 namespace: Namespace) -> None:
+                 namespace: Namespace, digest: bytes = b"") -> None:
+        self.digest = digest
         self.bins = bins
         self.out: list[bytes] = []
         self.respond_all = respond_all
@@ -191,8 +193,8 @@ OP_HANDLERS: dict[int, OpHandler] = {
     OP_DELETE: OpHandler(_op_delete, True),
     OP_CDT_READ: OpHandler(cdt.run_read, False),
     OP_CDT_MODIFY: OpHandler(cdt.run_modify, True),
-    OP_EXP_READ: OpHandler(_not_implemented, False),
-    OP_EXP_MODIFY: OpHandler(_not_implemented, True),
+    OP_EXP_READ: OpHandler(expressions.run_read, False),
+    OP_EXP_MODIFY: OpHandler(expressions.run_modify, True),
     OP_BIT_READ: OpHandler(_not_implemented, False),
     OP_BIT_MODIFY: OpHandler(_not_implemented, True),
     OP_HLL_READ: OpHandler(_not_implemented, False),
@@ -242,24 +244,42 @@ class Engine:
         namespace = self.store.namespace(ns_name.decode("utf-8", "replace"))
         if namespace is None:
             return reply(NAMESPACE_NOT_FOUND)
-        if msg.field(FIELD_FILTER_EXP) is not None:
-            return reply(UNSUPPORTED_FEATURE)
+        flt_data = msg.field(FIELD_FILTER_EXP)
+        flt = None
+        if flt_data is not None:
+            try:
+                flt = expressions.build_filter(flt_data)
+            except expressions.BuildError:
+                rec = namespace.get(digest, self.store.now())
+                return reply(PARAMETER_ERROR, rec.generation if rec else 0,
+                             rec.void_time if rec else 0)
         if msg.field(FIELD_UDF_PACKAGE_NAME) is not None:
             rec = namespace.get(digest, self.store.now())
+            if flt is not None and rec is not None and not self._passes(flt, rec, digest):
+                return reply(FILTERED_OUT, rec.generation, rec.void_time)
             return reply(UDF_EXECUTION, rec.generation if rec else 0,
                          rec.void_time if rec else 0,
                          [op_bytes(OP_READ, PARTICLE_STRING, b"FAILURE", UDF_UNAVAILABLE)])
         if msg.info2 & INFO2_WRITE:
             if msg.info2 & INFO2_DELETE:
-                return self._delete(msg, namespace, digest)
-            return self._write(msg, namespace, digest)
-        return self._read(msg, namespace, digest)
+                return self._delete(msg, namespace, digest, flt)
+            return self._write(msg, namespace, digest, flt)
+        return self._read(msg, namespace, digest, flt)
 
-    def _read(self, msg: Message, namespace: Namespace, digest: bytes) -> bytes:
+    def _passes(self, flt: expressions.Expression, rec: Record, digest: bytes) -> bool:
+        """Whether a record passes a filter expression (false or unknown: filtered out)."""
+        now = self.store.now()
+        return expressions.matches(flt, expressions.Context(
+            rec.bins, rec, digest, now, self.store.now_ns()))
+
+    def _read(self, msg: Message, namespace: Namespace, digest: bytes,
+              flt: expressions.Expression | None = None) -> bytes:
         now = self.store.now()
         rec = namespace.get(digest, now)
         if rec is None:
             return reply(NOT_FOUND)
+        if flt is not None and not self._passes(flt, rec, digest):
+            return reply(FILTERED_OUT, rec.generation, rec.void_time)
         if _key_mismatch(msg, rec):
             return reply(KEY_MISMATCH, rec.generation, rec.void_time)
         if 0 < msg.expiration <= 100:
@@ -270,7 +290,8 @@ class Engine:
             ops = [op_bytes(OP_READ, ptype, _name_bytes(name), value)
                    for name, (ptype, value) in rec.bins.items()]
             return reply(OK, rec.generation, rec.void_time, ops)
-        txn = Txn(rec.bins, rec, bool(msg.info2 & INFO2_RESPOND_ALL_OPS), now, namespace)
+        txn = Txn(rec.bins, rec, bool(msg.info2 & INFO2_RESPOND_ALL_OPS), now, namespace,
+                  digest)
         for op in msg.ops:
             handler = OP_HANDLERS.get(op.op)
             if handler is None or handler.writes:
@@ -280,12 +301,15 @@ class Engine:
                 return reply(rc, rec.generation, rec.void_time)
         return reply(OK, rec.generation, rec.void_time, txn.out)
 
-    def _delete(self, msg: Message, namespace: Namespace, digest: bytes) -> bytes:
+    def _delete(self, msg: Message, namespace: Namespace, digest: bytes,
+                flt: expressions.Expression | None = None) -> bytes:
         if msg.info2 & INFO2_DURABLE_DELETE:
             return reply(ENTERPRISE_ONLY)
         rec = namespace.get(digest, self.store.now())
         if rec is None:
             return reply(NOT_FOUND)
+        if flt is not None and not self._passes(flt, rec, digest):
+            return reply(FILTERED_OUT)
         if _generation_fails(msg, rec):
             return reply(GENERATION_ERROR)
         if _key_mismatch(msg, rec):
@@ -293,11 +317,14 @@ class Engine:
         namespace.delete(digest)
         return reply(OK)
 
-    def _write(self, msg: Message, namespace: Namespace, digest: bytes) -> bytes:
+    def _write(self, msg: Message, namespace: Namespace, digest: bytes,
+               flt: expressions.Expression | None = None) -> bytes:
         now = self.store.now()
         rec = namespace.get(digest, now)
         if rec is not None:
             gen, void = rec.generation, rec.void_time
+            if flt is not None and not self._passes(flt, rec, digest):
+                return reply(FILTERED_OUT, gen, void)
             if msg.info2 & INFO2_CREATE_ONLY:
                 return reply(RECORD_EXISTS, gen, void)
             if _generation_fails(msg, rec):
@@ -312,7 +339,7 @@ class Engine:
             return reply(PARAMETER_ERROR, gen, void)
         replace = msg.info3 & (INFO3_CREATE_OR_REPLACE | INFO3_REPLACE_ONLY)
         bins: Bins = {} if rec is None or replace else dict(rec.bins)
-        txn = Txn(bins, rec, bool(msg.info2 & INFO2_RESPOND_ALL_OPS), now, namespace)
+        txn = Txn(bins, rec, bool(msg.info2 & INFO2_RESPOND_ALL_OPS), now, namespace, digest)
         for op in msg.ops:
             handler = OP_HANDLERS.get(op.op)
             rc = PARAMETER_ERROR if handler is None else handler.run(txn, op)

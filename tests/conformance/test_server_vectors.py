@@ -8,6 +8,7 @@ since it is a void time that depends on when the record was written).
 from __future__ import annotations
 
 import ast
+import types
 from typing import Any
 
 import pytest
@@ -18,16 +19,18 @@ from aerospike_async.protocol.digest import compute_digest, key_bytes
 from aerospike_async.protocol.framing import MSG_AS, parse_proto_header
 from aerospike_async.protocol.message import (
     FIELD_DIGEST, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, INFO2_DELETE, INFO2_RESPOND_ALL_OPS,
-    INFO2_WRITE, Message, field_bytes, parse_messages,
+    INFO2_WRITE, OP_WRITE, Message, Op, field_bytes, parse_messages,
 )
 from aerospike_async.protocol.operations import encode_operation
+from aerospike_async.protocol.particles import PARTICLE_HLL
 from aerospike_async.protocol.record import encode_command
 from aerospike_async.testing import EmbeddedServer
+from aerospike_async.types import GeoJSON
 from aerospike_helpers import cdt_ctx
 from aerospike_helpers.operations import list_operations, map_operations
 from server_raw import RawClient, write_op
 
-AREAS = ("kv", "operate", "list", "map", "path")
+AREAS = ("kv", "operate", "list", "map", "path", "expressions", "expop")
 _GEO_CELLS = ("the real server stores a GeoJSON region with the S2 cells covering it; "
               "the embedded server computes the cell of a point only")
 KNOWN_DIFFERENCES = {
@@ -35,9 +38,53 @@ KNOWN_DIFFERENCES = {
     "kv/put_get_geojson_circle": _GEO_CELLS,
 }
 """Scenarios where the embedded server answers differently on purpose, and why."""
-_EVAL_NAMES = {"aerospike": constants, "bytearray": bytearray, "__builtins__": {},
+
+_NO_BITS = "bit operations (and bit expressions) are not implemented by the embedded server"
+_NO_HLL = "HLL operations (and HLL expressions) are not implemented by the embedded server"
+_NO_UDF = "the embedded server runs no record UDFs"
+NOT_DONE = {
+    **{f"expop/{name}": _NO_BITS for name in (
+        "bit_get", "bit_count", "bit_get_int", "bit_lscan", "bit_insert", "bit_remove",
+        "bit_set", "bit_or", "bit_xor", "bit_not", "bit_lshift", "bit_add", "bit_subtract",
+        "bit_set_int")},
+    "expressions/get_bit_count_pass": _NO_BITS,
+    **{f"expop/{name}": _NO_HLL for name in (
+        "hll_get_count", "hll_may_contain", "hll_init", "hll_add")},
+    "expressions/get_hll_count_pass": _NO_HLL,
+    "path/loopvar_hll": _NO_HLL,
+    "expressions/apply_pass": _NO_UDF,
+}
+"""Scenarios of these areas the embedded server cannot answer yet, and why: left out by
+id (a test below checks each id is a recorded scenario), not skipped."""
+class _HLLOps:
+    """hll_operations in setups: the embedded server has no HLL operations, so a setup
+    ``hll_add`` writes the HLL value the real server made (taken from a recorded reply)."""
+
+    @staticmethod
+    def hll_add(bin_name: str, values: list, index_bits: int = -1, mh_bits: int = -1) -> tuple:
+        return ("hll_add", bin_name, tuple(values), index_bits, mh_bits)
+
+
+def _recorded_hll(scenario_id: str, bin_name: str) -> bytes:
+    """The HLL particle of ``bin_name`` in the last reply of a recorded scenario."""
+    area = scenario_id.split("/")[0]
+    sc = next(s for s in vectors.load(area) if s["id"] == scenario_id)
+    reply = bytes.fromhex(sc["exchanges"][-1]["responses"][-1])
+    for msg in parse_messages(reply[8:]):
+        for o in msg.ops:
+            if o.name == bin_name and o.particle_type == PARTICLE_HLL:
+                return o.value
+    raise LookupError(scenario_id)
+
+
+_HLL_VALUES = {("h", ("a", "b", "c"), 8, -1): ("expop/bin_hll", "r")}
+"""Setup hll_add calls -> the recorded scenario whose reply carries the value made."""
+
+_AEROSPIKE = types.SimpleNamespace(
+    **{k: getattr(constants, k) for k in dir(constants) if k.isupper()}, GeoJSON=GeoJSON)
+_EVAL_NAMES = {"aerospike": _AEROSPIKE, "bytearray": bytearray, "__builtins__": {},
                "list_operations": list_operations, "map_operations": map_operations,
-               "cdt_ctx": cdt_ctx}
+               "cdt_ctx": cdt_ctx, "hll_operations": _HLLOps}
 
 
 def _is_operate(call: ast.Call) -> bool:
@@ -57,6 +104,9 @@ def _reset_calls(setup: str) -> list[tuple[list[Any], dict[str, Any]]] | None:
                     for a in call.args]
             calls.append((args, {"operate": True}))
             continue
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                and call.func.id == "ensure_udf"):
+            continue  # the embedded server keeps no UDF modules: nothing to register
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
                 and call.func.id == "reset"):
             return None
@@ -72,8 +122,8 @@ def _scenarios() -> list[Any]:
     out = []
     for area in AREAS:
         for sc in vectors.load(area):
-            if not sc["exchanges"] or sc["id"] in vectors.NEEDS_EXPRESSIONS:
-                continue  # a client-side outcome, or expressions (see vectors.NEEDS_EXPRESSIONS)
+            if not sc["exchanges"] or sc["id"] in NOT_DONE:
+                continue  # a client-side outcome, or not done (see NOT_DONE)
             calls = _reset_calls(sc["setup"]) if sc["setup"].strip() else []
             marks = []
             if calls is None:
@@ -109,6 +159,14 @@ def _reset(client: RawClient, key: tuple, bins: dict | None = None, meta: dict |
 
 def _operate(client: RawClient, key: tuple, ops: list, operate: bool = True) -> None:
     """A setup ``client.operate``: the operations as our client encodes them."""
+    hll = [op for op in ops if isinstance(op, tuple)]
+    if hll:
+        for _kind, name, *args in hll:
+            value = _recorded_hll(*_HLL_VALUES[(name, *args)])
+            reply = client.command(Message(info2=INFO2_WRITE, fields=_key_fields(key),
+                                           ops=[Op(OP_WRITE, PARTICLE_HLL, name, value)]))
+            assert reply.result_code == 0
+        return
     encoded = [encode_operation(op) for op in ops]
     writes = any(e.writes for e in encoded)
     info2 = (INFO2_WRITE if writes else 0) | (
@@ -159,3 +217,9 @@ def test_server_answers_like_the_recording(server, scenario, resets):
     finally:
         for c in clients.values():
             c.close()
+
+
+def test_left_out_scenarios_are_recorded():
+    """Every id of NOT_DONE names a recorded scenario of these areas."""
+    ids = {sc["id"] for area in AREAS for sc in vectors.load(area)}
+    assert set(NOT_DONE) <= ids
