@@ -21,6 +21,7 @@ from .exceptions import (AerospikeError, ClientError, ParamError, TimeoutError,
 from .policy import Policy, PolicySet, validate_policy
 from .protocol import message as M
 from .protocol.digest import partition_id
+from .protocol.expressions import expression_base64, filter_field
 from .protocol.framing import ProtocolError, compress
 from .protocol.info import encode_info_request
 from .protocol.operations import encode_operation
@@ -179,8 +180,11 @@ class Client:
     @staticmethod
     def _fields(pol: Policy, ns: str, set_name: str | None, user_key: Any, digest: bytes
                 ) -> tuple[bytes, int]:
-        return key_fields(ns, set_name, digest,
-                          user_key if pol.key == C.POLICY_KEY_SEND else None)
+        fields, n_fields = key_fields(ns, set_name, digest,
+                                      user_key if pol.key == C.POLICY_KEY_SEND else None)
+        if pol.expressions is not None:
+            return fields + filter_field(pol.expressions), n_fields + 1
+        return fields, n_fields
 
     @staticmethod
     def _write_header(pol: Policy, meta: dict) -> tuple[int, int, int, int]:
@@ -573,6 +577,18 @@ class Client:
         return await index_remove(self, ns, name, policy)
 
     # -- cluster information ---------------------------------------------
+    def get_expression_base64(self, expression: Any) -> str:
+        """The base64 text of a compiled expression's wire form (what
+        ``Query.where_with_expr`` and other clients accept)."""
+        return expression_base64(expression)
+
+    def get_cdtctx_base64(self, ctx: list) -> str:
+        """The base64 text of a list of ``cdt_ctx`` contexts' wire form."""
+        import base64
+
+        from .protocol.cdt_ops import pack_ctx
+        return base64.b64encode(pack_ctx(ctx)[0]).decode("ascii")
+
     def get_key_partition_id(self, ns: str, set: str, key: Any) -> int:
         """The partition id of a key."""
         _ns, _set, _k, digest = parse_key((ns, set, key))

@@ -79,6 +79,14 @@ class Client:
         """``{'address', 'port', 'node_name'}`` of every live node."""
         return self._async.get_node_names()
 
+    def get_expression_base64(self, expression: Any) -> str:
+        """The base64 text of a compiled expression's wire form."""
+        return self._async.get_expression_base64(expression)
+
+    def get_cdtctx_base64(self, ctx: list) -> str:
+        """The base64 text of a list of ``cdt_ctx`` contexts' wire form."""
+        return self._async.get_cdtctx_base64(ctx)
+
     def get_key_partition_id(self, ns: str, set: str, key: Any) -> int:
         """The partition id of a key."""
         return self._async.get_key_partition_id(ns, set, key)

@@ -12,7 +12,8 @@ operation's result (info2 RESPOND_ALL_OPS), as the official client does.
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import constants as C
 from ..exceptions import ParamError
@@ -128,9 +129,17 @@ def _array_header(n: int) -> bytes:
     return b"\xdd" + struct.pack(">I", n)
 
 
+class RawMsgpack(bytes):
+    """Bytes that are already msgpack (a filter expression inside a context)."""
+
+
+def _pack_one(value: Any) -> bytes:
+    return value if isinstance(value, RawMsgpack) else pack(value)
+
+
 def _pack_args(args: list[Any]) -> bytes:
     try:
-        return _array_header(len(args)) + b"".join(pack(a) for a in args)
+        return _array_header(len(args)) + b"".join(_pack_one(a) for a in args)
     except (TypeError, OverflowError, ValueError) as exc:
         raise _perr(f"Cannot serialize CDT operation argument: {exc}") from None
 
@@ -181,12 +190,20 @@ def ctx_items(ctx: Any, create_flag: int = 0) -> list[Any]:
         elif cid == C._AS_CDT_CTX_EXP and C._CDT_CTX_FILTER_EXPR_KEY not in extra:
             out += [CTX_EXP, True]
         elif cid in (C._AS_CDT_CTX_EXP, C._AS_CDT_CTX_AND | C._AS_CDT_CTX_EXP):
-            raise _perr("Filter expressions in CDT contexts are not supported yet")
+            from .expressions import encode_expression  # it imports this module
+
+            out += [cid, RawMsgpack(encode_expression(extra[C._CDT_CTX_FILTER_EXPR_KEY]))]
         else:
             raise _perr(f"Invalid cdt_ctx id {cid!r}")
     if create_flag and len(out) >= 2:
         out[-2] |= create_flag
     return out
+
+
+def pack_ctx(ctx: Any) -> tuple[bytes, int | None]:
+    """(msgpack array of a documented context list, wire type of its first item)."""
+    items = ctx_items(ctx)
+    return _pack_args(items), (items[0] if items else None)
 
 
 def _payload(op: dict, args: list[Any], create_flag: int = 0) -> bytes:
@@ -417,9 +434,11 @@ def _m_index_count(code: int) -> Callable[[dict], tuple[list[Any], int]]:
     return build
 
 
-def _path_select(op: dict) -> tuple[list[Any], int]:
+def _path_flags(op: dict) -> int:
     flags = op.get(C._CDT_FLAGS_KEY, 0) or 0
-    return [PATH_OP, ctx_items(op.get("ctx") or []), flags], 0
+    if not isinstance(flags, int):
+        raise _perr("flags must be an integer")
+    return flags
 
 
 _L, _MAP = False, True
@@ -527,11 +546,24 @@ def encode_cdt(op: dict) -> tuple[bytes, bool, bool]:
 
 
 def encode_select_by_path(op: dict) -> bytes:
-    """The wire operation of ``operations.select_by_path`` (contexts without filters)."""
+    """The wire operation of ``operations.select_by_path``: ``[0xfe, ctx, flags]``."""
     name = _bin(op)
-    args, _flag = _path_select(op)
-    data = _pack_args(args)
+    data = b"\x93" + pack(PATH_OP) + pack_ctx(op.get("ctx") or [])[0] + pack(_path_flags(op))
     return op_header(M.OP_CDT_READ, PARTICLE_BLOB, name, len(data)) + data
+
+
+def encode_modify_by_path(op: dict) -> bytes:
+    """The wire operation of ``operations.modify_by_path``:
+    ``[0xfe, ctx, flags | 4, expression]``."""
+    from .expressions import encode_expression  # expressions imports this module
+
+    name = _bin(op)
+    if C._CDT_APPLY_MOD_EXP_KEY not in op:
+        raise _perr("mod_exp is required for cdt_apply() expression.")
+    mod = encode_expression(op[C._CDT_APPLY_MOD_EXP_KEY])
+    data = (b"\x94" + pack(PATH_OP) + pack_ctx(op.get("ctx") or [])[0]
+            + pack(_path_flags(op) | 4) + mod)
+    return op_header(M.OP_CDT_MODIFY, PARTICLE_BLOB, name, len(data)) + data
 
 
 CDT_OPERATORS = tuple(_SPECS)

@@ -6,12 +6,20 @@ HLL, expression operations) register their operators in ``ENCODERS``.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from .. import constants as C
 from ..exceptions import ParamError
 from . import message as M
-from .cdt_ops import CDT_OPERATORS, encode_cdt, encode_select_by_path
+from .cdt import pack
+from .cdt_ops import (
+    CDT_OPERATORS,
+    encode_cdt,
+    encode_modify_by_path,
+    encode_select_by_path,
+)
+from .expressions import encode_expression
 from .particles import encode_particle
 from .record import op_header
 
@@ -111,8 +119,32 @@ def _select_by_path(op: dict) -> EncodedOp:
     return EncodedOp(encode_select_by_path(op), True, False, None)
 
 
+def _modify_by_path(op: dict) -> EncodedOp:
+    return EncodedOp(encode_modify_by_path(op), False, True, None)
+
+
+def _expression(wire_op: int, reads: bool) -> Callable[[dict], EncodedOp]:
+    """expression_read / expression_write: ``[expression, flags]`` as a blob particle;
+    the command then answers every operation, as the official client asks."""
+    def encode(op: dict) -> EncodedOp:
+        name = _bin_name(op)
+        flags = op.get("expr_flags", 0) or 0
+        if not isinstance(flags, int) or isinstance(flags, bool):
+            raise ParamError(-2, "expression flags must be an integer", None, None, False)
+        data = b"\x92" + encode_expression(op.get("expr")) + pack(flags)
+        return EncodedOp(op_header(wire_op, _PARTICLE_BLOB, name, len(data)) + data,
+                         reads, not reads, None, True)
+    return encode
+
+
+_PARTICLE_BLOB = 4
+
+
 ENCODERS.update({code: _cdt for code in CDT_OPERATORS})
 ENCODERS[C._AS_OPERATOR_CDT_READ] = _select_by_path
+ENCODERS[C._AS_OPERATOR_CDT_MODIFY] = _modify_by_path
+ENCODERS[C.OP_EXPR_READ] = _expression(M.OP_EXP_READ, True)
+ENCODERS[C.OP_EXPR_WRITE] = _expression(M.OP_EXP_MODIFY, False)
 
 
 def encode_operation(op: Any) -> EncodedOp:

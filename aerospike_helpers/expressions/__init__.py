@@ -1,13 +1,31 @@
 """Expression builders (``aerospike_helpers.expressions``).
 
-Only the base expressions and the core are provided so far; the arithmetic,
-list, map, bitwise and HLL expression modules are still to be written.
+Build a tree of these classes and call ``.compile()`` on its root to get the
+value for a policy's ``expressions`` key, for ``expression_operations`` or
+for a filtering ``cdt_ctx``. Every builder of the submodules is exported here.
 """
 
 from __future__ import annotations
 
-from .base import *  # noqa: F401,F403
+from .arithmetic import *
+from .arithmetic import __all__ as _arithmetic_all
+from .base import *
 from .base import __all__ as _base_all
+from .bitwise import *
+from .bitwise import __all__ as _bitwise_all
+from .bitwise_operators import *
+from .bitwise_operators import __all__ as _bitwise_operators_all
+from .hll import *
+from .hll import __all__ as _hll_all
+from .list import *
+from .list import __all__ as _list_all
+from .map import *
+from .map import __all__ as _map_all
 from .resources import ResultType
+from .string import *
+from .string import __all__ as _string_all
 
-__all__ = ["ResultType", *_base_all]
+# (``list`` here is the submodule, so no list(...) calls)
+__all__ = ["ResultType", *_base_all, *_arithmetic_all,  # noqa: PLE0604
+           *_bitwise_operators_all, *_list_all, *_map_all, *_bitwise_all, *_hll_all,
+           *_string_all]

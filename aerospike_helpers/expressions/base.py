@@ -11,17 +11,68 @@ from typing import Any
 
 from aerospike_async import constants as as_const
 
-from .resources import _BaseExpr, _ExprOp, _GenericExpr, _Keys, ResultType
+from .resources import ResultType, _BaseExpr, _ExprOp, _GenericExpr, _Keys
 
 __all__ = [
-    "And", "BinExists", "BinType", "BlobBin", "BoolBin", "CmpGeo", "CmpRegex", "Cond", "Def",
-    "DeviceSize", "DigestMod", "Eq", "Exclusive", "FloatBin", "GE", "GT", "GeoBin", "HLLBin",
-    "IntBin", "IsTombstone", "KeyBlob", "KeyExists", "KeyInt", "KeyStr", "LE", "LT",
-    "LastUpdateTime", "Let", "ListBin", "LoopVar", "LoopVarBlob", "LoopVarBool", "LoopVarFloat",
-    "LoopVarGeoJson", "LoopVarHLL", "LoopVarInt", "LoopVarList", "LoopVarMap", "LoopVarNil",
-    "LoopVarStr", "MapBin", "MemorySize", "ModifyByPath", "NE", "Not", "Or", "RecordSize",
-    "RemoveResult", "SelectByPath", "SetName", "SinceUpdateTime", "StrBin", "TTL", "Unknown",
-    "Val", "Var", "VoidTime",
+    "GE",
+    "GT",
+    "LE",
+    "LT",
+    "NE",
+    "TTL",
+    "And",
+    "BinExists",
+    "BinType",
+    "BlobBin",
+    "BoolBin",
+    "CmpGeo",
+    "CmpRegex",
+    "Cond",
+    "Def",
+    "DeviceSize",
+    "DigestMod",
+    "Eq",
+    "Exclusive",
+    "FloatBin",
+    "GeoBin",
+    "HLLBin",
+    "InList",
+    "IntBin",
+    "IsTombstone",
+    "KeyBlob",
+    "KeyExists",
+    "KeyInt",
+    "KeyStr",
+    "LastUpdateTime",
+    "Let",
+    "ListBin",
+    "LoopVar",
+    "LoopVarBlob",
+    "LoopVarBool",
+    "LoopVarFloat",
+    "LoopVarGeoJson",
+    "LoopVarHLL",
+    "LoopVarInt",
+    "LoopVarList",
+    "LoopVarMap",
+    "LoopVarNil",
+    "LoopVarStr",
+    "MapBin",
+    "MemorySize",
+    "ModifyByPath",
+    "Not",
+    "Or",
+    "RecordSize",
+    "RemoveResult",
+    "ResultRemove",
+    "SelectByPath",
+    "SetName",
+    "SinceUpdateTime",
+    "StrBin",
+    "Unknown",
+    "Val",
+    "Var",
+    "VoidTime",
 ]
 
 
@@ -76,7 +127,7 @@ class KeyExists(_BaseExpr):
 class _Bin(_BaseExpr):
     _op = _ExprOp.BIN
 
-    def __init__(self, bin: str) -> None:  # noqa: A002 - documented name
+    def __init__(self, bin: str) -> None:
         self._fixed = {_Keys.BIN_KEY: bin}
 
 
@@ -140,7 +191,7 @@ class BinExists(_BaseExpr):
     _op = _ExprOp.BIN_EXISTS
     _rt = ResultType.BOOLEAN
 
-    def __init__(self, bin: str) -> None:  # noqa: A002 - documented name
+    def __init__(self, bin: str) -> None:
         self._fixed = {_Keys.BIN_KEY: bin}
 
 
@@ -150,7 +201,7 @@ class BinType(_BaseExpr):
     _op = _ExprOp.BIN_TYPE
     _rt = ResultType.INTEGER
 
-    def __init__(self, bin: str) -> None:  # noqa: A002 - documented name
+    def __init__(self, bin: str) -> None:
         self._fixed = {_Keys.BIN_KEY: bin}
 
 
@@ -282,6 +333,16 @@ class CmpGeo(_Compare):
     """True if the geo value ``expr0`` is within / contains ``expr1``."""
 
     _op = _ExprOp.CMP_GEO
+
+
+class InList(_BaseExpr):
+    """True if ``value`` is an element of the list ``list`` (server 8.1+)."""
+
+    _op = as_const._AS_EXP_CODE_IN_LIST
+    _rt = ResultType.BOOLEAN
+
+    def __init__(self, value: Any, list: Any) -> None:
+        self._children = (value, list)
 
 
 class Not(_BaseExpr):
@@ -421,12 +482,15 @@ class RemoveResult(_BaseExpr):
     _op = as_const._AS_EXP_CODE_REMOVE_RESULT
 
 
+ResultRemove = RemoveResult
+
+
 class SelectByPath(_BaseExpr):
     """Select the elements of ``bin`` reached by ``ctx`` (``EXP_PATH_SELECT_*`` flags)."""
 
     _op = as_const._AS_EXP_CODE_CALL_SELECT
 
-    def __init__(self, ctx: list[Any], value_type: int, flags: int, bin: _BaseExpr) -> None:  # noqa: A002
+    def __init__(self, ctx: list[Any], value_type: int, flags: int, bin: _BaseExpr) -> None:
         self._fixed = {_Keys.VALUE_TYPE_KEY: value_type, _Keys.CTX_KEY: ctx,
                        as_const._CDT_FLAGS_KEY: flags}
         self._children = (bin,)
@@ -438,7 +502,7 @@ class ModifyByPath(_BaseExpr):
     _op = as_const._AS_EXP_CODE_CALL_APPLY
 
     def __init__(self, ctx: list[Any], value_type: int, mod_exp: Any, flags: int,
-                 bin: _BaseExpr) -> None:  # noqa: A002
+                 bin: _BaseExpr) -> None:
         self._fixed = {_Keys.VALUE_TYPE_KEY: value_type, _Keys.CTX_KEY: ctx,
                        as_const._CDT_FLAGS_KEY: flags, as_const._CDT_APPLY_MOD_EXP_KEY: mod_exp}
         self._children = (bin,)

@@ -229,6 +229,33 @@ def _create_operator_expression(left: tuple[Any, ...], right: tuple[Any, ...],
     return expr
 
 
+# argument type aliases used in the builders' signatures
+TypeBinName = Any          # a bin name, or an expression producing the collection
+TypeCTX = Any              # a list of cdt_ctx objects, or None
+TypePolicy = Any           # a policy dict, or None
+TypeValue = Any            # a literal value or an expression
+TypeListValue = Any        # a list, or an expression producing one
+TypeIndex = Any            # an int or an integer expression
+TypeRank = Any
+TypeCount = Any
+TypeKey = Any
+TypeNumber = Any
+TypeInteger = Any
+TypeFloat = Any
+TypeBool = Any
+TypeGeo = Any
+TypeComparisonArg = Any
+TypeBitValue = Any
+
+
+def _ctx_fixed(ctx: Any, **extra: Any) -> dict[str, Any]:
+    """The fixed arguments of a collection expression: ``extra`` plus ``ctx`` when given."""
+    fixed = dict(extra)
+    if ctx is not None:
+        fixed[_Keys.CTX_KEY] = ctx
+    return fixed
+
+
 class _GenericExpr(_BaseExpr):
     """A node given directly by op, result type and fixed arguments."""
 

@@ -34,7 +34,8 @@ from aerospike_async.protocol.framing import MSG_AS, MSG_COMPRESSED, decompress
 from aerospike_async.protocol.message import parse_messages
 from aerospike_async.protocol.record import CITRUSLEAF_EPOCH, TTL_NEVER
 
-AREAS = ("kv", "operate", "operate_ordered", "digest", "list", "map", "path")
+AREAS = ("kv", "operate", "operate_ordered", "digest", "list", "map", "path", "expressions",
+         "expop", "b64")
 RECORDED_NODE = "127.0.0.1:3300"
 POLICY_KINDS = ("read", "write", "operate", "apply", "remove", "batch")
 
@@ -46,15 +47,35 @@ _NOT_KV = re.compile(
     r"|\b(list|map|hll|bitwise|expression|string)_operations\b")
 
 
+# the same, filter expressions and expression operations allowed
+_NOT_KV_OR_EXPRESSIONS = re.compile(
+    r"\b(batch_\w+|query|scan|apply|udf_\w+|index_\w+|admin_\w+|info_\w+|truncate|job_info)\s*\("
+    r"|\bpredicates?\b"
+    r"|\b(list|map|hll|bitwise|string)_operations\b")
+
+# scenarios whose call needs something this client does not have yet, with the reason
+NOT_YET: dict[str, str] = {
+    "expressions/apply_filtered": "Client.apply (record UDFs) is not implemented yet",
+    "expressions/apply_pass": "Client.apply (record UDFs) is not implemented yet",
+    "expop/key_str_from_bytes_key": "the request matches; the official client reports a bytes "
+                                    "user key back as str in the key tuple (key layer, not "
+                                    "expressions)",
+}
+
+
 def _kv_only(sc: dict) -> bool:
     return not _NOT_KV.search(sc["call"])
 
 
+def _kv_or_expressions(sc: dict) -> bool:
+    return not _NOT_KV_OR_EXPRESSIONS.search(sc["call"])
+
+
 def _scenarios() -> list[Any]:
-    out = [sc for area in AREAS for sc in vectors.load(area)
-           if sc["id"] not in vectors.NEEDS_EXPRESSIONS]
-    out += [sc for sc in vectors.load("badinput") if _kv_only(sc)]
-    return [pytest.param(sc, id=sc["id"]) for sc in out]
+    out = [sc for area in AREAS for sc in vectors.load(area)]
+    out += [sc for sc in vectors.load("badinput") if _kv_or_expressions(sc)]
+    return [pytest.param(sc, id=sc["id"], marks=pytest.mark.skip(reason=NOT_YET[sc["id"]]))
+            if sc["id"] in NOT_YET else pytest.param(sc, id=sc["id"]) for sc in out]
 
 
 # -- the recorded 'now' ----------------------------------------------------------------------
@@ -287,13 +308,16 @@ def test_client_answers_as_recorded(sc, node, clients):
 
 
 def test_badinput_filter_keeps_the_key_value_calls():
-    kept = {sc["id"] for sc in vectors.load("badinput") if _kv_only(sc)}
+    kept = {sc["id"] for sc in vectors.load("badinput") if _kv_or_expressions(sc)}
     dropped = {sc["id"] for sc in vectors.load("badinput")} - kept
     assert {"badinput/key_not_tuple", "badinput/operate_bad_op", "badinput/append_int",
-            "badinput/calc_digest_float", "badinput/select_bins_not_list"} <= kept
+            "badinput/calc_digest_float", "badinput/select_bins_not_list",
+            "badinput/expressions_not_compiled"} <= kept
+    assert not _kv_only(next(sc for sc in vectors.load("badinput")
+                             if sc["id"] == "badinput/expressions_not_compiled"))
     assert {"badinput/batch_read_not_list", "badinput/list_op_bad_return_type",
             "badinput/hll_add_not_list", "badinput/scan_bad_policy", "badinput/predicate_bad",
-            "badinput/expressions_not_compiled", "badinput/udf_apply_args_not_list",
+            "badinput/udf_apply_args_not_list",
             "badinput/info_single_node_bad_host", "badinput/index_name_none",
             "badinput/truncate_negative_nanos", "badinput/map_put_items_not_dict",
             "badinput/admin_change_password_not_logged_in"} <= dropped
