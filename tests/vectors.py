@@ -9,18 +9,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = Path(os.environ.get("AEROSPIKE_WIRE_VECTORS", ROOT.parent / "shared" / "wire-vectors"))
 
-# path scenarios whose contexts or operations carry expressions (filters, LoopVar,
-# expression_read of SelectByPath/ModifyByPath, modify_by_path): expression encoding
-# comes with a later issue, so both conformance directions leave them out
-NEEDS_EXPRESSIONS = frozenset({
-    "path/select_matching_tree", "path/select_list_index_filter",
-    "path/select_by_path_expression", "path/loopvar_int", "path/loopvar_map",
-    "path/loopvar_bool", "path/loopvar_blob", "path/loopvar_nil",
-    "path/loopvar_type_mismatch_fails", "path/loopvar_map_size", "path/loopvar_hll",
-    "path/select_map_key_value_flag", "path/select_map_keys_in_and_filter",
-    "path/modify_remove_result", "path/modify_by_path_expression", "path/loopvar_index_list",
-})
-
 
 @lru_cache(maxsize=None)
 def load(area: str) -> tuple[dict, ...]:
