@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, Read, Remove,
@@ -128,16 +129,22 @@ class _Call:
         self.records: list[BatchRecord] = []
         self.keys: list[tuple] = []       # (ns, set, user_key, digest bytes)
         self.no_bins: list[bool] = []
-        # records of read_many not built yet: built once the first request is on its way
-        # (while the server works), or before anything needs them
-        self.pending: Any = None
+        # read_many leaves its records None: each is made when its answer arrives (or by
+        # flush()), in one step instead of a default record that the answer then rewrites
+        self.make_read: Callable[..., Read] | None = None
 
     def flush(self) -> None:
-        """Build the records read_many deferred (no-op when there are none)."""
-        build = self.pending
-        if build is not None:
-            self.pending = None
-            build()
+        """Make the records read_many left None, still without an answer (result -15)."""
+        make = self.make_read
+        if make is None:
+            return
+        self.make_read = None
+        records = self.records
+        keys = self.keys
+        for i, rec in enumerate(records):
+            if rec is None:
+                ns, set_name, user_key, digest = keys[i]
+                records[i] = make((ns, set_name, user_key, bytearray(digest)), -15, None)
 
     # -- encoding helpers ------------------------------------------------------
     def ops(self, operations: Any) -> tuple[bytes, int, bool, bool, int | None]:
@@ -210,9 +217,8 @@ class _Call:
     def read_many(self, parsed: list[tuple], pol: Policy, info1: int, ops: bytes, n_ops: int,
                   rec_ops: Any, read_all_bins: bool, no_bins: bool) -> None:
         """``read`` of every key (no per-entry filter, entries grouped by namespace and
-        set) with their ``Read`` records, the entry encoded once per namespace and set and
-        one single-record builder shared by the keys. Records start with result -15 and
-        are built by ``flush()`` (run() calls it once the first request is sent)."""
+        set), the entry encoded once per namespace and set and one single-record builder
+        shared by the keys. Their ``Read`` records are made as the answers arrive."""
         self.flush()
         r1, info3 = self.client._read_bits(pol)
         info1 |= r1 & M.INFO1_READ_MODE_AP_ALL
@@ -226,7 +232,6 @@ class _Call:
 
         entries: dict[tuple, tuple] = {}
         items = self.items
-        records = self.records
         last_ns = last_set = None
         group: Any = None
         entry = b""
@@ -245,22 +250,18 @@ class _Call:
             items.append(BatchItem(index, ns, digest, entry, group, False, single, p))
         self.keys.extend(parsed)
         self.no_bins.extend([no_bins] * len(parsed))
+        self.records.extend([None] * len(parsed))  # type: ignore[list-item]
 
-        def build() -> None:
-            new = Read.__new__
-            append = records.append
-            # what BatchRecord.__init__ and batch_read set, in the same order; copied
-            copy_attrs = {"key": None, "record": None, "result": -15, "message": None,
-                          "subcode": 0, "in_doubt": False, "ops": rec_ops,
-                          "read_all_bins": read_all_bins, "meta": None, "policy": None,
-                          "_type": 0, "_has_write": False}.copy
-            for ns, set_name, user_key, digest in parsed:
-                rec = new(Read)
-                attrs = copy_attrs()
-                attrs["key"] = (ns, set_name, user_key, bytearray(digest))
-                rec.__dict__ = attrs
-                append(rec)
-        self.pending = build
+        def make_read(key: tuple, result: int, record: tuple | None,
+                      new: Any = Read.__new__) -> Read:
+            # what BatchRecord.__init__ and batch_read set, in the same order
+            rec = new(Read)
+            rec.__dict__ = {"key": key, "record": record, "result": result,
+                            "message": None, "subcode": 0, "in_doubt": False, "ops": rec_ops,
+                            "read_all_bins": read_all_bins, "meta": None, "policy": None,
+                            "_type": 0, "_has_write": False}
+            return rec
+        self.make_read = make_read
 
     def write(self, record: BatchRecord, parsed: tuple, pol: Policy, meta: dict, ops: bytes,
               n_ops: int, reads: bool, group: Any) -> None:
@@ -333,23 +334,26 @@ class _Call:
         keys = self.keys
         no_bins = self.no_bins
 
+        make_read = self.make_read
+
         def on_replies(replies: list) -> None:
-            if self.pending is not None:
-                self.flush()
             for index, rc, gen, ttl, bins in replies:
-                rec = records[index]
-                rec.result = rc
+                ns, set_name, user_key, digest = keys[index]
+                key = (ns, set_name, user_key, bytearray(digest))
                 if rc == 0:
-                    ns, set_name, user_key, digest = keys[index]
-                    key = (ns, set_name, user_key, bytearray(digest))
-                    rec.record = ((key, {"ttl": ttl, "gen": gen}) if no_bins[index]
-                                  else (key, {"ttl": ttl, "gen": gen}, bins))
+                    record = ((key, {"ttl": ttl, "gen": gen}) if no_bins[index]
+                              else (key, {"ttl": ttl, "gen": gen}, bins))
                 else:
-                    rec.record = None
+                    record = None
+                rec = records[index]
+                if rec is None:
+                    records[index] = make_read(key, rc, record)  # type: ignore[misc]
+                else:
+                    rec.result = rc
+                    rec.record = record
 
         def on_error(index: int, exc: AerospikeError, in_doubt: bool) -> None:
-            if self.pending is not None:
-                self.flush()
+            self.flush()
             rec = records[index]
             rec.result = exc.code if exc.code is not None else -1
             rec.message = exc.msg
@@ -361,7 +365,7 @@ class _Call:
                               bool(parent.get("respond_all_keys", True)))
         info1 = M.INFO1_COMPRESS_RESPONSE if parent.compress else 0
         executor = BatchExecutor(self.client.cluster, parent, flags, info1, filt, on_replies,
-                                 on_error, self.flush if self.pending is not None else None)
+                                 on_error)
         if reset:
             self.flush()
             for rec in records:

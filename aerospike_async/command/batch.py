@@ -18,18 +18,24 @@ import struct
 import time
 from typing import Any, Callable
 
-from ..cluster.cluster import REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
+from ..cluster.cluster import REPLICA_MASTER, REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
 from ..cluster.node import Node
 from ..exceptions import (AerospikeError, ClientError, ConnectionError,
                           MaxErrorRateExceeded, NoMoreConnectionsError, TimeoutError)
 from ..policy import Policy
 from ..protocol.batch import REPEAT, encode_batch_body, parse_batch_records
+from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload, compress
 from ..protocol.record import parse_record_reply, ttl_of
 from .base import RC_DEVICE_OVERLOAD, RC_TIMEOUT, io_error, server_error, server_now
 
 COMPRESS_THRESHOLD = 128
+# A node's keys beyond 2 * PIECE_KEYS go out as up to MAX_PIECES requests on as many
+# connections: the client decodes one answer while the node still works on the next, and a
+# real node spreads them over its service threads.
+PIECE_KEYS = 128
+MAX_PIECES = 8
 _RETRY_CODES = frozenset({RC_TIMEOUT, RC_DEVICE_OVERLOAD, ConnectionError.code,
                           NoMoreConnectionsError.code, MaxErrorRateExceeded.code})
 
@@ -68,17 +74,13 @@ class BatchExecutor:
     """Runs one batch call: split, send, retry, report per key."""
 
     def __init__(self, cluster: Cluster, policy: Policy, flags: int, info1: int,
-                 filter_exp: bytes | None, on_replies: OnReplies, on_error: OnError,
-                 on_sent: Callable[[], None] | None = None) -> None:
+                 filter_exp: bytes | None, on_replies: OnReplies, on_error: OnError) -> None:
         self.cluster = cluster
         self.policy = policy
         self.flags = flags
         self.info1 = info1
         self.filter_exp = filter_exp
         self.on_replies = on_replies
-        # called once, right after the first batch request is written: work the caller
-        # can do while the server answers
-        self.on_sent = on_sent
         self.on_error = on_error
         self.socket_timeout = policy.socket_s
         self.total_timeout = policy.total_s
@@ -93,16 +95,41 @@ class BatchExecutor:
     def split(self, items: list[BatchItem], sequence: int, prev: Node | None = None
               ) -> dict[Node, list[BatchItem]]:
         groups: dict[Node, list[BatchItem]] = {}
-        node_for = self.cluster.node_for
+        cluster = self.cluster
+        node_for = cluster.node_for
         replica = self.replica
+        # the first try of a write, and of a read by these replica policies, goes to the
+        # partition's master when it is live (what node_for answers): looked up inline
+        master_first = sequence == 0
+        reads_master_first = master_first and (
+            replica in (REPLICA_MASTER, REPLICA_SEQUENCE)
+            or (replica == REPLICA_PREFER_RACK and not cluster.settings.rack_aware))
+        partition_map = cluster.partition_map
+        by_name = cluster.nodes_by_name
+        masters_ns: str | None = None
+        masters: Any = None
         last_node: Node | None = None
         last_group: list[BatchItem] = []
         for item in items:
-            try:
-                node = node_for(item.ns, item.digest, item.is_write, replica, sequence, prev)
-            except AerospikeError as exc:
-                self.on_error(item.index, exc, False)
-                continue
+            node = None
+            if reads_master_first or (master_first and item.is_write):
+                if item.ns is not masters_ns:
+                    masters_ns = item.ns
+                    rows = partition_map.get(masters_ns)
+                    masters = rows[0] if rows else None
+                if masters is not None:
+                    d = item.digest
+                    name = masters[(d[0] | (d[1] << 8)) % PARTITIONS]
+                    node = by_name.get(name) if name else None
+                    if node is not None and not node.active:
+                        node = None
+            if node is None:
+                try:
+                    node = node_for(item.ns, item.digest, item.is_write, replica, sequence,
+                                    prev)
+                except AerospikeError as exc:
+                    self.on_error(item.index, exc, False)
+                    continue
             if node is last_node:
                 last_group.append(item)
                 continue
@@ -118,16 +145,33 @@ class BatchExecutor:
         groups = self.split(items, 0)
         await self._run_groups(groups, 0, 0)
 
+    def _pieces(self, groups: dict[Node, list[BatchItem]]) -> list[tuple[Node, list[BatchItem]]]:
+        """The requests to send: a node's keys in one request, or, when the nodes are run
+        concurrently and a node has at least ``2 * PIECE_KEYS`` keys, in up to ``MAX_PIECES``
+        requests of equal size run side by side."""
+        if not self.concurrent:
+            return list(groups.items())
+        out = []
+        for node, items in groups.items():
+            n = len(items)
+            if n < 2 * PIECE_KEYS:
+                out.append((node, items))
+                continue
+            size = -(-n // min(MAX_PIECES, n // PIECE_KEYS))
+            out.extend((node, items[s:s + size]) for s in range(0, n, size))
+        return out
+
     async def _run_groups(self, groups: dict[Node, list[BatchItem]], sequence: int,
                           iteration: int) -> None:
         if not groups:
             return
-        if len(groups) == 1 or not self.concurrent:
-            for node, items in groups.items():
+        work = self._pieces(groups)
+        if len(work) == 1 or not self.concurrent:
+            for node, items in work:
                 await self._node_command(node, items, sequence, iteration)
             return
         tasks = [asyncio.ensure_future(self._node_command(node, items, sequence, iteration))
-                 for node, items in groups.items()]
+                 for node, items in work]
         try:
             await asyncio.gather(*tasks)
         except BaseException:
@@ -254,10 +298,6 @@ class BatchExecutor:
         rc = 0
         try:
             conn.start_stream(request)
-            on_sent = self.on_sent
-            if on_sent is not None:
-                self.on_sent = None
-                on_sent()
             while True:
                 mtype, payload = await conn.next_message(timeout)
                 # one clock read per message for the records' ttls

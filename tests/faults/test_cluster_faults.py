@@ -217,6 +217,31 @@ async def test_a_faulty_node_raises_documented_errors_and_the_cluster_stays_usab
         assert names(client) == ["B1", "B2", "B3"] and client.is_connected()
 
 
+async def test_a_large_batch_cut_mid_reply_is_retried_or_reported_per_key(cluster):
+    """A node's share of a large batch goes out as several requests: a cut reply fails
+    (or retries) only the keys that were waiting on it."""
+    loop = asyncio.get_running_loop()
+    async with Client(config(cluster)) as client:
+        keys = [(NS, "bigbatch", i) for i in range(3000)]
+        for s in range(0, len(keys), 500):
+            await asyncio.gather(*(client.put(k, {"i": k[2]}) for k in keys[s:s + 500]))
+        on_b1 = {k[2] for k in keys if master_of(cluster, k) == "B1"}
+        await loop.run_in_executor(None, cluster.node("B1").kill_mid_reply, 1)
+        res = await client.batch_read(keys, policy={"max_retries": 0})
+        failed = [r for r in res.batch_records if r.result != 0]
+        assert failed and res.result == -16
+        assert {r.key[2] for r in failed} < on_b1   # only keys of the cut request
+        assert all(r.result == E.ConnectionError.code and r.record is None
+                   and not r.in_doubt for r in failed)
+        assert all(r.record[2] == {"i": r.key[2]} for r in res.batch_records if r.result == 0)
+
+        await loop.run_in_executor(None, cluster.node("B1").kill_mid_reply, 1)
+        res = await client.batch_read(keys, policy={"max_retries": 2})
+        assert res.result == 0
+        assert [r.record[2]["i"] for r in res.batch_records] == list(range(3000))
+        pools_at_rest(client)
+
+
 @pytest.mark.parametrize("fault", ["kill_mid_reply", "slow", "garble"])
 def test_faults_through_the_sync_client(cluster, fault):
     import aerospike
