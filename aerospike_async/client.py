@@ -571,6 +571,32 @@ class Client:
         return await index_create(self, ns, set, None, C.INDEX_TYPE_DEFAULT, None, name,
                                   policy, set_index=True)
 
+    async def index_expr_create(self, ns: str, set: str | None, index_type: int,
+                                index_datatype: int, expressions: Any, name: str,
+                                policy: dict | None = None) -> int:
+        """Create a secondary index on the value of a compiled expression (server 8.1+);
+        query it with ``Query.where_with_expr``."""
+        from ._sindex import _ask, _raise_if_error, _wait_index
+        from .protocol.expressions import sindex_create_exp_command
+        if not isinstance(ns, str):
+            raise param_error("Namespace should be a string")
+        if set is not None and not isinstance(set, str):
+            raise param_error("Set should be string, unicode or None")
+        if not isinstance(name, str):
+            raise param_error("Index name should be string or unicode")
+        if index_type not in (C.INDEX_TYPE_DEFAULT, C.INDEX_TYPE_LIST, C.INDEX_TYPE_MAPKEYS,
+                              C.INDEX_TYPE_MAPVALUES):
+            raise param_error("Index type is invalid")
+        if index_datatype not in (C.INDEX_STRING, C.INDEX_INTEGER, C.INDEX_NUMERIC,
+                                  C.INDEX_GEO2DSPHERE, C.INDEX_BLOB):
+            raise param_error("Index data type is invalid")
+        command = sindex_create_exp_command(ns, set, name, index_type, index_datatype,
+                                            expressions)
+        node = self.cluster.random_node()
+        _raise_if_error(await _ask(self, node, command, policy), node)
+        await _wait_index(self, ns, name, policy)
+        return 0
+
     async def index_remove(self, ns: str, name: str, policy: dict | None = None) -> int:
         """Remove a secondary index (no error when it does not exist). Returns 0."""
         from ._sindex import index_remove

@@ -142,6 +142,7 @@ class Query:
         self._bins: list[str] | None = None
         self._where: tuple[bytes, int | None] | None = None
         self._ctx: bytes | None = None
+        self._index_expr: bytes | None = None
         self._ops: tuple[bytes, int] | None = None
         self._udf: tuple[str, str, bytes] | None = None
         self._paginate = False
@@ -161,6 +162,25 @@ class Query:
         """Filter with a secondary-index predicate (``aerospike_async.predicates``)."""
         self._where = encode_predicate(predicate)
         self._ctx = encode_ctx(ctx) if ctx is not None else None
+        self._index_expr = None
+
+    def where_with_expr(self, expr: Any, predicate: Any) -> None:
+        """Filter with a predicate on an expression index: ``expr`` is the index's
+        expression (compiled, or its ``get_expression_base64`` text); the predicate's
+        bin name is ignored (None)."""
+        from .protocol.expressions import ExpressionError, encode_expression
+        if isinstance(expr, str):
+            import base64
+            import binascii
+            try:
+                index_expr = base64.b64decode(expr, validate=True)
+            except (binascii.Error, ValueError):
+                raise ExpressionError("Unable to decode the base64 encoded expression") from None
+        else:
+            index_expr = encode_expression(expr)
+        self._where = encode_predicate(predicate)
+        self._ctx = None
+        self._index_expr = index_expr
 
     def apply(self, module: str, function: str, arguments: list | None = None) -> None:
         """A UDF for execute_background (aggregation through results() is not supported)."""
@@ -250,6 +270,7 @@ class Query:
         where = self._where
         ns, set_name = self.namespace, self.set
         ctx = self._ctx
+        index_expr = self._index_expr
         header_timeout = pol.total_timeout or 0
         socket_timeout = pol.socket_timeout or 0
 
@@ -261,7 +282,7 @@ class Query:
                 records_per_second=rps, socket_timeout=socket_timeout, task_id=_task_id(),
                 index_type=where[1] if where else None,
                 index_range=where[0] if where else None, index_context=ctx,
-                filter_exp=filt, pids=[p.id for p in np.full],
+                index_expression=index_expr, filter_exp=filt, pids=[p.id for p in np.full],
                 digests=[p.digest for p in partial],
                 bvals=[p.bval or 0 for p in partial] if where and partial else None,
                 max_records=record_max, ops=ops, n_ops=n_ops)
@@ -345,7 +366,7 @@ class Query:
             records_per_second=pol.get("records_per_second", 0) or self.records_per_second,
             socket_timeout=pol.socket_timeout or 0, task_id=task_id,
             index_type=where[1] if where else None, index_range=where[0] if where else None,
-            index_context=self._ctx, filter_exp=filt, udf=udf, ops=ops, n_ops=n_ops)
+            index_context=self._ctx, index_expression=self._index_expr, filter_exp=filt, udf=udf, ops=ops, n_ops=n_ops)
         cluster = self._client.cluster
         if self.namespace not in cluster.partition_map:
             raise exception_namespace(self.namespace)

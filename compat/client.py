@@ -113,7 +113,8 @@ for _name in ("batch_read", "batch_operate", "batch_write", "batch_apply", "batc
               "job_info", "query_apply", "index_single_value_create", "index_list_create",
               "index_map_keys_create", "index_map_values_create", "index_cdt_create",
               "index_integer_create", "index_string_create", "index_blob_create",
-              "index_geo2dsphere_create", "index_set_create", "index_remove"):
+              "index_geo2dsphere_create", "index_set_create", "index_expr_create",
+              "index_remove"):
     setattr(Client, _name, _blocking(_name))
 
 

@@ -41,6 +41,11 @@ class Query:
         """Filter with a secondary-index predicate."""
         self._q.where(predicate, ctx)
 
+    def where_with_expr(self, expr: Any, predicate: Any) -> None:
+        """Filter with a predicate on an expression index (``expr``: the index's compiled
+        expression or its base64 text)."""
+        self._q.where_with_expr(expr, predicate)
+
     def apply(self, module: str, function: str, arguments: list | None = None) -> None:
         """A record UDF for execute_background."""
         self._q.apply(module, function, arguments)

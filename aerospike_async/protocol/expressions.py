@@ -131,7 +131,7 @@ def _pack_value(value: Any) -> bytes:
 
 
 # -- contexts ------------------------------------------------------------------
-def _ctx(ctx: Any) -> tuple[bytes, int]:
+def _ctx(ctx: Any) -> tuple[bytes, int | None]:
     """(packed context, wire type of its first item) of a documented context list."""
     from .cdt_ops import pack_ctx  # cdt_ops encodes filter contexts with this module
 
@@ -640,3 +640,23 @@ def filter_field(expressions: Any) -> bytes:
     """The whole FILTER_EXP field (type 43) of a policy's ``expressions``."""
     data = filter_data(expressions)
     return _FIELD_HEADER.pack(len(data) + 1, _FIELD_FILTER_EXP) + data
+
+
+_INDEX_TYPE_NAMES = {1: "LIST", 2: "MAPKEYS", 3: "MAPVALUES"}
+_INDEX_DATATYPE_NAMES = {0: "STRING", 1: "NUMERIC", 2: "GEO2DSPHERE", 3: "BLOB", 4: "NUMERIC"}
+
+
+def sindex_create_exp_command(namespace: str, set_name: str | None, index_name: str,
+                              index_type: int, datatype: int, expression: Any) -> str:
+    """The ``sindex-create`` info command of an expression index (``index_expr_create``),
+    options in the official client's order."""
+    parts = [f"sindex-create:namespace={namespace}"]
+    if set_name:
+        parts.append(f"set={set_name}")
+    parts.append(f"indexname={index_name}")
+    parts.append("exp=" + expression_base64(expression))
+    kind = _INDEX_TYPE_NAMES.get(index_type)
+    if kind:
+        parts.append(f"indextype={kind}")
+    parts.append(f"type={_INDEX_DATATYPE_NAMES[datatype]}")
+    return ";".join(parts)
