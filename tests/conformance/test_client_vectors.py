@@ -73,7 +73,9 @@ def _kv_or_expressions(sc: dict) -> bool:
 
 def _scenarios() -> list[Any]:
     out = [sc for area in AREAS for sc in vectors.load(area)]
-    out += [sc for sc in vectors.load("badinput") if _kv_or_expressions(sc)]
+    # badinput and strops: the calls within the key-value API and expressions
+    out += [sc for area in ("badinput", "strops") for sc in vectors.load(area)
+            if _kv_or_expressions(sc)]
     return [pytest.param(sc, id=sc["id"], marks=pytest.mark.skip(reason=NOT_YET[sc["id"]]))
             if sc["id"] in NOT_YET else pytest.param(sc, id=sc["id"]) for sc in out]
 
