@@ -114,6 +114,9 @@ def _value_entry(value: Any) -> _Entry:
         return _Entry(_K_FLOAT, v=value)
     if value is None or isinstance(value, null):
         return _Entry(_K_PACKED, v=b"\xc0")
+    if isinstance(value, (bytes, bytearray)):
+        # any bytes at the top level, a HyperLogLog included, is a plain blob
+        return _Entry(_K_PACKED, v=_pack_value(bytes(value)))
     if isinstance(value, (str, bytes, bytearray, GeoJSON, dict, CDTWildcard, CDTInfinite)):
         return _Entry(_K_PACKED, v=_pack_value(value))
     if isinstance(value, list):

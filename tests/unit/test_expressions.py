@@ -112,6 +112,9 @@ def test_values_follow_the_official_typing():
     assert _hex(exp.ListGetByValueRange(None, C.LIST_RETURN_COUNT, 1, CDTInfinite(), "l"))\
         .endswith("0501d4ff01935104a16c")
     assert _hex(exp.Eq(exp.BoolBin("t"), True)) == "9301935101a174c3"
+    # a HyperLogLog value is bytes to the official client's expression code: a plain blob
+    from aerospike_async.types import HyperLogLog
+    assert _hex(exp.Eq(exp.HLLBin("h"), HyperLogLog(b"ab"))) == "9301935109a168a3046162"
 
 
 def test_index_expr_create_command():
