@@ -430,6 +430,15 @@ def matches(exp: Expression, ctx: Context) -> bool:
         return False
 
 
+def value_of(exp: Expression, ctx: Context) -> Any:
+    """The value of a built expression, or None when it is unknown (the entry point of
+    secondary indexes over an expression: no value, no index entry)."""
+    try:
+        return _ev(exp.node, ctx, {})
+    except _Unknown:
+        return None
+
+
 def loop_filter(node: Any, env: Context | None, key: Any, value: Any, index: Any
                 ) -> bool | None:
     """A path filter on one element (None: unknown)."""

@@ -13,9 +13,11 @@ A background command (info2 WRITE) registers a job and answers at once; the job 
 applies its operations to every matching record as a task of the server's loop (at most
 ``records_per_second`` records a second when the command sets it, pausing with asyncio
 sleeps), and ``query-show`` / ``scan-show`` report it as ``active(ok)`` with its
-progress while it runs and ``done(ok)`` after. Record UDFs, aggregations and filter expressions are not run by the embedded
-server: jobs with a UDF count every record as failed, aggregations and filter
-expressions are answered as unsupported.
+progress while it runs and ``done(ok)`` after. Record UDFs and aggregations are not run
+by the embedded server: jobs with a UDF count every record as failed, aggregations are
+answered as UDF errors. Filter expressions (field 43) are run on every record. A query on an index over an expression
+(INDEX_EXPRESSION field, empty bin name in the range) is answered from the index whose
+expression bytes are the field's; none is INDEX_NOT_FOUND (201), as the real server.
 """
 from __future__ import annotations
 
@@ -214,15 +216,24 @@ def _plan(engine: Engine, msg: Message) -> _Plan | int:
     plan.no_bins = bool(msg.info1 & INFO1_NOBINDATA)
     rng_field = msg.field(FIELD_INDEX_RANGE)
     if rng_field is not None:
-        if msg.field(FIELD_INDEX_EXPRESSION) is not None:
-            return UNSUPPORTED_FEATURE
+        exp_field = msg.field(FIELD_INDEX_EXPRESSION)
+        ctx_field = msg.field(FIELD_INDEX_CONTEXT)
         rng = parse_range(rng_field)
         if rng is None:
             return PARAMETER_ERROR
         itype_field = msg.field(FIELD_INDEX_TYPE)
+        if itype_field is not None and not itype_field:
+            return PARAMETER_ERROR
         itype = itype_field[0] if itype_field else 0
-        index = indexes_of(ns).find(set_raw.decode("utf-8", "replace"), rng.bin, rng.ktype,
-                                    itype, msg.field(FIELD_INDEX_CONTEXT))
+        set_name = set_raw.decode("utf-8", "replace")
+        if exp_field is None:
+            if not rng.bin:
+                return PARAMETER_ERROR   # neither a bin nor an expression names the index
+            index = indexes_of(ns).find(set_name, rng.bin, rng.ktype, itype, ctx_field)
+        elif rng.bin or ctx_field is not None or not exp_field:
+            return PARAMETER_ERROR   # an expression goes with no bin name and no context
+        else:
+            index = indexes_of(ns).find_exp(set_name, exp_field, rng.ktype, itype)
         if index is None:
             return INDEX_NOT_FOUND
         plan.index = index

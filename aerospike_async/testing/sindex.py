@@ -7,6 +7,11 @@ wyhash64 of a string or blob, the S2 leaf cell of a GeoJSON point) and ``key`` w
 embedded server matches a query against (the integer, the bytes, the parsed shape).
 Geometry is computed directly: point in polygon on longitude/latitude, great-circle
 distance for AeroCircle. Info replies copy a real Aerospike 8.1 Community Edition node.
+
+An index may be defined over an expression instead of a bin (``sindex-create ... exp=``):
+the expression is evaluated on each record as it is written and its value indexed as a
+bin's would be (an unknown value: no entry). Queries name such an index by the
+expression's bytes, which must equal those the index was created with.
 """
 from __future__ import annotations
 
@@ -22,6 +27,11 @@ from ..protocol.particles import (
     PARTICLE_STRING,
 )
 from ..types import GeoJSON
+from .cdt import CMap
+from .expressions import (
+    BIN, BIN_TYPE, DIGEST_MOD, QUOTE, REC_KEY, T_ANY, T_BLOB, T_BOOL, T_FLOAT, T_GEO, T_HLL,
+    T_INT, T_LIST, T_MAP, T_NIL, T_STR, BuildError, Context, Expression, build, value_of,
+)
 from .geo import leaf_cell_id
 from .store import Namespace, Record, Store
 
@@ -271,11 +281,24 @@ def _scalar_entry(ktype: int, value: Any) -> tuple[int, Any] | None:
     return None
 
 
+def _exp_scalar_entry(ktype: int, value: Any) -> tuple[int, Any] | None:
+    """The entry of one value computed by an expression, or None if not indexable."""
+    if ktype == PARTICLE_INTEGER:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value, value
+    elif isinstance(value, (bytes, bytearray)) and value and value[0] == ktype:
+        data = bytes(value[1:])
+        if ktype == PARTICLE_GEOJSON:
+            return _geo_entry(data)
+        return bytes_bval(data), data
+    return None
+
+
 class SIndex:
     """One secondary index: its definition and its entries by record digest."""
 
     __slots__ = ("name", "ns", "set_name", "bin", "ktype", "itype", "ctx_b64", "ctx",
-                 "exp_b64", "entries")
+                 "exp_b64", "exp_buf", "exp", "entries")
 
     def __init__(self, name: str, ns: str, set_name: str, bin_name: str, ktype: int,
                  itype: int, ctx_b64: str = "", exp_b64: str = "") -> None:
@@ -288,6 +311,8 @@ class SIndex:
         self.ctx_b64 = ctx_b64
         self.ctx = _decode_ctx(base64.b64decode(ctx_b64)) if ctx_b64 else None
         self.exp_b64 = exp_b64
+        self.exp_buf = base64.b64decode(exp_b64) if exp_b64 else b""
+        self.exp: Expression | None = build(self.exp_buf) if exp_b64 else None
         self.entries: dict[bytes, list[tuple[int, Any]]] = {}
 
     def definition(self) -> tuple:
@@ -296,10 +321,12 @@ class SIndex:
     def covers(self, rec: Record) -> bool:
         return not self.set_name or rec.set_name == self.set_name.encode()
 
-    def extract(self, rec: Record) -> list[tuple[int, Any]]:
+    def extract(self, rec: Record, digest: bytes = b"") -> list[tuple[int, Any]]:
         """This index's entries for a record (no duplicates of one bval)."""
         if self.itype == ITYPE_SET or not self.covers(rec):
             return []
+        if self.exp is not None:
+            return self._exp_entries(value_of(self.exp, Context(rec.bins, rec, digest)))
         stored = rec.bins.get(self.bin)
         if stored is None:
             return []
@@ -342,8 +369,30 @@ class SIndex:
                 out.append(entry)
         return out
 
+    def _exp_entries(self, value: Any) -> list[tuple[int, Any]]:
+        """The entries of an expression's value (the evaluator's model: strings, blobs and
+        GeoJSON as bytes after their particle type, maps as CMap)."""
+        if value is None:
+            return []
+        if self.itype == ITYPE_DEFAULT:
+            elements: Any = [value]
+        elif self.itype == ITYPE_LIST:
+            elements = value if isinstance(value, list) else []
+        elif self.itype == ITYPE_MAPKEYS:
+            elements = [k for k, _v in value.pairs] if isinstance(value, CMap) else []
+        else:
+            elements = [v for _k, v in value.pairs] if isinstance(value, CMap) else []
+        out: list[tuple[int, Any]] = []
+        seen: set[int] = set()
+        for element in elements:
+            entry = _exp_scalar_entry(self.ktype, element)
+            if entry is not None and entry[0] not in seen:
+                seen.add(entry[0])
+                out.append(entry)
+        return out
+
     def update(self, digest: bytes, new: Record | None) -> None:
-        entries = self.extract(new) if new is not None else []
+        entries = self.extract(new, digest) if new is not None else []
         if entries:
             self.entries[digest] = entries
         else:
@@ -398,6 +447,16 @@ class NamespaceIndexes:
                 if (index.set_name == want_set and index.bin == bin_name
                         and index.ktype == ktype and index.itype == itype
                         and not index.exp_b64 and _same_ctx(index, ctx)):
+                    return index
+        return None
+
+    def find_exp(self, set_name: str, exp_buf: bytes, ktype: int, itype: int
+                 ) -> SIndex | None:
+        """The expression index a query names by its expression's bytes (set's own first)."""
+        for want_set in ((set_name, "") if set_name else ("",)):
+            for index in self.by_name.values():
+                if (index.set_name == want_set and index.exp_buf == exp_buf
+                        and index.ktype == ktype and index.itype == itype):
                     return index
         return None
 
@@ -506,6 +565,59 @@ def _ns_name(p: dict[str, str]) -> str:
     return p.get("namespace") or p.get("ns") or ""
 
 
+_EXP_TYPE_NAMES = {T_NIL: "null", T_BOOL: "bool", T_INT: "numeric", T_STR: "string",
+                   T_LIST: "list", T_MAP: "map", T_BLOB: "blob", T_FLOAT: "float",
+                   T_GEO: "geo2dsphere", T_HLL: "hll"}
+_KTYPE_EXP_TYPES = {PARTICLE_INTEGER: T_INT, PARTICLE_STRING: T_STR, PARTICLE_BLOB: T_BLOB,
+                    PARTICLE_GEOJSON: T_GEO}
+
+
+def _exp_uses(node: Any, found: set[str]) -> None:
+    """What an expression tree reads: "bins", "digest" (digest_modulo), "meta" (other
+    record metadata) and "key" (the record key). Quoted literals are not looked into."""
+    if not isinstance(node, list) or not node or not isinstance(node[0], int) \
+            or isinstance(node[0], bool):
+        return
+    op = node[0]
+    if op == QUOTE:
+        return
+    if op in (BIN, BIN_TYPE):
+        found.add("bins")
+    elif op == DIGEST_MOD:
+        found.add("digest")
+    elif op == REC_KEY:
+        found.add("key")
+    elif DIGEST_MOD < op < REC_KEY:
+        found.add("meta")
+    for arg in node[1:]:
+        _exp_uses(arg, found)
+
+
+def check_index_exp(exp_b64: str, itype: int, ktype: int) -> str:
+    """The error answer refusing an index expression ("" if it is fit): it must decode and
+    build, read no record metadata but the digest modulo, not the record key, and read a
+    bin or the digest modulo; its type must be the key type (a list or a map for the
+    collection index types)."""
+    try:
+        exp = build(base64.b64decode(exp_b64, validate=True))
+    except (ValueError, BuildError):
+        return "ERROR:4:bad 'exp'"
+    uses: set[str] = set()
+    _exp_uses(exp.node, uses)
+    if "meta" in uses or "key" in uses or not uses & {"bins", "digest"}:
+        return "ERROR:4:bad 'exp'"
+    if itype == ITYPE_LIST:
+        want = T_LIST
+    elif itype in (ITYPE_MAPKEYS, ITYPE_MAPVALUES):
+        want = T_MAP
+    else:
+        want = _KTYPE_EXP_TYPES[ktype]
+    if exp.type not in (want, T_ANY):
+        return (f"ERROR:4:bad 'exp' - expression type '{_EXP_TYPE_NAMES.get(exp.type, 'null')}'"
+                f" does not match expected type '{_EXP_TYPE_NAMES[want]}'")
+    return ""
+
+
 def info_sindex_create(store: Store, arg: str) -> str:
     p = _params(arg)
     name = p.get("indexname", "")
@@ -522,17 +634,29 @@ def info_sindex_create(store: Store, arg: str) -> str:
         return "ERROR:4:bad 'indextype'"
     itype = ITYPE_NAMES[itype_name]
     bin_name = p.get("bin", "")
+    exp_b64 = p.get("exp", "")
+    ctx_b64 = p.get("context", "")
     ktype = 0
-    if itype != ITYPE_SET:
-        if len(bin_name.encode()) > MAX_BIN_NAME:
-            return "ERROR:4:'bin' value too long"
+    if itype == ITYPE_SET:
+        if exp_b64:
+            return "ERROR:4:exp parameter is not supported for set index"
+    else:
         ktype_name = p.get("type", "").upper()
         if ktype_name not in KTYPE_NAMES:
             return "ERROR:4:bad 'type'"
         ktype = KTYPE_NAMES[ktype_name]
-        if not bin_name and not p.get("exp"):
-            return "ERROR:4:'bin' parameter missing"
-    ctx_b64 = p.get("context", "")
+        if len(bin_name.encode()) > MAX_BIN_NAME:
+            return "ERROR:4:'bin' value too long"
+        if bin_name and exp_b64:
+            return "ERROR:4:both 'bin' and 'exp' are specified"
+        if not bin_name and not exp_b64:
+            return "ERROR:4:both 'bin' and 'exp' are missing"
+        if exp_b64:
+            if ctx_b64:
+                return "ERROR:4:both 'context' and 'exp' are specified"
+            refused = check_index_exp(exp_b64, itype, ktype)
+            if refused:
+                return refused
     if ctx_b64:
         try:
             if _decode_ctx(base64.b64decode(ctx_b64, validate=True)) is None:
@@ -543,7 +667,7 @@ def info_sindex_create(store: Store, arg: str) -> str:
     if namespace is None:
         return "ok"   # the real node accepts it (index metadata is cluster-wide)
     indexes = indexes_of(namespace)
-    index = SIndex(name, ns_name, set_name, bin_name, ktype, itype, ctx_b64, p.get("exp", ""))
+    index = SIndex(name, ns_name, set_name, bin_name, ktype, itype, ctx_b64, exp_b64)
     existing = indexes.by_name.get(name)
     if existing is not None:
         if existing.definition() == index.definition():
