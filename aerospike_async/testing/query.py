@@ -15,9 +15,11 @@ applies its operations to every matching record as a task of the server's loop (
 sleeps), and ``query-show`` / ``scan-show`` report it as ``active(ok)`` with its
 progress while it runs and ``done(ok)`` after. Record UDFs and aggregations are not run
 by the embedded server: jobs with a UDF count every record as failed, aggregations are
-answered as UDF errors. Filter expressions (field 43) are run on every record. A query on an index over an expression
-(INDEX_EXPRESSION field, empty bin name in the range) is answered from the index whose
-expression bytes are the field's; none is INDEX_NOT_FOUND (201), as the real server.
+answered as UDF errors. Filter expressions (field 43) are run on every record.
+
+A query on an index over an expression (INDEX_EXPRESSION field, empty bin name in the
+range) is answered from the index whose expression bytes are the field's; none is
+INDEX_NOT_FOUND (201), as on the real server.
 """
 from __future__ import annotations
 
