@@ -11,6 +11,7 @@ import pytest
 from aerospike import predicates as p
 
 from aerospike_async import Client
+from aerospike_helpers import expressions as exp
 from aerospike_helpers.batch import records as br
 from aerospike_helpers.operations import operations as ops
 
@@ -258,6 +259,35 @@ async def test_query_with_index(client, namespace):
         q2 = client.query(namespace, set_name)
         q2.where(p.equals("i", 7))
         assert [r[2]["i"] for r in await q2.results()] == [7]
+    finally:
+        await client.index_remove(namespace, index)
+
+
+async def test_expression_index_with_where_with_expr(client, namespace):
+    set_name = _set()
+    index = "eidx_" + set_name
+    doubled = exp.Mul(exp.IntBin("i"), 2).compile()
+    await _fill(client, namespace, set_name, 30)
+    await client.put((namespace, set_name, "nobin"), {"s": "no i"})
+    await client.index_expr_create(namespace, set_name, aerospike.INDEX_TYPE_DEFAULT,
+                                   aerospike.INDEX_NUMERIC, doubled, index)
+    try:
+        q = client.query(namespace, set_name)
+        q.where_with_expr(doubled, p.between(None, 10, 20))
+        assert sorted(r[2]["i"] for r in await q.results()) == [5, 6, 7, 8, 9, 10]
+        await client.put((namespace, set_name, 7), {"i": 100})     # moves out of range
+        await client.remove((namespace, set_name, 8))
+        await client.put((namespace, set_name, "new"), {"i": 6})   # a second 12
+        q = client.query(namespace, set_name)
+        q.where_with_expr(client.get_expression_base64(doubled), p.between(None, 10, 20))
+        assert sorted(r[2]["i"] for r in await q.results()) == [5, 6, 6, 9, 10]
+        q = client.query(namespace, set_name)
+        q.where_with_expr(doubled, p.equals(None, 200))
+        assert [r[2]["i"] for r in await q.results()] == [100]
+        q = client.query(namespace, set_name)   # an expression no index was built on
+        q.where_with_expr(exp.Mul(exp.IntBin("i"), 3).compile(), p.equals(None, 9))
+        with pytest.raises(aerospike.exception.IndexNotFound):
+            await q.results()
     finally:
         await client.index_remove(namespace, index)
 
