@@ -236,6 +236,9 @@ class Client:
 
     @staticmethod
     def _key(ns: str, set_name: str | None, user_key: Any, digest: bytes) -> Key:
+        # the official client keeps a bytes user key as a string, and echoes it as one
+        if type(user_key) is bytes:
+            user_key = user_key.decode("utf-8", "replace")
         return (ns, set_name, user_key, bytearray(digest))
 
     # -- reads -------------------------------------------------------------

@@ -57,9 +57,6 @@ _NOT_KV_OR_EXPRESSIONS = re.compile(
 NOT_YET: dict[str, str] = {
     "expressions/apply_filtered": "Client.apply (record UDFs) is not implemented yet",
     "expressions/apply_pass": "Client.apply (record UDFs) is not implemented yet",
-    "expop/key_str_from_bytes_key": "the request matches; the official client reports a bytes "
-                                    "user key back as str in the key tuple (key layer, not "
-                                    "expressions)",
 }
 
 
