@@ -16,10 +16,12 @@ from .cluster.connection import ConnectionClosed, SocketTimeout
 from .cluster.node import Node, info_host
 from .cluster.tls import build_tls
 from .command.base import execute, server_error, server_now
-from .exceptions import (AerospikeError, ClientError, ParamError, TimeoutError,
+from .exceptions import (AerospikeError, ClientError, ParamError, TimeoutError, UDFError,
                          exception_for)
 from .policy import Policy, PolicySet, validate_policy
 from .protocol import message as M
+from .protocol.batch import udf_fields
+from .protocol.cdt import pack as cdt_pack
 from .protocol.digest import partition_id
 from .protocol.expressions import expression_base64, filter_field
 from .protocol.framing import ProtocolError, compress
@@ -383,6 +385,40 @@ class Client:
         if rc:
             raise server_error(node, rc)
         return 0
+
+    # -- record UDFs -----------------------------------------------------------
+    async def apply(self, key: Key, module: str, function: str, args: list,
+                    policy: dict | None = None) -> Any:
+        """Run the record UDF ``function`` of the registered Lua ``module`` on a record
+        with ``args``, and return what it returned. A failing function raises UDFError
+        with the server's failure message."""
+        ns, set_name, user_key, digest = parse_key(key)
+        if not isinstance(module, str):
+            raise param_error("module must be a string")
+        if not isinstance(function, str):
+            raise param_error("function must be a string")
+        if not isinstance(args, list):
+            raise param_error("args must be a list")
+        try:
+            packed_args = cdt_pack(args)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise param_error(f"Cannot serialize UDF arguments: {exc}") from None
+        pol = self._policies.resolve("apply", policy)
+        info2, info3, _gen, expiration = self._write_header(pol, {})
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        udf, n_udf = udf_fields(module, function, packed_args)
+        request = encode_command(0, info2, info3, 0, 0, expiration, pol.header_timeout,
+                                 fields + udf, n_fields + n_udf)
+        node, payload = await self._run(pol, ns, digest, True, request)
+        reply = _parse(node, payload)
+        bins = dict(reply.bins)
+        rc = reply.result_code
+        if rc == 0:
+            return bins.get("SUCCESS")
+        failure = bins.get("FAILURE")
+        if rc == UDFError.code and failure is not None:
+            raise UDFError(rc, f"{node.address} {failure}", None, None, False)
+        raise server_error(node, rc)
 
     # -- operate -------------------------------------------------------------
     async def _operate(self, key: Key, operations: Any, meta: Any, policy: Any

@@ -105,7 +105,7 @@ def _blocking(name: str) -> Callable[..., Any]:
 
 
 for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "prepend",
-              "increment", "remove_bin", "operate", "operate_ordered", "info_all",
+              "increment", "remove_bin", "operate", "operate_ordered", "apply", "info_all",
               "info_random_node", "info_single_node", "info_node"):
     setattr(Client, _name, _blocking(_name))
 

@@ -219,6 +219,10 @@ BAD_CALLS = [
     ("append", (("test", "it", "bad"), "a", 5), E.ParamError),
     ("increment", (("test", "it", "bad"), "a", "x"), E.ParamError),
     ("select", (("test", "it", "bad"), "a"), E.ParamError),
+    ("apply", (("test", "it", "bad"), 5, "f", []), E.ParamError),
+    ("apply", (("test", "it", "bad"), "m", None, []), E.ParamError),
+    ("apply", (("test", "it", "bad"), "m", "f", "not-a-list"), E.ParamError),
+    ("apply", (("test", "it", "bad"), "m", "f", [{1, 2}]), E.ParamError),
 ]
 
 
