@@ -23,7 +23,7 @@ from ..protocol.particles import (
     PARTICLE_BLOB, PARTICLE_FLOAT, PARTICLE_GEOJSON, PARTICLE_INTEGER, PARTICLE_NULL,
     PARTICLE_STRING,
 )
-from . import cdt, expressions
+from . import bits, cdt, expressions
 from .geo import store_geojson
 from .store import (
     TTL_DONT_UPDATE, Bins, Namespace, Record, Store, next_generation, remove_bin,
@@ -195,8 +195,8 @@ OP_HANDLERS: dict[int, OpHandler] = {
     OP_CDT_MODIFY: OpHandler(cdt.run_modify, True),
     OP_EXP_READ: OpHandler(expressions.run_read, False),
     OP_EXP_MODIFY: OpHandler(expressions.run_modify, True),
-    OP_BIT_READ: OpHandler(_not_implemented, False),
-    OP_BIT_MODIFY: OpHandler(_not_implemented, True),
+    OP_BIT_READ: OpHandler(bits.run_read, False),
+    OP_BIT_MODIFY: OpHandler(bits.run_modify, True),
     OP_HLL_READ: OpHandler(_not_implemented, False),
     OP_HLL_MODIFY: OpHandler(_not_implemented, True),
 }

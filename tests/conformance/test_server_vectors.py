@@ -30,7 +30,7 @@ from aerospike_helpers import cdt_ctx
 from aerospike_helpers.operations import list_operations, map_operations
 from server_raw import RawClient, write_op
 
-AREAS = ("kv", "operate", "list", "map", "path", "expressions", "expop")
+AREAS = ("kv", "operate", "list", "map", "path", "expressions", "expop", "bit")
 _GEO_CELLS = ("the real server stores a GeoJSON region with the S2 cells covering it; "
               "the embedded server computes the cell of a point only")
 KNOWN_DIFFERENCES = {
