@@ -13,7 +13,8 @@ sizes its region from the blob's whole size).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 OK = 0
 PARAMETER_ERROR = 4
@@ -52,7 +53,7 @@ class BitsError(Exception):
 
 
 class _Op:
-    __slots__ = ("code", "offset", "size", "value", "buf", "flags", "subflags")
+    __slots__ = ("buf", "code", "flags", "offset", "size", "subflags", "value")
 
     def __init__(self, code: int) -> None:
         self.code = code
@@ -228,7 +229,7 @@ def parse(payload: Any, modify: bool) -> _Op:
 
 # -- sizing --------------------------------------------------------------------------------
 class _Plan:
-    __slots__ = ("action", "head", "expand", "n_op", "tail", "byte_offset")
+    __slots__ = ("action", "byte_offset", "expand", "head", "n_op", "tail")
 
     def __init__(self) -> None:
         self.action = _OVERWRITE
@@ -492,7 +493,7 @@ def _execute_read(op: _Op, plan: _Plan, blob: bytes) -> Any:
         return bytes(_to_bytes(region << (n_out * 8 - size), n_out))
     if code == COUNT:
         region = (_to_int(frm) >> (n * 8 - offset - size)) & ((1 << size) - 1)
-        return bin(region).count("1")
+        return region.bit_count()
     if code == GET_INT:
         v = _load_int(op, frm)
         return _signed(v, size) if op.subflags & SIGNED else v

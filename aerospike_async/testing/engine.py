@@ -23,7 +23,7 @@ from ..protocol.particles import (
     PARTICLE_BLOB, PARTICLE_FLOAT, PARTICLE_GEOJSON, PARTICLE_INTEGER, PARTICLE_NULL,
     PARTICLE_STRING,
 )
-from . import bits, cdt, expressions
+from . import bits, cdt, expressions, hll
 from .geo import store_geojson
 from .store import (
     TTL_DONT_UPDATE, Bins, Namespace, Record, Store, next_generation, remove_bin,
@@ -179,10 +179,6 @@ def _op_delete(txn: Txn, op: Op) -> int:
     return OK
 
 
-def _not_implemented(txn: Txn, op: Op) -> int:
-    return UNSUPPORTED_FEATURE
-
-
 OP_HANDLERS: dict[int, OpHandler] = {
     OP_READ: OpHandler(_op_read, False),
     OP_WRITE: OpHandler(_op_write, True),
@@ -197,8 +193,8 @@ OP_HANDLERS: dict[int, OpHandler] = {
     OP_EXP_MODIFY: OpHandler(expressions.run_modify, True),
     OP_BIT_READ: OpHandler(bits.run_read, False),
     OP_BIT_MODIFY: OpHandler(bits.run_modify, True),
-    OP_HLL_READ: OpHandler(_not_implemented, False),
-    OP_HLL_MODIFY: OpHandler(_not_implemented, True),
+    OP_HLL_READ: OpHandler(hll.run_read, False),
+    OP_HLL_MODIFY: OpHandler(hll.run_modify, True),
 }
 """Wire op code -> handler. Op codes missing here are answered with result code 4."""
 

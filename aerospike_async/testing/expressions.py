@@ -19,7 +19,7 @@ import re
 import struct
 from typing import Any
 
-from . import cdt
+from . import bits, cdt, hll
 from .cdt import CdtError, CList, CMap
 
 PARAMETER_ERROR = 4
@@ -910,9 +910,20 @@ def _ev_call(node: list, ctx: Context, env: dict) -> Any:
     rtype, system, payload, binexp = node[1:]
     args = _call_payload(payload, ctx, env)
     value = _ev(binexp, ctx, env)
-    if system & ~CALL_MODIFY != CALL_CDT:
-        raise _UNKNOWN  # bit and HLL operations are not implemented by this server
     modify = bool(system & CALL_MODIFY)
+    kind = system & ~CALL_MODIFY
+    if kind in (CALL_BITS, CALL_HLL):
+        # bit / HLL operations run on a copy of the blob or HLL value (bytes)
+        module = bits if kind == CALL_BITS else hll
+        try:
+            out = module.call(value, args, modify)
+        except (bits.BitsError, hll.HLLError, CdtError):
+            raise _UNKNOWN from None
+        if _type_of(out) != rtype:
+            raise _UNKNOWN
+        return out
+    if kind != CALL_CDT:
+        raise _UNKNOWN
     if value is not None:
         if not isinstance(value, (list, CMap)):
             raise _UNKNOWN
