@@ -18,13 +18,12 @@ from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, R
                                              Write)
 
 from . import constants as C
-from ._validate import check_bin_list, param_error, parse_key
+from ._validate import check_bin_list, param_error, parse_key, udf_call_fields
 from .command.batch import BatchExecutor, BatchItem
 from .exceptions import AerospikeError, ParamError
 from .policy import Policy
 from .protocol import batch as B
 from .protocol import message as M
-from .protocol.cdt import pack as cdt_pack
 from .protocol.digest import key_bytes, ripemd160, ripemd160_pure
 from .protocol.operations import encode_operation
 from .protocol.record import encode_command, encode_name_ops, key_fields
@@ -300,16 +299,7 @@ class _Call:
     def apply(self, record: BatchRecord, parsed: tuple, pol: Policy, module: Any,
               function: Any, args: Any, group: Any) -> None:
         ns, set_name, user_key, digest = parsed
-        if not isinstance(module, str):
-            raise param_error("module must be a string")
-        if not isinstance(function, str):
-            raise param_error("function must be a string")
-        if not isinstance(args, list):
-            raise param_error("args must be a list")
-        try:
-            packed = cdt_pack(args)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise param_error(f"Cannot serialize UDF arguments: {exc}") from None
+        udf, n_udf = udf_call_fields(module, function, args)
         info2 = M.INFO2_WRITE
         info3 = M.INFO3_COMMIT_MASTER if pol.commit_level == C.POLICY_COMMIT_LEVEL_MASTER else 0
         if pol.durable_delete:
@@ -318,7 +308,6 @@ class _Call:
         send = pol.key == C.POLICY_KEY_SEND
         filt = filter_bytes(pol)
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
-        udf, n_udf = B.udf_fields(module, function, packed)
         entry = B.write_entry(0, info2, info3, 0, ttl, fields + udf, n_fields + n_udf, b"", 0)
 
         def single(_item: Any, timeout: int) -> bytes:

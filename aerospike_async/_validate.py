@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from .exceptions import BinNameError, ClientError, ParamError
+from .protocol.batch import udf_fields
+from .protocol.cdt import pack as cdt_pack
 from .protocol.digest import compute_digest
 
 MAX_BIN_NAME = 15
@@ -100,3 +102,18 @@ def value_error(exc: Exception) -> ParamError:
         return param_error("integer value exceeds sys.maxsize")
     return param_error("Cannot serialize: SERIALIZER_NONE selected")
 
+
+def udf_call_fields(module: Any, function: Any, args: Any) -> tuple[bytes, int]:
+    """The UDF package, function and packed argument-list fields of a record UDF call,
+    after checking each (ParamError naming the bad one)."""
+    if not isinstance(module, str):
+        raise param_error("module must be a string")
+    if not isinstance(function, str):
+        raise param_error("function must be a string")
+    if not isinstance(args, list):
+        raise param_error("args must be a list")
+    try:
+        packed = cdt_pack(args)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise param_error(f"Cannot serialize UDF arguments: {exc}") from None
+    return udf_fields(module, function, packed)

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import constants as C
 from ._validate import (check_bin_list, check_bins, check_meta, param_error, parse_key,
-                        value_error)
+                        udf_call_fields, value_error)
 from .cluster.cluster import Cluster, ClusterSettings
 from .cluster.connection import ConnectionClosed, SocketTimeout
 from .cluster.node import Node, info_host
@@ -20,8 +20,6 @@ from .exceptions import (AerospikeError, ClientError, ParamError, TimeoutError, 
                          exception_for)
 from .policy import Policy, PolicySet, validate_policy
 from .protocol import message as M
-from .protocol.batch import udf_fields
-from .protocol.cdt import pack as cdt_pack
 from .protocol.digest import partition_id
 from .protocol.expressions import expression_base64, filter_field
 from .protocol.framing import ProtocolError, compress
@@ -393,20 +391,10 @@ class Client:
         with ``args``, and return what it returned. A failing function raises UDFError
         with the server's failure message."""
         ns, set_name, user_key, digest = parse_key(key)
-        if not isinstance(module, str):
-            raise param_error("module must be a string")
-        if not isinstance(function, str):
-            raise param_error("function must be a string")
-        if not isinstance(args, list):
-            raise param_error("args must be a list")
-        try:
-            packed_args = cdt_pack(args)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise param_error(f"Cannot serialize UDF arguments: {exc}") from None
+        udf, n_udf = udf_call_fields(module, function, args)
         pol = self._policies.resolve("apply", policy)
         info2, info3, _gen, expiration = self._write_header(pol, {})
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
-        udf, n_udf = udf_fields(module, function, packed_args)
         request = encode_command(0, info2, info3, 0, 0, expiration, pol.header_timeout,
                                  fields + udf, n_fields + n_udf)
         node, payload = await self._run(pol, ns, digest, True, request)
