@@ -515,6 +515,12 @@ class Cluster:
                 self._schedule_fill(node)
 
     # -- routing -----------------------------------------------------------
+    def reads_master_first(self, replica: int) -> bool:
+        """Whether node_for sends the first try (attempt 0) of a read by ``replica`` to
+        the partition's master when it is live (writes always go there first)."""
+        return replica in (REPLICA_MASTER, REPLICA_SEQUENCE) or (
+            replica == REPLICA_PREFER_RACK and not self.settings.rack_aware)
+
     def node_for(self, namespace: str, digest: bytes, is_write: bool, replica: int,
                  attempt: int, prev: Node | None = None) -> Node:
         """The node for a key (REFERENCE §4): by replica policy, ``attempt`` being the

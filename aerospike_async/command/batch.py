@@ -18,7 +18,7 @@ import struct
 import time
 from typing import Any, Callable
 
-from ..cluster.cluster import REPLICA_MASTER, REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
+from ..cluster.cluster import REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
 from ..cluster.node import Node
 from ..exceptions import (AerospikeError, ClientError, ConnectionError,
@@ -101,9 +101,7 @@ class BatchExecutor:
         # the first try of a write, and of a read by these replica policies, goes to the
         # partition's master when it is live (what node_for answers): looked up inline
         master_first = sequence == 0
-        reads_master_first = master_first and (
-            replica in (REPLICA_MASTER, REPLICA_SEQUENCE)
-            or (replica == REPLICA_PREFER_RACK and not cluster.settings.rack_aware))
+        reads_master_first = master_first and cluster.reads_master_first(replica)
         partition_map = cluster.partition_map
         by_name = cluster.nodes_by_name
         masters_ns: str | None = None

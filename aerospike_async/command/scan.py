@@ -105,12 +105,24 @@ class PartitionTracker:
         out: dict[Node, NodePartitions] = {}
         order: list[NodePartitions] = []
         node_filter = self.node_filter
+        # a first try at the partition's live master, when that is what node_for answers,
+        # is looked up inline: a whole scan routes 4096 partitions
+        rows = cluster.partition_map.get(namespace)
+        masters = rows[0] if rows and cluster.reads_master_first(replica) else None
+        by_name = cluster.nodes_by_name
         for part in self.parts:
             if not part.retry:
                 continue
             pid = part.id
-            digest = bytes((pid & 0xFF, pid >> 8))
-            node = cluster.node_for(namespace, digest, False, replica, part.sequence)
+            node = None
+            if masters is not None and part.sequence == 0:
+                name = masters[pid]
+                node = by_name.get(name) if name else None
+                if node is not None and not node.active:
+                    node = None
+            if node is None:
+                node = cluster.node_for(namespace, bytes((pid & 0xFF, pid >> 8)), False,
+                                        replica, part.sequence)
             if node_filter is not None and node.name != node_filter:
                 continue  # C node_filter: another node's partition is not read at all
             np = out.get(node)

@@ -39,7 +39,6 @@ _FIELD = struct.Struct(">IB")
 _OP = struct.Struct(">IBBBB")
 _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
-_U16LE = struct.Struct("<H")
 _I64LE = struct.Struct("<q")
 _I64 = struct.Struct(">q")
 _HEAD4 = struct.Struct(">3xBxBII")   # info3, result code, generation, void time
@@ -85,7 +84,8 @@ def encode_query(namespace: str, set_name: str | None, *, info1: int = 0, info2:
     if filter_exp is not None:
         fields.append(_field(FIELD_FILTER_EXP, filter_exp))
     if pids is not None:
-        pid_bytes = b"".join(_U16LE.pack(p) for p in pids)
+        pids = list(pids)
+        pid_bytes = struct.pack(f"<{len(pids)}H", *pids)
         if pid_bytes:
             fields.append(_field(FIELD_PID_ARRAY, pid_bytes))
     if digests:
