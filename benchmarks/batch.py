@@ -5,7 +5,8 @@ official client, in the same run against the same server.
 
 Without ``--hosts`` the embedded server runs in a subprocess pinned to one CPU (see kv.py).
 Each row: batches of 1,000 keys (all present), ``--concurrency`` batches in flight (async
-tasks, or threads for the official client), records/s and client CPU µs per record.
+tasks, or threads for the official client): records/s, p50/p99 latency of one batch_read
+call, and client CPU µs per record.
 """
 from __future__ import annotations
 
@@ -38,11 +39,14 @@ keys = [(ns, st, i) for i in range(cfg["n_keys"])]
 def run(n, conc):
     per = n // conc
     gate = threading.Barrier(conc + 1)
+    lats = []
     def worker(w):
         gate.wait()
         for j in range(per):
             s = ((w * per + j) * B) % len(keys)
+            t = time.perf_counter()
             res = client.batch_read(keys[s:s + B])
+            lats.append(time.perf_counter() - t)
             assert len(res.batch_records) == B
     ts = [threading.Thread(target=worker, args=(w,)) for w in range(conc)]
     for t in ts: t.start()
@@ -50,12 +54,15 @@ def run(n, conc):
     for t in ts: t.join()
     wall = time.perf_counter() - t0; r1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-    return per * conc * B, wall, cpu
+    lats.sort()
+    return per * conc * B, wall, cpu, lats
 for conc in cfg["concurrencies"]:
     run(max(conc, 2), conc)
-    recs, wall, cpu = run(cfg["batches"], conc)
+    recs, wall, cpu, lats = run(cfg["batches"], conc)
     print(json.dumps({"client": "official", "loop": "threads", "conc": conc,
-                      "rec_s": recs / wall, "cpu_rec": cpu / recs * 1e6}), flush=True)
+                      "rec_s": recs / wall, "cpu_rec": cpu / recs * 1e6,
+                      "p50": lats[len(lats) // 2] * 1e3,
+                      "p99": lats[int(len(lats) * 0.99)] * 1e3}), flush=True)
 '''
 
 
@@ -68,13 +75,16 @@ async def _async_rows(hosts: list, ns: str, batches: int, concurrencies: list[in
         for s in range(0, N_KEYS, 500):
             await asyncio.gather(*(c.put(k, BINS) for k in keys[s:s + 500]))
 
-        async def run(n: int, conc: int) -> tuple[int, float, float]:
+        async def run(n: int, conc: int) -> tuple[int, float, float, list[float]]:
             per = n // conc
+            lats: list[float] = []
 
             async def worker(w: int) -> None:
                 for j in range(per):
                     s = ((w * per + j) * BATCH) % N_KEYS
+                    t = time.perf_counter()
                     res = await c.batch_read(keys[s:s + BATCH])
+                    lats.append(time.perf_counter() - t)
                     assert len(res.batch_records) == BATCH
             r0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.perf_counter()
@@ -82,13 +92,16 @@ async def _async_rows(hosts: list, ns: str, batches: int, concurrencies: list[in
             wall = time.perf_counter() - t0
             r1 = resource.getrusage(resource.RUSAGE_SELF)
             cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-            return per * conc * BATCH, wall, cpu
+            lats.sort()
+            return per * conc * BATCH, wall, cpu, lats
 
         for conc in concurrencies:
             await run(max(conc, 2), conc)
-            recs, wall, cpu = await run(batches, conc)
+            recs, wall, cpu, lats = await run(batches, conc)
             rows.append({"client": "aerospike_async", "loop": loop_name, "conc": conc,
-                         "rec_s": recs / wall, "cpu_rec": cpu / recs * 1e6})
+                         "rec_s": recs / wall, "cpu_rec": cpu / recs * 1e6,
+                         "p50": lats[len(lats) // 2] * 1e3,
+                         "p99": lats[int(len(lats) * 0.99)] * 1e3})
     return rows
 
 
@@ -131,10 +144,11 @@ def main(argv: list[str] | None = None) -> None:
         if not args.no_official:
             rows += run_official(hosts, args.namespace, args.batches, args.concurrency)
     print(f"batch_read of {BATCH} keys; {args.batches} batches per row")
-    print(f"{'client':16} {'loop':8} {'conc':>4} {'records/s':>12} {'CPU µs/rec':>11}")
+    print(f"{'client':16} {'loop':8} {'conc':>4} {'records/s':>12} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'CPU µs/rec':>11}")
     for r in sorted(rows, key=lambda r: (r["conc"], r["client"], r["loop"])):
         print(f"{r['client']:16} {r['loop']:8} {r['conc']:>4} {r['rec_s']:>12,.0f} "
-              f"{r['cpu_rec']:>11.2f}")
+              f"{r['p50']:>7.2f} {r['p99']:>7.2f} {r['cpu_rec']:>11.2f}")
 
 
 if __name__ == "__main__":
