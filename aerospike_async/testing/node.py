@@ -13,6 +13,8 @@ from ..protocol.info import encode_info_response, parse_info_request
 from .engine import Engine
 from .query import QUERY_INFO_COMMANDS, attach_queries
 from .store import Store
+from .truncate import TRUNCATE_INFO_COMMANDS
+from .udf import UDF_INFO_COMMANDS
 
 N_PARTITIONS = 4096
 BUILD = "8.1.2.0"
@@ -299,3 +301,5 @@ INFO_COMMANDS: dict[str, InfoHandler] = {
 """Info command -> handler(node, argument). Keys ending in ':' or '/' take the rest of
 the command as their argument."""
 INFO_COMMANDS.update(QUERY_INFO_COMMANDS)
+INFO_COMMANDS.update(UDF_INFO_COMMANDS)
+INFO_COMMANDS.update(TRUNCATE_INFO_COMMANDS)
