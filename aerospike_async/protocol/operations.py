@@ -140,6 +140,116 @@ def _expression(wire_op: int, reads: bool) -> Callable[[dict], EncodedOp]:
 _PARTICLE_BLOB = 4
 
 
+def _int_field(op: dict, key: str) -> int:
+    v = op.get(key)
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise ParamError(-2, f"{key} should be an integer", None, None, False)
+    return v
+
+
+def _bytes_field(op: dict, key: str) -> bytes:
+    v = op.get(key)
+    if not isinstance(v, (bytes, bytearray)):
+        raise ParamError(-2, f"{key} should be bytes or bytearray", None, None, False)
+    return bytes(v)
+
+
+def _bit_args(op: dict) -> tuple[int, list[Any]]:
+    """The bit op code and its args, as the official client sends them."""
+    code = op["op"]
+    flags = (op.get("policy") or {}).get("bit_write_flags", 0) or 0
+
+    def off_size() -> list[Any]:
+        return [_int_field(op, "bit_offset"), _int_field(op, "bit_size")]
+    if code == C.OP_BIT_RESIZE:
+        return 0, [_int_field(op, "byte_size"), flags, op.get("resize_flags", 0) or 0]
+    if code == C.OP_BIT_INSERT:
+        return 1, [_int_field(op, "byte_offset"), _bytes_field(op, "value"), flags]
+    if code == C.OP_BIT_REMOVE:
+        return 2, [_int_field(op, "byte_offset"), _int_field(op, "byte_size"), flags]
+    if code in _BIT_BUF_OPS:
+        return _BIT_BUF_OPS[code], [*off_size(), _bytes_field(op, "value"), flags]
+    if code == C.OP_BIT_NOT:
+        return 7, [*off_size(), flags]
+    if code in (C.OP_BIT_LSHIFT, C.OP_BIT_RSHIFT):
+        return 8 if code == C.OP_BIT_LSHIFT else 9, [*off_size(), _int_field(op, "value"), flags]
+    if code in (C.OP_BIT_ADD, C.OP_BIT_SUBTRACT):
+        action = (op.get("action", 0) or 0) | (1 if op.get("sign") else 0)
+        return 10 if code == C.OP_BIT_ADD else 11, [*off_size(), _int_field(op, "value"),
+                                                     flags, action]
+    if code == C.OP_BIT_SET_INT:
+        return 12, [*off_size(), _int_field(op, "value"), flags]
+    if code in (C.OP_BIT_GET, C.OP_BIT_COUNT):
+        return 50 if code == C.OP_BIT_GET else 51, off_size()
+    if code in (C.OP_BIT_LSCAN, C.OP_BIT_RSCAN):
+        return 52 if code == C.OP_BIT_LSCAN else 53, [*off_size(), bool(op.get("value"))]
+    if code == C.OP_BIT_GET_INT:
+        return 54, off_size() + ([1] if op.get("sign") else [])
+    raise ParamError(-2, "Unsupported bit operation", None, None, False)
+
+
+_BIT_BUF_OPS = {C.OP_BIT_SET: 3, C.OP_BIT_OR: 4, C.OP_BIT_XOR: 5, C.OP_BIT_AND: 6}
+_BIT_OPERATORS = (
+    C.OP_BIT_RESIZE, C.OP_BIT_INSERT, C.OP_BIT_REMOVE, C.OP_BIT_SET, C.OP_BIT_OR, C.OP_BIT_XOR,
+    C.OP_BIT_AND, C.OP_BIT_NOT, C.OP_BIT_LSHIFT, C.OP_BIT_RSHIFT, C.OP_BIT_ADD,
+    C.OP_BIT_SUBTRACT, C.OP_BIT_SET_INT, C.OP_BIT_GET, C.OP_BIT_COUNT, C.OP_BIT_LSCAN,
+    C.OP_BIT_RSCAN, C.OP_BIT_GET_INT)
+
+
+def _hll_list(op: dict) -> list[Any]:
+    values = op.get("value_list")
+    if not isinstance(values, list):
+        raise ParamError(-2, "value_list should be a list", None, None, False)
+    return values
+
+
+def _hll_args(op: dict) -> tuple[int, list[Any]]:
+    """The HLL op code and its args, as the official client sends them."""
+    code = op["op"]
+    flags = (op.get("hll_policy") or {}).get("flags", 0) or 0
+    if code == C.OP_HLL_INIT:
+        return 0, [op.get("index_bit_count", -1), op.get("mh_bit_count", -1), flags]
+    if code == C.OP_HLL_ADD:
+        return 1, [_hll_list(op), op.get("index_bit_count", -1), op.get("mh_bit_count", -1),
+                   flags]
+    if code == C.OP_HLL_SET_UNION:
+        return 2, [_hll_list(op), flags]
+    if code == C.OP_HLL_REFRESH_COUNT:
+        return 3, []
+    if code == C.OP_HLL_FOLD:
+        return 4, [_int_field(op, "index_bit_count")]
+    if code in (C.OP_HLL_GET_COUNT, C.OP_HLL_DESCRIBE):
+        return (50 if code == C.OP_HLL_GET_COUNT else 55), []
+    return _HLL_LIST_READS[code], [_hll_list(op)]
+
+
+_HLL_LIST_READS = {C.OP_HLL_GET_UNION: 51, C.OP_HLL_GET_UNION_COUNT: 52,
+                   C.OP_HLL_GET_INTERSECT_COUNT: 53, C.OP_HLL_GET_SIMILARITY: 54,
+                   C.OP_HLL_MAY_CONTAIN: 56}
+_HLL_OPERATORS = (
+    C.OP_HLL_INIT, C.OP_HLL_ADD, C.OP_HLL_SET_UNION, C.OP_HLL_REFRESH_COUNT, C.OP_HLL_FOLD,
+    C.OP_HLL_GET_COUNT, C.OP_HLL_DESCRIBE, *_HLL_LIST_READS)
+
+
+def _bits_or_hll(read_op: int, modify_op: int, args_of: Callable[[dict], tuple[int, list]]
+                 ) -> Callable[[dict], EncodedOp]:
+    """bit / HLL operations: ``[op code, args...]`` as a blob particle (op codes below
+    50 modify); the command answers every operation, as the official client asks."""
+    def encode(op: dict) -> EncodedOp:
+        name = _bin_name(op)
+        code, args = args_of(op)
+        data = pack([code, *args])
+        modify = code < 50
+        wire_op = modify_op if modify else read_op
+        return EncodedOp(op_header(wire_op, _PARTICLE_BLOB, name, len(data)) + data,
+                         not modify, modify, None, True)
+    return encode
+
+
+ENCODERS.update({code: _bits_or_hll(M.OP_BIT_READ, M.OP_BIT_MODIFY, _bit_args)
+                 for code in _BIT_OPERATORS})
+ENCODERS.update({code: _bits_or_hll(M.OP_HLL_READ, M.OP_HLL_MODIFY, _hll_args)
+                 for code in _HLL_OPERATORS})
 ENCODERS.update({code: _cdt for code in CDT_OPERATORS})
 ENCODERS[C._AS_OPERATOR_CDT_READ] = _select_by_path
 ENCODERS[C._AS_OPERATOR_CDT_MODIFY] = _modify_by_path

@@ -35,7 +35,7 @@ from aerospike_async.protocol.message import parse_messages
 from aerospike_async.protocol.record import CITRUSLEAF_EPOCH, TTL_NEVER
 
 AREAS = ("kv", "operate", "operate_ordered", "digest", "list", "map", "path", "expressions",
-         "expop", "b64")
+         "expop", "b64", "bit", "hll")
 RECORDED_NODE = "127.0.0.1:3300"
 POLICY_KINDS = ("read", "write", "operate", "apply", "remove", "batch")
 

@@ -19,17 +19,15 @@ from aerospike_async.protocol.digest import compute_digest, key_bytes
 from aerospike_async.protocol.framing import MSG_AS, parse_proto_header
 from aerospike_async.protocol.message import (
     FIELD_DIGEST, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, INFO1_GET_ALL, INFO1_READ,
-    INFO2_DELETE, INFO2_RESPOND_ALL_OPS, INFO2_WRITE, OP_HLL_MODIFY, Message, Op, field_bytes,
-    parse_messages,
+    INFO2_DELETE, INFO2_RESPOND_ALL_OPS, INFO2_WRITE, Message, field_bytes, parse_messages,
 )
 from aerospike_async.protocol.operations import encode_operation
-from aerospike_async.protocol.particles import PARTICLE_BLOB, decode_particle
+from aerospike_async.protocol.particles import decode_particle
 from aerospike_async.protocol.record import encode_command
 from aerospike_async.testing import EmbeddedServer
-from aerospike_async.testing import cdt as server_cdt
 from aerospike_async.types import GeoJSON
 from aerospike_helpers import cdt_ctx
-from aerospike_helpers.operations import list_operations, map_operations
+from aerospike_helpers.operations import hll_operations, list_operations, map_operations
 from server_raw import RawClient, write_op
 
 AREAS = ("kv", "operate", "list", "map", "path", "expressions", "expop", "bit", "hll")
@@ -47,33 +45,11 @@ NOT_DONE = {
 }
 """Scenarios of these areas the embedded server cannot answer yet, and why: left out by
 id (a test below checks each id is a recorded scenario), not skipped."""
-class _HLLOps:
-    """hll_operations in setups: our client does not encode HLL operations, so a setup
-    ``hll_add`` is sent as the raw HLL_MODIFY op the official client sends."""
-
-    @staticmethod
-    def hll_add(bin_name: str, values: list, index_bits: int = -1, mh_bits: int = -1) -> tuple:
-        return ("hll_add", bin_name, tuple(values), index_bits, mh_bits)
-
-
-def _hll_add_op(name: str, values: tuple, index_bits: int, mh_bits: int) -> Op:
-    """hll_add as the official client encodes it: [1, elements, index bits, minhash
-    bits, flags], strings and blobs prefixed with their particle type."""
-    def element(v: Any) -> Any:
-        if isinstance(v, str):
-            return b"\x03" + v.encode()
-        if isinstance(v, (bytes, bytearray)):
-            return b"\x04" + bytes(v)
-        return v
-    value = server_cdt.pack([1, [element(v) for v in values], index_bits, mh_bits, 0])
-    return Op(OP_HLL_MODIFY, PARTICLE_BLOB, name, value)
-
-
 _AEROSPIKE = types.SimpleNamespace(
     **{k: getattr(constants, k) for k in dir(constants) if k.isupper()}, GeoJSON=GeoJSON)
 _EVAL_NAMES = {"aerospike": _AEROSPIKE, "bytearray": bytearray, "__builtins__": {},
                "list_operations": list_operations, "map_operations": map_operations,
-               "cdt_ctx": cdt_ctx, "hll_operations": _HLLOps}
+               "cdt_ctx": cdt_ctx, "hll_operations": hll_operations}
 
 
 def _is_client_call(call: ast.Call, method: str) -> bool:
@@ -170,14 +146,8 @@ def _reset(client: RawClient, key: tuple, bins: dict | None = None, meta: dict |
 
 
 def _operate(client: RawClient, key: tuple, ops: list, operate: bool = True) -> None:
-    """A setup ``client.operate``: the operations as our client encodes them."""
-    hll = [op for op in ops if isinstance(op, tuple)]
-    if hll:
-        for _kind, name, *args in hll:
-            reply = client.command(Message(info2=INFO2_WRITE, fields=_key_fields(key),
-                                           ops=[_hll_add_op(name, *args)]))
-            assert reply.result_code == 0
-        return
+    """A setup ``client.operate``: the operations (list, map, HLL) as our client encodes
+    them."""
     encoded = [encode_operation(op) for op in ops]
     writes = any(e.writes for e in encoded)
     info2 = (INFO2_WRITE if writes else 0) | (
