@@ -629,6 +629,39 @@ class Client:
         from ._sindex import index_remove
         return await index_remove(self, ns, name, policy)
 
+    # -- UDF modules and truncation -----------------------------------------
+    async def udf_put(self, filename: str, udf_type: int = C.UDF_TYPE_LUA,
+                      policy: dict | None = None) -> int:
+        """Register the Lua module in the local file ``filename`` (under its base name)
+        and wait until every node lists it. Returns 0."""
+        from ._udf import udf_put
+        return await udf_put(self, filename, udf_type, policy)
+
+    async def udf_remove(self, module: str, policy: dict | None = None) -> int:
+        """Remove a registered module (no error when it is not registered) and wait until
+        no node lists it. Returns 0."""
+        from ._udf import udf_remove
+        return await udf_remove(self, module, policy)
+
+    async def udf_list(self, policy: dict | None = None) -> list[dict[str, Any]]:
+        """The registered modules: ``{'name', 'hash', 'type', 'content'}`` each (hash a
+        bytearray of the server's hex text, content empty)."""
+        from ._udf import udf_list
+        return await udf_list(self, policy)
+
+    async def udf_get(self, module: str, language: int = C.UDF_TYPE_LUA,
+                      policy: dict | None = None) -> str:
+        """The source text of a registered module."""
+        from ._udf import udf_get
+        return await udf_get(self, module, language, policy)
+
+    async def truncate(self, namespace: str, set: str | None, nanos: int,
+                       policy: dict | None = None) -> int:
+        """Remove the records of a set (of the whole namespace when ``set`` is None) last
+        updated before ``nanos`` (nanoseconds since 1970; 0 = now). Returns 0."""
+        from ._udf import truncate
+        return await truncate(self, namespace, set, nanos, policy)
+
     # -- cluster information ---------------------------------------------
     def get_expression_base64(self, expression: Any) -> str:
         """The base64 text of a compiled expression's wire form (what

@@ -117,6 +117,9 @@ for _name in ("batch_read", "batch_operate", "batch_write", "batch_apply", "batc
               "index_remove"):
     setattr(Client, _name, _blocking(_name))
 
+for _name in ("udf_put", "udf_remove", "udf_list", "udf_get", "truncate"):
+    setattr(Client, _name, _blocking(_name))
+
 
 def _scan(self: Client, namespace: str, set: str | None = None) -> Any:
     """A blocking ``Scan`` of the namespace and set."""
