@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import constants as C
+from ._admin import AdminMixin
+from ._txn import TxnMixin, command_fields, txn_of
 from ._validate import (check_bin_list, check_bins, check_meta, param_error, parse_key,
                         udf_call_fields, value_error)
 from .cluster.cluster import Cluster, ClusterSettings
@@ -78,7 +80,7 @@ def remaining_ttl(void_time: int) -> int:
     return ttl_of(void_time, server_now())
 
 
-class Client:
+class Client(AdminMixin, TxnMixin):
     """An Aerospike client on the running asyncio loop.
 
     ``config`` is the documented config dict: ``hosts`` (list of
@@ -178,10 +180,16 @@ class Client:
         return b"".join(parts), len(parts)
 
     @staticmethod
-    def _fields(pol: Policy, ns: str, set_name: str | None, user_key: Any, digest: bytes
-                ) -> tuple[bytes, int]:
-        fields, n_fields = key_fields(ns, set_name, digest,
-                                      user_key if pol.key == C.POLICY_KEY_SEND else None)
+    def _fields(pol: Policy, ns: str, set_name: str | None, user_key: Any, digest: bytes,
+                write: bool = False) -> tuple[bytes, int]:
+        txn = txn_of(pol) if pol.extra else None
+        if txn is not None:  # the transaction fields go between the digest and the user key
+            fields, n_fields = command_fields(
+                txn, ns, set_name, digest, user_key if pol.key == C.POLICY_KEY_SEND else None,
+                write)
+        else:
+            fields, n_fields = key_fields(ns, set_name, digest,
+                                          user_key if pol.key == C.POLICY_KEY_SEND else None)
         if pol.expressions is not None:
             return fields + filter_field(pol.expressions), n_fields + 1
         return fields, n_fields
@@ -234,6 +242,19 @@ class Client:
             request = compress(request)
         return await execute(self.cluster, pol, ns, digest, is_write, request)
 
+    async def _run_txn(self, txn: Any, pol: Policy, ns: str, set_name: str | None,
+                       digest: bytes, request: bytes) -> tuple[Node, Any]:
+        """``_run`` of a write, tracking it in its transaction (if any)."""
+        if txn is None:
+            return await self._run(pol, ns, digest, True, request)
+        try:
+            node, payload = await self._run(pol, ns, digest, True, request)
+        except AerospikeError as exc:
+            self._txn_failed(txn, set_name, digest, exc)
+            raise
+        self._txn_done(txn, set_name, digest, True, payload)
+        return node, payload
+
     @staticmethod
     def _key(ns: str, set_name: str | None, user_key: Any, digest: bytes) -> Key:
         # the official client keeps a bytes user key as a string, and echoes it as one
@@ -247,11 +268,13 @@ class Client:
         ns, set_name, user_key, digest = parse_key(key)
         pol = self._policies.resolve("read", policy)
         info1, info3 = self._read_bits(pol)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, False)
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(info1 | _READ_ALL, 0, info3, 0, 0,
                                  pol.read_touch_ttl_percent or 0, pol.header_timeout,
                                  fields, n_fields)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
+        self._txn_done(txn, set_name, digest, False, payload)
         reply = _parse(node, payload)
         if reply.result_code:
             raise server_error(node, reply.result_code)
@@ -264,12 +287,14 @@ class Client:
         names = check_bin_list(bins)
         pol = self._policies.resolve("read", policy)
         info1, info3 = self._read_bits(pol)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, False)
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         ops, n_ops = encode_name_ops(M.OP_READ, names)
         request = encode_command(info1 | M.INFO1_READ, 0, info3, 0, 0,
                                  pol.read_touch_ttl_percent or 0, pol.header_timeout,
                                  fields, n_fields, ops, n_ops)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
+        self._txn_done(txn, set_name, digest, False, payload)
         reply = _parse(node, payload)
         if reply.result_code:
             raise server_error(node, reply.result_code)
@@ -282,11 +307,13 @@ class Client:
         ns, set_name, user_key, digest = parse_key(key)
         pol = self._policies.resolve("read", policy)
         info1, info3 = self._read_bits(pol)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, False)
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(info1 | M.INFO1_READ | M.INFO1_NOBINDATA, 0, info3, 0, 0,
                                  pol.read_touch_ttl_percent or 0, pol.header_timeout,
                                  fields, n_fields)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
+        self._txn_done(txn, set_name, digest, False, payload)
         reply = _parse(node, payload)
         out_key = self._key(ns, set_name, user_key, digest)
         if reply.result_code == RC_NOT_FOUND:
@@ -302,10 +329,11 @@ class Client:
         meta = check_meta(meta)
         pol = self._policies.resolve(kind, policy)
         info2, info3, generation, expiration = self._write_header(pol, meta)
-        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, True)
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
         request = encode_command(0, info2, info3, 0, generation, expiration,
                                  pol.header_timeout, fields, n_fields, ops, n_ops)
-        node, payload = await self._run(pol, ns, digest, True, request)
+        node, payload = await self._run_txn(txn, pol, ns, set_name, digest, request)
         rc = payload[5]
         if rc:
             raise server_error(node, rc)
@@ -375,10 +403,11 @@ class Client:
         meta = check_meta(meta)
         pol = self._policies.resolve("remove", policy)
         info2, info3, generation, _exp = self._write_header(pol, meta)
-        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, True)
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
         request = encode_command(0, info2 | M.INFO2_DELETE, info3, 0, generation, 0,
                                  pol.header_timeout, fields, n_fields)
-        node, payload = await self._run(pol, ns, digest, True, request)
+        node, payload = await self._run_txn(txn, pol, ns, set_name, digest, request)
         rc = payload[5]
         if rc:
             raise server_error(node, rc)
@@ -394,10 +423,11 @@ class Client:
         udf, n_udf = udf_call_fields(module, function, args)
         pol = self._policies.resolve("apply", policy)
         info2, info3, _gen, expiration = self._write_header(pol, {})
-        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, True)
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
         request = encode_command(0, info2, info3, 0, 0, expiration, pol.header_timeout,
                                  fields + udf, n_fields + n_udf)
-        node, payload = await self._run(pol, ns, digest, True, request)
+        node, payload = await self._run_txn(txn, pol, ns, set_name, digest, request)
         reply = _parse(node, payload)
         bins = dict(reply.bins)
         rc = reply.result_code
@@ -437,11 +467,18 @@ class Client:
             info2, info3, generation, expiration = 0, info3r, 0, pol.read_touch_ttl_percent or 0
         if respond_all:
             info2 |= M.INFO2_RESPOND_ALL_OPS
-        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, writes)
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, writes)
         request = encode_command(info1, info2, info3, 0, generation, expiration,
                                  pol.header_timeout, fields, n_fields, b"".join(parts),
                                  len(parts))
-        node, payload = await self._run(pol, ns, digest, writes, request)
+        if txn is None:
+            node, payload = await self._run(pol, ns, digest, writes, request)
+        elif writes:
+            node, payload = await self._run_txn(txn, pol, ns, set_name, digest, request)
+        else:
+            node, payload = await self._run(pol, ns, digest, False, request)
+            self._txn_done(txn, set_name, digest, False, payload)
         reply = _parse(node, payload)
         if reply.result_code:
             raise server_error(node, reply.result_code)

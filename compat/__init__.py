@@ -13,6 +13,7 @@ import logging
 from typing import Any, Callable
 
 from aerospike_async.constants import *  # noqa: F401,F403
+from aerospike_async._txn import Transaction
 from aerospike_async.exceptions import ClientError, ParamError
 from aerospike_async.protocol.digest import compute_digest, partition_id
 from aerospike_async.types import (CDTInfinite, CDTWildcard, GeoJSON, HyperLogLog,
@@ -83,4 +84,4 @@ def set_log_handler(callback: Callable[..., Any] | None = None) -> None:
 __all__ = [name for name in dir() if name.isupper()] + [
     "Client", "client", "calc_digest", "get_partition_id", "exception", "predicates", "GeoJSON",
     "geodata", "geojson", "KeyOrderedDict", "HyperLogLog", "null", "CDTWildcard",
-    "CDTInfinite", "set_log_level", "set_log_handler", "ClientError"]
+    "CDTInfinite", "set_log_level", "set_log_handler", "ClientError", "Transaction"]

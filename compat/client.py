@@ -121,6 +121,17 @@ for _name in ("udf_put", "udf_remove", "udf_list", "udf_get", "truncate"):
     setattr(Client, _name, _blocking(_name))
 
 
+# security administration and transactions
+for _name in ("admin_create_user", "admin_create_pki_user", "admin_drop_user",
+              "admin_set_password", "admin_change_password", "admin_grant_roles",
+              "admin_revoke_roles", "admin_query_user_info", "admin_query_users_info",
+              "admin_query_user", "admin_query_users", "admin_create_role", "admin_drop_role",
+              "admin_grant_privileges", "admin_revoke_privileges", "admin_set_whitelist",
+              "admin_set_quotas", "admin_query_role", "admin_query_roles", "admin_get_role",
+              "admin_get_roles", "commit", "abort"):
+    setattr(Client, _name, _blocking(_name))
+
+
 def _scan(self: Client, namespace: str, set: str | None = None) -> Any:
     """A blocking ``Scan`` of the namespace and set."""
     from .scan import Scan

@@ -2,7 +2,8 @@
 
 It answers info requests (proto type 1) as a single node holding every
 partition of ``test`` and ``bar`` would, and answers each AS_MSG request
-(type 3 or 4) with the next scripted list of reply messages, recording the
+(type 3 or 4), and each admin request (type 2), with the next scripted list
+of reply messages, recording the
 request bytes it got. It runs on its own event loop in a daemon thread, so
 blocking clients can talk to it from the test thread.
 
@@ -20,7 +21,7 @@ import base64
 import collections
 import threading
 
-from aerospike_async.protocol.framing import (MSG_AS, MSG_COMPRESSED, MSG_INFO,
+from aerospike_async.protocol.framing import (MSG_ADMIN, MSG_AS, MSG_COMPRESSED, MSG_INFO,
                                               parse_proto_header)
 from aerospike_async.protocol.info import encode_info_response, parse_info_request
 
@@ -151,7 +152,7 @@ class FakeNode:
                 payload = await reader.readexactly(size)
                 if mtype == MSG_INFO:
                     writer.write(self._info_reply(payload))
-                elif mtype in (MSG_AS, MSG_COMPRESSED):
+                elif mtype in (MSG_AS, MSG_COMPRESSED, MSG_ADMIN):
                     with self._lock:
                         self._requests.append(header + payload)
                         replies = self._script.popleft() if self._script else None
