@@ -72,6 +72,10 @@ def _scenarios() -> list[Any]:
             if _kv_or_expressions(sc)]
     out += [sc for sc in vectors.load("udf")
             if "client.apply(" in sc["call"] and not _APPLY_ONLY.search(sc["call"])]
+    # security administration, its bad-input cases, and the transaction scenarios
+    out += list(vectors.load("admin"))
+    out += [sc for sc in vectors.load("badinput") if "admin_" in sc["call"]]
+    out += [sc for sc in vectors.load("errors") if sc["id"].startswith("errors/txn_")]
     return [pytest.param(sc, id=sc["id"]) for sc in out]
 
 
@@ -341,3 +345,35 @@ def test_a_changed_request_byte_is_reported():
     (diff,) = _request_diffs([raw], [changed])
     assert "op 0 value" in diff
     assert _request_diffs([raw], []) == ["sent 0 request(s), recorded 1"]
+
+# -- transactions: the recorded transaction id ------------------------------------------------
+def recorded_txn_id(sc: dict) -> int | None:
+    """The transaction id the recording's requests carry (field MRT_ID, little-endian)."""
+    from aerospike_async.protocol.message import FIELD_MRT_ID
+    for ex in sc["exchanges"]:
+        raw = bytes.fromhex(ex["request"])
+        if raw[1] != MSG_AS:
+            continue
+        for m in parse_messages(raw[8:]):
+            for ftype, data in m.fields:
+                if ftype == FIELD_MRT_ID:
+                    return int.from_bytes(data, "little")
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _recorded_transaction_id(request):
+    """A transaction made by the call gets the recorded (otherwise random) id."""
+    callspec = getattr(request.node, "callspec", None)
+    sc = callspec.params.get("sc") if callspec else None
+    txn_id = recorded_txn_id(sc) if isinstance(sc, dict) else None
+    if txn_id is None:
+        yield
+        return
+    with mock.patch("aerospike_async._txn.new_transaction_id", lambda: txn_id):
+        yield
+
+
+def test_recorded_txn_id_is_read_from_the_mrt_field():
+    sc = next(s for s in vectors.load("errors") if s["id"] == "errors/txn_put")
+    assert recorded_txn_id(sc) == 0x2b0b403d7a90b5a5
