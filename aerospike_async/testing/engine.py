@@ -11,8 +11,8 @@ from typing import Callable, Iterator, NamedTuple
 
 from ..protocol.message import (
     FIELD_BATCH_INDEX, FIELD_BATCH_INDEX_WITH_SET, FIELD_DIGEST, FIELD_FILTER_EXP, FIELD_KEY,
-    FIELD_NAMESPACE, FIELD_SET, FIELD_TASK_ID, FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO1_GET_ALL,
-    INFO1_NOBINDATA, INFO2_CREATE_ONLY, INFO2_DELETE, INFO2_DURABLE_DELETE,
+    FIELD_MRT_ID, FIELD_NAMESPACE, FIELD_SET, FIELD_TASK_ID, FIELD_UDF_PACKAGE_NAME, INFO1_BATCH,
+    INFO1_GET_ALL, INFO1_NOBINDATA, INFO2_CREATE_ONLY, INFO2_DELETE, INFO2_DURABLE_DELETE,
     INFO2_GENERATION, INFO2_GENERATION_GT, INFO2_RESPOND_ALL_OPS, INFO2_WRITE,
     INFO3_CREATE_OR_REPLACE, INFO3_REPLACE_ONLY, INFO3_UPDATE_ONLY, OP_APPEND, OP_BIT_MODIFY,
     OP_BIT_READ, OP_CDT_MODIFY, OP_CDT_READ, OP_DELETE, OP_EXP_MODIFY, OP_EXP_READ,
@@ -240,6 +240,8 @@ class Engine:
         namespace = self.store.namespace(ns_name.decode("utf-8", "replace"))
         if namespace is None:
             return reply(NAMESPACE_NOT_FOUND)
+        if msg.field(FIELD_MRT_ID) is not None:  # transactions: Enterprise Edition only
+            return reply(ENTERPRISE_ONLY)
         flt_data = msg.field(FIELD_FILTER_EXP)
         flt = None
         if flt_data is not None:
