@@ -22,6 +22,7 @@ from .cdt_ops import (
 from .expressions import encode_expression
 from .particles import encode_particle
 from .record import op_header
+from .string_ops import STRING_ENCODERS
 
 
 class EncodedOp(NamedTuple):
@@ -255,6 +256,17 @@ ENCODERS[C._AS_OPERATOR_CDT_READ] = _select_by_path
 ENCODERS[C._AS_OPERATOR_CDT_MODIFY] = _modify_by_path
 ENCODERS[C.OP_EXPR_READ] = _expression(M.OP_EXP_READ, True)
 ENCODERS[C.OP_EXPR_WRITE] = _expression(M.OP_EXP_MODIFY, False)
+
+
+def _string(encode: Callable[[dict], tuple[bytes, bool]]) -> Callable[[dict], EncodedOp]:
+    """A string operation (protocol/string_ops.py): answers every operation."""
+    def run(op: dict) -> EncodedOp:
+        data, reads = encode(op)
+        return EncodedOp(data, reads, not reads, None, True)
+    return run
+
+
+ENCODERS.update({code: _string(enc) for code, enc in STRING_ENCODERS.items()})
 
 
 def encode_operation(op: Any) -> EncodedOp:
