@@ -16,11 +16,19 @@ AS_MSG request with the recorded replies of the next exchange. Checked:
    derived from a recorded void time comes out as recorded.
 
 ``badinput`` scenarios are included only when their call stays within the
-key-value API (see ``_kv_only``).
+key-value API (see ``_kv_only``), or manages UDF modules or truncates.
+
+UDF module management (udf_put/get/list/remove) and truncate talk info: the fake node
+answers the call's own ``udf-*``/``truncate*`` info requests from the recording too
+(``ScriptedInfoNode``), and those requests must equal the recorded ones (the waits of
+udf_put/udf_remove poll ``udf-list``; the recordings show one poll each). Calls run
+in the wire-vectors directory, where ``udf/*.lua`` lie.
 """
 from __future__ import annotations
 
+import collections
 import json
+import os
 import re
 import time
 from typing import Any
@@ -30,8 +38,9 @@ import pytest
 import vectors
 from fake_node import FakeNode
 
-from aerospike_async.protocol.framing import MSG_AS, MSG_COMPRESSED, decompress
-from aerospike_async.protocol.message import parse_messages
+from aerospike_async.protocol.framing import MSG_AS, MSG_COMPRESSED, MSG_INFO, decompress
+from aerospike_async.protocol.info import encode_info_response, parse_info_request
+from aerospike_async.protocol.message import FIELD_TASK_ID, parse_message, parse_messages
 from aerospike_async.protocol.record import CITRUSLEAF_EPOCH, TTL_NEVER
 
 AREAS = ("kv", "operate", "operate_ordered", "digest", "list", "map", "path", "expressions",
@@ -56,6 +65,10 @@ _NOT_KV_OR_EXPRESSIONS = re.compile(
 # record UDF calls: client.apply and the key-value calls that check its effect
 _APPLY_ONLY = re.compile(r"\b(batch_\w+|query|scan|udf_\w+|index_\w+|info_\w+)\s*\(")
 
+# UDF module management and truncation (info commands the fake node answers from the script)
+_UDF_ADMIN = re.compile(r"\b(udf_(put|get|list|remove)|truncate)\s*\(")
+_CALL_INFO = ("udf-", "truncate")
+
 
 def _kv_only(sc: dict) -> bool:
     return not _NOT_KV.search(sc["call"])
@@ -67,11 +80,14 @@ def _kv_or_expressions(sc: dict) -> bool:
 
 def _scenarios() -> list[Any]:
     out = [sc for area in AREAS for sc in vectors.load(area)]
-    # badinput and strops: the calls within the key-value API and expressions
-    out += [sc for area in ("badinput", "strops") for sc in vectors.load(area)
-            if _kv_or_expressions(sc)]
+    # badinput: the calls within the key-value API and expressions, or UDF modules/truncate
+    out += [sc for sc in vectors.load("badinput")
+            if _kv_or_expressions(sc) or _UDF_ADMIN.search(sc["call"])]
+    out += list(vectors.load("strops"))
     out += [sc for sc in vectors.load("udf")
             if "client.apply(" in sc["call"] and not _APPLY_ONLY.search(sc["call"])]
+    out += [sc for sc in vectors.load("udf") if _UDF_ADMIN.search(sc["call"])]
+    out += list(vectors.load("truncate"))
     # security administration, its bad-input cases, and the transaction scenarios
     out += list(vectors.load("admin"))
     out += [sc for sc in vectors.load("badinput") if "admin_" in sc["call"]]
@@ -248,9 +264,42 @@ def _request_diffs(recorded: list[bytes], got: list[bytes]) -> list[str]:
 MESSAGE_DIFFERENCES: list[str] = []
 
 
+class ScriptedInfoNode(FakeNode):
+    """A fake node that also answers the call's ``udf-*``/``truncate*`` info commands
+    with the recorded replies, in order, and records those requests."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.info_script: collections.deque[bytes] = collections.deque()
+        self.info_requests: list[bytes] = []
+
+    def _info_reply(self, payload: bytes) -> bytes:
+        commands = parse_info_request(payload)
+        if commands and any(c.startswith(_CALL_INFO) for c in commands):
+            with self._lock:
+                self.info_requests.append(payload)
+                if self.info_script:
+                    return self.info_script.popleft()
+            return encode_info_response([(c, "ERROR::unscripted") for c in commands])
+        return super()._info_reply(payload)
+
+
+def _mask_task_id(raw: bytes) -> bytes:
+    """An AS_MSG request with its task id field zeroed (random per scan)."""
+    if raw[1] != MSG_AS:
+        return raw
+    msg, _ = parse_message(raw[8:])
+    out, pos = bytearray(raw), 8 + 22
+    for ftype, data in msg.fields:
+        if ftype == FIELD_TASK_ID:
+            out[pos + 5:pos + 5 + len(data)] = bytes(len(data))
+        pos += 5 + len(data)
+    return bytes(out)
+
+
 @pytest.fixture(scope="module")
 def node():
-    fake = FakeNode().start()
+    fake = ScriptedInfoNode().start()
     yield fake
     fake.stop()
 
@@ -289,18 +338,31 @@ def _norm(text: str, port: int) -> str:
 def test_client_answers_as_recorded(sc, node, clients):
     client = clients(sc.get("client_config"))
     ns = _make_ns(client)
-    recorded = [bytes.fromhex(ex["request"]) for ex in sc["exchanges"]]
-    node.script([[bytes.fromhex(r) for r in ex["responses"]] for ex in sc["exchanges"]])
+    as_msgs = [ex for ex in sc["exchanges"] if ex["type"] != MSG_INFO]
+    infos = [ex for ex in sc["exchanges"] if ex["type"] == MSG_INFO]
+    recorded = [_mask_task_id(bytes.fromhex(ex["request"])) for ex in as_msgs]
+    node.script([[bytes.fromhex(r) for r in ex["responses"]] for ex in as_msgs])
+    node.info_script = collections.deque(bytes.fromhex(ex["responses"][0]) for ex in infos)
+    node.info_requests = []
 
     now = recording_now(sc)
-    if now is None:
-        got = _outcome_of(lambda: _run_code(sc["call"], ns))
-    else:
-        frozen = CITRUSLEAF_EPOCH + now + 0.5
-        with mock.patch("time.time", lambda: frozen):
+    here = os.getcwd()
+    os.chdir(vectors.VECTORS)  # udf_put('udf/vec_tmp.lua') and the like
+    try:
+        if now is None:
             got = _outcome_of(lambda: _run_code(sc["call"], ns))
+        else:
+            frozen = CITRUSLEAF_EPOCH + now + 0.5
+            with mock.patch("time.time", lambda: frozen):
+                got = _outcome_of(lambda: _run_code(sc["call"], ns))
+    finally:
+        os.chdir(here)
 
-    problems = _request_diffs(recorded, node.requests)
+    problems = _request_diffs(recorded, [_mask_task_id(r) for r in node.requests])
+    want_info = [bytes.fromhex(ex["request"])[8:] for ex in infos]
+    if node.info_requests != want_info:
+        problems.append(f"info requests differ:\n  recorded {want_info}\n  ours     "
+                        f"{node.info_requests}")
     want = sc["outcome"]
     if "ok" in want:
         if got.get("ok") is None or _norm(want["ok"], node.port) != got["ok"]:
@@ -345,6 +407,7 @@ def test_a_changed_request_byte_is_reported():
     (diff,) = _request_diffs([raw], [changed])
     assert "op 0 value" in diff
     assert _request_diffs([raw], []) == ["sent 0 request(s), recorded 1"]
+
 
 # -- transactions: the recorded transaction id ------------------------------------------------
 def recorded_txn_id(sc: dict) -> int | None:
