@@ -230,9 +230,9 @@ def monitor_add_key_request(txn: Transaction, ns: str, digest: bytes, timeout: i
 
 
 def _list_append(digest: bytes) -> dict:
-    from aerospike_helpers.operations import list_operations
-    return list_operations.list_append(_BIN_DIGESTS, bytearray(digest),
-                                       policy=_MONITOR_LIST_POLICY)
+    """list_append of the digest, as the documented list_operations.list_append builds it."""
+    return {"op": C.OP_LIST_APPEND, "bin": _BIN_DIGESTS, "val": bytearray(digest),
+            "list_policy": dict(_MONITOR_LIST_POLICY)}
 
 
 def monitor_remove_request(txn: Transaction, ns: str, timeout: int) -> bytes:
