@@ -420,6 +420,8 @@ class Client(AdminMixin, TxnMixin):
         with ``args``, and return what it returned. A failing function raises UDFError
         with the server's failure message."""
         ns, set_name, user_key, digest = parse_key(key)
+        if not isinstance(args, list):
+            raise TypeError("expected UDF method arguments in a 'list'")  # as the official client
         udf, n_udf = udf_call_fields(module, function, args)
         pol = self._policies.resolve("apply", policy)
         info2, info3, _gen, expiration = self._write_header(pol, {})

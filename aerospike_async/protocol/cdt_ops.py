@@ -404,9 +404,7 @@ def _m_put(op: dict) -> tuple[list[Any], int]:
 
 def _m_put_items(op: dict) -> tuple[list[Any], int]:
     attr, flags, _item, items = _map_policy(op)
-    val = _need(op, "val")
-    if not isinstance(val, dict):
-        raise _perr("Value of map_put_items should be a dict")
+    val = _need(op, "val")  # not only a dict: the official client sends what it is given
     if flags:
         return [items, val, attr, flags], 0
     if items == MAP_REPLACE_ITEMS:

@@ -15,11 +15,10 @@ AS_MSG request with the recorded replies of the next exchange. Checked:
    values by repr, with 'now' frozen at the recording time so that the ttl
    derived from a recorded void time comes out as recorded.
 
-``badinput`` scenarios are included only when their call stays within the
-key-value API (see ``_kv_only``), or manages UDF modules or truncates.
+Every area but batch, scan, query and sindex (those are in test_client_vectors_bsq.py).
 
-UDF module management (udf_put/get/list/remove) and truncate talk info: the fake node
-answers the call's own ``udf-*``/``truncate*`` info requests from the recording too
+Info calls, UDF module management (udf_put/get/list/remove) and truncate talk info: the
+fake node answers the call's own info requests from the recording too
 (``ScriptedInfoNode``), and those requests must equal the recorded ones (the waits of
 udf_put/udf_remove poll ``udf-list``; the recordings show one poll each). Calls run
 in the wire-vectors directory, where ``udf/*.lua`` lie.
@@ -48,50 +47,19 @@ AREAS = ("kv", "operate", "operate_ordered", "digest", "list", "map", "path", "e
 RECORDED_NODE = "127.0.0.1:3300"
 POLICY_KINDS = ("read", "write", "operate", "apply", "remove", "batch")
 
-# badinput calls that leave the key-value API: batch, query/scan, UDF, index, admin, info,
-# truncate, filter expressions and the CDT/HLL/bit/expression operation modules
-_NOT_KV = re.compile(
-    r"\b(batch_\w+|query|scan|apply|udf_\w+|index_\w+|admin_\w+|info_\w+|truncate|job_info)\s*\("
-    r"|\bexp\.|\bexpressions\b|\bpredicates?\b"
-    r"|\b(list|map|hll|bitwise|expression|string)_operations\b")
-
-
-# the same, filter expressions and expression operations allowed
-_NOT_KV_OR_EXPRESSIONS = re.compile(
-    r"\b(batch_\w+|query|scan|apply|udf_\w+|index_\w+|admin_\w+|info_\w+|truncate|job_info)\s*\("
-    r"|\bpredicates?\b"
-    r"|\b(list|map|hll|bitwise|string)_operations\b")
-
-# record UDF calls: client.apply and the key-value calls that check its effect
-_APPLY_ONLY = re.compile(r"\b(batch_\w+|query|scan|udf_\w+|index_\w+|info_\w+)\s*\(")
-
-# UDF module management and truncation (info commands the fake node answers from the script)
-_UDF_ADMIN = re.compile(r"\b(udf_(put|get|list|remove)|truncate)\s*\(")
+# info commands a call itself sends (UDF modules, truncate): answered from the recording
 _CALL_INFO = ("udf-", "truncate")
-
-
-def _kv_only(sc: dict) -> bool:
-    return not _NOT_KV.search(sc["call"])
-
-
-def _kv_or_expressions(sc: dict) -> bool:
-    return not _NOT_KV_OR_EXPRESSIONS.search(sc["call"])
 
 
 def _scenarios() -> list[Any]:
     out = [sc for area in AREAS for sc in vectors.load(area)]
-    # badinput: the calls within the key-value API and expressions, or UDF modules/truncate
-    out += [sc for sc in vectors.load("badinput")
-            if _kv_or_expressions(sc) or _UDF_ADMIN.search(sc["call"])]
+    out += list(vectors.load("badinput"))
     out += list(vectors.load("strops"))
-    out += [sc for sc in vectors.load("udf")
-            if "client.apply(" in sc["call"] and not _APPLY_ONLY.search(sc["call"])]
-    out += [sc for sc in vectors.load("udf") if _UDF_ADMIN.search(sc["call"])]
+    out += list(vectors.load("udf"))
     out += list(vectors.load("truncate"))
-    # security administration, its bad-input cases, and the transaction scenarios
     out += list(vectors.load("admin"))
-    out += [sc for sc in vectors.load("badinput") if "admin_" in sc["call"]]
-    out += [sc for sc in vectors.load("errors") if sc["id"].startswith("errors/txn_")]
+    out += list(vectors.load("errors"))
+    out += list(vectors.load("info"))
     return [pytest.param(sc, id=sc["id"]) for sc in out]
 
 
@@ -265,22 +233,25 @@ MESSAGE_DIFFERENCES: list[str] = []
 
 
 class ScriptedInfoNode(FakeNode):
-    """A fake node that also answers the call's ``udf-*``/``truncate*`` info commands
-    with the recorded replies, in order, and records those requests."""
+    """A fake node that also answers the call's own info requests with the recorded
+    replies, in order, and records them: a request equal to the next recorded one, or any
+    ``udf-*``/``truncate*`` request (so that a wrong one shows); tending is answered as
+    FakeNode does."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.info_script: collections.deque[bytes] = collections.deque()
+        self.info_script: collections.deque[tuple[bytes, bytes]] = collections.deque()
         self.info_requests: list[bytes] = []
 
     def _info_reply(self, payload: bytes) -> bytes:
         commands = parse_info_request(payload)
-        if commands and any(c.startswith(_CALL_INFO) for c in commands):
-            with self._lock:
+        with self._lock:
+            scripted = self.info_script and self.info_script[0][0] == payload
+            if scripted or (commands and any(c.startswith(_CALL_INFO) for c in commands)):
                 self.info_requests.append(payload)
                 if self.info_script:
-                    return self.info_script.popleft()
-            return encode_info_response([(c, "ERROR::unscripted") for c in commands])
+                    return self.info_script.popleft()[1]
+                return encode_info_response([(c, "ERROR::unscripted") for c in commands])
         return super()._info_reply(payload)
 
 
@@ -342,7 +313,8 @@ def test_client_answers_as_recorded(sc, node, clients):
     infos = [ex for ex in sc["exchanges"] if ex["type"] == MSG_INFO]
     recorded = [_mask_task_id(bytes.fromhex(ex["request"])) for ex in as_msgs]
     node.script([[bytes.fromhex(r) for r in ex["responses"]] for ex in as_msgs])
-    node.info_script = collections.deque(bytes.fromhex(ex["responses"][0]) for ex in infos)
+    node.info_script = collections.deque((bytes.fromhex(ex["request"])[8:],
+                                          bytes.fromhex(ex["responses"][0])) for ex in infos)
     node.info_requests = []
 
     now = recording_now(sc)
@@ -375,22 +347,6 @@ def test_client_answers_as_recorded(sc, node, clients):
         elif _norm(want["msg"] or "", node.port) != (got.get("msg") or ""):
             MESSAGE_DIFFERENCES.append(f"{sc['id']}: recorded {want['msg']!r}, ours {got['msg']!r}")
     assert not problems, "\n".join(problems)
-
-
-def test_badinput_filter_keeps_the_key_value_calls():
-    kept = {sc["id"] for sc in vectors.load("badinput") if _kv_or_expressions(sc)}
-    dropped = {sc["id"] for sc in vectors.load("badinput")} - kept
-    assert {"badinput/key_not_tuple", "badinput/operate_bad_op", "badinput/append_int",
-            "badinput/calc_digest_float", "badinput/select_bins_not_list",
-            "badinput/expressions_not_compiled"} <= kept
-    assert not _kv_only(next(sc for sc in vectors.load("badinput")
-                             if sc["id"] == "badinput/expressions_not_compiled"))
-    assert {"badinput/batch_read_not_list", "badinput/list_op_bad_return_type",
-            "badinput/hll_add_not_list", "badinput/scan_bad_policy", "badinput/predicate_bad",
-            "badinput/udf_apply_args_not_list",
-            "badinput/info_single_node_bad_host", "badinput/index_name_none",
-            "badinput/truncate_negative_nanos", "badinput/map_put_items_not_dict",
-            "badinput/admin_change_password_not_logged_in"} <= dropped
 
 
 def test_recording_now_is_void_time_minus_ttl():
