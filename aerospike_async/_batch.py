@@ -9,7 +9,6 @@ when a record failed with anything but not-found (2) or filtered-out (27).
 """
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -18,13 +17,13 @@ from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, R
                                              Write)
 
 from . import constants as C
-from ._validate import check_bin_list, param_error, parse_key, udf_call_fields
+from ._validate import check_bin_list, param_error, parse_key, set_name_fits, udf_call_fields
 from .command.batch import BatchExecutor, BatchItem
 from .exceptions import AerospikeError, ParamError
 from .policy import Policy
 from .protocol import batch as B
 from .protocol import message as M
-from .protocol.digest import key_bytes, ripemd160, ripemd160_pure
+from .protocol.digest import key_bytes, set_states
 from .protocol.operations import encode_operation
 from .protocol.record import encode_command, encode_name_ops, key_fields
 
@@ -48,33 +47,17 @@ def filter_bytes(pol: Any) -> bytes | None:
     return encode_expression(expr)
 
 
-# set name -> RIPEMD-160 states that have hashed the set name and the int (resp. str) key
-# type byte, copied per key: the digest of (set, int or str key) as compute_digest makes it,
-# without re-hashing the set or looking the hash up by name
-_set_hashers: dict[str | None, tuple[Any, Any]] = {}
 _I64_PACK = struct.Struct(">q").pack
 _NO_SET = object()
 
 
-def _set_hasher(set_name: str | None) -> None:
-    if ripemd160 is ripemd160_pure or len(_set_hashers) >= 1024:
-        return
-    h = hashlib.new("ripemd160")
-    h.update((set_name or "").encode("utf-8"))
-    h_int = h.copy()
-    h_int.update(b"\x01")
-    h.update(b"\x03")
-    _set_hashers[set_name] = (h_int, h)
-
-
 def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
-    """parse_key of every key; (ns, set, int or str key) tuples of a set seen before take
-    a fast path computing the same digest (compute_digest) with the set pre-hashed."""
+    """parse_key of every key; (ns, set, int or str key) tuples take a fast path computing
+    the same digest (compute_digest) from the set's pre-hashed states, inline."""
     if not isinstance(keys, list):
         raise param_error(_KEYS_MSG)
     out: list[tuple[str, str | None, Any, bytes]] = []
     append = out.append
-    hashers = _set_hashers
     pack = _I64_PACK
     last_set: Any = _NO_SET
     bases = None
@@ -83,7 +66,8 @@ def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
             ns, set_name, user_key = key
             if set_name is not last_set:
                 last_set = set_name
-                bases = hashers.get(set_name)
+                bases = set_states(set_name) if set_name is None or (
+                    type(set_name) is str and set_name_fits(set_name)) else None
             if bases is not None and type(ns) is str:
                 t = type(user_key)
                 if t is int:
@@ -111,10 +95,6 @@ def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
         except ParamError as exc:
             raise param_error(f"failed to convert key at index: {i} -> {exc.msg}") from None
         append(parsed)
-        set_name = parsed[1]
-        if set_name not in hashers and (set_name is None or type(set_name) is str):
-            _set_hasher(set_name)
-            last_set = _NO_SET
     return out
 
 

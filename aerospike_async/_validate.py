@@ -19,6 +19,11 @@ def param_error(msg: str) -> ParamError:
     return ParamError(-2, msg, None, None, False)
 
 
+def set_name_fits(set_name: str) -> bool:
+    """Whether a set name is short enough (at most 63 bytes of UTF-8)."""
+    return len(set_name) <= MAX_SET_NAME // 4 or len(set_name.encode("utf-8")) <= MAX_SET_NAME
+
+
 def parse_key(key: Any) -> tuple[str, str | None, Any, bytes]:
     """(namespace, set, user_key, digest) of a documented key tuple."""
     if type(key) is not tuple:
@@ -35,7 +40,7 @@ def parse_key(key: Any) -> tuple[str, str | None, Any, bytes]:
         raise param_error("namespace must be a string")
     if set_name is not None and type(set_name) is not str:
         raise param_error("set must be a string")
-    if set_name is not None and len(set_name.encode("utf-8")) > MAX_SET_NAME:
+    if set_name is not None and not set_name_fits(set_name):
         raise param_error("key is invalid")
     if user_key is not None:
         t = type(user_key)

@@ -268,7 +268,7 @@ class Client(AdminMixin, TxnMixin):
         ns, set_name, user_key, digest = parse_key(key)
         pol = self._policies.resolve("read", policy)
         info1, info3 = self._read_bits(pol)
-        txn = await self._txn_prepare(pol, ns, set_name, digest, False)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(info1 | _READ_ALL, 0, info3, 0, 0,
                                  pol.read_touch_ttl_percent or 0, pol.header_timeout,
@@ -279,7 +279,7 @@ class Client(AdminMixin, TxnMixin):
         if reply.result_code:
             raise server_error(node, reply.result_code)
         return ((ns, set_name or None, None, bytearray(digest)),
-                {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}, dict(reply.bins))
+                {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}, reply.bins)
 
     async def select(self, key: Key, bins: list[str], policy: dict | None = None) -> Record:
         """Read the named bins of a record; missing bins are left out."""
@@ -287,7 +287,7 @@ class Client(AdminMixin, TxnMixin):
         names = check_bin_list(bins)
         pol = self._policies.resolve("read", policy)
         info1, info3 = self._read_bits(pol)
-        txn = await self._txn_prepare(pol, ns, set_name, digest, False)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         ops, n_ops = encode_name_ops(M.OP_READ, names)
         request = encode_command(info1 | M.INFO1_READ, 0, info3, 0, 0,
@@ -299,7 +299,7 @@ class Client(AdminMixin, TxnMixin):
         if reply.result_code:
             raise server_error(node, reply.result_code)
         return (self._key(ns, set_name, user_key, digest),
-                {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}, dict(reply.bins))
+                {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}, reply.bins)
 
     async def exists(self, key: Key, policy: dict | None = None
                      ) -> tuple[Key, Metadata | None]:
@@ -307,7 +307,7 @@ class Client(AdminMixin, TxnMixin):
         ns, set_name, user_key, digest = parse_key(key)
         pol = self._policies.resolve("read", policy)
         info1, info3 = self._read_bits(pol)
-        txn = await self._txn_prepare(pol, ns, set_name, digest, False)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(info1 | M.INFO1_READ | M.INFO1_NOBINDATA, 0, info3, 0, 0,
                                  pol.read_touch_ttl_percent or 0, pol.header_timeout,
@@ -329,7 +329,7 @@ class Client(AdminMixin, TxnMixin):
         meta = check_meta(meta)
         pol = self._policies.resolve(kind, policy)
         info2, info3, generation, expiration = self._write_header(pol, meta)
-        txn = await self._txn_prepare(pol, ns, set_name, digest, True)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, True) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
         request = encode_command(0, info2, info3, 0, generation, expiration,
                                  pol.header_timeout, fields, n_fields, ops, n_ops)
@@ -403,7 +403,7 @@ class Client(AdminMixin, TxnMixin):
         meta = check_meta(meta)
         pol = self._policies.resolve("remove", policy)
         info2, info3, generation, _exp = self._write_header(pol, meta)
-        txn = await self._txn_prepare(pol, ns, set_name, digest, True)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, True) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
         request = encode_command(0, info2 | M.INFO2_DELETE, info3, 0, generation, 0,
                                  pol.header_timeout, fields, n_fields)
@@ -425,13 +425,13 @@ class Client(AdminMixin, TxnMixin):
         udf, n_udf = udf_call_fields(module, function, args)
         pol = self._policies.resolve("apply", policy)
         info2, info3, _gen, expiration = self._write_header(pol, {})
-        txn = await self._txn_prepare(pol, ns, set_name, digest, True)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, True) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
         request = encode_command(0, info2, info3, 0, 0, expiration, pol.header_timeout,
                                  fields + udf, n_fields + n_udf)
         node, payload = await self._run_txn(txn, pol, ns, set_name, digest, request)
         reply = _parse(node, payload)
-        bins = dict(reply.bins)
+        bins = reply.bins
         rc = reply.result_code
         if rc == 0:
             return bins.get("SUCCESS")
@@ -441,8 +441,9 @@ class Client(AdminMixin, TxnMixin):
         raise server_error(node, rc)
 
     # -- operate -------------------------------------------------------------
-    async def _operate(self, key: Key, operations: Any, meta: Any, policy: Any
-                       ) -> tuple[Key, Metadata | None, list[tuple[str, Any]]]:
+    async def _operate(self, key: Key, operations: Any, meta: Any, policy: Any,
+                       ordered: bool = False) -> tuple[Key, Metadata | None, Any]:
+        """operate (bins as a dict), or with ``ordered`` operate_ordered (a list)."""
         ns, set_name, user_key, digest = parse_key(key)
         if not isinstance(operations, list):
             raise param_error("Operations should be of type list")
@@ -469,7 +470,7 @@ class Client(AdminMixin, TxnMixin):
             info2, info3, generation, expiration = 0, info3r, 0, pol.read_touch_ttl_percent or 0
         if respond_all:
             info2 |= M.INFO2_RESPOND_ALL_OPS
-        txn = await self._txn_prepare(pol, ns, set_name, digest, writes)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, writes) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, writes)
         request = encode_command(info1, info2, info3, 0, generation, expiration,
                                  pol.header_timeout, fields, n_fields, b"".join(parts),
@@ -481,7 +482,7 @@ class Client(AdminMixin, TxnMixin):
         else:
             node, payload = await self._run(pol, ns, digest, False, request)
             self._txn_done(txn, set_name, digest, False, payload)
-        reply = _parse(node, payload)
+        reply = _parse(node, payload, ordered)
         if reply.result_code:
             raise server_error(node, reply.result_code)
         return (self._key(ns, set_name, user_key, digest),
@@ -490,14 +491,13 @@ class Client(AdminMixin, TxnMixin):
     async def operate(self, key: Key, list: list[dict], meta: dict | None = None,
                       policy: dict | None = None) -> Record:
         """Apply operations to one record atomically; read results as a bins dict."""
-        out_key, out_meta, bins = await self._operate(key, list, meta, policy)
-        return out_key, out_meta, dict(bins)
+        return await self._operate(key, list, meta, policy)
 
     async def operate_ordered(self, key: Key, list: list[dict], meta: dict | None = None,
                               policy: dict | None = None
                               ) -> tuple[Key, Metadata | None, list[tuple[str, Any]]]:
         """Like operate, with results as a list of ``(bin, value)`` in operation order."""
-        return await self._operate(key, list, meta, policy)
+        return await self._operate(key, list, meta, policy, ordered=True)
 
     # -- batch ---------------------------------------------------------------
     async def batch_read(self, keys: list[Key], bins: list[str] | None = None,
@@ -821,9 +821,9 @@ def _info_text(payload: bytes, address: str) -> str:
     return text
 
 
-def _parse(node: Node, payload: Any) -> RecordReply:
+def _parse(node: Node, payload: Any, ordered: bool = False) -> RecordReply:
     try:
-        return parse_record_reply(payload)
+        return parse_record_reply(payload, ordered)
     except ProtocolError as exc:
         raise ClientError(-1, f"{node.address} {exc}", None, None, False) from None
 

@@ -282,7 +282,7 @@ class BatchExecutor:
             return server_error(node, rc)
         answered.add(item.index)
         self.on_replies([(item.index, rc, reply.generation, ttl_of(reply.ttl, server_now()),
-                          dict(reply.bins))])
+                          reply.bins)])
         return None
 
     async def _batch(self, node: Node, conn: Any, items: list[BatchItem], answered: set[int],

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from typing import Callable
+from typing import Any, Callable
 
 PARTITIONS = 4096
 _KEY_INT = 1
@@ -30,9 +30,43 @@ def key_bytes(key: object) -> tuple[int, bytes]:
 
 def compute_digest(set_name: str | None, key: object) -> bytes:
     """RIPEMD-160 over set name, key type byte and key bytes (20 bytes)."""
+    t = type(key)
+    if t is int or t is str:
+        states = set_states(set_name)
+        if states is not None:
+            if t is str:
+                h = states[1].copy()
+                h.update(key.encode("utf-8"))  # type: ignore[union-attr]
+                return h.digest()
+            if _I64_MIN <= key <= _I64_MAX:  # type: ignore[operator]
+                h = states[0].copy()
+                h.update(_I64.pack(key))
+                return h.digest()
     ktype, kbytes = key_bytes(key)
     data = (set_name or "").encode("utf-8") + bytes((ktype,)) + kbytes
     return ripemd160(data)
+
+
+# set name -> RIPEMD-160 states that have absorbed the set name and the int (resp. str) key
+# type byte: the digest of a key of a set seen before costs one copy, update and digest
+_set_states: dict[str | None, tuple[Any, Any]] = {}
+_SET_STATES_MAX = 1024
+_I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def set_states(set_name: str | None) -> tuple[Any, Any] | None:
+    """The (int key, str key) hash states of ``set_name``, or None where hashlib has no
+    RIPEMD-160 (or for a set name that is not a str)."""
+    states = _set_states.get(set_name) if set_name is None or type(set_name) is str else None
+    if states is None and _ripemd160_state is not None and (
+            set_name is None or type(set_name) is str) and len(_set_states) < _SET_STATES_MAX:
+        h = _ripemd160_state.copy()
+        h.update((set_name or "").encode("utf-8"))
+        h_int = h.copy()
+        h_int.update(b"\x01")
+        h.update(b"\x03")
+        states = _set_states[set_name] = (h_int, h)
+    return states
 
 
 def partition_id(digest: bytes) -> int:
@@ -116,12 +150,20 @@ def ripemd160_pure(data: bytes) -> bytes:
     return struct.pack("<5I", *h)
 
 
-def _pick_ripemd160() -> Callable[[bytes], bytes]:
+def _empty_ripemd160() -> Any:
     try:
-        empty = hashlib.new("ripemd160")
+        return hashlib.new("ripemd160")
     except ValueError:
+        return None
+
+
+_ripemd160_state = _empty_ripemd160()
+
+
+def _pick_ripemd160() -> Callable[[bytes], bytes]:
+    if _ripemd160_state is None:
         return ripemd160_pure
-    fresh = empty.copy  # copying a hash object is cheaper than looking the name up
+    fresh = _ripemd160_state.copy  # copying a hash object is cheaper than looking it up
 
     def via_hashlib(data: bytes) -> bytes:
         h = fresh()

@@ -7,6 +7,7 @@ from typing import Any
 from .digest import key_bytes
 from .framing import MSG_AS, ProtocolError, proto_word
 from .message import FIELD_DIGEST, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, MSG_HEADER_SIZE
+from ._records import read_bins
 from .particles import decode_particle, encode_particle
 
 _HEAD = struct.Struct(">QBBBBBBIIIHH")
@@ -91,30 +92,31 @@ def encode_command(info1: int, info2: int, info3: int, info4: int, generation: i
 
 
 class RecordReply:
-    """A single-record reply: result code, generation, ttl and bins in arrival order."""
+    """A single-record reply: result code, generation, ttl and bins: a dict (a later
+    value of a name wins), or with ``ordered`` every (name, value) in arrival order."""
 
     __slots__ = ("result_code", "generation", "ttl", "bins")
 
     def __init__(self, result_code: int, generation: int, ttl: int,
-                 bins: list[tuple[str, Any]]) -> None:
+                 bins: dict[str, Any] | list[tuple[str, Any]]) -> None:
         self.result_code = result_code
         self.generation = generation
         self.ttl = ttl
         self.bins = bins
 
 
-def parse_record_reply(payload: bytes | memoryview) -> RecordReply:
+def parse_record_reply(payload: bytes | memoryview, ordered: bool = False) -> RecordReply:
     """Decode the reply to a single-record command (payload without proto header).
 
     Raises ProtocolError when the reply is malformed.
     """
     try:
-        return _parse_record_reply(payload)
-    except (struct.error, IndexError, ValueError) as exc:
+        return _parse_record_reply(payload, ordered)
+    except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"malformed record reply: {exc}") from None
 
 
-def _parse_record_reply(payload: bytes | memoryview) -> RecordReply:
+def _parse_record_reply(payload: bytes | memoryview, ordered: bool) -> RecordReply:
     (_hsize, _i1, _i2, _i3, _i4, rc, gen, ttl, _timeout, n_fields,
      n_ops) = _REPLY_HEAD.unpack_from(payload)
     pos = MSG_HEADER_SIZE
@@ -122,7 +124,13 @@ def _parse_record_reply(payload: bytes | memoryview) -> RecordReply:
     for _ in range(n_fields):
         size = unpack_from(payload, pos)[0]
         pos += 4 + size
-    bins: list[tuple[str, Any]] = []
+    if not ordered:
+        bins: dict[str, Any] = {}
+        if n_ops:
+            data = payload if type(payload) is bytes else bytes(payload)
+            read_bins(data, pos, n_ops, len(data), bins)
+        return RecordReply(rc, gen, ttl, bins)
+    pairs: list[tuple[str, Any]] = []
     if n_ops:
         mv = memoryview(payload)
         limit = len(mv)
@@ -134,6 +142,6 @@ def _parse_record_reply(payload: bytes | memoryview) -> RecordReply:
             if end > limit or name_end > end:
                 raise ValueError("operation runs past the message")
             name = str(mv[pos + 8:name_end], "utf-8")
-            bins.append((name, decode_particle(ptype, mv[name_end:end])))
+            pairs.append((name, decode_particle(ptype, mv[name_end:end])))
             pos = end
-    return RecordReply(rc, gen, ttl, bins)
+    return RecordReply(rc, gen, ttl, pairs)
