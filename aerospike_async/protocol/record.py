@@ -97,8 +97,7 @@ class RecordReply:
 
     __slots__ = ("result_code", "generation", "ttl", "bins")
 
-    def __init__(self, result_code: int, generation: int, ttl: int,
-                 bins: dict[str, Any] | list[tuple[str, Any]]) -> None:
+    def __init__(self, result_code: int, generation: int, ttl: int, bins: Any) -> None:
         self.result_code = result_code
         self.generation = generation
         self.ttl = ttl
