@@ -11,7 +11,8 @@ from typing import Callable, Iterator, NamedTuple
 
 from ..protocol.message import (
     FIELD_BATCH_INDEX, FIELD_BATCH_INDEX_WITH_SET, FIELD_DIGEST, FIELD_FILTER_EXP, FIELD_KEY,
-    FIELD_MRT_ID, FIELD_NAMESPACE, FIELD_SET, FIELD_TASK_ID, FIELD_UDF_PACKAGE_NAME, INFO1_BATCH,
+    FIELD_MRT_ID, FIELD_NAMESPACE, FIELD_SET, FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION,
+    FIELD_UDF_PACKAGE_NAME, INFO1_BATCH,
     INFO1_GET_ALL, INFO1_NOBINDATA, INFO2_CREATE_ONLY, INFO2_DELETE, INFO2_DURABLE_DELETE,
     INFO2_GENERATION, INFO2_GENERATION_GT, INFO2_RESPOND_ALL_OPS, INFO2_WRITE,
     INFO3_CREATE_OR_REPLACE, INFO3_REPLACE_ONLY, INFO3_UPDATE_ONLY, OP_APPEND, OP_BIT_MODIFY,
@@ -47,8 +48,8 @@ INVALID_GEOJSON = 160
 UDF_EXECUTION = 100
 
 UDF_UNAVAILABLE = b"UDF: Execution Error 1"
-"""The FAILURE text of a record UDF call: the embedded server runs no UDFs (yet), so
-every call fails as one whose module cannot be loaded."""
+"""The FAILURE text of a record UDF call whose module cannot be loaded (not registered,
+or no Lua runtime: the optional ``lupa`` package)."""
 
 MAX_BIN_NAME = 15
 
@@ -255,14 +256,24 @@ class Engine:
             rec = namespace.get(digest, self.store.now())
             if flt is not None and rec is not None and not self._passes(flt, rec, digest):
                 return reply(FILTERED_OUT, rec.generation, rec.void_time)
-            return reply(UDF_EXECUTION, rec.generation if rec else 0,
-                         rec.void_time if rec else 0,
-                         [op_bytes(OP_READ, PARTICLE_STRING, b"FAILURE", UDF_UNAVAILABLE)])
+            return self._apply_udf(msg, namespace, digest)
         if msg.info2 & INFO2_WRITE:
             if msg.info2 & INFO2_DELETE:
                 return self._delete(msg, namespace, digest, flt)
             return self._write(msg, namespace, digest, flt)
         return self._read(msg, namespace, digest, flt)
+
+    def _apply_udf(self, msg: Message, namespace: Namespace, digest: bytes) -> bytes:
+        """A record UDF call (``testing.udf_exec``)."""
+        from .udf_exec import run_record_udf
+        module = (msg.field(FIELD_UDF_PACKAGE_NAME) or b"").decode("utf-8", "replace")
+        function = (msg.field(FIELD_UDF_FUNCTION) or b"").decode("utf-8", "replace")
+        rc, gen, void, bins = run_record_udf(
+            self.store, namespace, digest, module, function,
+            msg.field(FIELD_UDF_ARGLIST) or b"\x90", expiration=msg.expiration,
+            set_name=msg.field(FIELD_SET) or b"", key=msg.field(FIELD_KEY))
+        return reply(rc, gen, void, [op_bytes(OP_READ, ptype, _name_bytes(name), data)
+                                     for name, ptype, data in bins])
 
     def _passes(self, flt: expressions.Expression, rec: Record, digest: bytes) -> bool:
         """Whether a record passes a filter expression (false or unknown: filtered out)."""

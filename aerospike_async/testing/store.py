@@ -168,7 +168,7 @@ class Namespace:
 class Store:
     """All namespaces of one node, sharing an injectable wall clock (Unix seconds)."""
 
-    __slots__ = ("namespaces", "clock", "jobs")
+    __slots__ = ("namespaces", "clock", "jobs", "udf_modules", "lua_states")
 
     def __init__(self, namespaces: tuple[str, ...] | list[str] = ("test", "bar"),
                  clock: Callable[[], float] = time.time) -> None:
@@ -176,6 +176,10 @@ class Store:
         self.namespaces = {name: Namespace(name, clock) for name in namespaces}
         self.jobs: dict[int, object] = {}
         """Background scan/query jobs by task id (``query-show``)."""
+        self.udf_modules: dict[str, object] = {}
+        """Registered UDF modules by file name (``testing.udf``)."""
+        self.lua_states: object = None
+        """Loaded Lua states of those modules (``testing.udf_exec``)."""
 
     def now(self) -> int:
         """Current time in seconds since the Aerospike epoch."""

@@ -1,10 +1,10 @@
 """UDF module management of the embedded server: ``udf-put``, ``udf-get``, ``udf-list``
 and ``udf-remove`` as info commands, answered in the formats of a real 8.1 node.
 
-Modules are kept per node in memory (``Node.udf_modules``); an embedded cluster spreads
+Modules are kept per node in memory (the node's ``Store.udf_modules``, where the command
+engine finds them to run: ``testing.udf_exec``); an embedded cluster spreads
 ``udf-put``/``udf-remove`` to every node (and replays them to a node that joins later),
-as the real server does through its system metadata. Nothing here runs Lua: record UDF
-calls are answered elsewhere, as before.
+as the real server does through its system metadata.
 
 Reply facts (server ``udf_cask.c``, checked against the wire vectors):
 
@@ -64,10 +64,7 @@ def _params(arg: str) -> dict[str, str]:
 
 def modules_of(node: Any) -> dict[str, UdfModule]:
     """The node's registered modules by file name (created on first use)."""
-    modules = getattr(node, "udf_modules", None)
-    if modules is None:
-        modules = node.udf_modules = {}
-    return modules
+    return node.store.udf_modules
 
 
 def info_udf_put(node: Any, arg: str) -> str:

@@ -8,6 +8,7 @@ since it is a void time that depends on when the record was written).
 from __future__ import annotations
 
 import ast
+import base64
 import types
 from typing import Any
 
@@ -39,10 +40,7 @@ KNOWN_DIFFERENCES = {
 }
 """Scenarios where the embedded server answers differently on purpose, and why."""
 
-_NO_UDF = "the embedded server runs no record UDFs"
-NOT_DONE = {
-    "expressions/apply_pass": _NO_UDF,
-}
+NOT_DONE: dict[str, str] = {}
 """Scenarios of these areas the embedded server cannot answer yet, and why: left out by
 id (a test below checks each id is a recorded scenario), not skipped."""
 _AEROSPIKE = types.SimpleNamespace(
@@ -94,7 +92,9 @@ def _reset_calls(setup: str) -> list[tuple[list[Any], dict[str, Any]]] | None:
             continue
         if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
                 and call.func.id == "ensure_udf"):
-            continue  # the embedded server keeps no UDF modules: nothing to register
+            path = eval(compile(ast.Expression(call.args[0]), "<setup>", "eval"), _EVAL_NAMES)
+            calls.append(([path], {"udf": True}))
+            continue
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
                 and call.func.id == "reset"):
             return None
@@ -169,6 +169,16 @@ def _put(client: RawClient, call: ast.Call, put: bool = True) -> None:
     assert reply.result_code == 0, "setup put failed"
 
 
+def _ensure_udf(client: RawClient, path: str, udf: bool = True) -> None:
+    """A setup ``ensure_udf(path)``: register the module (``udf-put``)."""
+    data = (vectors.VECTORS / path).read_bytes()
+    encoded = base64.b64encode(data).decode()
+    name = path.rsplit("/", 1)[-1]
+    answer = client.info(f"udf-put:filename={name};content={encoded};"
+                         f"content-len={len(encoded)};udf-type=LUA;")
+    assert next(iter(answer.values())) == "ok", answer
+
+
 def _comparable(msg: Message) -> tuple:
     return (msg.info1, msg.info2, msg.info3, msg.info4, msg.result_code, msg.generation,
             msg.expiration != 0, msg.timeout, msg.fields,
@@ -185,7 +195,8 @@ def server():
 def test_server_answers_like_the_recording(server, scenario, resets):
     setup_client = RawClient(server.port)
     for args, kwargs in resets:
-        run = _put if kwargs.get("put") else _operate if kwargs.get("operate") else _reset
+        run = (_put if kwargs.get("put") else _operate if kwargs.get("operate")
+               else _ensure_udf if kwargs.get("udf") else _reset)
         run(setup_client, *args, **kwargs)
     setup_client.close()
     clients: dict[int, RawClient] = {}

@@ -1,8 +1,8 @@
 """The embedded server answers the recorded UDF-management, truncate and string-operation
 requests as the real 8.1 server did.
 
-Areas: ``udf`` (its udf_put/get/list/remove scenarios; record UDF calls need a Lua
-interpreter the embedded server does not have), ``truncate`` and ``strops``. Each
+Areas: ``udf`` (module management and record UDF calls, run in Lua), ``truncate``,
+``strops``, and the ``errors/udf_runtime`` scenario (a Lua error's message). Each
 scenario starts from the module registry the recording server had -- only
 ``vec_udf.lua`` registered -- then its setup runs with raw requests and info commands
 (``reset``, ``reset_set``, ``ensure_udf``, ``remove_udf``), then the recorded requests
@@ -27,18 +27,20 @@ from aerospike_async.testing import EmbeddedServer
 from server_raw import RawClient
 from test_server_vectors_streams import _comparable, _read_answer, _Setup
 
-_UDF_ADMIN = re.compile(r"\b(udf_(put|get|list|remove)|truncate)\s*\(")
 AREAS = ("udf", "truncate", "strops")
+EXTRA = ("errors/udf_runtime",)
+"""Scenarios of other areas that run record UDFs."""
 
 
 def _scenarios() -> list[Any]:
     out = []
     for area in AREAS:
         for sc in vectors.load(area):
-            if area == "udf" and not _UDF_ADMIN.search(sc["call"]):
-                continue  # record UDF calls: no Lua here
             if sc["exchanges"]:
                 out.append(pytest.param(sc, id=sc["id"]))
+    for sc in vectors.load("errors"):
+        if sc["id"] in EXTRA:
+            out.append(pytest.param(sc, id=sc["id"]))
     return out
 
 
@@ -124,4 +126,6 @@ def test_every_udf_management_scenario_is_checked():
     ids = {p.id for p in _scenarios()}
     assert {"udf/put", "udf/put_bad_syntax", "udf/get_missing", "udf/list_raw",
             "udf/remove_missing", "truncate/future_nanos", "truncate/set_then_scan",
-            "strops/upper"} <= ids
+            "strops/upper", "udf/apply_fail", "udf/apply_set_bin", "udf/apply_key_send",
+            "udf/apply_ttl_policy", "udf/apply_missing_function",
+            "errors/udf_runtime"} <= ids
