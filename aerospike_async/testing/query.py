@@ -13,9 +13,15 @@ A background command (info2 WRITE) registers a job and answers at once; the job 
 applies its operations to every matching record as a task of the server's loop (at most
 ``records_per_second`` records a second when the command sets it, pausing with asyncio
 sleeps), and ``query-show`` / ``scan-show`` report it as ``active(ok)`` with its
-progress while it runs and ``done(ok)`` after. Record UDFs and aggregations are not run
-by the embedded server: jobs with a UDF count every record as failed, aggregations are
-answered as UDF errors. Filter expressions (field 43) are run on every record.
+progress while it runs and ``done(ok)`` after. A job with a record UDF runs it on every
+record (``testing.udf_exec``), counting the records it failed on. Filter expressions
+(field 43) are run on every record.
+
+An aggregation (UDF op 1: a query or scan with a stream UDF) runs the server part of the
+stream UDF over the matching records of each partition this node masters and answers
+each value it yields as a record-less message with one ``SUCCESS`` bin, then LAST, as
+the real server does; a failing UDF ends the answer with result code 100 and a
+``FAILURE`` bin holding the message.
 
 A query on an index over an expression (INDEX_EXPRESSION field, empty bin name in the
 range) is answered from the index whose expression bytes are the field's; none is
@@ -33,9 +39,10 @@ from ..protocol.message import (
     FIELD_BVAL_ARRAY, FIELD_DIGEST, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP, FIELD_INDEX_CONTEXT,
     FIELD_INDEX_EXPRESSION, FIELD_INDEX_RANGE, FIELD_INDEX_TYPE, FIELD_KEY,
     FIELD_MAX_RECORDS, FIELD_NAMESPACE, FIELD_PID_ARRAY, FIELD_QUERY_BINLIST,
-    FIELD_RECORDS_PER_SECOND, FIELD_SET, FIELD_TASK_ID, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
+    FIELD_RECORDS_PER_SECOND, FIELD_SET, FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION,
+    FIELD_UDF_OP,
     FIELD_UDF_PACKAGE_NAME, INFO1_NOBINDATA, INFO2_WRITE, INFO3_PARTITION_DONE,
-    INFO3_UPDATE_ONLY, OP_READ, Message, field_bytes,
+    INFO3_LAST, INFO3_UPDATE_ONLY, OP_READ, Message, field_bytes,
 )
 from .batch import last_message
 from .expressions import BuildError, Context, Expression, build_filter, matches
@@ -256,7 +263,10 @@ def execute_query(engine: Engine, msg: Message) -> bytes | Iterator[bytes]:
     """The answer to a scan, query or background command."""
     udf_op = msg.field(FIELD_UDF_OP)
     if udf_op and udf_op[0] == UDF_OP_AGGREGATE:
-        return _reply(UDF_EXECUTION)   # stream UDFs are not run by the embedded server
+        plan = _plan(engine, msg)
+        if isinstance(plan, int):
+            return _reply(plan)
+        return _aggregate(engine, msg, plan)
     background = bool(msg.info2 & INFO2_WRITE)
     if not background and not msg.info3 & INFO3_PARTITION_DONE:
         return _reply(UNSUPPORTED_FEATURE)
@@ -403,6 +413,45 @@ def _stream(engine: Engine, plan: _Plan) -> Iterator[bytes | float]:
     yield last_message(OK)
 
 
+def _value_message(ptype: int, data: bytes, name: bytes = b"SUCCESS", info3: int = 0,
+                   result_code: int = OK) -> bytes:
+    op = _OP_HEADER.pack(len(name) + len(data) + 4, OP_READ, ptype, 0, len(name)) + name + data
+    return _HEADER.pack(22, 0, 0, info3, 0, result_code, 0, 0, 0, 0, 1) + op
+
+
+def _aggregate(engine: Engine, msg: Message, plan: _Plan) -> Iterator[bytes]:
+    """The answer to an aggregation: the stream UDF's values, partition by partition."""
+    from .udf_exec import run_stream_udf
+    module = (msg.field(FIELD_UDF_PACKAGE_NAME) or b"").decode("utf-8", "replace")
+    function = (msg.field(FIELD_UDF_FUNCTION) or b"").decode("utf-8", "replace")
+    args = msg.field(FIELD_UDF_ARGLIST) or b"\x90"
+    parts: list[bytes] = []
+    size = 0
+    for _pid, recs in _matches(engine, plan):
+        if not recs:
+            continue   # empty, or not this node's: an aggregation has no partition markers
+        values, error = run_stream_udf(engine.store, module, function, args,
+                                       ((d, r) for d, r, _b in recs), plan.ns)
+        for ptype, data in values:
+            m = _value_message(ptype, data)
+            parts.append(m)
+            size += len(m)
+        if error is not None:
+            parts.append(_value_message(3, error.encode("utf-8", "surrogateescape"),
+                                        b"FAILURE", INFO3_LAST, UDF_EXECUTION))
+            body = b"".join(parts)
+            yield _PROTO.pack(proto_word(MSG_AS, len(body))) + body
+            return
+        if size >= CHUNK_SIZE:
+            body = b"".join(parts)
+            yield _PROTO.pack(proto_word(MSG_AS, len(body))) + body
+            parts, size = [], 0
+    if parts:
+        body = b"".join(parts)
+        yield _PROTO.pack(proto_word(MSG_AS, len(body))) + body
+    yield last_message(OK)
+
+
 def _background(engine: Engine, msg: Message, plan: _Plan) -> bytes:
     trid_field = msg.field(FIELD_TASK_ID) or bytes(8)
     trid = _U64.unpack(trid_field[:8].rjust(8, b"\x00"))[0]
@@ -431,11 +480,25 @@ def _background(engine: Engine, msg: Message, plan: _Plan) -> bytes:
 
 def _apply_one(engine: Engine, msg: Message, plan: _Plan, job: Job,
                udf: tuple[str, str] | None, digest: bytes) -> None:
-    """Apply a background command's operations to one record, counting the outcome."""
-    if udf is not None or not msg.ops:
+    """Apply a background command's operations (or record UDF) to one record, counting
+    the outcome."""
+    rec = plan.ns.records.get(digest)
+    if udf is not None:
+        if rec is None:
+            return
+        from .udf_exec import run_record_udf
+        rc, _gen, _void, _bins = run_record_udf(
+            engine.store, plan.ns, digest, udf[0], udf[1],
+            msg.field(FIELD_UDF_ARGLIST) or b"\x90", expiration=msg.expiration,
+            set_name=rec.set_name)
+        if rc == OK:
+            job.succeeded += 1
+        else:
+            job.failed += 1
+        return
+    if not msg.ops:
         job.failed += 1
         return
-    rec = plan.ns.records.get(digest)
     fields = [(FIELD_NAMESPACE, msg.field(FIELD_NAMESPACE) or b""), (FIELD_DIGEST, digest)]
     if rec is not None and rec.set_name:
         fields.insert(1, (FIELD_SET, rec.set_name))

@@ -49,17 +49,7 @@ from server_raw import RawClient, write_op
 
 AREAS = ("batch", "scan", "query", "sindex")
 
-NEEDS_UDF = {
-    "batch/apply_write", "batch/write_mixed",
-    "scan/execute_background_udf",
-    "query/aggregate_sum", "query/aggregate_count", "query/aggregate_group",
-    "query/aggregate_stream_map", "query/aggregate_foreach", "query/execute_background_udf",
-    "query/query_apply",
-}
-LEFT_OUT = {
-    **{sid: "needs record/stream UDFs, which the embedded server does not run"
-       for sid in NEEDS_UDF},
-}
+LEFT_OUT: dict[str, str] = {}
 """Scenarios left out by id, with the reason (not skipped)."""
 
 _AEROSPIKE = types.SimpleNamespace(
@@ -155,12 +145,20 @@ class _Setup:
             raise _AEROSPIKE.exception.IndexFoundError(value)
         assert value == "ok", value
 
+    def ensure_udf(self, path: str) -> None:
+        """Register a module of the wire-vectors directory (``udf-put``)."""
+        encoded = base64.b64encode((vectors.VECTORS / path).read_bytes()).decode()
+        name = path.rsplit("/", 1)[-1]
+        answer = self.c.info(f"udf-put:filename={name};content={encoded};"
+                             f"content-len={len(encoded)};udf-type=LUA;")
+        assert next(iter(answer.values())) == "ok", answer
+
     def names(self) -> dict[str, Any]:
         return {"reset": self.reset, "reset_set": self.reset_set,
                 "ensure_index": self.ensure_index, "drop_index": self.drop_index,
                 "index_exists": self.index_exists, "wait_index_ready": lambda *a, **k: None,
                 "wait_index_gone": lambda *a, **k: None, "aerospike": _AEROSPIKE,
-                "ensure_udf": lambda *a: None, "cdt_ctx": _CDT_CTX,
+                "ensure_udf": self.ensure_udf, "cdt_ctx": _CDT_CTX,
                 "exp": exp,
                 "client": types.SimpleNamespace(index_cdt_create=self.index_cdt_create,
                                                 index_expr_create=self.index_expr_create)}
