@@ -130,6 +130,8 @@ async def udf_put(client: Any, filename: Any, udf_type: Any = C.UDF_TYPE_LUA,
     node = client.cluster.random_node()
     await _ask(client, node, command, policy)
     await _wait_listing(client, name, policy, present=True)
+    from ._aggregate import remember_module  # the local copy aggregations reduce with
+    remember_module(getattr(client, "config", None), filename, content)
     return 0
 
 

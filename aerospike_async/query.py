@@ -26,7 +26,8 @@ from .protocol.cdt import pack as cdt_pack
 from .protocol.digest import PARTITIONS
 from .protocol.operations import encode_operation
 from .protocol.record import encode_name_ops
-from .protocol.scan import (UDF_OP_BACKGROUND, encode_index_range, encode_query)
+from .protocol.scan import (UDF_OP_AGGREGATE, UDF_OP_BACKGROUND, encode_index_range,
+                            encode_query)
 
 _PARTICLE_FOR_DATATYPE = {C.INDEX_NUMERIC: 1, C.INDEX_STRING: 3, C.INDEX_BLOB: 4,
                           C.INDEX_GEO2DSPHERE: 23}
@@ -183,7 +184,12 @@ class Query:
         self._index_expr = index_expr
 
     def apply(self, module: str, function: str, arguments: list | None = None) -> None:
-        """A UDF for execute_background (aggregation through results() is not supported)."""
+        """Set a UDF: a record UDF for ``execute_background``, or a stream UDF that
+        ``results()``/``foreach()``/``async for`` aggregate with. An aggregation runs the
+        module's server part on every node and the final reduce here, from the local
+        copy of the module (config ``lua.user_path``, or the file ``udf_put``
+        registered); it needs the optional ``lupa`` package (the ``lua`` extra), without
+        which it raises ClientError. See ``aerospike_async._aggregate``."""
         if not isinstance(module, str) or not isinstance(function, str):
             raise param_error("module and function must be strings")
         args = arguments if arguments is not None else []
@@ -248,8 +254,7 @@ class Query:
         """A started-on-first-use RecordStream of this query's records (of one node's
         partitions only with ``nodename``)."""
         if self._udf is not None and self._ops is None:
-            raise ClientError(-1, "Stream UDF aggregation is not supported yet", None, None,
-                              False)
+            return self._aggregate_stream(policy)
         pol = self._policy(policy)
         node_filter = self._node_filter(nodename)
         no_bins = bool(options.get("nobins")) if isinstance(options, dict) else False
@@ -288,6 +293,45 @@ class Query:
                 max_records=record_max, ops=ops, n_ops=n_ops)
 
         return RecordStream(self._client.cluster, pol, ns, tracker, build, no_bins)
+
+    def _aggregate_stream(self, policy: dict | None) -> Any:
+        """The stream of an aggregation's results (``_aggregate.AggregateStream``)."""
+        from ._aggregate import AggregateStream, ClientReduce, check_lua_available
+        from ._batch import filter_bytes
+        from .command.base import server_error
+        from .command.scan import collect_values
+        from .exceptions import UDFError
+        check_lua_available()
+        pol = self._policy(policy)
+        module, function, args = self._udf  # type: ignore[misc]
+        reduce = ClientReduce(getattr(self._client, "config", None), module, function, args)
+        where = self._where
+        ops, n_ops = encode_name_ops(M.OP_READ, self._bins) if self._bins else (b"", 0)
+        request = encode_query(
+            self.namespace, self.set, info1=M.INFO1_READ, info3=M.INFO3_PARTITION_DONE,
+            expiration=0xFFFFFFFF, header_timeout=pol.total_timeout or 0,
+            records_per_second=pol.get("records_per_second", 0) or self.records_per_second,
+            socket_timeout=pol.socket_timeout or 0, task_id=_task_id(),
+            index_type=where[1] if where else None, index_range=where[0] if where else None,
+            index_context=self._ctx, index_expression=self._index_expr,
+            filter_exp=filter_bytes(pol), udf=(UDF_OP_AGGREGATE, module, function, args),
+            ops=ops, n_ops=n_ops)
+        cluster = self._client.cluster
+        namespace = self.namespace
+
+        def udf_error(node: Any, message: str) -> UDFError:
+            exc = UDFError(100, f"{node.address} {message}", None, None, False)
+            exc.module = module
+            exc.func = function
+            return exc
+
+        async def gather() -> list[tuple[int, bytes]]:
+            if namespace not in cluster.partition_map:
+                raise exception_namespace(namespace)
+            nodes = [n for n in cluster.nodes if n.active]
+            return await collect_values(nodes, pol, request, server_error, udf_error)
+
+        return AggregateStream(reduce, gather)
 
     def __aiter__(self) -> AsyncIterator[tuple]:
         return self.records()

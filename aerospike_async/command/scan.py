@@ -430,3 +430,64 @@ async def send_to_all(nodes: list[Node], policy: Policy, request: bytes,
             raise make_error(node, rc)
 
     await asyncio.gather(*(one(n) for n in nodes))
+
+
+async def collect_values(nodes: list[Node], policy: Policy, request: bytes,
+                         make_error: Callable[[Node, int], AerospikeError],
+                         udf_error: Callable[[Node, str], AerospikeError]
+                         ) -> list[tuple[int, bytes]]:
+    """Send an aggregation (a query with a stream UDF) to every node and gather the
+    values they answer: each record-less message's ``SUCCESS`` bin, as a particle
+    ``(type, bytes)``, in arrival order per node. A ``FAILURE`` bin raises
+    ``udf_error(node, message)``; a non-zero LAST result ``make_error(node, code)``."""
+    from ..protocol.message import INFO3_LAST, parse_messages
+    per_node: list[list[tuple[int, bytes]]] = [[] for _ in nodes]
+
+    async def one(index: int, node: Node) -> None:
+        timeout = policy.socket_s or policy.total_s or None
+        pool = node.pool
+        try:
+            conn = await pool.acquire(timeout)
+        except (ConnectionClosed, SocketTimeout, OSError) as exc:
+            raise io_error(node, exc) from None
+        out = per_node[index]
+        rc = 0
+        failure: str | None = None
+        try:
+            conn.start_stream(request)
+            done = False
+            while not done:
+                mtype, payload = await conn.next_message(timeout)
+                for msg in parse_messages(as_msg_payload(mtype, payload)):
+                    for op in msg.ops:
+                        if op.name == "FAILURE":
+                            failure = bytes(op.value).decode("utf-8", "replace")
+                        elif op.name == "SUCCESS":
+                            out.append((op.particle_type, bytes(op.value)))
+                    if msg.info3 & INFO3_LAST:
+                        rc = msg.result_code
+                        done = True
+                        break
+                    if msg.result_code and failure is None and not msg.ops:
+                        rc = msg.result_code
+                        done = True
+                        break
+        except SocketTimeout:
+            pool.discard(conn)
+            raise TimeoutError(RC_TIMEOUT, f"{node.address} AEROSPIKE_ERR_TIMEOUT", None,
+                               None, False) from None
+        except (ConnectionClosed, ProtocolError, OSError) as exc:
+            pool.discard(conn)
+            raise io_error(node, exc) from None
+        except BaseException:
+            pool.discard(conn)
+            raise
+        conn.end_stream()
+        pool.release(conn)
+        if failure is not None:
+            raise udf_error(node, failure)
+        if rc:
+            raise make_error(node, rc)
+
+    await asyncio.gather(*(one(i, n) for i, n in enumerate(nodes)))
+    return [v for values in per_node for v in values]
