@@ -19,7 +19,7 @@ from typing import Any, AsyncIterator, Callable
 from . import constants as C
 from ._validate import check_bin_name, param_error
 from .command.scan import PartitionStatus, PartitionTracker, RecordStream
-from .exceptions import ClientError, ParamError
+from .exceptions import ParamError
 from .policy import Policy
 from .protocol import message as M
 from .protocol.cdt import pack as cdt_pack

@@ -219,7 +219,6 @@ class ModLua:
         particles and, if the UDF failed, its error message."""
         it: Iterator[Any] = iter(inputs)
         out: list[tuple[int, bytes]] = []
-        lua = self._lua
 
         def read() -> Any:
             for item in it:
@@ -234,7 +233,6 @@ class ModLua:
         res = _tuple(self._apply_stream(function.encode("utf-8", "surrogateescape"), scope,
                                         self._host_table(host or RecordHost()), read, emit,
                                         args or b"\x90"))
-        _ = lua
         if not res[0]:
             return out, _message(res[1] if len(res) > 1 else None)
         return out, None

@@ -23,7 +23,7 @@ module that cannot be loaded, and aggregations as UDF errors.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ..protocol import lua as modlua
 from ..protocol.particles import PARTICLE_NULL, PARTICLE_STRING
@@ -273,4 +273,3 @@ def run_stream_udf(store: Store, module: str, function: str, args: bytes,
 
 __all__ = ["run_record_udf", "run_stream_udf", "lua_available", "LuaStates", "USER_PATH",
            "MODULE_UNAVAILABLE"]
-_ = Any
