@@ -126,8 +126,10 @@ def _partition_filter(pol: Policy) -> tuple[int, int, list[PartitionStatus] | No
     return begin, count, parts
 
 
-class Query:
-    """A query (or, with no ``where``, a scan) of a namespace and set."""
+class QueryBase:
+    """What ``Query`` and ``Scan`` share: building, streaming, pagination and
+    background jobs. ``where`` and the signatures of ``results``/``foreach``,
+    which the documented API gives differently to each, live in the subclasses."""
 
     _kind = "query"
     _background_kind = "write"
@@ -158,30 +160,6 @@ class Query:
         for b in bins:
             check_bin_name(b)
         self._bins = list(bins)
-
-    def where(self, predicate: Any, ctx: Any = None) -> None:
-        """Filter with a secondary-index predicate (``aerospike_async.predicates``)."""
-        self._where = encode_predicate(predicate)
-        self._ctx = encode_ctx(ctx) if ctx is not None else None
-        self._index_expr = None
-
-    def where_with_expr(self, expr: Any, predicate: Any) -> None:
-        """Filter with a predicate on an expression index: ``expr`` is the index's
-        expression (compiled, or its ``get_expression_base64`` text); the predicate's
-        bin name is ignored (None)."""
-        from .protocol.expressions import ExpressionError, encode_expression
-        if isinstance(expr, str):
-            import base64
-            import binascii
-            try:
-                index_expr = base64.b64decode(expr, validate=True)
-            except (binascii.Error, ValueError):
-                raise ExpressionError("Unable to decode the base64 encoded expression") from None
-        else:
-            index_expr = encode_expression(expr)
-        self._where = encode_predicate(predicate)
-        self._ctx = None
-        self._index_expr = index_expr
 
     def apply(self, module: str, function: str, arguments: list | None = None) -> None:
         """Set a UDF: a record UDF for ``execute_background``, or a stream UDF that
@@ -351,11 +329,6 @@ class Query:
         finally:
             await stream.close()
 
-    async def results(self, policy: dict | None = None, options: dict | None = None
-                      ) -> list[tuple]:
-        """Every record: a list of ``(key, meta, bins)``."""
-        return await self._results(self.stream(policy, options))
-
     @staticmethod
     async def _results(stream: RecordStream) -> list[tuple]:
         out: list[tuple] = []
@@ -367,13 +340,6 @@ class Query:
                 out.extend(chunk)
         finally:
             await stream.close()
-
-    async def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
-                      options: dict | None = None) -> None:
-        """Call ``callback(record)`` for each record; returning False stops the query."""
-        if not callable(callback):
-            raise param_error("Callback should be a callable")
-        await self._foreach(self.stream(policy, options), callback)
 
     @staticmethod
     async def _foreach(stream: RecordStream, callback: Callable[[tuple], Any]) -> None:
@@ -420,10 +386,50 @@ class Query:
         return task_id
 
 
+class Query(QueryBase):
+    """A query of a namespace and set, optionally filtered by an index (``where``)."""
+
+    def where(self, predicate: Any, ctx: Any = None) -> None:
+        """Filter with a secondary-index predicate (``aerospike_async.predicates``)."""
+        self._where = encode_predicate(predicate)
+        self._ctx = encode_ctx(ctx) if ctx is not None else None
+        self._index_expr = None
+
+    def where_with_expr(self, expr: Any, predicate: Any) -> None:
+        """Filter with a predicate on an expression index: ``expr`` is the index's
+        expression (compiled, or its ``get_expression_base64`` text); the predicate's
+        bin name is ignored (None)."""
+        from .protocol.expressions import ExpressionError, encode_expression
+        if isinstance(expr, str):
+            import base64
+            import binascii
+            try:
+                index_expr = base64.b64decode(expr, validate=True)
+            except (binascii.Error, ValueError):
+                raise ExpressionError("Unable to decode the base64 encoded expression") from None
+        else:
+            index_expr = encode_expression(expr)
+        self._where = encode_predicate(predicate)
+        self._ctx = None
+        self._index_expr = index_expr
+
+    async def results(self, policy: dict | None = None, options: dict | None = None
+                      ) -> list[tuple]:
+        """Every record: a list of ``(key, meta, bins)``."""
+        return await self._results(self.stream(policy, options))
+
+    async def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
+                      options: dict | None = None) -> None:
+        """Call ``callback(record)`` for each record; returning False stops the query."""
+        if not callable(callback):
+            raise param_error("Callback should be a callable")
+        await self._foreach(self.stream(policy, options), callback)
+
+
 def exception_namespace(namespace: str) -> Exception:
     from .exceptions import NamespaceNotFound
     return NamespaceNotFound(20, f"Invalid namespace: {namespace}", None, None, False)
 
 
-__all__ = ["Query", "encode_predicate", "encode_ctx"]
+__all__ = ["Query", "QueryBase", "encode_predicate", "encode_ctx"]
 _ = ParamError

@@ -11,17 +11,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ._validate import param_error
-from .query import Query
+from .query import QueryBase
 
 
-class Scan(Query):
+class Scan(QueryBase):
     """A scan of a namespace and set (every record, or the partitions of a filter)."""
 
     _kind = "scan"
     _background_kind = "scan"
-
-    def where(self, predicate: Any, ctx: Any = None) -> None:  # pragma: no cover - shape
-        raise AttributeError("'Scan' object has no attribute 'where'")
 
     async def results(self, policy: dict | None = None, nodename: str | None = None,
                       options: dict | None = None) -> list[tuple]:

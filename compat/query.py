@@ -9,14 +9,17 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from aerospike_async.query import Query as AsyncQuery
+from aerospike_async.query import QueryBase as AsyncQueryBase
 
 _DELEGATED = ("max_records", "records_per_second", "ttl")
 
 
-class Query:
-    """A query of a namespace and set (``client.query(ns, set)``)."""
+class QueryBase:
+    """What ``Query`` and ``Scan`` share; each adds its documented ``results`` and
+    ``foreach`` (and ``Query`` its ``where``)."""
 
-    _async_class: type = AsyncQuery
+    _async_class: type[AsyncQueryBase] = AsyncQueryBase
+    _q: AsyncQueryBase
 
     def __init__(self, client: Any, namespace: str, set: str | None = None) -> None:
         object.__setattr__(self, "_client", client)
@@ -36,15 +39,6 @@ class Query:
     def select(self, *bins: str) -> None:
         """Read only these bins."""
         self._q.select(*bins)
-
-    def where(self, predicate: Any, ctx: Any = None) -> None:
-        """Filter with a secondary-index predicate."""
-        self._q.where(predicate, ctx)
-
-    def where_with_expr(self, expr: Any, predicate: Any) -> None:
-        """Filter with a predicate on an expression index (``expr``: the index's compiled
-        expression or its base64 text)."""
-        self._q.where_with_expr(expr, predicate)
 
     def apply(self, module: str, function: str, arguments: list | None = None) -> None:
         """A record UDF for execute_background."""
@@ -66,6 +60,26 @@ class Query:
         """The partition status of a paginated query."""
         return self._q.get_partitions_status()
 
+    def execute_background(self, policy: dict | None = None) -> int:
+        """Apply the operations or UDF on the server; returns the job id."""
+        return self._client._run(self._q.execute_background, policy)
+
+
+class Query(QueryBase):
+    """A query of a namespace and set (``client.query(ns, set)``)."""
+
+    _async_class = AsyncQuery
+    _q: AsyncQuery
+
+    def where(self, predicate: Any, ctx: Any = None) -> None:
+        """Filter with a secondary-index predicate."""
+        self._q.where(predicate, ctx)
+
+    def where_with_expr(self, expr: Any, predicate: Any) -> None:
+        """Filter with a predicate on an expression index (``expr``: the index's compiled
+        expression or its base64 text)."""
+        self._q.where_with_expr(expr, predicate)
+
     def results(self, policy: dict | None = None, options: dict | None = None) -> list:
         """Every record: a list of ``(key, meta, bins)``."""
         return self._client._run(self._q.results, policy, options)
@@ -74,10 +88,6 @@ class Query:
                 options: dict | None = None) -> None:
         """Call ``callback(record)`` on this thread for each record; False stops."""
         _foreach(self._client, self._q, callback, policy, options)
-
-    def execute_background(self, policy: dict | None = None) -> int:
-        """Apply the operations or UDF on the server; returns the job id."""
-        return self._client._run(self._q.execute_background, policy)
 
 
 def _foreach(client: Any, q: Any, callback: Callable[[tuple], Any], policy: Any,

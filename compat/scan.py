@@ -5,16 +5,14 @@ from typing import Any, Callable
 
 from aerospike_async.scan import Scan as AsyncScan
 
-from .query import Query, _foreach
+from .query import QueryBase, _foreach
 
 
-class Scan(Query):
+class Scan(QueryBase):
     """A scan of a namespace and set (``client.scan(ns, set)``)."""
 
     _async_class = AsyncScan
-
-    def where(self, predicate: Any, ctx: Any = None) -> None:  # pragma: no cover - shape
-        raise AttributeError("'Scan' object has no attribute 'where'")
+    _q: AsyncScan
 
     def results(self, policy: dict | None = None, nodename: str | None = None) -> list:
         """Every record: a list of ``(key, meta, bins)``."""
