@@ -42,6 +42,48 @@ def partition_bitmap(partitions: range | list[int] | set[int]) -> bytes:
     return bytes(bits)
 
 
+# what `get-config:context=namespace` lists on a memory namespace of server 8.1, in order
+_NAMESPACE_CONFIG = (
+    "active-rack=0;allow-ttl-without-nsup=false;apply-ttl-reductions=true;"
+    "auto-revive=false;background-query-max-rps=10000;conflict-resolution-policy=generation;"
+    "conflict-resolve-writes=false;default-read-touch-ttl-pct=0;default-ttl={default_ttl};"
+    "disable-cold-start-eviction=false;disable-mrt-writes=false;disable-write-dup-res=false;"
+    "disallow-expunge=false;disallow-null-setname=false;enable-benchmarks-batch-sub=false;"
+    "enable-benchmarks-ops-sub=false;enable-benchmarks-read=false;enable-benchmarks-udf=false;"
+    "enable-benchmarks-udf-sub=false;enable-benchmarks-write=false;enable-hist-proxy=false;"
+    "evict-hist-buckets=10000;evict-indexes-memory-pct=0;evict-tenths-pct=5;"
+    "force-long-queries=false;ignore-migrate-fill-delay=false;index-stage-size=1073741824;"
+    "indexes-memory-budget=0;inline-short-queries=false;max-record-size={max_record_size};"
+    "migrate-order=5;migrate-retransmit-ms=5000;migrate-skip-unreadable=false;migrate-sleep=1;"
+    "mrt-duration=0;nsup-hist-period=3600;nsup-period=120;nsup-threads=1;"
+    "partition-tree-sprigs=256;prefer-uniform-balance=false;rack-id=0;"
+    "read-consistency-level-override=off;reject-non-xdr-writes=false;reject-xdr-writes=false;"
+    "replication-factor={replication_factor};sindex-stage-size=1073741824;"
+    "single-query-threads=4;stop-writes-sys-memory-pct=90;"
+    "strong-consistency=false;strong-consistency-allow-expunge=false;"
+    "tomb-raider-eligible-age=86400;tomb-raider-period=86400;tomb-raider-unmark-threads=0;"
+    "transaction-pending-limit=20;truncate-threads=4;write-commit-level-override=off;"
+    "xdr-bin-tombstone-ttl=86400;xdr-tomb-raider-period=120;xdr-tomb-raider-threads=1;"
+    "geo2dsphere-within.strict=true;geo2dsphere-within.min-level=1;"
+    "geo2dsphere-within.max-level=20;geo2dsphere-within.max-cells=12;"
+    "geo2dsphere-within.level-mod=1;geo2dsphere-within.earth-radius-meters=6371000;"
+    "index-type=mem;sindex-type=mem;storage-engine=memory;storage-engine.stripe[0]=stripe-0;"
+    "storage-engine.stripe[1]=stripe-1;storage-engine.stripe[2]=stripe-2;"
+    "storage-engine.stripe[3]=stripe-3;storage-engine.stripe[4]=stripe-4;"
+    "storage-engine.stripe[5]=stripe-5;storage-engine.stripe[6]=stripe-6;"
+    "storage-engine.stripe[7]=stripe-7;storage-engine.commit-to-device=false;"
+    "storage-engine.compression=none;storage-engine.compression-acceleration=0;"
+    "storage-engine.compression-level=0;storage-engine.data-size=1073741824;"
+    "storage-engine.defrag-lwm-pct=50;storage-engine.defrag-queue-min=0;"
+    "storage-engine.defrag-sleep=1000;storage-engine.defrag-startup-minimum=0;"
+    "storage-engine.direct-files=false;storage-engine.disable-odsync=false;"
+    "storage-engine.enable-benchmarks-storage=false;storage-engine.encryption-key-file=null;"
+    "storage-engine.encryption-old-key-file=null;storage-engine.evict-used-pct=0;"
+    "storage-engine.filesize=0;storage-engine.flush-max-ms=1000;"
+    "storage-engine.max-write-cache=67108864;storage-engine.stop-writes-avail-pct=5;"
+    "storage-engine.stop-writes-used-pct=70;storage-engine.tomb-raider-sleep=1000"
+)
+
 class Peer:
     """Another node of the cluster as peers-* info lists it."""
 
@@ -198,11 +240,9 @@ class Node:
         ns = self.store.namespace(ns_name)
         if ns is None:
             return "ERROR::namespace not found"
-        return (f"allow-ttl-without-nsup=false;conflict-resolution-policy=generation;"
-                f"default-read-touch-ttl-pct=0;default-ttl={ns.default_ttl};"
-                f"max-record-size={ns.max_record_size};nsup-period=120;rack-id=0;"
-                f"replication-factor={ns.replication_factor};strong-consistency=false;"
-                f"storage-engine=memory")
+        return _NAMESPACE_CONFIG.format(
+            default_ttl=ns.default_ttl, max_record_size=ns.max_record_size,
+            replication_factor=ns.replication_factor)
 
     def sets_value(self, arg: str) -> str:
         ns_name, _, set_name = arg.partition("/")
