@@ -271,7 +271,7 @@ class ClientError(AerospikeError):
 class ServerError(AerospikeError):
     """Base of the errors the cluster returns."""
 
-    code = 1
+    code: int | None = 1
 
 
 class TimeoutError(AerospikeError):
@@ -499,7 +499,7 @@ class ClusterChangeError(ClusterError):
 class RecordError(ServerError):
     """Base of record and bin errors."""
 
-    code = None
+    code: int | None = None
     key: tuple[object, ...] | None = None
     bin: str | None = None
 
@@ -630,7 +630,7 @@ class LuaFileNotFound(UDFError):
 class AdminError(ServerError):
     """Base of the security API errors."""
 
-    code = None
+    code: int | None = None
 
 
 class SecurityNotSupported(AdminError):
