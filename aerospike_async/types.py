@@ -117,7 +117,7 @@ def geojson(geojson_str: str) -> GeoJSON:
     return GeoJSON(geojson_str)
 
 
-class KeyOrderedDict(dict):  # type: ignore[type-arg]
+class KeyOrderedDict(dict):
     """A dict written to the server as a key-ordered map."""
 
 

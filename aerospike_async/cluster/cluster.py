@@ -468,7 +468,7 @@ class Cluster:
         except _IO_ERRORS as exc:
             self._refresh_failed(node, exc)
 
-    def _add_nodes(self, nodes: Iterable[Node], replacing: list[Node] = ()) -> None:
+    def _add_nodes(self, nodes: Iterable[Node], replacing: Iterable[Node] = ()) -> None:
         """Publish new nodes; one with the name of a node in ``replacing`` takes its place."""
         current = {n.name: n for n in self.nodes}
         added = []

@@ -44,7 +44,7 @@ def server_now() -> int:
 
 
 async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: bytes,
-                  is_write: bool, request: bytes) -> tuple[Node, bytes]:
+                  is_write: bool, request: bytes) -> tuple[Node, bytes | memoryview]:
     """Send ``request`` to the node owning the key, retrying by policy.
 
     Returns the node and the reply payload (without proto header, decompressed);
@@ -96,6 +96,7 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
                 last = io_error(node, exc)
             else:
                 sent += 1
+                payload: bytes | memoryview
                 try:
                     mtype, payload = await conn.request(request, timeout)
                 except SocketTimeout:

@@ -294,7 +294,9 @@ class Reader:
             del out[0]  # an ordered list's flags
         return out
 
-    def _map(self, n: int) -> dict | list:
+    def _map(self, n: int) -> object:
+        """A dict (a KeyOrderedDict when flagged), or the flat [k, v, ...] list of a
+        pairs result; subclasses return their own map type."""
         result: dict = {}
         pairs: list | None = None
         for i in range(n):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 PARTITIONS = 4096
 _KEY_INT = 1
@@ -34,13 +34,15 @@ def compute_digest(set_name: str | None, key: object) -> bytes:
     if t is int or t is str:
         states = set_states(set_name)
         if states is not None:
+            # exact type checks (a bool or str subclass takes the slow path below)
             if t is str:
                 h = states[1].copy()
-                h.update(key.encode("utf-8"))  # type: ignore[union-attr]
+                h.update(cast(str, key).encode("utf-8"))
                 return h.digest()
-            if _I64_MIN <= key <= _I64_MAX:  # type: ignore[operator]
+            ikey = cast(int, key)
+            if _I64_MIN <= ikey <= _I64_MAX:
                 h = states[0].copy()
-                h.update(_I64.pack(key))
+                h.update(_I64.pack(ikey))
                 return h.digest()
     ktype, kbytes = key_bytes(key)
     data = (set_name or "").encode("utf-8") + bytes((ktype,)) + kbytes

@@ -29,7 +29,7 @@ def encode_proto(msg_type: int, payload: bytes) -> bytes:
     return PROTO_HEADER.pack(proto_word(msg_type, len(payload))) + payload
 
 
-def parse_proto_header(header: bytes | memoryview) -> tuple[int, int]:
+def parse_proto_header(header: bytes | bytearray | memoryview) -> tuple[int, int]:
     """(type, payload size) of an 8-byte proto header; raises ProtocolError."""
     word = PROTO_HEADER.unpack_from(header)[0]
     version = word >> 56

@@ -101,18 +101,18 @@ def encode_particle(value: Any) -> tuple[int, bytes]:
     return enc(value)
 
 
-def _dec_geojson(data: bytes) -> GeoJSON:
+def _dec_geojson(data: bytes | memoryview) -> GeoJSON:
     _flags, ncells = _GEO_HEADER.unpack_from(data)
     return GeoJSON(bytes(data[3 + 8 * ncells:]).decode("utf-8"))
 
 
-def _dec_int(data: bytes) -> int:
+def _dec_int(data: bytes | memoryview) -> int:
     if len(data) == 8:
         return _I64.unpack(data)[0]
     return int.from_bytes(data, "big", signed=True)
 
 
-_DECODERS: dict[int, Callable[[bytes], Any]] = {
+_DECODERS: dict[int, Callable[[bytes | memoryview], Any]] = {
     PARTICLE_NULL: lambda d: None,
     PARTICLE_INTEGER: _dec_int,
     PARTICLE_FLOAT: lambda d: _F64.unpack(d)[0],

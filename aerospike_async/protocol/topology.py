@@ -119,7 +119,8 @@ def apply_replicas(pmap: PartitionMap, regimes: dict[str, list[int]], node: str,
     for ns, claim in replicas.items():
         old = pmap.get(ns, [])
         count = len(claim.bitmaps)
-        rows = [list(old[i]) if i < len(old) else [None] * PARTITIONS for i in range(count)]
+        rows: list[list[str | None]] = [
+            list(old[i]) if i < len(old) else [None] * PARTITIONS for i in range(count)]
         ns_regimes = regimes.setdefault(ns, [0] * PARTITIONS)
         for index, bitmap in enumerate(claim.bitmaps):
             row = rows[index]
