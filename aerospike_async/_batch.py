@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, Read, Remove,
                                              Write)
@@ -40,7 +40,7 @@ def filter_bytes(pol: Any) -> bytes | None:
     if isinstance(expr, (bytes, bytearray)):
         return bytes(expr)
     try:
-        from .protocol.expressions import encode_expression  # type: ignore[import-not-found]
+        from .protocol.expressions import encode_expression
     except ImportError:
         raise ParamError(-2, "expressions are not supported by this client yet", None, None,
                          False) from None
@@ -353,9 +353,13 @@ class _Call:
         return batch
 
 
-def _record_for(parsed: tuple, cls: type = BatchRecord) -> BatchRecord:
+_R = TypeVar("_R", bound=BatchRecord)
+
+
+def _record_for(parsed: tuple, cls: type[_R]) -> _R:
+    """A ``cls`` record for the parsed key, built without ``cls.__init__``'s arguments."""
     ns, set_name, user_key, digest = parsed
-    rec = BatchRecord.__new__(cls)
+    rec = cls.__new__(cls)
     BatchRecord.__init__(rec, (ns, set_name, user_key, bytearray(digest)))
     return rec
 

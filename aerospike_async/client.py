@@ -51,8 +51,8 @@ def _parse_hosts(hosts: Any) -> list[tuple[str, int, str | None]]:
     seeds: list[tuple[str, int, str | None]] = []
     for h in hosts:
         if isinstance(h, str):
-            host, _, port = h.rpartition(":") if h.count(":") == 1 else (h, "", "3000")
-            seeds.append((host, int(port or 3000), None))
+            host, _, port_text = h.rpartition(":") if h.count(":") == 1 else (h, "", "3000")
+            seeds.append((host, int(port_text or 3000), None))
         elif isinstance(h, (tuple, list)) and 0 < len(h) <= 3 and isinstance(h[0], str):
             port = h[1] if len(h) > 1 else 3000
             if not isinstance(port, int) or isinstance(port, bool):

@@ -71,12 +71,13 @@ def set_log_handler(callback: Callable[..., Any] | None = None) -> None:
             _log.removeHandler(handler)
     if callback is None:
         return
+    emit_to: Callable[..., Any] = callback
 
     class _Handler(logging.Handler):
         _aerospike_callback = True
 
         def emit(self, record: logging.LogRecord) -> None:
-            callback(record.levelno, record.funcName, record.pathname, record.lineno,
+            emit_to(record.levelno, record.funcName, record.pathname, record.lineno,
                      record.getMessage())
     _log.addHandler(_Handler())
 

@@ -13,7 +13,7 @@ import atexit
 import os
 import threading
 from contextlib import AbstractContextManager
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Callable, Coroutine, TypeVar
 
 import anyio.from_thread
 
@@ -82,7 +82,7 @@ class LoopThread:
         if cm is not None:
             cm.__exit__(None, None, None)
 
-    def run(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    def run(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(*args, **kwargs)`` on the loop and block for its result.
 
         The hop is a task started with call_soon_threadsafe and a plain lock the
@@ -95,10 +95,10 @@ class LoopThread:
         coro = fn(*args, **kwargs)
         done = threading.Lock()
         done.acquire()
-        tasks: list[asyncio.Task] = []
+        tasks: list[asyncio.Task[T]] = []
 
         def start() -> None:
-            task = loop.create_task(coro)  # type: ignore[arg-type]
+            task = loop.create_task(coro)
             tasks.append(task)
             task.add_done_callback(lambda _: done.release())
 
