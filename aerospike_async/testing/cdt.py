@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import struct
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from ..protocol import cdt as wire
 from ..protocol.message import Op, op_bytes
@@ -1132,7 +1132,9 @@ def _tree(v: Any, levels: list, k: int, env: Any, no_fail: bool) -> Any:
     if isinstance(v, CMap):
         return CMap([[it.key, _tree(it.value, levels, k + 1, env, no_fail)] for it in chosen],
                     v.flags)
-    return CList([_tree(it.value, levels, k + 1, env, no_fail) for it in chosen], v.flags)
+    # the server's value model holds lists as CList
+    return CList([_tree(it.value, levels, k + 1, env, no_fail) for it in chosen],
+                 cast(CList, v).flags)
 
 
 def path_select(root: Any, ctx: list, flags: int, env: Any = None) -> Result:

@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable
 from ..protocol.framing import MSG_AS, MSG_INFO
 from ..protocol.info import parse_info_request
 from ..protocol.message import FIELD_DIGEST, INFO2_WRITE, Message
-from .engine import Engine, reply
+from .engine import Answer, Engine, reply
 from .node import N_PARTITIONS, NO_PARTITIONS, Node, Peer
 from .server import Listener, handle_message, server_tls_context
 from .store import Namespace, Record, Store
@@ -71,7 +71,7 @@ def succession(names: list[str], pid: int) -> list[int]:
     return sorted(range(len(names)), key=weight, reverse=True)
 
 
-class _Records(dict):  # type: ignore[type-arg]
+class _Records(dict):
     """A namespace's record dict on one cluster node: every change is replayed on the
     other live nodes holding the record's partition (through their Namespace.put/delete,
     so whatever a store does on put also happens on the replicas)."""
@@ -97,7 +97,7 @@ class _Records(dict):  # type: ignore[type-arg]
 
     _MISSING = object()
 
-    def pop(self, digest: bytes, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, digest: bytes, *default: Any) -> Any:
         value = dict.pop(self, digest, self._MISSING)
         if value is self._MISSING:
             if default:
@@ -164,7 +164,7 @@ class _NodeListener(Listener):
         super().__init__(host, port, tls_context)
         self.handle = handle
 
-    def dispatch(self, msg_type: int, payload: bytes) -> bytes:
+    def dispatch(self, msg_type: int, payload: bytes) -> Answer:
         handle = self.handle
         cluster = handle.cluster
         if msg_type == MSG_AS:
@@ -502,9 +502,9 @@ class EmbeddedCluster:
     def _info_everywhere(self, handle: ClusterNode, payload: bytes, wide: list[str]) -> bytes:
         for other in self.nodes:
             if other is not handle and other.joined:
-                handle_message(other.node, MSG_INFO, payload)
+                other.node.info(payload)
                 self._check_hooks(other)
-        out = handle_message(handle.node, MSG_INFO, payload)
+        out = handle.node.info(payload)
         self._check_hooks(handle)
         if any(n.partition(":")[0] in _REPLAY_ON_JOIN for n in wide):
             self._metadata_log.append(payload)
@@ -576,10 +576,10 @@ class EmbeddedCluster:
             for source, pids in by_source.items():
                 for ns_name, ns in self._namespaces[source].items():
                     for digest, rec in list(dict.items(ns.records)):
-                        targets = pids.get(partition_of(digest))
-                        if targets is None:
+                        slots = pids.get(partition_of(digest))
+                        if slots is None:
                             continue
-                        for slot in targets:
+                        for slot in slots:
                             dest = self._namespaces[slot].get(ns_name)
                             if dest is not None:
                                 dest.put(digest, rec)
@@ -680,7 +680,7 @@ class EmbeddedCluster:
             return
         node = handle.node
         for payload in self._metadata_log:
-            handle_message(node, MSG_INFO, payload)
+            node.info(payload)
         self._check_hooks(handle)
         handle.joined = True
         node.partition_generation = 0

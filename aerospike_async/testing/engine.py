@@ -7,7 +7,7 @@ and reply shapes follow what a real Aerospike 8.1 Community Edition server answe
 from __future__ import annotations
 
 import struct
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple, Union
 
 from ..protocol.message import (
     FIELD_BATCH_INDEX, FIELD_BATCH_INDEX_WITH_SET, FIELD_DIGEST, FIELD_FILTER_EXP, FIELD_KEY,
@@ -56,6 +56,10 @@ MAX_BIN_NAME = 15
 _I64 = struct.Struct(">q")
 _F64 = struct.Struct(">d")
 _INT64_MASK = (1 << 64) - 1
+
+# What a node answers a command with: one reply, or the messages of a streamed answer,
+# among which a float is a pause in seconds (records_per_second).
+Answer = Union[bytes, Iterator[Union[bytes, float]]]
 
 
 class Txn:
@@ -220,7 +224,7 @@ class Engine:
         self.store = store
         self.partition_owner: Callable[[str, int], bool] | None = None
 
-    def execute(self, msg: Message) -> bytes | Iterator[bytes]:
+    def execute(self, msg: Message) -> Answer:
         """The answer to one command: reply bytes, or an iterator of whole messages for
         answers that stream (scans and queries)."""
         if msg.info1 & INFO1_BATCH or msg.field(FIELD_BATCH_INDEX) is not None \

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+from typing import Any, TypeGuard
 
 _HEADER = struct.Struct(">BH")
 _CELL = struct.Struct(">Q")
@@ -80,7 +81,7 @@ def leaf_cell_id(lng: float, lat: float) -> int:
     return n * 2 + 1
 
 
-def _is_position(value: object) -> bool:
+def _is_position(value: object) -> TypeGuard[list[Any]]:
     return (isinstance(value, list) and len(value) >= 2
             and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in value[:2]))
 

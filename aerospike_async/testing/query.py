@@ -48,12 +48,13 @@ from .batch import last_message
 from .expressions import BuildError, Context, Expression, build_filter, matches
 from .sindex import (
     indexes_of, info_sindex_create, info_sindex_delete, info_sindex_exists, info_sindex_list,
-    info_sindex_stat, lookup, parse_range,
+    Range, SIndex, info_sindex_stat, lookup, parse_range,
 )
 from .store import N_PARTITIONS, Namespace, Record
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .engine import Answer, Engine
+    from .node import Node
 
 OK = 0
 PARAMETER_ERROR = 4
@@ -151,6 +152,11 @@ class _Plan:
     __slots__ = ("ns", "set_name", "pids", "resume", "max_records", "bins", "no_bins",
                  "index", "rng", "ns_field", "set_field", "rps", "filter")
 
+    ns: Namespace
+    ns_field: bytes
+    set_name: bytes
+    set_field: bytes
+
     def __init__(self) -> None:
         self.pids: list[int] = []
         self.resume: dict[int, tuple[int, bytes]] = {}
@@ -158,8 +164,8 @@ class _Plan:
         self.rps = 0
         self.bins: list[str] | None = None
         self.no_bins = False
-        self.index = None
-        self.rng = None
+        self.index: SIndex | None = None
+        self.rng: Range | None = None
         self.filter: Expression | None = None
 
 
@@ -259,7 +265,7 @@ def _parse_binlist(data: bytes) -> list[str]:
     return names
 
 
-def execute_query(engine: Engine, msg: Message) -> bytes | Iterator[bytes]:
+def execute_query(engine: Engine, msg: Message) -> Answer:
     """The answer to a scan, query or background command."""
     udf_op = msg.field(FIELD_UDF_OP)
     if udf_op and udf_op[0] == UDF_OP_AGGREGATE:
@@ -286,7 +292,8 @@ def _owner(engine: Engine, ns: Namespace):
     return lambda pid: owner(name, pid)
 
 
-def _matches(engine: Engine, plan: _Plan) -> Iterator[tuple[int, list[tuple[bytes, Record, bytes | None]]]]:
+def _matches(engine: Engine, plan: _Plan
+             ) -> Iterator[tuple[int, list[tuple[bytes, Record, bytes | None]] | None]]:
     """Per partition (ascending): the partition id and its records to answer, each with
     its BVAL field (index queries); partitions this node does not hold yield None."""
     ns: Namespace = plan.ns
@@ -297,7 +304,7 @@ def _matches(engine: Engine, plan: _Plan) -> Iterator[tuple[int, list[tuple[byte
     if plan.index is None:
         for pid in plan.pids:
             if owns is not None and not owns(pid):
-                yield pid, None  # type: ignore[misc]
+                yield pid, None
                 continue
             recs = ns.partition_records(pid, store.now())
             resume = plan.resume.get(pid)
@@ -310,18 +317,19 @@ def _matches(engine: Engine, plan: _Plan) -> Iterator[tuple[int, list[tuple[byte
         return
     wanted = set(plan.pids)
     by_pid: dict[int, list[tuple[int, bytes]]] = {}
+    assert plan.rng is not None  # _plan sets index and rng together
     for pid, bval, digest in lookup(plan.index, plan.rng, wanted):
         by_pid.setdefault(pid, []).append((bval, digest))
     for pid in plan.pids:
         if owns is not None and not owns(pid):
-            yield pid, None  # type: ignore[misc]
+            yield pid, None
             continue
         hits = by_pid.get(pid)
         if not hits:
             continue
         hits.sort()
         resume = plan.resume.get(pid)
-        out = []
+        out: list[tuple[bytes, Record, bytes | None]] = []
         now = store.now()
         for bval, digest in hits:
             if resume is not None and (bval, digest) <= resume:
@@ -531,12 +539,14 @@ async def _run_job(engine: Engine, msg: Message, plan: _Plan, job: Job,
 
 # -- node hooks -------------------------------------------------------------------------
 
-def attach_queries(node) -> None:  # type: ignore[no-untyped-def]
+def attach_queries(node: Node) -> None:
     """Let a node's engine answer only the partitions the node masters (its ``replicas``
     bitmaps, read at query time so topology changes apply)."""
     def owns(ns_name: str, pid: int) -> bool:
         maps = node.replicas.get(ns_name)
-        return bool(maps) and bool(maps[0][pid >> 3] & (0x80 >> (pid & 7)))
+        if not maps:
+            return False
+        return bool(maps[0][pid >> 3] & (0x80 >> (pid & 7)))
     node.engine.partition_owner = owns
 
 

@@ -17,7 +17,7 @@ from ..protocol.framing import (
     MSG_ADMIN, MSG_AS, MSG_COMPRESSED, MSG_INFO, FrameReader, ProtocolError, encode_proto,
 )
 from ..protocol.message import parse_message
-from .engine import ENTERPRISE_ONLY, reply
+from .engine import ENTERPRISE_ONLY, Answer, reply
 from .node import Node
 from .store import Store
 from .threaded import EndpointView, ThreadRunner
@@ -42,7 +42,7 @@ def server_tls_context(tls: tuple[str, str] | ssl.SSLContext | None
     return ctx
 
 
-def handle_message(node: Node, msg_type: int, payload: bytes) -> bytes | Iterator[bytes]:
+def handle_message(node: Node, msg_type: int, payload: bytes) -> Answer:
     """The reply a node sends to one whole message (an iterator of whole messages for a
     streamed answer)."""
     if msg_type == MSG_AS:
@@ -76,7 +76,7 @@ class _Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._queue: deque[tuple[float, int, bytes]] = deque()
         self._timer: asyncio.TimerHandle | None = None
-        self._stream: Iterator[bytes] | None = None
+        self._stream: Iterator[bytes | float] | None = None
         self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -271,7 +271,7 @@ class Listener:
         self._tls_server: asyncio.base_events.Server | None = None
         self._connections: set[asyncio.Transport] = set()
 
-    def dispatch(self, msg_type: int, payload: bytes) -> bytes | Iterator[bytes]:
+    def dispatch(self, msg_type: int, payload: bytes) -> Answer:
         raise NotImplementedError
 
     @property
@@ -370,7 +370,7 @@ class EmbeddedServer(Listener):
     def store(self) -> Store:
         return self.node.store
 
-    def dispatch(self, msg_type: int, payload: bytes) -> bytes | Iterator[bytes]:
+    def dispatch(self, msg_type: int, payload: bytes) -> Answer:
         return handle_message(self.node, msg_type, payload)
 
     async def start(self) -> None:

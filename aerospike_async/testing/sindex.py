@@ -692,7 +692,7 @@ def info_sindex_delete(store: Store, arg: str) -> str:
 def info_sindex_list(store: Store, arg: str) -> str:
     p = _params(arg)
     ns_name = _ns_name(p)
-    items = []
+    items: list[str] = []
     for ns in store.namespaces.values():
         if ns_name and ns.name != ns_name:
             continue
