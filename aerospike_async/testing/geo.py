@@ -1,84 +1,32 @@
-"""GeoJSON bins as the server stores them: validated, with the S2 cell of a point.
+"""GeoJSON bins as the server stores them: validated, with their S2 cells.
 
 A GeoJSON particle is ``flags u8, cell count u16, cell ids u64..., JSON text``. For a
-point the server stores the S2 leaf cell containing it; regions carry the cells of
-their covering, which the embedded server does not compute (it keeps none).
+point the server stores the S2 leaf cell containing it (flags 0). A region has flags 1
+(``GEOJSON_ISREGION``) and the cells of its covering: an S2RegionCoverer with min level
+1, max level 30, at most 12 cells, level mod 1 (the server's defaults when it has no
+namespace at hand, which is the case when it stores a particle) over an S2Polygon for a
+Polygon, or an S2Cap of radius meters / 6371000 for an AeroCircle. A MultiPolygon (an
+S2RegionUnion, whose covering starts from a latitude-longitude bound) is stored with
+flags 1 and no cells: its covering is not computed here.
 """
 from __future__ import annotations
 
 import json
-import math
 import struct
 from typing import Any, TypeGuard
+
+from . import s2
+from .s2 import leaf_cell_id
+
+__all__ = ["EARTH_RADIUS_M", "leaf_cell_id", "region_cells", "store_geojson"]
 
 _HEADER = struct.Struct(">BH")
 _CELL = struct.Struct(">Q")
 _REGIONS = ("Polygon", "MultiPolygon", "AeroCircle")
-
-_LOOKUP_BITS = 4
-_SWAP = 1
-_INVERT = 2
-_MAX_LEVEL = 30
-_POS_TO_IJ = ((0, 1, 3, 2), (0, 2, 3, 1), (3, 2, 0, 1), (3, 1, 0, 2))
-_POS_TO_ORIENTATION = (_SWAP, 0, 0, _INVERT | _SWAP)
-_LOOKUP_POS = [0] * (1 << (2 * _LOOKUP_BITS + 2))
-
-
-def _init_lookup(level: int, i: int, j: int, orig: int, pos: int, orientation: int) -> None:
-    if level == _LOOKUP_BITS:
-        ij = (i << _LOOKUP_BITS) + j
-        _LOOKUP_POS[(ij << 2) + orig] = (pos << 2) + orientation
-        return
-    r = _POS_TO_IJ[orientation]
-    for index in range(4):
-        _init_lookup(level + 1, (i << 1) + (r[index] >> 1), (j << 1) + (r[index] & 1), orig,
-                     (pos << 2) + index, orientation ^ _POS_TO_ORIENTATION[index])
-
-
-for _orientation in range(4):
-    _init_lookup(0, 0, 0, _orientation, 0, _orientation)
-
-
-def _uv_to_st(u: float) -> float:
-    return 0.5 * math.sqrt(1 + 3 * u) if u >= 0 else 1 - 0.5 * math.sqrt(1 - 3 * u)
-
-
-def _st_to_ij(s: float) -> int:
-    size = 1 << _MAX_LEVEL
-    return max(0, min(size - 1, math.floor(size * s)))
-
-
-def leaf_cell_id(lng: float, lat: float) -> int:
-    """The S2 cell id (level 30) of the point at ``lng``, ``lat`` degrees."""
-    phi, theta = math.radians(lat), math.radians(lng)
-    x, y, z = math.cos(phi) * math.cos(theta), math.cos(phi) * math.sin(theta), math.sin(phi)
-    ax, ay, az = abs(x), abs(y), abs(z)
-    face = (0 if ax > az else 2) if ax > ay else (1 if ay > az else 2)
-    if (x, y, z)[face] < 0:
-        face += 3
-    if face == 0:
-        u, v = y / x, z / x
-    elif face == 1:
-        u, v = -x / y, z / y
-    elif face == 2:
-        u, v = -x / z, -y / z
-    elif face == 3:
-        u, v = z / x, y / x
-    elif face == 4:
-        u, v = z / y, -x / y
-    else:
-        u, v = -y / z, -x / z
-    i, j = _st_to_ij(_uv_to_st(u)), _st_to_ij(_uv_to_st(v))
-    n = face << 60
-    bits = face & _SWAP
-    mask = (1 << _LOOKUP_BITS) - 1
-    for k in range(7, -1, -1):
-        bits += ((i >> (k * _LOOKUP_BITS)) & mask) << (_LOOKUP_BITS + 2)
-        bits += ((j >> (k * _LOOKUP_BITS)) & mask) << 2
-        bits = _LOOKUP_POS[bits]
-        n |= (bits >> 2) << (k * 2 * _LOOKUP_BITS)
-        bits &= _SWAP | _INVERT
-    return n * 2 + 1
+_ISREGION = 0x1
+EARTH_RADIUS_M = 6371000.0
+"""The earth radius the server divides an AeroCircle's radius by."""
+_MAX_CELLS = 12
 
 
 def _is_position(value: object) -> TypeGuard[list[Any]]:
@@ -116,5 +64,28 @@ def store_geojson(value: bytes) -> bytes | None:
         cell = leaf_cell_id(float(coords[0]), float(coords[1]))
         return _HEADER.pack(0, 1) + _CELL.pack(cell) + text
     if kind in _REGIONS and _valid_region(kind, coords):
-        return _HEADER.pack(0, 0) + text
+        cells = region_cells(kind, coords)
+        if cells is None:
+            return None
+        return _HEADER.pack(_ISREGION, len(cells)) + b"".join(map(_CELL.pack, cells)) + text
     return None
+
+
+def region_cells(kind: str, coords: Any) -> list[int] | None:
+    """The cells the server stores with a (valid) region: its covering, sorted; None
+    when the server rejects the region (a degenerate loop, or a covering of more than
+    12 cells, as for a region on every cube face)."""
+    if kind == "MultiPolygon":
+        return []
+    region: s2.Polygon | s2.Cap
+    if kind == "AeroCircle":
+        center = s2.point_from_degrees(float(coords[0][0]), float(coords[0][1]))
+        region = s2.Cap.from_angle(center, float(coords[1]) / EARTH_RADIUS_M)
+    else:
+        try:
+            region = s2.Polygon.from_lnglat(coords)
+        except ValueError:
+            return None
+    coverer = s2.RegionCoverer(min_level=1, max_level=30, max_cells=_MAX_CELLS, level_mod=1)
+    cells = coverer.covering(region)
+    return cells if len(cells) <= _MAX_CELLS else None
