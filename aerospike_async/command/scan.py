@@ -16,8 +16,9 @@ connections are closed rather than returned half-read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
 from ..cluster.cluster import Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
@@ -395,37 +396,47 @@ class RecordStream:
 __all__ = ["PartitionStatus", "PartitionTracker", "NodePartitions", "RecordStream", "send_to_all"]
 
 
+@contextlib.asynccontextmanager
+async def _streaming(node: Node, request: bytes, timeout: float | None
+                     ) -> AsyncIterator[Any]:
+    """A connection of ``node`` that has sent ``request``; the body reads the streamed
+    answer. It goes back to the pool after a whole answer and is discarded on any
+    failure; timeouts and I/O errors surface as the documented exceptions."""
+    pool = node.pool
+    try:
+        conn = await pool.acquire(timeout)
+    except (ConnectionClosed, SocketTimeout, OSError) as exc:
+        raise io_error(node, exc) from None
+    try:
+        conn.start_stream(request)
+        yield conn
+    except SocketTimeout:
+        pool.discard(conn)
+        raise TimeoutError(RC_TIMEOUT, f"{node.address} AEROSPIKE_ERR_TIMEOUT", None,
+                           None, False) from None
+    except (ConnectionClosed, ProtocolError, OSError) as exc:
+        pool.discard(conn)
+        raise io_error(node, exc) from None
+    except BaseException:
+        pool.discard(conn)  # stopped mid-answer: the rest would poison the connection
+        raise
+    conn.end_stream()
+    pool.release(conn)
+
+
 async def send_to_all(nodes: list[Node], policy: Policy, request: bytes,
                       make_error: Callable[[Node, int], AerospikeError]) -> None:
     """Send a background scan/query to every node and wait for each node's LAST message."""
     async def one(node: Node) -> None:
         timeout = policy.socket_s or policy.total_s or None
-        pool = node.pool
-        try:
-            conn = await pool.acquire(timeout)
-        except (ConnectionClosed, SocketTimeout, OSError) as exc:
-            raise io_error(node, exc) from None
         rc = 0
-        try:
-            conn.start_stream(request)
+        async with _streaming(node, request, timeout) as conn:
             while True:
                 mtype, payload = await conn.next_message(timeout)
                 chunk = parse_stream_payload(as_msg_payload(mtype, payload), True)
                 if chunk.last:
                     rc = chunk.error
                     break
-        except SocketTimeout:
-            pool.discard(conn)
-            raise TimeoutError(RC_TIMEOUT, f"{node.address} AEROSPIKE_ERR_TIMEOUT", None,
-                               None, False) from None
-        except (ConnectionClosed, ProtocolError, OSError) as exc:
-            pool.discard(conn)
-            raise io_error(node, exc) from None
-        except BaseException:
-            pool.discard(conn)
-            raise
-        conn.end_stream()
-        pool.release(conn)
         if rc:
             raise make_error(node, rc)
 
@@ -445,16 +456,10 @@ async def collect_values(nodes: list[Node], policy: Policy, request: bytes,
 
     async def one(index: int, node: Node) -> None:
         timeout = policy.socket_s or policy.total_s or None
-        pool = node.pool
-        try:
-            conn = await pool.acquire(timeout)
-        except (ConnectionClosed, SocketTimeout, OSError) as exc:
-            raise io_error(node, exc) from None
         out = per_node[index]
         rc = 0
         failure: str | None = None
-        try:
-            conn.start_stream(request)
+        async with _streaming(node, request, timeout) as conn:
             done = False
             while not done:
                 mtype, payload = await conn.next_message(timeout)
@@ -472,18 +477,6 @@ async def collect_values(nodes: list[Node], policy: Policy, request: bytes,
                         rc = msg.result_code
                         done = True
                         break
-        except SocketTimeout:
-            pool.discard(conn)
-            raise TimeoutError(RC_TIMEOUT, f"{node.address} AEROSPIKE_ERR_TIMEOUT", None,
-                               None, False) from None
-        except (ConnectionClosed, ProtocolError, OSError) as exc:
-            pool.discard(conn)
-            raise io_error(node, exc) from None
-        except BaseException:
-            pool.discard(conn)
-            raise
-        conn.end_stream()
-        pool.release(conn)
         if failure is not None:
             raise udf_error(node, failure)
         if rc:
