@@ -257,6 +257,14 @@ class BatchExecutor:
             return await self._single(node, conn, items[0], answered, timeout), True
         return await self._batch(node, conn, items, answered, timeout), True
 
+    def _io_failure(self, node: Node, conn: Any, exc: Exception) -> AerospikeError:
+        """Discard a connection that failed mid-request and count the node's error."""
+        node.pool.discard(conn)
+        node.error_count += 1
+        if isinstance(exc, SocketTimeout):
+            return self._timeout_error(node)
+        return io_error(node, exc)
+
     async def _single(self, node: Node, conn: Any, item: BatchItem, answered: set[int],
                       timeout: float) -> AerospikeError | None:
         pool = node.pool
@@ -264,14 +272,8 @@ class BatchExecutor:
             mtype, payload = await conn.request(item.single(item, self.header_timeout),
                                                 timeout)
             reply = parse_record_reply(as_msg_payload(mtype, payload))
-        except SocketTimeout:
-            pool.discard(conn)
-            node.error_count += 1
-            return self._timeout_error(node)
-        except (ConnectionClosed, ProtocolError, OSError) as exc:
-            pool.discard(conn)
-            node.error_count += 1
-            return io_error(node, exc)
+        except (SocketTimeout, ConnectionClosed, ProtocolError, OSError) as exc:
+            return self._io_failure(node, conn, exc)
         except BaseException:
             pool.discard(conn)
             raise
@@ -317,14 +319,8 @@ class BatchExecutor:
                             on_replies(accepted)
                 if last:
                     break
-        except SocketTimeout:
-            pool.discard(conn)
-            node.error_count += 1
-            return self._timeout_error(node)
-        except (ConnectionClosed, ProtocolError, OSError) as exc:
-            pool.discard(conn)
-            node.error_count += 1
-            return io_error(node, exc)
+        except (SocketTimeout, ConnectionClosed, ProtocolError, OSError) as exc:
+            return self._io_failure(node, conn, exc)
         except BaseException:
             pool.discard(conn)  # cancelled mid-reply: the rest would poison the connection
             raise
