@@ -196,13 +196,18 @@ def encode_message(msg: Message) -> bytes:
     return encode_parts(msg.info1, msg.info2, msg.info3, msg.info4, msg.result_code,
                         msg.generation, msg.expiration, msg.timeout,
                         [field_bytes(t, d) for t, d in msg.fields],
-                        [op_bytes(o.op, o.particle_type, o.name.encode("utf-8", "surrogateescape"),
+                        [op_bytes(o.op, o.particle_type, name_bytes(o.name),
                                   o.value) for o in msg.ops])
 
 
 def field_bytes(ftype: int, data: bytes) -> bytes:
     """One encoded field."""
     return _FIELD_HEADER.pack(len(data) + 1, ftype) + data
+
+
+def name_bytes(name: str) -> bytes:
+    """The wire bytes of a bin name, the inverse of how parse_message decodes it."""
+    return name.encode("utf-8", "surrogateescape")
 
 
 def op_bytes(op: int, ptype: int, name: bytes, value: bytes) -> bytes:

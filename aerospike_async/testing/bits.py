@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..protocol.message import name_bytes
+
 OK = 0
 PARAMETER_ERROR = 4
 BIN_EXISTS = 6
@@ -580,10 +582,6 @@ def call(value: Any, payload: Any, modify_local: bool) -> Any:
 
 
 # -- the op handlers -----------------------------------------------------------------------
-def _name(op: Any) -> bytes:
-    return op.name.encode("utf-8", "surrogateescape")
-
-
 def run_read(txn: Any, op: Any) -> int:
     """BIT_READ (op 12): answer the op's result under the bin's name."""
     from ..protocol.message import op_bytes
@@ -609,9 +607,9 @@ def run_read(txn: Any, op: Any) -> int:
     if out is None:
         txn.reply_nil(op)
     elif isinstance(out, bytes):
-        txn.out.append(op_bytes(op.op, PARTICLE_BLOB, _name(op), out))
+        txn.out.append(op_bytes(op.op, PARTICLE_BLOB, name_bytes(op.name), out))
     else:
-        txn.out.append(op_bytes(op.op, PARTICLE_INTEGER, _name(op),
+        txn.out.append(op_bytes(op.op, PARTICLE_INTEGER, name_bytes(op.name),
                                 (out & _M64).to_bytes(8, "big")))
     return OK
 
@@ -619,7 +617,7 @@ def run_read(txn: Any, op: Any) -> int:
 def run_modify(txn: Any, op: Any) -> int:
     """BIT_MODIFY (op 13): change the blob bin in place (a nil entry under
     respond-all-ops)."""
-    if len(_name(op)) > 15:
+    if len(name_bytes(op.name)) > 15:
         return BIN_NAME_TOO_LONG
     if op.particle_type != PARTICLE_BLOB:
         return BIN_INCOMPATIBLE_TYPE

@@ -16,7 +16,7 @@ import struct
 from typing import Any, Callable, cast
 
 from ..protocol import cdt as wire
-from ..protocol.message import Op, op_bytes
+from ..protocol.message import Op, name_bytes, op_bytes
 from ..protocol.particles import (
     PARTICLE_BLOB, PARTICLE_BOOL, PARTICLE_FLOAT, PARTICLE_INTEGER, PARTICLE_LIST,
     PARTICLE_MAP, PARTICLE_NULL,
@@ -1215,10 +1215,6 @@ def result_particle(v: Any) -> tuple[int, bytes]:
 
 
 # -- the op handlers -----------------------------------------------------------------------
-def _name_bytes(name: str) -> bytes:
-    return name.encode("utf-8", "surrogateescape")
-
-
 def run(txn: Any, op: Op, modify: bool) -> int:
     try:
         return _run(txn, op, modify)
@@ -1281,7 +1277,7 @@ def apply_op(root: Any, payload: Any, modify: bool, env: Any = None) -> tuple[An
 
 
 def _run(txn: Any, op: Op, modify: bool) -> int:
-    if modify and len(_name_bytes(op.name)) > 15:
+    if modify and len(name_bytes(op.name)) > 15:
         return BIN_NAME_TOO_LONG
     payload = decode(op.value)
     if not isinstance(payload, list) or not payload or not isinstance(payload[0], int):
@@ -1312,7 +1308,7 @@ def _emit(txn: Any, op: Op, result: Result) -> None:
         txn.reply_nil(op)
         return
     ptype, data = result_particle(result.value)
-    txn.out.append(op_bytes(op.op, ptype, _name_bytes(op.name), data))
+    txn.out.append(op_bytes(op.op, ptype, name_bytes(op.name), data))
 
 
 def run_read(txn: Any, op: Op) -> int:

@@ -18,7 +18,7 @@ from ..protocol.message import (
     INFO3_CREATE_OR_REPLACE, INFO3_REPLACE_ONLY, INFO3_UPDATE_ONLY, OP_APPEND, OP_BIT_MODIFY,
     OP_BIT_READ, OP_CDT_MODIFY, OP_CDT_READ, OP_DELETE, OP_EXP_MODIFY, OP_EXP_READ,
     OP_HLL_MODIFY, OP_HLL_READ, OP_INCR, OP_PREPEND, OP_READ, OP_TOUCH, OP_WRITE, Message, Op,
-    encode_parts, op_bytes,
+    encode_parts, name_bytes, op_bytes,
 )
 from ..protocol.particles import (
     PARTICLE_BLOB, PARTICLE_FLOAT, PARTICLE_GEOJSON, PARTICLE_INTEGER, PARTICLE_NULL,
@@ -81,14 +81,14 @@ class Txn:
         """Answer a read of bin ``name``: its value, or a nil entry under respond-all-ops."""
         value = self.bins.get(name)
         if value is not None:
-            self.out.append(op_bytes(op.op, value[0], _name_bytes(name), value[1]))
+            self.out.append(op_bytes(op.op, value[0], name_bytes(name), value[1]))
         elif self.respond_all:
-            self.out.append(op_bytes(op.op, PARTICLE_NULL, _name_bytes(name), b""))
+            self.out.append(op_bytes(op.op, PARTICLE_NULL, name_bytes(name), b""))
 
     def reply_nil(self, op: Op) -> None:
         """The nil entry a write op gets under respond-all-ops."""
         if self.respond_all:
-            self.out.append(op_bytes(op.op, PARTICLE_NULL, _name_bytes(op.name), b""))
+            self.out.append(op_bytes(op.op, PARTICLE_NULL, name_bytes(op.name), b""))
 
 
 class OpHandler(NamedTuple):
@@ -99,12 +99,8 @@ class OpHandler(NamedTuple):
     writes: bool
 
 
-def _name_bytes(name: str) -> bytes:
-    return name.encode("utf-8", "surrogateescape")
-
-
 def _bad_bin_name(name: str) -> bool:
-    return len(_name_bytes(name)) > MAX_BIN_NAME
+    return len(name_bytes(name)) > MAX_BIN_NAME
 
 
 def _op_read(txn: Txn, op: Op) -> int:
@@ -112,7 +108,7 @@ def _op_read(txn: Txn, op: Op) -> int:
         txn.reply_bin(op, op.name)
     else:
         for name, (ptype, value) in txn.bins.items():
-            txn.out.append(op_bytes(op.op, ptype, _name_bytes(name), value))
+            txn.out.append(op_bytes(op.op, ptype, name_bytes(name), value))
     return OK
 
 
@@ -276,7 +272,7 @@ class Engine:
             self.store, namespace, digest, module, function,
             msg.field(FIELD_UDF_ARGLIST) or b"\x90", expiration=msg.expiration,
             set_name=msg.field(FIELD_SET) or b"", key=msg.field(FIELD_KEY))
-        return reply(rc, gen, void, [op_bytes(OP_READ, ptype, _name_bytes(name), data)
+        return reply(rc, gen, void, [op_bytes(OP_READ, ptype, name_bytes(name), data)
                                      for name, ptype, data in bins])
 
     def _passes(self, flt: expressions.Expression, rec: Record, digest: bytes) -> bool:
@@ -300,7 +296,7 @@ class Engine:
         if msg.info1 & INFO1_NOBINDATA:
             return reply(OK, rec.generation, rec.void_time)
         if msg.info1 & INFO1_GET_ALL:
-            ops = [op_bytes(OP_READ, ptype, _name_bytes(name), value)
+            ops = [op_bytes(OP_READ, ptype, name_bytes(name), value)
                    for name, (ptype, value) in rec.bins.items()]
             return reply(OK, rec.generation, rec.void_time, ops)
         txn = Txn(rec.bins, rec, bool(msg.info2 & INFO2_RESPOND_ALL_OPS), now, namespace,

@@ -17,6 +17,8 @@ import math
 import struct
 from typing import Any
 
+from ..protocol.message import name_bytes
+
 OK = 0
 UNKNOWN_ERROR = 1
 PARAMETER_ERROR = 4
@@ -698,10 +700,6 @@ def call(value: Any, payload: Any, modify_local: bool) -> Any:
 
 
 # -- the op handlers -----------------------------------------------------------------------
-def _name(op: Any) -> bytes:
-    return op.name.encode("utf-8", "surrogateescape")
-
-
 def _decode(value: bytes) -> Any:
     from .cdt import CdtError, decode
     try:
@@ -714,12 +712,12 @@ def _result_op(op: Any, v: Any) -> bytes:
     from ..protocol.message import op_bytes
     from .cdt import pack
     if isinstance(v, bytes):
-        return op_bytes(op.op, PARTICLE_HLL, _name(op), v)
+        return op_bytes(op.op, PARTICLE_HLL, name_bytes(op.name), v)
     if isinstance(v, float):
-        return op_bytes(op.op, PARTICLE_FLOAT, _name(op), struct.pack(">d", v))
+        return op_bytes(op.op, PARTICLE_FLOAT, name_bytes(op.name), struct.pack(">d", v))
     if isinstance(v, list):
-        return op_bytes(op.op, PARTICLE_LIST, _name(op), pack(v))
-    return op_bytes(op.op, PARTICLE_INTEGER, _name(op), (v & _M64).to_bytes(8, "big"))
+        return op_bytes(op.op, PARTICLE_LIST, name_bytes(op.name), pack(v))
+    return op_bytes(op.op, PARTICLE_INTEGER, name_bytes(op.name), (v & _M64).to_bytes(8, "big"))
 
 
 def run_read(txn: Any, op: Any) -> int:
@@ -744,7 +742,7 @@ def run_read(txn: Any, op: Any) -> int:
 def run_modify(txn: Any, op: Any) -> int:
     """HLL_MODIFY (op 16): change the HLL bin; hll_add answers how many registers
     changed, hll_refresh_count the count (other ops a nil entry under respond-all)."""
-    if len(_name(op)) > 15:
+    if len(name_bytes(op.name)) > 15:
         return BIN_NAME_TOO_LONG
     try:
         old = _check_bin(txn.bins.get(op.name))
