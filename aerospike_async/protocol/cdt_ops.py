@@ -215,7 +215,8 @@ def _payload(op: dict, args: list[Any], create_flag: int = 0) -> bytes:
     return body
 
 
-def _bin(op: dict) -> bytes:
+def op_bin(op: dict) -> bytes:
+    """The checked bin name of an operation dict, encoded."""
     name = op.get("bin")
     if not isinstance(name, str):
         raise _perr("Bin name should be a string")
@@ -535,7 +536,7 @@ for _code, _build, _mod in (
 def encode_cdt(op: dict) -> tuple[bytes, bool, bool]:
     """(wire operation bytes, modifies, respond-all-ops) of one list/map operation dict."""
     spec = _SPECS[op["op"]]
-    name = _bin(op)
+    name = op_bin(op)
     args, create_flag = spec.build(op)
     data = _payload(op, args, create_flag)
     wire_op = M.OP_CDT_MODIFY if spec.modify else M.OP_CDT_READ
@@ -545,7 +546,7 @@ def encode_cdt(op: dict) -> tuple[bytes, bool, bool]:
 
 def encode_select_by_path(op: dict) -> bytes:
     """The wire operation of ``operations.select_by_path``: ``[0xfe, ctx, flags]``."""
-    name = _bin(op)
+    name = op_bin(op)
     data = b"\x93" + pack(PATH_OP) + pack_ctx(op.get("ctx") or [])[0] + pack(_path_flags(op))
     return op_header(M.OP_CDT_READ, PARTICLE_BLOB, name, len(data)) + data
 
@@ -555,7 +556,7 @@ def encode_modify_by_path(op: dict) -> bytes:
     ``[0xfe, ctx, flags | 4, expression]``."""
     from .expressions import encode_expression  # expressions imports this module
 
-    name = _bin(op)
+    name = op_bin(op)
     if C._CDT_APPLY_MOD_EXP_KEY not in op:
         raise _perr("mod_exp is required for cdt_apply() expression.")
     mod = encode_expression(op[C._CDT_APPLY_MOD_EXP_KEY])

@@ -18,7 +18,7 @@ from typing import Any
 from .. import constants as C
 from ..exceptions import ParamError
 from .cdt import pack
-from .cdt_ops import CTX_WRAPPER, pack_ctx
+from .cdt_ops import CTX_WRAPPER, op_bin, pack_ctx
 from .record import op_header
 
 OP_STRING_READ = 17
@@ -37,16 +37,6 @@ PAD_START, PAD_END, REPEAT, REGEX_REPLACE, APPEND, PREPEND = 63, 64, 65, 66, 67,
 
 def _perr(msg: str) -> ParamError:
     return ParamError(-2, msg, None, None, False)
-
-
-def _bin(op: dict) -> bytes:
-    name = op.get("bin")
-    if not isinstance(name, str):
-        raise _perr("Bin name should be a string")
-    nb = name.encode("utf-8")
-    if len(nb) > 15:
-        raise _perr("A bin name should not exceed 15 characters limit")
-    return nb
 
 
 def _int(op: dict, key: str) -> int:
@@ -78,7 +68,7 @@ def _flags(op: dict) -> int:
 
 
 def _encode(op: dict, wire_op: int, command: int, args: list[Any]) -> tuple[bytes, bool]:
-    name = _bin(op)
+    name = op_bin(op)
     ctx = op.get("ctx")
     items = [pack(command)] + [pack(a) for a in args]
     value = bytes([0x90 | len(items)]) + b"".join(items)  # at most 5 items
@@ -117,7 +107,7 @@ def _regex_replace(op: dict) -> tuple[bytes, bool]:
 
 
 def _to_string(op: dict) -> tuple[bytes, bool]:
-    return op_header(OP_TO_STRING, 0, _bin(op), 0), True
+    return op_header(OP_TO_STRING, 0, op_bin(op), 0), True
 
 
 STRING_ENCODERS: dict[int, Callable[[dict], tuple[bytes, bool]]] = {
