@@ -31,3 +31,14 @@ def parse_info_response(payload: bytes) -> dict[str, str]:
         name, _, value = line.partition("\t")
         result[name] = value
     return result
+
+
+def parse_info_params(arg: str) -> dict[str, str]:
+    """``a=1;b=2`` -> {'a': '1', 'b': '2'}: the parameters of an info command, the first
+    occurrence of a name winning, as the server reads them."""
+    out: dict[str, str] = {}
+    for part in arg.split(";"):
+        name, eq, value = part.partition("=")
+        if eq and name not in out:
+            out[name] = value
+    return out

@@ -17,19 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..protocol.info import parse_info_params
 from .store import CITRUSLEAF_EPOCH
 
 AS_ERR_PARAMETER = 4
 AS_ERR_NAMESPACE = 20
-
-
-def _params(arg: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in arg.split(";"):
-        name, eq, value = part.partition("=")
-        if eq and name not in out:
-            out[name] = value
-    return out
 
 
 def _required(params: dict[str, str], name: str) -> str | None:
@@ -101,7 +93,7 @@ def _truncate(node: Any, ns_name: str, set_name: str | None, lut: str | None) ->
 
 def info_truncate(node: Any, arg: str) -> str:
     """``truncate:namespace=<ns>;set=<set>[;lut=<ns since 1970>]``."""
-    params = _params(arg)
+    params = parse_info_params(arg)
     for name in ("namespace", "set"):
         error = _required(params, name)
         if error:
@@ -114,7 +106,7 @@ def info_truncate(node: Any, arg: str) -> str:
 
 def info_truncate_namespace(node: Any, arg: str) -> str:
     """``truncate-namespace:namespace=<ns>[;lut=<ns since 1970>]``."""
-    params = _params(arg)
+    params = parse_info_params(arg)
     error = _required(params, "namespace")
     if error:
         return error

@@ -27,6 +27,8 @@ import json
 import re
 from typing import Any
 
+from ..protocol.info import parse_info_params
+
 MAX_UDF_CONTENT = 1024 * 1024
 """Largest decoded module the server accepts (``MAX_UDF_CONTENT_LENGTH``)."""
 
@@ -52,16 +54,6 @@ class UdfModule:
         return hashlib.sha1(item.encode("utf-8")).hexdigest()
 
 
-def _params(arg: str) -> dict[str, str]:
-    """``a=1;b=2`` -> {'a': '1', 'b': '2'} (first occurrence wins, as the server reads)."""
-    out: dict[str, str] = {}
-    for part in arg.split(";"):
-        name, eq, value = part.partition("=")
-        if eq and name not in out:
-            out[name] = value
-    return out
-
-
 def modules_of(node: Any) -> dict[str, UdfModule]:
     """The node's registered modules by file name (created on first use)."""
     return node.store.udf_modules
@@ -69,7 +61,7 @@ def modules_of(node: Any) -> dict[str, UdfModule]:
 
 def info_udf_put(node: Any, arg: str) -> str:
     """``udf-put:filename=<name>;content=<base64>;content-len=<n>[;udf-type=LUA]``."""
-    params = _params(arg)
+    params = parse_info_params(arg)
     filename = params.get("filename")
     if not filename:
         return "error=invalid_filename"
@@ -105,7 +97,7 @@ def info_udf_put(node: Any, arg: str) -> str:
 
 def info_udf_get(node: Any, arg: str) -> str:
     """``udf-get:filename=<name>``: the module's file, base64-encoded."""
-    filename = _params(arg).get("filename")
+    filename = parse_info_params(arg).get("filename")
     if not filename:
         return "error=invalid_filename"
     module = modules_of(node).get(filename)
@@ -124,7 +116,7 @@ def info_udf_list(node: Any, arg: str) -> str:
 
 def info_udf_remove(node: Any, arg: str) -> str:
     """``udf-remove:filename=<name>``: ``ok`` whether or not the module exists."""
-    filename = _params(arg).get("filename")
+    filename = parse_info_params(arg).get("filename")
     if not filename:
         return "error=invalid_filename"
     modules_of(node).pop(filename, None)
