@@ -39,11 +39,7 @@ def filter_bytes(pol: Any) -> bytes | None:
         return None
     if isinstance(expr, (bytes, bytearray)):
         return bytes(expr)
-    try:
-        from .protocol.expressions import encode_expression
-    except ImportError:
-        raise ParamError(-2, "expressions are not supported by this client yet", None, None,
-                         False) from None
+    from .protocol.expressions import encode_expression
     return encode_expression(expr)
 
 

@@ -19,7 +19,6 @@ from typing import Any, AsyncIterator, Callable
 from . import constants as C
 from ._validate import check_bin_name, param_error
 from .command.scan import PartitionStatus, PartitionTracker, RecordStream
-from .exceptions import ParamError
 from .policy import Policy
 from .protocol import message as M
 from .protocol.cdt import pack as cdt_pack
@@ -432,4 +431,3 @@ def exception_namespace(namespace: str) -> Exception:
 
 
 __all__ = ["Query", "QueryBase", "encode_predicate", "encode_ctx"]
-_ = ParamError

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from ..cluster.cluster import REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
 from ..cluster.node import Node
-from ..exceptions import (AerospikeError, ClientError, ConnectionError,
+from ..exceptions import (AerospikeError, ConnectionError,
                           MaxErrorRateExceeded, NoMoreConnectionsError, TimeoutError)
 from ..policy import Policy
 from ..protocol.batch import REPEAT, encode_batch_body, parse_batch_records
@@ -353,10 +353,6 @@ class BatchExecutor:
 
 
 _INDEX_DIGEST = struct.Struct(">I20s")
-
-
-def client_error(msg: str) -> ClientError:
-    return ClientError(-1, msg, None, None, False)
 
 
 __all__ = ["BatchItem", "BatchExecutor"]

@@ -106,14 +106,6 @@ def encode_admin(command: int, fields: Iterable[bytes] = ()) -> bytes:
     return encode_proto(MSG_ADMIN, header + b"".join(fields))
 
 
-def encode_admin_reply(result_code: int, command: int = 0,
-                       fields: Iterable[bytes] = ()) -> bytes:
-    """A whole admin reply message holding one block (what a server sends)."""
-    fields = list(fields)
-    header = bytes((0, result_code, command, len(fields))) + bytes(HEADER_SIZE - 4)
-    return encode_proto(MSG_ADMIN, header + b"".join(fields))
-
-
 # -- requests -----------------------------------------------------------------------------
 def create_user(user: str, password_hash: str, roles: Sequence[str]) -> bytes:
     return encode_admin(CREATE_USER, [field(USER, _text(user)),
@@ -201,17 +193,7 @@ def login(user: str, credential: str) -> bytes:
     return encode_admin(LOGIN, [field(USER, _text(user)), field(CREDENTIAL, _text(credential))])
 
 
-def authenticate(user: str, token: bytes) -> bytes:
-    """AUTHENTICATE a new connection with a session token."""
-    return encode_admin(AUTHENTICATE, [field(USER, _text(user)), field(SESSION_TOKEN, token)])
-
-
 # -- replies ------------------------------------------------------------------------------
-def reply_result(payload: bytes | memoryview) -> int:
-    """Result code of a single-block admin reply payload (after the proto header)."""
-    if len(payload) < HEADER_SIZE:
-        raise ValueError("truncated admin reply")
-    return payload[1]
 
 
 def iter_blocks(payload: bytes | memoryview) -> Iterable[tuple[int, int, dict[int, bytes]]]:
@@ -297,7 +279,3 @@ def parse_role(fields: dict[int, bytes]) -> tuple[str, dict[str, Any]]:
         "write_quota": _U32.unpack_from(wq)[0] if wq else 0}
 
 
-def parse_login_reply(fields: dict[int, bytes]) -> tuple[bytes | None, int | None]:
-    """``(session token, session ttl seconds)`` of a successful LOGIN reply block."""
-    ttl = fields.get(SESSION_TTL)
-    return fields.get(SESSION_TOKEN), (_U32.unpack_from(ttl)[0] if ttl else None)

@@ -99,6 +99,5 @@ class FrameReader:
         while (frame := self.next_frame()) is not None:
             yield frame
 
-    @property
     def buffered(self) -> int:
         return len(self._buf)

@@ -8,7 +8,7 @@ from .digest import key_bytes
 from .framing import MSG_AS, ProtocolError, proto_word
 from .message import FIELD_DIGEST, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, MSG_HEADER_SIZE
 from ._records import read_bins
-from .particles import decode_particle, encode_particle
+from .particles import decode_particle
 
 _HEAD = struct.Struct(">QBBBBBBIIIHH")
 _REPLY_HEAD = struct.Struct(">BBBBBBIIIHH")
@@ -57,19 +57,6 @@ def key_fields(namespace: str, set_name: str | None, digest: bytes,
 
 def op_header(op: int, ptype: int, name: bytes, value_len: int) -> bytes:
     return _OP.pack(len(name) + value_len + 4, op, ptype, 0, len(name)) + name
-
-
-def encode_bin_ops(op: int, bins: dict[str, Any]) -> tuple[bytes, int]:
-    """One ``op`` per bin carrying its value (put, append, increment...)."""
-    parts = []
-    pack = _OP.pack
-    for name, value in bins.items():
-        ptype, data = encode_particle(value)
-        nb = name.encode("utf-8")
-        parts.append(pack(len(nb) + len(data) + 4, op, ptype, 0, len(nb)))
-        parts.append(nb)
-        parts.append(data)
-    return b"".join(parts), len(bins)
 
 
 def encode_name_ops(op: int, names: list[str]) -> tuple[bytes, int]:

@@ -150,10 +150,6 @@ def parse_features(text: str) -> frozenset[str]:
     return frozenset(f for f in text.split(";") if f)
 
 
-def parse_namespaces(text: str) -> list[str]:
-    return [n for n in text.split(";") if n]
-
-
 def parse_rack_ids(text: str) -> dict[str, int]:
     """Info ``rack-ids`` (``ns:rack;ns2:rack``) -> {ns: rack_id} of the node asked."""
     racks: dict[str, int] = {}
