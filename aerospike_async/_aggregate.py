@@ -15,7 +15,7 @@ The local module is found as the official client finds it (config ``lua``):
 - else the file this process last registered under that name with ``udf_put``.
 
 ``system_path`` is accepted and unused: the system Lua (``list``, ``map``, stream
-operations...) is built in (``protocol.lua``).
+operations...) is built in (``modlua``).
 
 Lua needs the optional ``lupa`` package (the ``lua`` extra:
 ``pip install 'aerospike-asyncio[lua]'``). Without it an aggregation raises
@@ -29,7 +29,7 @@ import threading
 from typing import Any, Callable
 
 from .exceptions import ClientError, UDFError
-from .protocol import lua as modlua
+from . import modlua
 from .protocol.particles import decode_particle
 
 DEFAULT_USER_PATH = "."

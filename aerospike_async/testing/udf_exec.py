@@ -2,7 +2,7 @@
 background scan/query UDF jobs) and the server part of stream UDFs (aggregations).
 
 Modules come from the node's registry (``testing.udf``); each module gets one Lua
-state (``protocol.lua.ModLua``), rebuilt when the module changes. Error messages
+state (``modlua.ModLua``), rebuilt when the module changes. Error messages
 show the module as the real server loads it, from ``USER_PATH``
 (``/var/lib/aerospike/node/usr/udf/lua/vec_udf.lua:38: boom``).
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Iterable
 
-from ..protocol import lua as modlua
+from .. import modlua
 from ..protocol.particles import PARTICLE_NULL, PARTICLE_STRING
 from .store import TTL_DONT_UPDATE, Bins, Namespace, Record, next_generation, remove_bin
 

@@ -1,9 +1,9 @@
-"""The mod-lua environment (protocol.lua) and what happens without the lupa package."""
+"""The mod-lua environment (aerospike_async.modlua) and what happens without the lupa package."""
 from __future__ import annotations
 
 import pytest
 
-from aerospike_async.protocol import lua as modlua
+from aerospike_async import modlua
 from aerospike_async.protocol.cdt import pack
 
 SOURCE = b"""

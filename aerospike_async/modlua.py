@@ -24,7 +24,7 @@ import importlib
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-_ENV_SOURCE = (Path(__file__).with_name("lua_env.lua")).read_bytes()
+_ENV_SOURCE = (Path(__file__).with_name("modlua_env.lua")).read_bytes()
 
 try:  # optional dependency: the 'lua' extra
     _lupa: Any = importlib.import_module("lupa.lua54")
