@@ -5,8 +5,11 @@ An index entry is ``(bval, key)`` per indexed value of a record: ``bval`` is the
 64-bit value the real server keys its index trees with (the integer itself, the
 wyhash64 of a string or blob, the S2 leaf cell of a GeoJSON point) and ``key`` what the
 embedded server matches a query against (the integer, the bytes, the parsed shape).
-Geometry is computed directly: point in polygon on longitude/latitude, great-circle
-distance for AeroCircle. Info replies copy a real Aerospike 8.1 Community Edition node.
+A region matches a point as the real server decides with geo2dsphere-within-strict on:
+the S2 region (an S2Polygon, a union of them, or an S2Cap) contains the center of the
+point's S2 leaf cell. (The server first narrows candidates by S2 cells, the covering of
+a stored region or of the query region; the covering contains the region, so that
+step never drops a match and is not repeated here.) Info replies copy a real Aerospike 8.1 Community Edition node.
 
 An index may be defined over an expression instead of a bin (``sindex-create ... exp=``):
 the expression is evaluated on each record as it is written and its value indexed as a
@@ -27,6 +30,7 @@ from ..protocol.particles import (
     PARTICLE_STRING,
 )
 from ..types import GeoJSON
+from . import s2
 from .cdt import CMap
 from .expressions import (
     BIN, BIN_TYPE, DIGEST_MOD, QUOTE, REC_KEY, T_ANY, T_BLOB, T_BOOL, T_FLOAT, T_GEO, T_HLL,
@@ -121,7 +125,7 @@ def bytes_bval(data: bytes) -> int:
 class Shape:
     """A parsed GeoJSON value: a point, polygons (outer ring + holes) or a circle."""
 
-    __slots__ = ("kind", "point", "polygons", "radius")
+    __slots__ = ("_regions", "kind", "point", "polygons", "radius")
 
     def __init__(self, kind: str, point: tuple[float, float] | None = None,
                  polygons: list[list[list[tuple[float, float]]]] | None = None,
@@ -130,21 +134,34 @@ class Shape:
         self.point = point
         self.polygons = polygons or []
         self.radius = radius
+        self._regions: list[s2.Polygon | s2.Cap] | None = None
 
     @property
     def is_point(self) -> bool:
         return self.kind == "Point"
 
+    def _s2_regions(self) -> list[s2.Polygon | s2.Cap]:
+        """The S2 regions the server parses this shape into (built once)."""
+        if self._regions is None:
+            regions: list[s2.Polygon | s2.Cap] = []
+            if self.kind == "AeroCircle":
+                assert self.point is not None
+                regions.append(s2.Cap.from_angle(s2.point_from_degrees(*self.point),
+                                                 self.radius / EARTH_RADIUS_M))
+            else:
+                for rings in self.polygons:
+                    try:
+                        regions.append(s2.Polygon.from_lnglat(rings))
+                    except ValueError:
+                        pass
+            self._regions = regions
+        return self._regions
+
     def contains(self, lng: float, lat: float) -> bool:
-        """Whether the region contains the point."""
-        if self.kind == "AeroCircle":
-            assert self.point is not None
-            return distance_m(self.point, (lng, lat)) <= self.radius
-        for rings in self.polygons:
-            if rings and _in_ring(rings[0], lng, lat) and not any(
-                    _in_ring(hole, lng, lat) for hole in rings[1:]):
-                return True
-        return False
+        """Whether the region contains the point: the center of its S2 leaf cell lies
+        in the S2 region (``geo_point_within`` of the server)."""
+        center = s2.to_point(leaf_cell_id(lng, lat))
+        return any(region.contains_point(center) for region in self._s2_regions())
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -153,19 +170,6 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     h = (math.sin((lat2 - lat1) / 2) ** 2
          + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2)
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
-def _in_ring(ring: list[tuple[float, float]], x: float, y: float) -> bool:
-    inside = False
-    n = len(ring)
-    j = n - 1
-    for i in range(n):
-        xi, yi = ring[i]
-        xj, yj = ring[j]
-        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
-            inside = not inside
-        j = i
-    return inside
 
 
 def parse_shape(text: bytes | str) -> Shape | None:

@@ -6,9 +6,12 @@ scenarios).
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from aerospike_async.testing import s2
+from aerospike_async.testing import geo, s2
+from aerospike_async.testing.sindex import parse_shape
 
 # (lng, lat) -> the leaf cell the real server stored for the point
 RECORDED_POINTS = {
@@ -169,3 +172,41 @@ def test_exact_sign_predicates() -> None:
     assert s2.sign(a, d, b) == -s2.sign(d, a, b) != 0
     assert s2.crossing_sign(a, b, c, s2._normalize((1.0, 1.0, -1.0))) == 1
     assert s2.crossing_sign(a, b, a, c) == 0
+
+
+def _stored(doc: dict[str, object]) -> bytes | None:
+    return geo.store_geojson(b"\x00\x00\x00" + json.dumps(doc).encode())
+
+
+def test_stored_regions_carry_flags_and_covering() -> None:
+    polygon = _stored({"type": "Polygon", "coordinates": POLYGON})
+    assert polygon is not None and polygon[:3] == b"\x01\x00\x0c"
+    assert [int.from_bytes(polygon[3 + 8 * k:11 + 8 * k], "big") for k in range(12)] \
+        == POLYGON_CELLS
+    circle = _stored({"type": "AeroCircle", "coordinates": [[-122.0, 37.5], 1000]})
+    assert circle is not None and circle[:3] == b"\x01\x00\x0c"
+    assert circle[3:11] == CIRCLE_CELLS[0].to_bytes(8, "big")
+    point = _stored({"type": "Point", "coordinates": [-122.0, 37.5]})
+    assert point is not None and point[:11] == b"\x00\x00\x01" + (0x808FB8A247954393).to_bytes(8, "big")
+    multi = _stored({"type": "MultiPolygon", "coordinates": [POLYGON]})
+    assert multi is not None and multi[:3] == b"\x01\x00\x00"
+
+
+def test_regions_the_server_cannot_cover_are_rejected() -> None:
+    # a cap reaching every cube face needs 4 cells of level 1 on each: over 12 cells
+    assert _stored({"type": "AeroCircle", "coordinates": [[0.0, 0.0], 20_000_000]}) is None
+    # a loop of 3 distinct positions once repeated ones are dropped
+    assert _stored({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 0], [0, 0]]]}) is None
+
+
+def test_query_shapes_use_geodesic_edges() -> None:
+    # the edge from (0, 60) to (60, 60) is a great circle arc bulging to ~63.4 degrees
+    band = parse_shape('{"type": "Polygon", "coordinates": '
+                       '[[[0,50],[60,50],[60,60],[0,60],[0,50]]]}')
+    assert band is not None
+    assert band.contains(30.0, 62.0)
+    assert not band.contains(30.0, 64.0)
+    assert not band.contains(30.0, 52.0)   # the bottom arc bulges north too, to ~54
+    circle = parse_shape('{"type": "AeroCircle", "coordinates": [[-122.0, 37.5], 1000]}')
+    assert circle is not None
+    assert circle.contains(-122.0, 37.508) and not circle.contains(-122.0, 37.51)
