@@ -26,10 +26,11 @@ from kv import (BINS, N_KEYS, OFFICIAL_SCRIPT, SET_NAME, embedded_server, parse_
                 summarize)
 
 from aerospike_async import Client
+from aerospike_async._validate import parse_key
 from aerospike_async.protocol.digest import compute_digest
 from aerospike_async.protocol.framing import PROTO_HEADER
 from aerospike_async.protocol.message import INFO1_GET_ALL, INFO1_READ
-from aerospike_async.protocol.record import encode_command, key_fields
+from aerospike_async.protocol.record import encode_command, key_fields, parse_record_reply
 
 _SIZE = (1 << 48) - 1
 
@@ -92,10 +93,28 @@ def blocking_socket(host: tuple[str, int], requests: list[bytes], ops: int, warm
         sock.close()
 
 
+def codec_work(ns: str) -> Callable[[int, bytes], None]:
+    """The client's own work for one get, given the reply payload: key, request, reply."""
+    keys = [(ns, SET_NAME, f"k{i}") for i in range(N_KEYS)]
+
+    def work(i: int, payload: bytes) -> None:
+        ns_, set_name, _user_key, digest = parse_key(keys[i % N_KEYS])
+        fields, n_fields = key_fields(ns_, set_name, digest)
+        encode_command(INFO1_READ | INFO1_GET_ALL, 0, 0, 0, 0, 0, 1000, fields, n_fields)
+        parse_record_reply(payload)
+    return work
+
+
+def codec_alone(work: Callable[[int, bytes], None], payload: bytes, ops: int,
+                warmup: int) -> dict:
+    return measure(lambda i: work(i, payload), ops, warmup)
+
+
 class _Bare(asyncio.Protocol):
     def __init__(self) -> None:
         self.waiter: asyncio.Future | None = None
         self.buf = b""
+        self.last = b""  # the last whole reply's payload
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -104,13 +123,14 @@ class _Bare(asyncio.Protocol):
         self.buf += data
         if len(self.buf) >= 8 and len(self.buf) >= 8 + (PROTO_HEADER.unpack_from(self.buf)[0]
                                                          & _SIZE):
-            self.buf = b""
+            self.last, self.buf = self.buf[8:], b""
             assert self.waiter is not None
             self.waiter.set_result(None)
 
 
 async def bare_protocol(host: tuple[str, int], requests: list[bytes], ops: int,
-                        warmup: int) -> dict:
+                        warmup: int, work: Callable[[int, bytes], None] | None = None
+                        ) -> dict:
     loop = asyncio.get_running_loop()
     transport, proto = await loop.create_connection(_Bare, *host)
     n = len(requests)
@@ -119,6 +139,8 @@ async def bare_protocol(host: tuple[str, int], requests: list[bytes], ops: int,
         proto.waiter = loop.create_future()
         transport.write(requests[i % n])
         await proto.waiter
+        if work is not None:
+            work(i, proto.last)
     try:
         return await measure_async(one, ops, warmup)
     finally:
@@ -172,8 +194,20 @@ def main(argv: list[str] | None = None) -> None:
                 rows.append(("bare Protocol, pre-built requests", loop_name,
                              runner.run(bare_protocol(hosts[0], requests, args.ops,
                                                       args.warmup))))
+                if loop_name == "uvloop":
+                    work = codec_work(ns)
+                    rows.append(("bare Protocol + client codec work", loop_name,
+                                 runner.run(bare_protocol(hosts[0], requests, args.ops,
+                                                          args.warmup, work))))
                 rows.append(("aerospike_async Client.get", loop_name,
                              runner.run(client_get(hosts, ns, args.ops, args.warmup))))
+        sock = socket.create_connection(hosts[0])
+        sock.sendall(requests[0])
+        head = sock.recv(8, socket.MSG_WAITALL)
+        payload = sock.recv(PROTO_HEADER.unpack(head)[0] & _SIZE, socket.MSG_WAITALL)
+        sock.close()
+        rows.append(("client codec work alone, no I/O", "-",
+                     codec_alone(codec_work(ns), payload, args.ops, args.warmup)))
         official = official_row(hosts, ns, args.ops, args.warmup)
         if official is not None:
             rows.append(("official client get", "threads", official))
