@@ -21,11 +21,11 @@ from .list import *
 from .list import __all__ as _list_all
 from .map import *
 from .map import __all__ as _map_all
-from .resources import ResultType
+from .resources import ResultType, ReturnType
 from .string import *
 from .string import __all__ as _string_all
 
 # (``list`` here is the submodule, so no list(...) calls)
-__all__ = ["ResultType", *_base_all, *_arithmetic_all,  # noqa: PLE0604
+__all__ = ["ResultType", "ReturnType", *_base_all, *_arithmetic_all,  # noqa: PLE0604
            *_bitwise_operators_all, *_list_all, *_map_all, *_bitwise_all, *_hll_all,
            *_string_all]

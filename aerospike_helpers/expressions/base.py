@@ -36,7 +36,6 @@ __all__ = [
     "FloatBin",
     "GeoBin",
     "HLLBin",
-    "InList",
     "IntBin",
     "IsTombstone",
     "KeyBlob",
@@ -333,16 +332,6 @@ class CmpGeo(_Compare):
     """True if the geo value ``expr0`` is within / contains ``expr1``."""
 
     _op = _ExprOp.CMP_GEO
-
-
-class InList(_BaseExpr):
-    """True if ``value`` is an element of the list ``list`` (server 8.1+)."""
-
-    _op = as_const._AS_EXP_CODE_IN_LIST
-    _rt = ResultType.BOOLEAN
-
-    def __init__(self, value: Any, list: Any) -> None:
-        self._children = (value, list)
 
 
 class Not(_BaseExpr):

@@ -215,11 +215,11 @@ class BitGetInt(_BaseExpr):
 
 
 class BitB64Encode(_BaseExpr):
-    """The base64 text of ``bit_size`` bits at ``bit_offset`` (``url_safe`` alphabet on
-    request; newer servers only)."""
+    """The base64 text of ``byte_size`` bytes of the blob from ``byte_offset`` (counting back
+    from the end with ``invert_size``); newer servers only."""
 
     _op = as_const._OP_BIT_B64_ENCODE
 
-    def __init__(self, bit_offset: int, bit_size: int, url_safe: bool,
+    def __init__(self, byte_offset: int, byte_size: int | None, invert_size: bool,
                  bin: TypeBinName) -> None:
-        self._children = (bit_offset, bit_size, 1 if url_safe else 0, _blob(bin))
+        self._children = (byte_offset, byte_size, 1 if invert_size else 0, _blob(bin))

@@ -15,6 +15,7 @@ from aerospike_async import constants as as_const
 
 from .base import ListBin
 from .resources import (
+    ResultType,
     ReturnType,
     TypeBinName,
     TypeCount,
@@ -32,7 +33,7 @@ from .resources import (
 )
 
 __all__ = [
-    "ListAppend", "ListAppendItems", "ListClear", "ListGetByIndex", "ListGetByIndexRange",
+    "InList", "ListAppend", "ListAppendItems", "ListClear", "ListGetByIndex", "ListGetByIndexRange",
     "ListGetByIndexRangeToEnd", "ListGetByRank", "ListGetByRankRange",
     "ListGetByRankRangeToEnd", "ListGetByValue", "ListGetByValueList", "ListGetByValueRange",
     "ListGetByValueRelRankRange", "ListGetByValueRelRankRangeToEnd", "ListIncrement",
@@ -419,3 +420,14 @@ class ListGetByRankRange(_BaseExpr):
                  bin: TypeBinName, inverted: bool = False) -> None:
         self._children = (rank, count, _list(bin))
         self._fixed = _ctx_fixed(ctx, **_read_rt(return_type, inverted))
+
+
+class InList(_BaseExpr):
+    """True if ``value`` (a value or an expression) is an element of the list ``bin``: a
+    list bin's name or an expression giving a list (server 8.1+)."""
+
+    _op = as_const._AS_EXP_CODE_IN_LIST
+    _rt = ResultType.BOOLEAN
+
+    def __init__(self, value: TypeValue, bin: TypeBinName) -> None:
+        self._children = (value, bin if isinstance(bin, _BaseExpr) else ListBin(bin))

@@ -498,8 +498,8 @@ class MapGetKeys(_BaseExpr):
     _op = as_const._AS_EXP_CODE_MAP_KEYS_IN
     _rt = None
 
-    def __init__(self, bin: TypeBinName) -> None:
-        self._children = (_map(bin),)
+    def __init__(self, map_value: TypeBinName) -> None:
+        self._children = (_map(map_value),)
 
 
 class MapGetValues(_BaseExpr):
@@ -507,5 +507,5 @@ class MapGetValues(_BaseExpr):
 
     _op = as_const._AS_EXP_CODE_MAP_VALUES_IN
 
-    def __init__(self, bin: TypeBinName) -> None:
-        self._children = (_map(bin),)
+    def __init__(self, map_value: TypeBinName) -> None:
+        self._children = (_map(map_value),)

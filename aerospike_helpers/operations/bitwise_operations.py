@@ -15,6 +15,24 @@ from aerospike_async import constants as as_const
 
 from ._dicts import op
 
+# The documented op-dict key names, public in the official helpers.
+ACTION_KEY = 'action'
+BIN_KEY = 'bin'
+BIT_OFFSET_KEY = 'bit_offset'
+BIT_SIZE_KEY = 'bit_size'
+BYTE_OFFSET_KEY = 'byte_offset'
+BYTE_SIZE_KEY = 'byte_size'
+COUNT_KEY = 'count'
+INDEX_KEY = 'index'
+KEY_KEY = 'key'
+OFFSET_KEY = 'offset'
+OP_KEY = 'op'
+POLICY_KEY = 'policy'
+RESIZE_FLAGS_KEY = 'resize_flags'
+SIGN_KEY = 'sign'
+VALUE_BYTE_SIZE_KEY = 'value_byte_size'
+VALUE_KEY = 'value'
+
 _DEPRECATED = "value_byte_size is deprecated and will be removed in the next major client release"
 
 

@@ -10,6 +10,12 @@ from aerospike_async import constants as as_const
 
 from ._dicts import op
 
+# The documented op-dict key names, public in the official helpers.
+BIN_KEY = 'bin'
+EXPR_FLAGS_KEY = 'expr_flags'
+EXPR_KEY = 'expr'
+OP_KEY = 'op'
+
 
 def expression_read(bin_name: str, expression: list[Any],
                     expression_read_flags: int = 0) -> dict[str, Any]:

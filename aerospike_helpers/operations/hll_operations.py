@@ -13,6 +13,14 @@ from aerospike_async import constants as as_const
 
 from ._dicts import op, put_if
 
+# The documented op-dict key names, public in the official helpers.
+BIN_KEY = 'bin'
+HLL_POLICY_KEY = 'hll_policy'
+INDEX_BIT_COUNT_KEY = 'index_bit_count'
+MH_BIT_COUNT_KEY = 'mh_bit_count'
+OP_KEY = 'op'
+VALUE_LIST_KEY = 'value_list'
+
 
 def _bits(count: int | None) -> int:
     return -1 if count is None else count

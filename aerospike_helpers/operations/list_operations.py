@@ -14,6 +14,25 @@ from aerospike_async import constants as as_const
 
 from ._dicts import op, put_if
 
+# The documented op-dict key names, public in the official helpers.
+BIN_KEY = 'bin'
+COUNT_KEY = 'count'
+CTX_KEY = 'ctx'
+INDEX_KEY = 'index'
+INVERTED_KEY = 'inverted'
+LIST_ORDER_KEY = 'list_order'
+LIST_POLICY_KEY = 'list_policy'
+OP_KEY = 'op'
+PAD_KEY = 'pad'
+PERSIST_INDEX_KEY = 'persist_index'
+RANK_KEY = 'rank'
+RETURN_TYPE_KEY = 'return_type'
+SORT_FLAGS_KEY = 'sort_flags'
+VALUE_BEGIN_KEY = 'value_begin'
+VALUE_END_KEY = 'value_end'
+VALUE_KEY = 'val'
+VALUE_LIST_KEY = 'value_list'
+
 Ctx = list[Any] | None
 
 

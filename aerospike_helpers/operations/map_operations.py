@@ -15,6 +15,22 @@ from aerospike_async import constants as as_const
 
 from ._dicts import op, put_if
 
+# The documented op-dict key names, public in the official helpers.
+BIN_KEY = 'bin'
+COUNT_KEY = 'count'
+CTX_KEY = 'ctx'
+INDEX_KEY = 'index'
+INVERTED_KEY = 'inverted'
+KEY_KEY = 'key'
+MAP_ORDER_KEY = 'map_order'
+OP_KEY = 'op'
+PERSIST_INDEX_KEY = 'persist_index'
+POLICY_KEY = 'map_policy'
+RANGE_KEY = 'range'
+RANK_KEY = 'rank'
+RETURN_TYPE_KEY = 'return_type'
+VALUE_KEY = 'val'
+
 Ctx = list[Any] | None
 
 
