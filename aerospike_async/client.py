@@ -556,6 +556,28 @@ class Client(AdminMixin, TxnMixin):
         q.apply(module, function, args)
         return await q.execute_background(policy)
 
+    async def scan_apply(self, ns: str, set: str | None, module: str, function: str,
+                         args: list | None = None, policy: dict | None = None,
+                         options: dict | None = None) -> int:
+        """Start a background scan that runs the record UDF ``module.function(*args)`` on
+        every record of the namespace and set; returns the job id (``job_info`` with
+        ``JOB_SCAN`` follows it). ``options`` is accepted for compatibility and unused."""
+        from .scan import Scan
+        if not isinstance(ns, str):
+            raise TypeError(f"scan_apply() argument 1 must be str, not {type(ns).__name__}")
+        if set is not None and not isinstance(set, str):
+            raise param_error("Set name should be string")
+        if not isinstance(module, str):
+            raise param_error("Module name should be string")
+        if not isinstance(function, str):
+            raise param_error("Function name should be string")
+        if args is not None and not isinstance(args, list):
+            raise param_error("Arguments should be a list")
+        validate_policy(policy)
+        scan = Scan(self, ns, set)
+        scan.apply(module, function, args)
+        return await scan.execute_background(policy)
+
     async def job_info(self, job_id: int, module: str, policy: dict | None = None
                        ) -> dict[str, int]:
         """``{'status', 'progress_pct', 'records_read'}`` of a background scan/query."""
@@ -713,6 +735,25 @@ class Client(AdminMixin, TxnMixin):
 
         from .protocol.cdt_ops import pack_ctx
         return base64.b64encode(pack_ctx(ctx)[0]).decode("ascii")
+
+    def get_policies(self) -> dict[str, dict[str, Any]]:
+        """The policies in force, by kind (``read``, ``write``, ``batch``, ``admin`` ...):
+        the documented defaults overlaid with the config's ``policies``. Fields left unset
+        (None, such as ``expressions``) are omitted."""
+        from ._admin import _DEFAULT_TIMEOUT_MS
+        from .policy import DEFAULTS
+        result = {kind: {k: v for k, v in self._policies.base(kind).items() if v is not None}
+                  for kind in DEFAULTS if kind != "batch_read"}
+        admin = (self.config.get("policies") or {}).get("admin")
+        timeout = admin.get("timeout") if isinstance(admin, dict) else None
+        result["admin"] = {"timeout": _DEFAULT_TIMEOUT_MS if timeout is None else timeout}
+        return result
+
+    def shm_key(self) -> int | None:
+        """The shared-memory key of the cluster map; None, since this client tends the
+        cluster itself and never shares it through shared memory (as the official client
+        reports when ``shm`` is not enabled)."""
+        return None
 
     def get_key_partition_id(self, ns: str, set: str, key: Any) -> int:
         """The partition id of a key."""

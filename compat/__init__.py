@@ -21,6 +21,8 @@ from aerospike_async.types import (CDTInfinite, CDTWildcard, GeoJSON, HyperLogLo
 
 from . import exception, predicates
 from .client import Client
+from .query import Query
+from .scan import Scan
 
 __version__ = "0.1.0"
 
@@ -83,6 +85,6 @@ def set_log_handler(callback: Callable[..., Any] | None = None) -> None:
 
 
 __all__ = [name for name in dir() if name.isupper()] + [
-    "Client", "client", "calc_digest", "get_partition_id", "exception", "predicates", "GeoJSON",
+    "Client", "Query", "Scan", "client", "calc_digest", "get_partition_id", "exception", "predicates", "GeoJSON",
     "geodata", "geojson", "KeyOrderedDict", "HyperLogLog", "null", "CDTWildcard",
     "CDTInfinite", "set_log_level", "set_log_handler", "ClientError", "Transaction"]

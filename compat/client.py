@@ -87,6 +87,14 @@ class Client:
         """The base64 text of a list of ``cdt_ctx`` contexts' wire form."""
         return self._async.get_cdtctx_base64(ctx)
 
+    def get_policies(self) -> dict[str, dict[str, Any]]:
+        """The policies in force, by kind."""
+        return self._async.get_policies()
+
+    def shm_key(self) -> int | None:
+        """None: the cluster map is never kept in shared memory."""
+        return self._async.shm_key()
+
     def get_key_partition_id(self, ns: str, set: str, key: Any) -> int:
         """The partition id of a key."""
         return self._async.get_key_partition_id(ns, set, key)
@@ -110,7 +118,7 @@ for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "pr
     setattr(Client, _name, _blocking(_name))
 
 for _name in ("batch_read", "batch_operate", "batch_write", "batch_apply", "batch_remove",
-              "job_info", "query_apply", "index_single_value_create", "index_list_create",
+              "job_info", "query_apply", "scan_apply", "index_single_value_create", "index_list_create",
               "index_map_keys_create", "index_map_values_create", "index_cdt_create",
               "index_integer_create", "index_string_create", "index_blob_create",
               "index_geo2dsphere_create", "index_set_create", "index_expr_create",

@@ -11,9 +11,6 @@ from typing import Any, Callable
 from aerospike_async.query import Query as AsyncQuery
 from aerospike_async.query import QueryBase as AsyncQueryBase
 
-_DELEGATED = ("max_records", "records_per_second", "ttl")
-
-
 class QueryBase:
     """What ``Query`` and ``Scan`` share; each adds its documented ``results`` and
     ``foreach`` (and ``Query`` its ``where``)."""
@@ -26,15 +23,36 @@ class QueryBase:
         object.__setattr__(self, "_q", self._async_class(client._async, namespace, set))
 
     def __getattr__(self, name: str) -> Any:
-        if name in _DELEGATED or name in ("namespace", "set"):
+        if name in ("namespace", "set"):
             return getattr(self._q, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _DELEGATED:
-            setattr(self._q, name, value)
-        else:
-            object.__setattr__(self, name, value)
+    @property
+    def max_records(self) -> int:
+        """At most this many records (0: no limit); one page's size when paginated."""
+        return self._q.max_records
+
+    @max_records.setter
+    def max_records(self, value: int) -> None:
+        self._q.max_records = value
+
+    @property
+    def records_per_second(self) -> int:
+        """The rate limit each node applies (0: none)."""
+        return self._q.records_per_second
+
+    @records_per_second.setter
+    def records_per_second(self, value: int) -> None:
+        self._q.records_per_second = value
+
+    @property
+    def ttl(self) -> int:
+        """The ttl that execute_background writes give the records they touch."""
+        return self._q.ttl
+
+    @ttl.setter
+    def ttl(self, value: int) -> None:
+        self._q.ttl = value
 
     def select(self, *bins: str) -> None:
         """Read only these bins."""

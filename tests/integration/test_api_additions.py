@@ -1,0 +1,132 @@
+"""Methods added to close gaps with the official client 19.3: ``scan_apply``,
+``get_policies``, ``shm_key`` and the ``Query``/``Scan`` fields, through the async client
+and the sync drop-in. Written to hold against a real server too: the UDF module and the
+sets carry run-unique names and the module is removed afterwards.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+import aerospike_async.constants as C
+from aerospike_async import exceptions as E
+from conftest import RUN_ID
+
+SOURCE = """
+function stamp(rec, value)
+  rec['stamp'] = value
+  aerospike:update(rec)
+end
+"""
+
+
+@pytest.fixture
+def module(tmp_path: Path, request: pytest.FixtureRequest):
+    """A UDF module file with a run-unique name: (path, module name)."""
+    tag = "".join(c if c.isalnum() else "_" for c in request.node.name)[:20]
+    name = f"sa_{RUN_ID}_{tag}".replace("-", "_")
+    path = tmp_path / f"{name}.lua"
+    path.write_text(SOURCE)
+    return path, name
+
+
+async def _wait_job(client, job: int) -> None:
+    deadline = time.monotonic() + 20
+    while (await client.job_info(job, C.JOB_SCAN))["status"] != C.JOB_STATUS_COMPLETED:
+        assert time.monotonic() < deadline, "background scan did not finish"
+        await asyncio.sleep(0.05)
+
+
+async def test_scan_apply_runs_the_udf_on_every_record_of_the_set(client, namespace, module):
+    path, name = module
+    set_name = f"sa_{RUN_ID}"
+    other = f"sa_{RUN_ID}_other"
+    assert await client.udf_put(str(path)) == 0
+    try:
+        await asyncio.gather(*(client.put((namespace, set_name, i), {"i": i}) for i in range(8)))
+        await client.put((namespace, other, 0), {"i": 0})
+        job = await client.scan_apply(namespace, set_name, name, "stamp", ["done"])
+        assert isinstance(job, int)
+        await _wait_job(client, job)
+        for i in range(8):
+            _, _, bins = await client.get((namespace, set_name, i))
+            assert bins == {"i": i, "stamp": "done"}
+        _, _, bins = await client.get((namespace, other, 0))
+        assert bins == {"i": 0}
+    finally:
+        await client.udf_remove(f"{name}.lua")
+
+
+def test_scan_apply_sync(sync_client, namespace, module):
+    path, name = module
+    set_name = f"sas_{RUN_ID}"
+    assert sync_client.udf_put(str(path)) == 0
+    try:
+        for i in range(4):
+            sync_client.put((namespace, set_name, i), {"i": i})
+        job = sync_client.scan_apply(namespace, set_name, name, "stamp", [7], None, {})
+        deadline = time.monotonic() + 20
+        while sync_client.job_info(job, C.JOB_SCAN)["status"] != C.JOB_STATUS_COMPLETED:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert [sync_client.get((namespace, set_name, i))[2] for i in range(4)] == [
+            {"i": i, "stamp": 7} for i in range(4)]
+    finally:
+        sync_client.udf_remove(f"{name}.lua")
+
+
+async def test_scan_apply_checks_its_arguments_before_sending(client, namespace):
+    with pytest.raises(TypeError):
+        await client.scan_apply(1, "s", "m", "f")
+    for args, message in ((("s", 5, "f"), "Module name should be string"),
+                          ((5, "m", "f"), "Set name should be string"),
+                          (("s", "m", "f", "notalist"), "Arguments should be a list"),
+                          (("s", "m", "f", [1], "notadict"), "policy must be a dict")):
+        with pytest.raises(E.ParamError) as info:
+            await client.scan_apply(namespace, *args)
+        assert info.value.code == -2 and message in info.value.msg
+    with pytest.raises(E.NamespaceNotFound):
+        await client.scan_apply(f"nons{RUN_ID[:4]}", "s", "m", "f")
+
+
+async def test_get_policies_reports_defaults_and_configured_values(config):
+    from aerospike_async import Client
+    cfg = {**config, "policies": {"read": {"total_timeout": 1234},
+                                  "admin": {"timeout": 2500}}}
+    async with Client(cfg) as client:
+        policies = client.get_policies()
+    for kind in ("read", "write", "apply", "operate", "remove", "query", "scan", "batch",
+                 "batch_parent_write", "batch_write", "batch_remove", "batch_apply", "info",
+                 "admin"):
+        assert isinstance(policies[kind], dict), kind
+    assert policies["read"]["total_timeout"] == 1234
+    assert policies["read"]["max_retries"] == 2
+    assert policies["write"]["total_timeout"] == 1000
+    assert policies["query"]["total_timeout"] == 0
+    assert policies["info"] == {"timeout": 1000}
+    assert policies["admin"] == {"timeout": 2500}
+    assert "expressions" not in policies["read"]
+
+
+def test_get_policies_and_shm_key_sync(sync_client):
+    policies = sync_client.get_policies()
+    assert policies["scan"]["max_retries"] == 5
+    assert policies["admin"] == {"timeout": 1000}
+    assert sync_client.shm_key() is None
+
+
+def test_query_and_scan_fields_sync(sync_client, namespace):
+    import aerospike
+    query = sync_client.query(namespace, f"qf_{RUN_ID}")
+    scan = sync_client.scan(namespace, f"qf_{RUN_ID}")
+    assert isinstance(query, aerospike.Query) and isinstance(scan, aerospike.Scan)
+    assert (query.max_records, query.records_per_second, query.ttl, scan.ttl) == (0, 0, 0, 0)
+    for i in range(5):
+        sync_client.put((namespace, f"qf_{RUN_ID}", i), {"i": i})
+    query.max_records = 2
+    assert query.max_records == 2
+    assert len(query.results()) <= 2
+    assert {"max_records", "records_per_second", "ttl"} <= set(dir(query))
