@@ -317,8 +317,126 @@ _SYS_CALLS = {
     C.OP_HLL_GET_SIMILARITY: (_SYS_HLL, _T_FLOAT, 54, 1),
     C.OP_HLL_DESCRIBE: (_SYS_HLL, _T_LIST, 55, 0),
     C.OP_HLL_MAY_CONTAIN: (_SYS_HLL, _T_INT, 56, 1),
-    C._OP_STRING_STRLEN: (_SYS_STRING, _T_INT, 0, 0),
 }
+
+
+# string calls: op -> (result type, sub op, arguments after the sub op). An argument is
+# (kind, key): "i" an integer, "s" a string, "pair" the strings of key and "replacement"
+# as a quoted list, "list" a quoted list, "flags" the string policy's write flags.
+_STR_READ = {
+    C._OP_STRING_STRLEN: (_T_INT, 0, ()),
+    C._OP_STRING_SUBSTR: (_T_STR, 1, (("i", "start"),)),
+    C._OP_STRING_SUBSTR_RANGE: (_T_STR, 1, (("i", "start"), ("i", "end"))),
+    C._OP_STRING_CHAR_AT: (_T_STR, 2, (("i", "index"),)),
+    C._OP_STRING_FIND: (_T_INT, 3, (("s", "needle"), ("i", "occurrence"))),
+    C._OP_STRING_CONTAINS: (_T_BOOL, 4, (("s", "needle"),)),
+    C._OP_STRING_STARTS_WITH: (_T_BOOL, 5, (("s", "prefix"),)),
+    C._OP_STRING_ENDS_WITH: (_T_BOOL, 6, (("s", "suffix"),)),
+    C._OP_STRING_TO_INTEGER: (_T_INT, 7, ()),
+    C._OP_STRING_TO_DOUBLE: (_T_FLOAT, 8, ()),
+    C._OP_STRING_BYTE_LENGTH: (_T_INT, 9, ()),
+    C._OP_STRING_IS_NUMERIC: (_T_BOOL, 10, (("i", "numeric_type"),)),
+    C._OP_STRING_IS_UPPER: (_T_BOOL, 11, ()),
+    C._OP_STRING_IS_LOWER: (_T_BOOL, 12, ()),
+    C._OP_STRING_TO_BLOB: (_T_BLOB, 13, ()),
+    C._OP_STRING_SPLIT: (_T_LIST, 14, ()),
+    C._OP_STRING_SPLIT_SEPARATOR: (_T_LIST, 14, (("s", "separator"),)),
+    C._OP_STRING_B64_DECODE: (_T_BLOB, 15, ()),
+    C._OP_STRING_REGEX_COMPARE: (_T_BOOL, 16, (("s", "pattern"), ("i", "regex_flags"))),
+}
+_STR_MODIFY = {
+    C._OP_STRING_INSERT: (50, (("i", "index"), ("s", "val"))),
+    C._OP_STRING_OVERWRITE: (51, (("i", "index"), ("s", "val"))),
+    C._OP_STRING_CONCAT: (52, (("list", "val"),)),
+    C._OP_STRING_SNIP: (53, (("i", "start"), ("i", "end"))),
+    C._OP_STRING_SNIP_START: (53, (("i", "start"),)),
+    C._OP_STRING_REPLACE: (54, (("pair", "needle"),)),
+    C._OP_STRING_REPLACE_ALL: (55, (("pair", "needle"),)),
+    C._OP_STRING_UPPER: (56, ()),
+    C._OP_STRING_LOWER: (57, ()),
+    C._OP_STRING_CASE_FOLD: (58, ()),
+    C._OP_STRING_NORMALIZE_NFC: (59, ()),
+    C._OP_STRING_TRIM_START: (60, ()),
+    C._OP_STRING_TRIM_END: (61, ()),
+    C._OP_STRING_TRIM: (62, ()),
+    C._OP_STRING_PAD_START: (63, (("i", "target_length"), ("s", "pad_string"))),
+    C._OP_STRING_PAD_END: (64, (("i", "target_length"), ("s", "pad_string"))),
+    C._OP_STRING_REPEAT: (65, (("i", "count"),)),
+    C._OP_STRING_REGEX_REPLACE: (66, (("pair", "pattern"), ("i", "regex_flags"))),
+    C._OP_STRING_APPEND: (67, (("s", "val"),)),
+    C._OP_STRING_PREPEND: (68, (("s", "val"),)),
+}
+_OP_LIST_JOIN, _OP_LIST_JOIN_SEPARATOR = 1042, 1043
+_LIST_JOIN = 28      # CDT sub op of ListJoin
+_CODE_TO_STR = 99    # ToString is a plain expression op, not a string call
+_SIMPLE[C._OP_STRING_TO_STRING] = (_CODE_TO_STR, 2)
+
+
+def _str_value(fixed: dict, key: str) -> _Entry:
+    v = fixed.get(key)
+    if not isinstance(v, str):
+        raise ExpressionError("String value required")
+    return _Entry(_K_PACKED, v=_pack_value(v.split("\x00", 1)[0]))  # sent as a C string
+
+
+def _str_args(args: tuple, fixed: dict, out: list[_Entry]) -> None:
+    for kind, key in args:
+        if kind == "i":
+            v = _fixed_int(fixed, key, key)
+            out.append(_value_entry(v))
+        elif kind == "s":
+            out.append(_str_value(fixed, key))
+        elif kind == "pair":
+            pair = [_str_value(fixed, key), _str_value(fixed, "replacement")]
+            out.append(_Entry(_K_PACKED, v=b"\x92" + _pack_int(_CODE_QUOTE) + b"\x92"
+                              + pair[0].v + pair[1].v))
+        else:
+            values = fixed.get(key)
+            if not isinstance(values, list):
+                raise ExpressionError("Value must be a list")
+            out.append(_Entry(_K_LIST, v=_pack_value(values)))
+
+
+def _str_flags(fixed: dict) -> int:
+    policy = fixed.get(C._STR_EXP_POLICY_KEY)
+    if policy is None:
+        return 0
+    flags = getattr(policy, "write_flags", None)
+    if not isinstance(flags, int) or isinstance(flags, bool):
+        raise ExpressionError("Unable to get write flags from string policy")
+    return int(flags)
+
+
+def _string_entries(op: int, fixed: dict, out: list[_Entry]) -> bool:
+    """Append a string call (or ListJoin); False when ``op`` is neither."""
+    read = _STR_READ.get(op)
+    if read is not None:
+        rtype, sub_op, args = read
+        out += (_op(_CODE_CALL, 5), _Entry(_K_RTYPE, v=rtype), _int(_SYS_STRING),
+                _vop(1 + len(args)), _int(sub_op))
+        _str_args(args, fixed, out)
+        return True
+    modify = _STR_MODIFY.get(op)
+    if modify is not None:
+        sub_op, args = modify
+        flags = _str_flags(fixed)
+        with_flags = op != C._OP_STRING_SNIP_START   # snip to the end has no room for them
+        out += (_op(_CODE_CALL, 5), _Entry(_K_RTYPE, v=_T_STR),
+                _int(_SYS_STRING | _MODIFY_LOCAL),
+                _vop(1 + len(args) + with_flags), _int(sub_op))
+        _str_args(args, fixed, out)
+        if with_flags:
+            out.append(_int(flags))
+        return True
+    if op in (_OP_LIST_JOIN, _OP_LIST_JOIN_SEPARATOR):
+        ctx, _first = _node_ctx(fixed)
+        sep = op == _OP_LIST_JOIN_SEPARATOR
+        out += (_op(_CODE_CALL, 5), _Entry(_K_RTYPE, v=_T_STR), _int(_SYS_CDT),
+                _vop(1 + sep, ctx), _int(_LIST_JOIN))
+        if sep:
+            out.append(_str_value(fixed, C._STR_EXP_SEPARATOR_KEY))
+        return True
+    return False
 
 
 def _fixed_int(fixed: dict, key: str, what: str) -> int:
@@ -448,6 +566,8 @@ def _node_entries(op: int, rt: Any, fixed: dict, out: list[_Entry]) -> None:
         system, rtype, sub_op, n_params = call
         out += (_op(_CODE_CALL, 5), _Entry(_K_RTYPE, v=rtype), _int(system),
                 _vop(1 + n_params), _int(sub_op))
+        return
+    if _string_entries(op, fixed, out):
         return
     raise ExpressionError(f"Unrecognised expression op type: {op!r}")
 

@@ -41,8 +41,12 @@ __all__ = [
     "ListRemoveByIndexRangeToEnd", "ListRemoveByRank", "ListRemoveByRankRange",
     "ListRemoveByRankRangeToEnd", "ListRemoveByValue", "ListRemoveByValueList",
     "ListRemoveByValueRange", "ListRemoveByValueRelRankRange", "ListRemoveByValueRelRankToEnd",
-    "ListSet", "ListSize", "ListSort",
+    "ListJoin", "ListSet", "ListSize", "ListSort",
 ]
+
+# the official module's _OP_LIST_JOIN / _OP_LIST_JOIN_SEPARATOR
+_OP_LIST_JOIN = 1042
+_OP_LIST_JOIN_SEPARATOR = 1043
 
 
 def _list(bin: Any) -> Any:
@@ -295,6 +299,20 @@ class ListSize(_BaseExpr):
     def __init__(self, ctx: TypeCTX, bin: TypeBinName) -> None:
         self._children = (_list(bin),)
         self._fixed = _ctx_fixed(ctx)
+
+
+class ListJoin(_BaseExpr):
+    """The string items of the list joined into one string, ``separator`` (None or "":
+    nothing) between consecutive items. An empty list joins to ""; a list holding a
+    non-string item makes the expression fail. Needs a server with string operations."""
+
+    def __init__(self, ctx: TypeCTX, separator: str | None, bin: TypeBinName) -> None:
+        self._op = _OP_LIST_JOIN_SEPARATOR if separator else _OP_LIST_JOIN
+        self._children = (_list(bin),)
+        if separator:
+            self._fixed = _ctx_fixed(ctx, **{as_const._STR_EXP_SEPARATOR_KEY: separator})
+        else:
+            self._fixed = _ctx_fixed(ctx)
 
 
 class ListGetByValue(_BaseExpr):
