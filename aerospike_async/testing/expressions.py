@@ -14,9 +14,12 @@ copy of the value.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 import struct
+import unicodedata
 from typing import Any
 
 from . import bits, cdt, hll
@@ -46,7 +49,9 @@ REC_KEY, BIN, BIN_TYPE = 80, 81, 82
 RESULT_REMOVE, MAP_KEYS, MAP_VALUES = 100, 101, 102
 VAR_BUILTIN, COND, VAR, LET, QUOTE, CALL = 122, 123, 124, 125, 126, 127
 
-CALL_CDT, CALL_BITS, CALL_HLL, CALL_MODIFY = 0, 1, 2, 0x40
+CALL_CDT, CALL_BITS, CALL_HLL, CALL_STRING, CALL_MODIFY = 0, 1, 2, 3, 0x40
+TO_STR = 99          # the string form of an int, float, string, bool or blob
+LIST_JOIN = 28       # CDT sub op: join the string items of a list
 
 # expression operation flags
 CREATE_ONLY, UPDATE_ONLY, ALLOW_DELETE, POLICY_NO_FAIL, EVAL_NO_FAIL = 1, 2, 4, 8, 16
@@ -349,6 +354,11 @@ def _check(node: Any, scope: dict) -> int:
         if not isinstance(v, list):
             raise _bad()
         return T_LIST
+    if op == TO_STR:
+        (a,) = _args(node, 1)
+        if _check(a, scope) not in (T_INT, T_FLOAT, T_STR, T_BOOL, T_BLOB, T_ANY):
+            raise _bad()
+        return T_STR
     if op == CALL:
         rtype, system, payload, binexp = _args(node, 4)
         if _uint(rtype) > T_HLL or not isinstance(system, int):
@@ -363,6 +373,8 @@ def _check(node: Any, scope: dict) -> int:
                 ok = btype == T_BLOB
             elif kind == CALL_HLL:
                 ok = btype == T_HLL
+            elif kind == CALL_STRING:
+                ok = btype == T_STR
             else:
                 ok = False
             if not ok:
@@ -912,6 +924,16 @@ def _ev_call(node: list, ctx: Context, env: dict) -> Any:
     value = _ev(binexp, ctx, env)
     modify = bool(system & CALL_MODIFY)
     kind = system & ~CALL_MODIFY
+    if kind == CALL_STRING:
+        out = _string_call(value, args, modify)
+        if _type_of(out) != rtype:
+            raise _UNKNOWN
+        return out
+    if kind == CALL_CDT and _is_join(args):
+        out = _list_join(value, args, ctx)
+        if _type_of(out) != rtype:
+            raise _UNKNOWN
+        return out
     if kind in (CALL_BITS, CALL_HLL):
         # bit / HLL operations run on a copy of the blob or HLL value (bytes)
         module = bits if kind == CALL_BITS else hll
@@ -939,6 +961,376 @@ def _ev_call(node: list, ctx: Context, env: dict) -> Any:
     return out
 
 
+# -- string calls (string expressions of server 8.2) ----------------------------------------
+# Indexes count code points; a negative index counts from the end; indexes are clamped to
+# the string (a range whose start is not before its end is empty). A failed call (a bad
+# argument, an out-of-range index where one is required, a conversion that does not parse,
+# invalid base64 or regex) makes the value unknown, except that a modify with the NO_FAIL
+# write flag evaluates to the string unchanged.
+_SF_CREATE_ONLY, _SF_UPDATE_ONLY, _SF_NO_FAIL = 1, 2, 4
+_CREATE_CAPABLE = {50, 52, 67, 68}   # insert, concat, append, prepend (the server's op table)
+_ASCII_WS = " \t\n\r\f\v"
+# the Unicode White_Space property (ICU u_isUWhiteSpace)
+_UNICODE_WS = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+               "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_MAX_I64 = (1 << 63) - 1
+
+
+class _StrFail(Exception):
+    """A string call that cannot be applied."""
+
+
+def _sarg(v: Any) -> str:
+    if not isinstance(v, bytes) or not v or v[0] != 3:
+        raise _StrFail
+    try:
+        return v[1:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise _StrFail from None
+
+
+def _iarg(v: Any) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or abs(v) > 128 * 1024 * 1024:
+        raise _StrFail
+    return v
+
+
+def _clamp(i: int, n: int) -> int:
+    if i < 0:
+        i += n
+    return min(max(i, 0), n)
+
+
+def _range(args: list, n: int) -> tuple[int, int]:
+    a = _clamp(_iarg(args[0]), n)
+    b = _clamp(_iarg(args[1]), n) if len(args) > 1 else n
+    return (a, b) if a < b else (0, 0)
+
+
+def _find(s: str, needle: str, occurrence: int) -> int:
+    if occurrence == 0:
+        raise _StrFail
+    if not needle:
+        return 0
+    count = 0
+    if occurrence > 0:
+        pos = s.find(needle)
+        while pos >= 0:
+            count += 1
+            if count == occurrence:
+                return pos
+            pos = s.find(needle, pos + len(needle))
+        return -1
+    end = len(s)
+    while True:
+        pos = s.rfind(needle, 0, end)
+        if pos < 0:
+            return -1
+        count += 1
+        if count == -occurrence:
+            return pos
+        end = pos   # resume before the matched span: no overlaps backwards either
+
+
+def _numeric_syntax(s: str, allow_dot: bool) -> bool:
+    return re.fullmatch(r"[+-]?[0-9]*\.?[0-9]*" if allow_dot else r"[+-]?[0-9]+", s,
+                        re.ASCII) is not None and any(c.isdigit() for c in s)
+
+
+def _valid_int64(s: str) -> bool:
+    return _numeric_syntax(s, False) and -_MAX_I64 - 1 <= int(s) <= _MAX_I64
+
+
+def _valid_float(s: str) -> bool:
+    if not _numeric_syntax(s, True) or not re.search(r"\.[0-9]", s):
+        return False
+    return math.isfinite(float(s))
+
+
+def _to_integer(s: str) -> int:
+    raw = s.encode("utf-8")
+    if not 1 <= len(raw) <= 20 or not re.fullmatch(r"[ \t\n\v\f\r]*[+-]?[0-9]+", s,
+                                                   re.ASCII):
+        raise _StrFail
+    v = int(s)
+    if not -_MAX_I64 - 1 <= v <= _MAX_I64:
+        raise _StrFail
+    return v
+
+
+_DOUBLE = re.compile(r"[ \t\n\v\f\r]*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+                     r"|inf(?:inity)?|nan)", re.ASCII | re.IGNORECASE)
+
+
+def _to_double(s: str) -> float:
+    if not 1 <= len(s.encode("utf-8")) <= 327 or not _DOUBLE.fullmatch(s):
+        raise _StrFail
+    v = float(s)
+    literal = re.search(r"inf|nan", s, re.IGNORECASE) is not None
+    if (math.isinf(v) and not literal) or (v == 0.0 and re.search(r"[1-9]", s.split("e")[0]
+                                                                   .split("E")[0])):
+        raise _StrFail   # ERANGE: overflow, or underflow to zero
+    return v
+
+
+def _regex_flags(flags: int) -> int:
+    if not isinstance(flags, int) or isinstance(flags, bool) or flags < 0:
+        raise _StrFail
+    out = 0
+    if flags & 1:
+        out |= re.IGNORECASE
+    if flags & 2:
+        out |= re.MULTILINE
+    if flags & 4:
+        out |= re.DOTALL
+    return out
+
+
+def _compile_regex(pattern: str, flags: int) -> re.Pattern:
+    try:
+        return re.compile(pattern, _regex_flags(flags))
+    except re.error:
+        raise _StrFail from None
+
+
+def _icu_replacement(repl: str) -> Any:
+    """An ICU replacement (``$n`` a group, ``\\x`` a literal x) as a re.sub function."""
+    parts: list[Any] = []
+    i = 0
+    while i < len(repl):
+        c = repl[i]
+        if c == "\\" and i + 1 < len(repl):
+            parts.append(repl[i + 1])
+            i += 2
+        elif c == "$":
+            m = re.match(r"\$(?:([0-9]+)|\{([A-Za-z][A-Za-z0-9]*)\})", repl[i:])
+            if m is None:
+                raise _StrFail
+            parts.append(int(m.group(1)) if m.group(1) is not None else m.group(2))
+            i += m.end()
+        else:
+            parts.append(c)
+            i += 1
+
+    def expand(m: re.Match) -> str:
+        try:
+            return "".join(p if isinstance(p, str) and len(p) == 1 and p not in m.re.groupindex
+                           else (m.group(p) or "") for p in parts)
+        except (IndexError, re.error):
+            raise _StrFail from None
+    return expand
+
+
+def _pad(s: str, target: int, pad: str) -> str:
+    if target < 0 or not pad:
+        raise _StrFail
+    need = target - len(s)
+    if need <= 0:
+        return ""
+    return pad * (need // len(pad)) + pad[:need % len(pad)]
+
+
+def _string_read(s: str, op: int, a: list) -> Any:
+    n = len(s)
+    if op == 0 and not a:
+        return n
+    if op == 1 and 1 <= len(a) <= 2:
+        lo, hi = _range(a, n)
+        return s[lo:hi]
+    if op == 2 and len(a) == 1:
+        i = _clamp(_iarg(a[0]), n)
+        if i >= n:
+            raise _StrFail
+        return s[i]
+    if op == 3 and 1 <= len(a) <= 2:
+        return _find(s, _sarg(a[0]), _iarg(a[1]) if len(a) > 1 else 1)
+    if op in (4, 5, 6) and len(a) == 1:
+        needle = _sarg(a[0])
+        return (needle in s if op == 4 else s.startswith(needle) if op == 5
+                else s.endswith(needle))
+    if op == 7 and not a:
+        return _to_integer(s)
+    if op == 8 and not a:
+        return _to_double(s)
+    if op == 9 and not a:
+        return len(s.encode("utf-8"))
+    if op == 10 and len(a) <= 1:
+        kind = _iarg(a[0]) if a else 0
+        if kind == 0:
+            return _valid_int64(s) or _valid_float(s)
+        if kind == 1:
+            return _valid_int64(s)
+        if kind == 2:
+            return _valid_float(s)
+        raise _StrFail
+    if op == 11 and not a:
+        return s.isupper()
+    if op == 12 and not a:
+        return s.islower()
+    if op == 13 and not a:
+        return b"\x04" + s.encode("utf-8")
+    if op == 14 and len(a) <= 1:
+        sep = _sarg(a[0]) if a else ""
+        parts = s.split(sep) if sep else list(s)
+        return CList([b"\x03" + p.encode("utf-8") for p in parts])
+    if op == 15 and not a:
+        try:
+            return b"\x04" + base64.b64decode(s.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            raise _StrFail from None
+    if op == 16 and len(a) == 2:
+        return _compile_regex(_sarg(a[0]), a[1]).search(s) is not None
+    raise _StrFail
+
+
+def _string_modify(s: str, op: int, a: list) -> str:
+    n = len(s)
+    if op == 50:
+        i = _clamp(_iarg(a[0]), n)
+        return s[:i] + _sarg(a[1]) + s[i:]
+    if op == 51:
+        i, v = _iarg(a[0]), _sarg(a[1])
+        if not 0 <= i < n:
+            raise _StrFail
+        return s[:i] + v + s[i + len(v):]
+    if op == 52:
+        if not isinstance(a[0], list):
+            raise _StrFail
+        return s + "".join(_sarg(v) for v in a[0])
+    if op == 53:
+        lo, hi = _range(a, n)
+        return s[:lo] + s[hi:]
+    if op in (54, 55, 66):
+        pair = a[0]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise _StrFail
+        needle, repl = _sarg(pair[0]), _sarg(pair[1])
+        if not needle:
+            raise _StrFail
+        if op == 54:
+            return s.replace(needle, repl, 1)
+        if op == 55:
+            return s.replace(needle, repl)
+        flags = a[1]
+        regex = _compile_regex(needle, flags)
+        return regex.sub(_icu_replacement(repl), s, count=0 if flags & 16 else 1)
+    if op == 56:
+        return s.upper()
+    if op == 57:
+        return s.lower()
+    if op == 58:
+        return s.casefold()
+    if op == 59:
+        return unicodedata.normalize("NFC", s)
+    if op in (60, 61, 62):
+        ws = _ASCII_WS if s.isascii() else _UNICODE_WS
+        return s.lstrip(ws) if op == 60 else s.rstrip(ws) if op == 61 else s.strip(ws)
+    if op == 63:
+        return _pad(s, _iarg(a[0]), _sarg(a[1])) + s
+    if op == 64:
+        return s + _pad(s, _iarg(a[0]), _sarg(a[1]))
+    if op == 65:
+        count = _iarg(a[0])
+        if count < 0:
+            raise _StrFail
+        return s * count
+    if op == 67:
+        return s + _sarg(a[0])
+    if op == 68:
+        return _sarg(a[0]) + s
+    raise _StrFail
+
+
+# modify op -> (argument count before the flags, flags optional)
+_MODIFY_ARGS = {50: 2, 51: 2, 52: 1, 53: 2, 54: 1, 55: 1, 56: 0, 57: 0, 58: 0, 59: 0, 60: 0,
+                61: 0, 62: 0, 63: 2, 64: 2, 65: 1, 66: 2, 67: 1, 68: 1}
+
+
+def _string_call(value: Any, args: list, modify: bool) -> Any:
+    if not args or args[0] == 0xFF:   # no context on a string operand
+        raise _UNKNOWN
+    op, a = args[0], list(args[1:])
+    if not isinstance(value, bytes) or not value or value[0] != 3:
+        raise _UNKNOWN
+    try:
+        s = value[1:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise _UNKNOWN from None
+    if not modify:
+        try:
+            out = _string_read(s, op, a)
+        except _StrFail:
+            raise _UNKNOWN from None
+        if isinstance(out, str):
+            return b"\x03" + out.encode("utf-8")
+        return out
+    n_args = _MODIFY_ARGS.get(op)
+    if n_args is None:
+        raise _UNKNOWN
+    flags = 0
+    if op == 53 and len(a) == 1:      # snip to the end: no flags
+        pass
+    elif len(a) == n_args + 1:
+        flags = a.pop()
+        if not isinstance(flags, int) or isinstance(flags, bool) or flags & ~7:
+            raise _UNKNOWN
+    if len(a) != n_args and not (op == 53 and len(a) == 1):
+        raise _UNKNOWN
+    if flags & _SF_CREATE_ONLY and (flags & _SF_UPDATE_ONLY or op not in _CREATE_CAPABLE):
+        raise _UNKNOWN
+    if flags & _SF_CREATE_ONLY:       # the operand exists
+        raise _UNKNOWN
+    try:
+        out = _string_modify(s, op, a)
+    except _StrFail:
+        if flags & _SF_NO_FAIL:
+            return value
+        raise _UNKNOWN from None
+    return b"\x03" + out.encode("utf-8")
+
+
+def _is_join(args: list) -> bool:
+    inner = args[2] if args and args[0] == 0xFF and len(args) == 3 else args
+    return bool(inner) and inner[0] == LIST_JOIN
+
+
+def _list_join(value: Any, args: list, ctx: Context) -> Any:
+    if args[0] == 0xFF:   # the items of the list the context selects
+        try:
+            _root, got = cdt.apply_op(value, CList([0xFF, args[1], CList([24, 7, 0])]), False,
+                                      ctx)
+        except CdtError:
+            raise _UNKNOWN from None
+        items, inner = got.value, args[2]
+    else:
+        items, inner = value, args
+    if not isinstance(items, list) or len(inner) > 2:
+        raise _UNKNOWN
+    try:
+        sep = _sarg(inner[1]) if len(inner) == 2 else ""
+        return b"\x03" + sep.join(_sarg(v) for v in items).encode("utf-8")
+    except _StrFail:
+        raise _UNKNOWN from None
+
+
+def _ev_to_str(node: list, ctx: Context, env: dict) -> Any:
+    v = _ev(node[1], ctx, env)
+    if v is True or v is False:
+        text = "true" if v else "false"
+    elif isinstance(v, int):
+        text = str(v)
+    elif isinstance(v, float):
+        text = repr(v)
+    elif isinstance(v, bytes) and v and v[0] in (3, 4):
+        try:
+            text = v[1:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _UNKNOWN from None
+    else:
+        raise _UNKNOWN
+    return b"\x03" + text.encode("utf-8")
+
+
 _EVAL = {
     UNK: _ev_unknown, REGEX: _ev_regex, GEO: _ev_geo, IN_LIST: _ev_in_list,
     ADD: _ev_math, SUB: _ev_math, MUL: _ev_math, DIV: _ev_math, MIN: _ev_math,
@@ -954,7 +1346,7 @@ _EVAL = {
     RECORD_SIZE: _ev_meta, REC_KEY: _ev_key, BIN_TYPE: _ev_bin_type,
     RESULT_REMOVE: _ev_remove, MAP_KEYS: _ev_map_kv, MAP_VALUES: _ev_map_kv,
     VAR_BUILTIN: _ev_builtin, COND: _ev_cond, VAR: _ev_var, LET: _ev_let,
-    QUOTE: _ev_quote, CALL: _ev_call,
+    QUOTE: _ev_quote, CALL: _ev_call, TO_STR: _ev_to_str,
 }
 
 
