@@ -22,24 +22,8 @@ assert _spec is not None and _spec.loader is not None
 dump_surface = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(dump_surface)
 
-_STRING_EXPRESSIONS = (
-    "Append", "Base64Decode", "ByteLength", "CaseFold", "CharAt", "Concat", "Contains",
-    "EndsWith", "Find", "Insert", "IsLower", "IsNumeric", "IsUpper", "Lower", "NormalizeNFC",
-    "Overwrite", "PadEnd", "PadStart", "Prepend", "RegexCompare", "RegexReplace", "Repeat",
-    "Replace", "ReplaceAll", "Snip", "Split", "SplitSeparator", "StartsWith", "SubStr",
-    "SubStrRange", "ToBlob", "ToDouble", "ToInteger", "ToString", "Trim", "TrimEnd",
-    "TrimStart", "Upper", "NumericType", "RegexFlags", "StringPolicy")
-_NO_STRING_EXPRESSIONS = ("string expressions of server 8.1.1+: the embedded server does not "
-                          "evaluate them, so they could not be tested here")
-
 #: Official names we do not offer, by "<section>:<owner>.<name>", with the reason.
 GAPS: dict[str, str] = {
-    **{f"helpers:aerospike_helpers.expressions.{n}": _NO_STRING_EXPRESSIONS
-       for n in _STRING_EXPRESSIONS},
-    **{f"helpers:aerospike_helpers.expressions.string.{n}": _NO_STRING_EXPRESSIONS
-       for n in _STRING_EXPRESSIONS},
-    "helpers:aerospike_helpers.expressions.ListJoin": _NO_STRING_EXPRESSIONS,
-    "helpers:aerospike_helpers.expressions.list.ListJoin": _NO_STRING_EXPRESSIONS,
     "aerospike:ConfigProvider": "dynamic client configuration (a YAML file polled by the C "
                                 "client) is not implemented",
     "aerospike:set_serializer": "user serializers: values of unsupported types raise instead "
