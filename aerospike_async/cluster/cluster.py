@@ -28,6 +28,7 @@ from ..exceptions import (ClientError, ConnectionError, InvalidNodeError,
 from ..protocol import topology
 from ..protocol.digest import PARTITIONS
 from .connection import ConnectionClosed, SocketTimeout, TLSFailure
+from .metrics import MetricsState
 from .node import Node
 from .pool import Pool
 
@@ -126,6 +127,12 @@ class Cluster:
         self._round_robin = itertools.count()
         self._fill_tasks: set[asyncio.Task] = set()
         self._tls_failure: TLSFailure | None = None  # the last failed handshake of a seed
+        # extended metrics (metrics.MetricsState) while enabled; the counters below are
+        # cumulative, as in the C client
+        self.metrics: MetricsState | None = None
+        self.command_count = 0  # counted only while metrics are enabled
+        self.retry_count = 0
+        self.invalid_node_count = 0
 
     # -- lifecycle ---------------------------------------------------------------
     async def connect(self) -> None:
@@ -220,6 +227,13 @@ class Cluster:
                 node.error_count = 0
         if self.tend_count % _BALANCE_EVERY == 0:
             self._balance_pools()
+        self.invalid_node_count += len(peers.failed)
+        metrics = self.metrics
+        if metrics is not None and self.tend_count % metrics.interval == 0:
+            try:
+                metrics.on_snapshot(self)
+            except Exception:  # noqa: BLE001 - metrics failures must not stop the tender
+                log.warning("metrics snapshot failed", exc_info=True)
 
     async def _seed(self, peers: _Peers) -> None:
         """Validate every seed at once; take the first good one in seed order, preferring
@@ -416,7 +430,13 @@ class Cluster:
     def _remove_nodes(self, remove: list[Node]) -> None:
         """Close these node objects and publish the node list without them."""
         kept = tuple(n for n in self.nodes if n not in remove)
+        metrics = self.metrics
         for node in remove:
+            if metrics is not None:
+                try:
+                    metrics.on_node_close(node)
+                except Exception:  # noqa: BLE001 - metrics failures must not stop the tender
+                    log.warning("metrics node close failed", exc_info=True)
             log.info("node %s %s removed", node.name, node.address)
             node.close()
         live = {n.name for n in kept}
@@ -492,6 +512,8 @@ class Cluster:
                 log.info("node %s %s added", node.name, node.address)
             node.partition_changed = True
             node.rebalance_changed = self.settings.rack_aware
+            if self.metrics is not None:
+                node.metrics_columns = self.metrics.columns
             self._schedule_fill(node)
 
     def _schedule_fill(self, node: Node) -> None:

@@ -44,7 +44,8 @@ class Node:
                  "partition_generation", "peers_generation", "rebalance_generation",
                  "failures", "refresh_count", "reference_count", "peers_count",
                  "partition_changed", "rebalance_changed", "error_count", "_tend_conn",
-                 "connect_timeout", "racks", "tend_failures_total")
+                 "connect_timeout", "racks", "tend_failures_total", "metrics",
+                 "metrics_columns")
 
     def __init__(self, name: str, host: str, port: int, features: frozenset[str],
                  pool: Pool, connect_timeout: float) -> None:
@@ -67,6 +68,8 @@ class Node:
         self.error_count = 0
         self.racks: dict[str, int] = {}  # namespace -> rack id (rack_aware)
         self.tend_failures_total = 0
+        self.metrics: dict[str, Any] = {}  # namespace -> metrics.NsMetrics
+        self.metrics_columns = 1  # latency columns of new namespace histograms
         self._tend_conn: Connection | None = None
         self.connect_timeout = connect_timeout
 

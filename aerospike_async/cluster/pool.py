@@ -24,7 +24,8 @@ class Pool:
     """
 
     __slots__ = ("host", "port", "max_size", "min_size", "max_idle", "connect_timeout",
-                 "_idle", "_waiters", "total", "closed", "opened", "tls", "tls_name")
+                 "_idle", "_waiters", "total", "closed", "opened", "tls", "tls_name",
+                 "closed_count")
 
     def __init__(self, host: str, port: int, max_size: int = 100, min_size: int = 0,
                  max_idle: float = 0.0, connect_timeout: float = 1.0, tls: Any = None,
@@ -42,6 +43,7 @@ class Pool:
         self.total = 0  # in use, idle, being opened, or promised to a waiter
         self.closed = False
         self.opened = 0  # connections ever opened
+        self.closed_count = 0  # connections ever closed by the pool
 
     @property
     def idle(self) -> int:
@@ -69,6 +71,7 @@ class Pool:
             if conn.closed or (max_idle and time.monotonic() - conn.last_used > max_idle):
                 conn.close()
                 self.total -= 1
+                self.closed_count += 1
                 continue
             return conn
         return None
@@ -142,6 +145,7 @@ class Pool:
         if self.closed:
             conn.close()
             self.total -= 1
+            self.closed_count += 1
             raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
         return conn
 
@@ -155,6 +159,7 @@ class Pool:
     def discard(self, conn: Connection) -> None:
         """Close a connection whose state is unknown (error, timeout, cancellation)."""
         conn.close()
+        self.closed_count += 1
         if self.closed:
             self.total -= 1
         else:
@@ -173,6 +178,7 @@ class Pool:
             idle.popleft().close()
             self.total -= 1
             closed += 1
+        self.closed_count += closed
         return closed
 
     async def fill(self) -> None:
@@ -186,6 +192,7 @@ class Pool:
         while self._idle:
             self._idle.pop().close()
             self.total -= 1
+            self.closed_count += 1
         while self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():

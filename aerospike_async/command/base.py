@@ -12,6 +12,8 @@ import time
 
 from ..cluster.cluster import REPLICA_MASTER, Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
+from ..cluster.metrics import (LATENCY_CONN, LATENCY_READ, LATENCY_WRITE, NsMetrics,
+                               add_error, add_key_busy, add_timeout, ns_metrics)
 from ..cluster.node import Node
 from ..exceptions import (AerospikeError, ConnectionError, InvalidNodeError,
                           MaxErrorRateExceeded,
@@ -22,7 +24,9 @@ from ..protocol.framing import ProtocolError, as_msg_payload
 from ..protocol.record import CITRUSLEAF_EPOCH
 from ..protocol.message import MSG_HEADER_SIZE
 
+RC_NOT_FOUND = 2
 RC_TIMEOUT = 9
+RC_KEY_BUSY = 14
 RC_DEVICE_OVERLOAD = 18
 RC_CLUSTER = 11
 _RETRY_SERVER_CODES = (RC_TIMEOUT, RC_DEVICE_OVERLOAD, RC_CLUSTER)
@@ -36,6 +40,20 @@ def server_error(node: Node, code: int, in_doubt: bool = False) -> AerospikeErro
 def io_error(node: Node, exc: BaseException | str) -> ConnectionError:
     """The documented exception for a socket or framing failure talking to ``node``."""
     return ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None, False)
+
+
+def count_result(node: Node, namespace: str | None, rc: int) -> None:
+    """Count a server result in the node's always-on counters, as the C client's
+    ``as_command_execute`` does: not-found is no error, key-busy has its own count, a
+    server timeout is a timeout, anything else an error."""
+    if rc == RC_NOT_FOUND:
+        return
+    if rc == RC_KEY_BUSY:
+        add_key_busy(node, namespace)
+    elif rc == RC_TIMEOUT:
+        add_timeout(node, namespace)
+    else:
+        add_error(node, namespace)
 
 
 def server_now() -> int:
@@ -62,6 +80,12 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
         replica, linearize = cluster.effective_replica(namespace, replica,
                                                        policy.read_mode_sc)
     max_error_rate = cluster.settings.max_error_rate
+    metrics = cluster.metrics  # extended metrics: None unless enabled
+    m: NsMetrics | None = None
+    begin = kind = 0
+    if metrics is not None:
+        cluster.command_count += 1
+        kind = LATENCY_WRITE if is_write else LATENCY_READ
     iteration = 0
     sent = 0
     sequence = 0
@@ -86,13 +110,23 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
                                         None, False)
         else:
             pool = node.pool
+            if metrics is not None:
+                m = ns_metrics(node, namespace)
+                begin = time.perf_counter_ns()
             try:
                 # an idle connection is taken without entering a coroutine
-                conn = pool.take() or await pool.acquire(timeout)
+                conn = pool.take()
+                if conn is None:
+                    opened = pool.opened
+                    conn = await pool.acquire(timeout)
+                    if m is not None and pool.opened != opened:
+                        metrics.record(m, LATENCY_CONN, time.perf_counter_ns() - begin)  # type: ignore[union-attr]
             except NoMoreConnectionsError as exc:
                 last = exc
             except (ConnectionClosed, SocketTimeout, OSError) as exc:
                 node.error_count += 1
+                if isinstance(exc, SocketTimeout):
+                    add_timeout(node, namespace)
                 last = io_error(node, exc)
             else:
                 sent += 1
@@ -102,6 +136,7 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
                 except SocketTimeout:
                     pool.discard(conn)
                     node.error_count += 1
+                    add_timeout(node, namespace)
                     last = TimeoutError(RC_TIMEOUT, f"Client timeout: socket="
                                         f"{int(socket_timeout * 1000)} total="
                                         f"{int(total_timeout * 1000)} iterations={iteration + 1}"
@@ -109,11 +144,15 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
                 except (ConnectionClosed, ProtocolError, OSError) as exc:
                     pool.discard(conn)
                     node.error_count += 1
+                    add_error(node, namespace)
                     last = io_error(node, exc)
                 except BaseException:
                     pool.discard(conn)  # cancelled mid-reply: the connection is unusable
                     raise
                 else:
+                    if m is not None:
+                        m.bytes_out += len(request)
+                        m.bytes_in += len(payload) + 8
                     try:
                         payload = as_msg_payload(mtype, payload)
                         if len(payload) < MSG_HEADER_SIZE:
@@ -121,19 +160,26 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
                     except ProtocolError as exc:
                         pool.discard(conn)
                         node.error_count += 1
+                        add_error(node, namespace)
                         last = io_error(node, f"invalid reply: {exc}")
                     else:
                         pool.release(conn)
                         rc = payload[5]
                         if rc not in _RETRY_SERVER_CODES:
+                            if rc:
+                                count_result(node, namespace, rc)
+                            if m is not None and (rc == 0 or rc == RC_NOT_FOUND):
+                                metrics.record(m, kind, time.perf_counter_ns() - begin)  # type: ignore[union-attr]
                             return node, payload
                         node.error_count += 1
+                        count_result(node, namespace, rc)
                         last = server_error(node, rc)
         iteration += 1
         if iteration > max_retries:
             break
         if deadline and deadline - time.monotonic() - sleep <= 0:
             break
+        cluster.retry_count += 1
         code = last.code
         # C as_command_execute: move to the next replica unless the policy is MASTER, or a
         # write (or linearized read) failed with a timeout/pool/error-rate status

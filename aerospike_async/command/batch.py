@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from ..cluster.cluster import REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
+from ..cluster.metrics import LATENCY_BATCH, add_error, add_timeout, ns_metrics
 from ..cluster.node import Node
 from ..exceptions import (AerospikeError, ConnectionError,
                           MaxErrorRateExceeded, NoMoreConnectionsError, TimeoutError)
@@ -246,23 +247,36 @@ class BatchExecutor:
                                         False), False
         timeout = self._timeout()
         pool = node.pool
+        metrics = self.cluster.metrics
+        begin = time.perf_counter_ns() if metrics is not None else 0
         try:
             conn = await pool.acquire(timeout)
         except NoMoreConnectionsError as exc:
             return exc, False
         except (ConnectionClosed, SocketTimeout, OSError) as exc:
             node.error_count += 1
+            if isinstance(exc, SocketTimeout):
+                add_timeout(node, None)
             return io_error(node, exc), False
         if len(items) == 1:
-            return await self._single(node, conn, items[0], answered, timeout), True
-        return await self._batch(node, conn, items, answered, timeout), True
+            error = await self._single(node, conn, items[0], answered, timeout)
+        else:
+            error = await self._batch(node, conn, items, answered, timeout)
+        if metrics is not None:
+            self.cluster.command_count += 1
+            m = ns_metrics(node, None)  # batches count under no namespace, as in C
+            if m is not None and error is None:
+                metrics.record(m, LATENCY_BATCH, time.perf_counter_ns() - begin)
+        return error, True
 
     def _io_failure(self, node: Node, conn: Any, exc: Exception) -> AerospikeError:
         """Discard a connection that failed mid-request and count the node's error."""
         node.pool.discard(conn)
         node.error_count += 1
         if isinstance(exc, SocketTimeout):
+            add_timeout(node, None)
             return self._timeout_error(node)
+        add_error(node, None)
         return io_error(node, exc)
 
     async def _single(self, node: Node, conn: Any, item: BatchItem, answered: set[int],

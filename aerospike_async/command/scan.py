@@ -22,6 +22,7 @@ from typing import Any, AsyncIterator, Callable
 
 from ..cluster.cluster import Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
+from ..cluster.metrics import LATENCY_QUERY, add_error, add_timeout, ns_metrics
 from ..cluster.node import Node
 from ..exceptions import (AerospikeError, ConnectionError, TimeoutError, exception_for,
                           result_code_name)
@@ -350,10 +351,14 @@ class RecordStream:
                 timeout = remaining
         request = self.build(np, np.record_max)
         pool = node.pool
+        metrics = self.cluster.metrics
+        begin = time.perf_counter_ns() if metrics is not None else 0
         try:
             conn = await pool.acquire(timeout)
         except (ConnectionClosed, SocketTimeout, OSError) as exc:
             node.error_count += 1
+            if isinstance(exc, SocketTimeout):
+                add_timeout(node, self.namespace)
             raise io_error(node, exc) from None
         tracker = self.tracker
         queue = self.queue
@@ -375,11 +380,13 @@ class RecordStream:
         except SocketTimeout:
             pool.discard(conn)
             node.error_count += 1
+            add_timeout(node, self.namespace)
             raise TimeoutError(RC_TIMEOUT, f"{node.address} AEROSPIKE_ERR_TIMEOUT", None,
                                None, False) from None
         except (ConnectionClosed, ProtocolError, OSError) as exc:
             pool.discard(conn)
             node.error_count += 1
+            add_error(node, self.namespace)
             raise io_error(node, exc) from None
         except BaseException:
             pool.discard(conn)  # stopped mid-stream: the rest of the reply would poison it
@@ -389,7 +396,15 @@ class RecordStream:
             pool.discard(conn)
         else:
             pool.release(conn)
+        if metrics is not None:
+            self.cluster.command_count += 1
+            m = ns_metrics(node, self.namespace)
+            if m is not None:
+                m.bytes_out += len(request)
+                if not error:
+                    metrics.record(m, LATENCY_QUERY, time.perf_counter_ns() - begin)
         if error:
+            add_error(node, self.namespace)
             raise exception_for(error, result_code_name(error))
 
 
