@@ -363,6 +363,11 @@ def _check(node: Any, scope: dict) -> int:
         rtype, system, payload, binexp = _args(node, 4)
         if _uint(rtype) > T_HLL or not isinstance(system, int):
             raise _bad()
+        if not string_calls and (
+                system & ~CALL_MODIFY == CALL_STRING
+                or (system & ~CALL_MODIFY == CALL_CDT and isinstance(payload, list)
+                    and _is_join(payload))):
+            raise _bad()
         _check_call_payload(payload, scope)
         btype = _check(binexp, scope)
         if btype != T_NIL:
@@ -390,6 +395,18 @@ def _cond_type(node: Any, scope: dict, rtype: int) -> int:
     if rtype not in (T_ANY, t):
         raise _bad()
     return t
+
+
+# String calls and ListJoin came with server 8.2. The recordings' 8.1.2 server refuses
+# them (PARAMETER_ERROR), and so does the embedded server unless they are turned on.
+string_calls = False
+
+
+def enable_string_calls(on: bool = True) -> None:
+    """Answer string expressions and ListJoin as server 8.2 does (process-wide), or
+    refuse them as 8.1 does (the default, as recorded)."""
+    global string_calls
+    string_calls = on
 
 
 def _check_call_payload(payload: Any, scope: dict) -> None:

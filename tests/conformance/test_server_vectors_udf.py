@@ -30,11 +30,6 @@ from test_server_vectors_streams import _comparable, _read_answer, _Setup
 AREAS = ("udf", "truncate", "strops")
 EXTRA = ("errors/udf_runtime",)
 """Scenarios of other areas that run record UDFs."""
-NEWER_SERVER = {
-    "strops/exp_strlen": "the embedded server evaluates string expressions as server 8.2 "
-                         "does; the recording's 8.1.2 server refused them (InvalidRequest)",
-}
-"""Recorded scenarios where the embedded server answers as a newer server, with why."""
 
 
 def _scenarios() -> list[Any]:
@@ -42,9 +37,7 @@ def _scenarios() -> list[Any]:
     for area in AREAS:
         for sc in vectors.load(area):
             if sc["exchanges"]:
-                why = NEWER_SERVER.get(sc["id"])
-                marks = [pytest.mark.skip(reason=why)] if why else []
-                out.append(pytest.param(sc, id=sc["id"], marks=marks))
+                out.append(pytest.param(sc, id=sc["id"]))
     for sc in vectors.load("errors"):
         if sc["id"] in EXTRA:
             out.append(pytest.param(sc, id=sc["id"]))

@@ -1,8 +1,11 @@
 """String expressions and ListJoin through the async API, against the server of the
-session (embedded by default, AEROSPIKE_HOSTS otherwise). A server without string
-operations (before 8.2) answers InvalidRequest: the tests are skipped there."""
+session (embedded by default, AEROSPIKE_HOSTS otherwise). The embedded server answers
+as 8.2 does for these tests (it refuses string calls as the recorded 8.1.2 server did
+otherwise); a real server before 8.2 answers InvalidRequest, and the tests are skipped
+there."""
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -14,6 +17,17 @@ from aerospike_helpers.operations import expression_operations as expop
 from aerospike_helpers.string_helpers import NumericType, StringPolicy
 
 P = StringPolicy()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def embedded_server_as_8_2():
+    if os.environ.get("AEROSPIKE_HOSTS"):
+        yield
+        return
+    from aerospike_async.testing import expressions as server_expressions
+    server_expressions.enable_string_calls()
+    yield
+    server_expressions.enable_string_calls(False)
 
 
 async def _require_string_expressions(client: Client, key: tuple) -> None:

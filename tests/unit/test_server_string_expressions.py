@@ -20,6 +20,21 @@ P = StringPolicy()
 NO_FAIL = StringPolicy(WriteFlags.NO_FAIL)
 
 
+
+@pytest.fixture(autouse=True)
+def server_8_2():
+    """These tests evaluate string calls as server 8.2 does (8.1 refuses them)."""
+    expressions.enable_string_calls()
+    yield
+    expressions.enable_string_calls(False)
+
+
+def test_an_8_1_server_refuses_string_calls_and_list_join():
+    expressions.enable_string_calls(False)
+    for e in (exp.StrLen("s"), exp.ListJoin(None, "/", "l")):
+        with pytest.raises(expressions.BuildError):
+            build(encode_expression(e.compile()))
+
 def s(v: str) -> bytes:
     return b"\x03" + v.encode()
 
