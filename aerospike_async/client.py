@@ -10,6 +10,7 @@ from typing import Any
 
 from . import constants as C
 from ._admin import AdminMixin
+from ._metrics import Metrics, app_id, cluster_stats
 from ._txn import TxnMixin, command_fields, txn_of
 from ._validate import (check_bin_list, check_bins, check_meta, param_error, parse_key,
                         udf_call_fields, value_error)
@@ -128,6 +129,7 @@ class Client(AdminMixin, TxnMixin):
         )
         self._bool_as_int = config.get("send_bool_as", C.AS_BOOL) == C.INTEGER
         self._cluster: Cluster | None = None
+        self._metrics = Metrics()
 
     # -- lifecycle ---------------------------------------------------------------
     async def connect(self, username: str | None = None, password: str | None = None
@@ -145,10 +147,35 @@ class Client(AdminMixin, TxnMixin):
         cluster = self._cluster
         self._cluster = None
         if cluster is not None:
+            self._metrics.disable(cluster, quiet=True)  # a last snapshot, as C close does
             await cluster.close()
 
     def is_connected(self) -> bool:
         return self._cluster is not None and self._cluster.is_connected
+
+    # -- metrics -------------------------------------------------------------
+    async def enable_metrics(self, policy: Any = None) -> None:
+        """Enable extended metrics (per-namespace latency histograms and counters) with a
+        ``aerospike_helpers.metrics.MetricsPolicy``; with no listeners in it (or no
+        policy), snapshots are written to metrics files in ``report_dir`` every
+        ``interval`` tends. Enabling again first disables the current metrics."""
+        self._enable_metrics(policy)
+
+    def _enable_metrics(self, policy: Any, wrap: Any = None) -> None:
+        self._metrics.enable(self.cluster, policy, app_id(self.config), wrap)
+
+    def _abandon_metrics(self) -> None:
+        self._metrics.abandon(self._cluster)
+
+    async def disable_metrics(self) -> None:
+        """Disable extended metrics: the disable listener gets a last snapshot (the
+        default one writes it and closes its file)."""
+        self._metrics.disable(self._cluster)
+
+    def get_stats(self) -> Any:
+        """An ``aerospike_helpers.metrics.ClusterStats``: per-node connection counts and
+        error, timeout and key-busy counts, and the retry count."""
+        return cluster_stats(self.cluster)
 
     async def __aenter__(self) -> "Client":
         return await self.connect()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import atexit
+import collections
 import inspect
 import os
 import weakref
@@ -27,6 +28,11 @@ class Client:
         self._async = AsyncClient(config)
         self._pid = os.getpid()
         self._holds_loop = False
+        # enable/disable metrics listener calls made on the loop thread, to be run on the
+        # caller's thread once the loop has done its part (as the official client calls
+        # them from enable_metrics/disable_metrics/close on the caller's thread)
+        self._deferred: collections.deque[tuple[Callable[..., Any], tuple]] = \
+            collections.deque()
 
     def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if self._pid != os.getpid():
@@ -64,6 +70,10 @@ class Client:
             _open_clients.discard(self)
             if self._pid == os.getpid():
                 LOOP.release()
+        try:
+            self._run_deferred()
+        except Exception:  # noqa: BLE001 - close does not fail on a listener's error
+            pass
 
     def __enter__(self) -> "Client":
         return self
@@ -98,6 +108,67 @@ class Client:
     def get_key_partition_id(self, ns: str, set: str, key: Any) -> int:
         """The partition id of a key."""
         return self._async.get_key_partition_id(ns, set, key)
+
+    # -- metrics -------------------------------------------------------------
+    def _wrap_listeners(self, listeners: Any) -> Any:
+        """Listeners whose enable/disable calls are queued for the caller's thread;
+        snapshot and node-close calls stay on the loop thread, which tends the cluster
+        (the official client calls them on its tend thread)."""
+        from aerospike_helpers.metrics import MetricsListeners
+        deferred = self._deferred
+
+        def enable() -> None:
+            deferred.append((listeners.enable_listener, ()))
+
+        def disable(cluster: Any) -> None:
+            deferred.append((listeners.disable_listener, (cluster,)))
+
+        return MetricsListeners(enable, listeners.snapshot_listener,
+                                listeners.node_close_listener, disable)
+
+    def _run_deferred(self) -> None:
+        """Run the queued listener calls here; the first failure is raised after all ran."""
+        from aerospike_async._metrics import _callback_error
+        error: Exception | None = None
+        failed_enable = False
+        while self._deferred:
+            fn, args = self._deferred.popleft()
+            try:
+                fn(*args)
+            except Exception as exc:  # noqa: BLE001 - reported as the official client does
+                if error is None:
+                    name = "enable_listener" if not args else "disable_listener"
+                    error = _callback_error(name, exc)
+                    failed_enable = not args
+        if error is not None:
+            if failed_enable and self._holds_loop:
+                LOOP.run(_call, self._async._abandon_metrics)
+            raise error
+
+    def enable_metrics(self, policy: Any = None) -> None:
+        """Enable extended metrics (see ``aerospike_async.Client.enable_metrics``)."""
+        try:
+            self._run(_call, self._async._enable_metrics, policy, self._wrap_listeners)
+        finally:
+            self._run_deferred()
+
+    def disable_metrics(self) -> None:
+        """Disable extended metrics; the disable listener runs on this thread."""
+        try:
+            self._run(self._async.disable_metrics)
+        finally:
+            self._run_deferred()
+
+    def get_stats(self) -> Any:
+        """An ``aerospike_helpers.metrics.ClusterStats`` of the cluster."""
+        if not self._holds_loop:
+            raise ClientError(-1, "No connection to aerospike cluster.", None, None, False)
+        return self._run(_call, self._async.get_stats)
+
+
+async def _call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a plain function on the loop thread (through ``LOOP.run``)."""
+    return fn(*args)
 
 
 def _blocking(name: str) -> Callable[..., Any]:

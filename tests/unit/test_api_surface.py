@@ -34,12 +34,6 @@ GAPS: dict[str, str] = {
                                      "so it could not be tested here",
     "classes:Query.where_with_index_name": "the embedded server selects indexes by bin, not "
                                            "by the index-name field, so untestable here",
-    "classes:Client.get_stats": "extended metrics are not collected (see enable_metrics)",
-    "classes:Client.enable_metrics": "extended metrics (latency histograms, per-namespace "
-                                     "counters, metrics files) are not collected",
-    "classes:Client.disable_metrics": "extended metrics are not collected (see enable_metrics)",
-    "helpers:aerospike_helpers.metrics": "extended metrics are not collected "
-                                         "(see enable_metrics)",
 }
 
 #: Official parameter lists ours differ from on purpose, by "<module>.<name>", with the reason.
