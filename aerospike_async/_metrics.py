@@ -61,8 +61,8 @@ def validate_policy(policy: Any) -> Any:
     if policy is None:
         return H.MetricsPolicy()
     if not isinstance(policy, H.MetricsPolicy):
-        raise ParamError(-2, "policy parameter must be an "
-                         "aerospike_helpers.metrics.MetricsPolicy type", None, None, False)
+        raise ParamError(-2, "policy parameter must be an aerospike_helpers.MetricsPolicy "
+                         "type", None, None, False)
     listeners = policy.metrics_listeners
     if listeners is not None:
         if not isinstance(listeners, H.MetricsListeners):
@@ -365,6 +365,7 @@ class Metrics:
         columns = policy.latency_columns
         for node in cluster.nodes:
             node.metrics_columns = columns
+            node.metrics_on = True
             for m in _ns_list(node):
                 m.reset_latency(columns)
         listener.enable()
@@ -378,9 +379,7 @@ class Metrics:
         listener = self.listener
         if listener is None:
             return
-        self.listener = None
-        if cluster is not None:
-            cluster.metrics = None
+        self.abandon(cluster)
         try:
             listener.disable(cluster)
         except Exception as exc:  # noqa: BLE001
@@ -393,3 +392,5 @@ class Metrics:
         self.listener = None
         if cluster is not None:
             cluster.metrics = None
+            for node in cluster.nodes:
+                node.metrics_on = False

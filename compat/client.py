@@ -4,6 +4,7 @@ from __future__ import annotations
 import atexit
 import collections
 import inspect
+import logging
 import os
 import weakref
 from typing import Any, Callable
@@ -14,6 +15,7 @@ from aerospike_async.exceptions import ClientError
 from ._loop import LOOP
 
 _open_clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
+log = logging.getLogger("aerospike")
 
 
 class Client:
@@ -126,8 +128,9 @@ class Client:
         return MetricsListeners(enable, listeners.snapshot_listener,
                                 listeners.node_close_listener, disable)
 
-    def _run_deferred(self) -> None:
-        """Run the queued listener calls here; the first failure is raised after all ran."""
+    def _run_deferred(self, raise_disable: bool = True) -> None:
+        """Run the queued listener calls here; the first failure is raised after all ran
+        (a failed disable only when ``raise_disable``: re-enabling logs it, as C does)."""
         from aerospike_async._metrics import _callback_error
         error: Exception | None = None
         failed_enable = False
@@ -136,7 +139,9 @@ class Client:
             try:
                 fn(*args)
             except Exception as exc:  # noqa: BLE001 - reported as the official client does
-                if error is None:
+                if args and not raise_disable:
+                    log.warning("metrics disable error: %s", exc)
+                elif error is None:
                     name = "enable_listener" if not args else "disable_listener"
                     error = _callback_error(name, exc)
                     failed_enable = not args
@@ -150,7 +155,7 @@ class Client:
         try:
             self._run(_call, self._async._enable_metrics, policy, self._wrap_listeners)
         finally:
-            self._run_deferred()
+            self._run_deferred(raise_disable=False)
 
     def disable_metrics(self) -> None:
         """Disable extended metrics; the disable listener runs on this thread."""

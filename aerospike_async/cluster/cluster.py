@@ -514,6 +514,7 @@ class Cluster:
             node.rebalance_changed = self.settings.rack_aware
             if self.metrics is not None:
                 node.metrics_columns = self.metrics.columns
+                node.metrics_on = True
             self._schedule_fill(node)
 
     def _schedule_fill(self, node: Node) -> None:

@@ -8,6 +8,7 @@ from ..protocol.info import encode_info_request, parse_info_response
 from ..exceptions import ConnectionError, TimeoutError, TLSError
 from .connection import (Connection, ConnectionClosed, SocketTimeout, TLSFailure,
                          open_connection)
+from .metrics import ns_metrics
 from .pool import Pool
 
 
@@ -45,7 +46,7 @@ class Node:
                  "failures", "refresh_count", "reference_count", "peers_count",
                  "partition_changed", "rebalance_changed", "error_count", "_tend_conn",
                  "connect_timeout", "racks", "tend_failures_total", "metrics",
-                 "metrics_columns")
+                 "metrics_columns", "metrics_on")
 
     def __init__(self, name: str, host: str, port: int, features: frozenset[str],
                  pool: Pool, connect_timeout: float) -> None:
@@ -70,6 +71,7 @@ class Node:
         self.tend_failures_total = 0
         self.metrics: dict[str, Any] = {}  # namespace -> metrics.NsMetrics
         self.metrics_columns = 1  # latency columns of new namespace histograms
+        self.metrics_on = False  # extended metrics enabled: count tend bytes too
         self._tend_conn: Connection | None = None
         self.connect_timeout = connect_timeout
 
@@ -80,8 +82,9 @@ class Node:
             pool = self.pool
             conn = self._tend_conn = await open_connection(
                 self.host, self.port, self.connect_timeout or timeout, pool.tls, pool.tls_name)
+        request = encode_info_request(*commands)
         try:
-            mtype, payload = await conn.request(encode_info_request(*commands), timeout)
+            mtype, payload = await conn.request(request, timeout)
         except BaseException:
             conn.close()
             self._tend_conn = None
@@ -90,6 +93,11 @@ class Node:
             conn.close()
             self._tend_conn = None
             raise ConnectionClosed(f"unexpected reply type {mtype} from {self.address}")
+        if self.metrics_on:  # info bytes count under no namespace, as in C as_node_info
+            m = ns_metrics(self, None)
+            if m is not None:
+                m.bytes_out += len(request)
+                m.bytes_in += len(payload) + 8
         return parse_info_response(bytes(payload))
 
     def has_rack(self, namespace: str, rack_id: int) -> bool:

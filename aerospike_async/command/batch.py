@@ -310,10 +310,15 @@ class BatchExecutor:
         wanted = {it.index for it in items}
         on_replies = self.on_replies
         rc = 0
+        m = ns_metrics(node, None) if self.cluster.metrics is not None else None
+        if m is not None:
+            m.bytes_out += len(request)
         try:
             conn.start_stream(request)
             while True:
                 mtype, payload = await conn.next_message(timeout)
+                if m is not None:
+                    m.bytes_in += len(payload) + 8
                 # one clock read per message for the records' ttls
                 replies, last, rc = parse_batch_records(as_msg_payload(mtype, payload),
                                                         server_now())
