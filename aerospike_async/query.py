@@ -145,6 +145,7 @@ class QueryBase:
         self._where: tuple[bytes, int | None] | None = None
         self._ctx: bytes | None = None
         self._index_expr: bytes | None = None
+        self._index_name: str | None = None
         self._ops: tuple[bytes, int] | None = None
         self._udf: tuple[str, str, bytes] | None = None
         self._paginate = False
@@ -253,6 +254,7 @@ class QueryBase:
         ns, set_name = self.namespace, self.set
         ctx = self._ctx
         index_expr = self._index_expr
+        index_name = self._index_name
         header_timeout = pol.total_timeout or 0
         socket_timeout = pol.socket_timeout or 0
 
@@ -264,7 +266,8 @@ class QueryBase:
                 records_per_second=rps, socket_timeout=socket_timeout, task_id=_task_id(),
                 index_type=where[1] if where else None,
                 index_range=where[0] if where else None, index_context=ctx,
-                index_expression=index_expr, filter_exp=filt, pids=[p.id for p in np.full],
+                index_expression=index_expr, index_name=index_name, filter_exp=filt,
+                pids=[p.id for p in np.full],
                 digests=[p.digest for p in partial],
                 bvals=[p.bval or 0 for p in partial] if where and partial else None,
                 max_records=record_max, ops=ops, n_ops=n_ops)
@@ -291,7 +294,8 @@ class QueryBase:
             socket_timeout=pol.socket_timeout or 0, task_id=_task_id(),
             index_type=where[1] if where else None, index_range=where[0] if where else None,
             index_context=self._ctx, index_expression=self._index_expr,
-            filter_exp=filter_bytes(pol), udf=(UDF_OP_AGGREGATE, module, function, args),
+            index_name=self._index_name, filter_exp=filter_bytes(pol),
+            udf=(UDF_OP_AGGREGATE, module, function, args),
             ops=ops, n_ops=n_ops)
         cluster = self._client.cluster
         namespace = self.namespace
@@ -375,7 +379,8 @@ class QueryBase:
             records_per_second=pol.get("records_per_second", 0) or self.records_per_second,
             socket_timeout=pol.socket_timeout or 0, task_id=task_id,
             index_type=where[1] if where else None, index_range=where[0] if where else None,
-            index_context=self._ctx, index_expression=self._index_expr, filter_exp=filt, udf=udf, ops=ops, n_ops=n_ops)
+            index_context=self._ctx, index_expression=self._index_expr,
+            index_name=self._index_name, filter_exp=filt, udf=udf, ops=ops, n_ops=n_ops)
         cluster = self._client.cluster
         if self.namespace not in cluster.partition_map:
             raise exception_namespace(self.namespace)
@@ -393,6 +398,7 @@ class Query(QueryBase):
         self._where = encode_predicate(predicate)
         self._ctx = encode_ctx(ctx) if ctx is not None else None
         self._index_expr = None
+        self._index_name = None
 
     def where_with_expr(self, expr: Any, predicate: Any) -> None:
         """Filter with a predicate on an expression index: ``expr`` is the index's
@@ -411,6 +417,26 @@ class Query(QueryBase):
         self._where = encode_predicate(predicate)
         self._ctx = None
         self._index_expr = index_expr
+        self._index_name = None
+
+    def where_with_index_name(self, index_name: str, predicate: Any, /) -> Query:
+        """Filter with a predicate on the secondary index called ``index_name``: the
+        server looks that index up by name alone (not by bin, key type or collection
+        type; records are still limited to the query's set), so the predicate's bin
+        name is not sent (give None). Returns this Query. Like the official client, it
+        raises ParamError when the query already has a predicate."""
+        if not isinstance(index_name, str):
+            raise TypeError("where_with_index_name() argument 1 must be str, not "
+                            f"{type(index_name).__name__}")
+        rng, index_type = encode_predicate(predicate)
+        if self._where is not None:
+            raise param_error("Failed to add predicate")
+        bin_len = rng[1]
+        self._where = (rng[:1] + b"\x00" + rng[2 + bin_len:], index_type)
+        self._ctx = None
+        self._index_expr = None
+        self._index_name = index_name
+        return self
 
     async def results(self, policy: dict | None = None, options: dict | None = None
                       ) -> list[tuple]:

@@ -98,6 +98,12 @@ class Query(QueryBase):
         expression or its base64 text)."""
         self._q.where_with_expr(expr, predicate)
 
+    def where_with_index_name(self, index_name: str, predicate: Any, /) -> Query:
+        """Filter with a predicate on the secondary index named ``index_name`` (the
+        predicate's bin name is not sent); returns this Query."""
+        self._q.where_with_index_name(index_name, predicate)
+        return self
+
     def results(self, policy: dict | None = None, options: dict | None = None) -> list:
         """Every record: a list of ``(key, meta, bins)``."""
         return self._client._run(self._q.results, policy, options)

@@ -2,7 +2,7 @@
 
 A scan is a query without an index range. The request carries namespace,
 set, [records per second], socket timeout, task id, [index type, index
-range, index context], [filter expression], the partitions to read (ids,
+range, index name, index context], [filter expression], the partitions to read (ids,
 or the digest to resume after and, for index queries, the index value of
 that record), [max records], [UDF], then read or write operations.
 The reply is a stream of proto messages, each packing record AS_MSGs; a
@@ -18,7 +18,8 @@ from typing import Any, Iterable
 
 from .framing import MSG_AS, ProtocolError, proto_word
 from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
-                      FIELD_INDEX_CONTEXT, FIELD_INDEX_EXPRESSION, FIELD_INDEX_RANGE,
+                      FIELD_INDEX_CONTEXT, FIELD_INDEX_EXPRESSION, FIELD_INDEX_NAME,
+                      FIELD_INDEX_RANGE,
                       FIELD_INDEX_TYPE, FIELD_MAX_RECORDS, FIELD_NAMESPACE, FIELD_PID_ARRAY,
                       FIELD_RECORDS_PER_SECOND, FIELD_SET, FIELD_SOCKET_TIMEOUT,
                       FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
@@ -61,7 +62,7 @@ def encode_query(namespace: str, set_name: str | None, *, info1: int = 0, info2:
                  records_per_second: int = 0, socket_timeout: int = 0, task_id: int = 0,
                  index_type: int | None = None, index_range: bytes | None = None,
                  index_context: bytes | None = None, index_expression: bytes | None = None,
-                 filter_exp: bytes | None = None, pids: Iterable[int] | None = None,
+                 index_name: str | None = None, filter_exp: bytes | None = None, pids: Iterable[int] | None = None,
                  digests: list[bytes] | None = None, bvals: list[int] | None = None,
                  max_records: int = 0, udf: tuple[int, str, str, bytes] | None = None,
                  ops: bytes = b"", n_ops: int = 0) -> bytes:
@@ -77,6 +78,8 @@ def encode_query(namespace: str, set_name: str | None, *, info1: int = 0, info2:
         fields.append(_field(FIELD_INDEX_TYPE, bytes((index_type,))))
     if index_range is not None:
         fields.append(_field(FIELD_INDEX_RANGE, index_range))
+    if index_name is not None:   # after the range, as the official (C) client sends it
+        fields.append(_field(FIELD_INDEX_NAME, index_name.encode("utf-8")))
     if index_context is not None:
         fields.append(_field(FIELD_INDEX_CONTEXT, index_context))
     if index_expression is not None:
