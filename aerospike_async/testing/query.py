@@ -26,6 +26,13 @@ the real server does; a failing UDF ends the answer with result code 100 and a
 A query on an index over an expression (INDEX_EXPRESSION field, empty bin name in the
 range) is answered from the index whose expression bytes are the field's; none is
 INDEX_NOT_FOUND (201), as on the real server.
+
+A query carrying an INDEX_NAME field (21) uses the index of that name alone, as the real
+server (as/src/query/query.c) does: the set, key type and index type of the request do
+not select it (the index's own type and collection type decide what matches; a range of
+another key type matches nothing), records are still limited to the query's set, and an
+unknown name is INDEX_NOT_FOUND. The name with a bin name in the range, with an index
+context or expression, or empty or of 64 bytes or more is PARAMETER_ERROR (4).
 """
 from __future__ import annotations
 
@@ -37,7 +44,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 from ..protocol.framing import MSG_AS, proto_word
 from ..protocol.message import (
     FIELD_BVAL_ARRAY, FIELD_DIGEST, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP, FIELD_INDEX_CONTEXT,
-    FIELD_INDEX_EXPRESSION, FIELD_INDEX_RANGE, FIELD_INDEX_TYPE, FIELD_KEY,
+    FIELD_INDEX_EXPRESSION, FIELD_INDEX_NAME, FIELD_INDEX_RANGE, FIELD_INDEX_TYPE,
+    FIELD_KEY,
     FIELD_MAX_RECORDS, FIELD_NAMESPACE, FIELD_PID_ARRAY, FIELD_QUERY_BINLIST,
     FIELD_RECORDS_PER_SECOND, FIELD_SET, FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION,
     FIELD_UDF_OP,
@@ -63,6 +71,7 @@ UNSUPPORTED_FEATURE = 16
 NAMESPACE_NOT_FOUND = 20
 UDF_EXECUTION = 100
 INDEX_NOT_FOUND = 201
+INAME_MAX_SZ = 64   # index names are shorter (as/include/sindex/sindex_manager.h)
 
 UDF_OP_AGGREGATE = 1
 UDF_OP_BACKGROUND = 2
@@ -230,6 +239,10 @@ def _plan(engine: Engine, msg: Message) -> _Plan | int:
     plan.bins = names or None
     plan.no_bins = bool(msg.info1 & INFO1_NOBINDATA)
     rng_field = msg.field(FIELD_INDEX_RANGE)
+    name_field = msg.field(FIELD_INDEX_NAME)
+    if name_field is not None and (msg.field(FIELD_INDEX_EXPRESSION) is not None
+                                   or not name_field or len(name_field) >= INAME_MAX_SZ):
+        return PARAMETER_ERROR   # checked even without a range, which makes it a scan
     if rng_field is not None:
         exp_field = msg.field(FIELD_INDEX_EXPRESSION)
         ctx_field = msg.field(FIELD_INDEX_CONTEXT)
@@ -241,7 +254,11 @@ def _plan(engine: Engine, msg: Message) -> _Plan | int:
             return PARAMETER_ERROR
         itype = itype_field[0] if itype_field else 0
         set_name = set_raw.decode("utf-8", "replace")
-        if exp_field is None:
+        if name_field is not None:
+            if rng.bin or ctx_field is not None:
+                return PARAMETER_ERROR   # the name goes with no bin name and no context
+            index = indexes_of(ns).by_name.get(name_field.decode("utf-8", "replace"))
+        elif exp_field is None:
             if not rng.bin:
                 return PARAMETER_ERROR   # neither a bin nor an expression names the index
             index = indexes_of(ns).find(set_name, rng.bin, rng.ktype, itype, ctx_field)

@@ -543,7 +543,10 @@ def parse_range(data: bytes) -> Range | None:
 
 def lookup(index: SIndex, rng: Range, pids: set[int] | None
            ) -> Iterator[tuple[int, int, bytes]]:
-    """(partition, bval, digest) of every entry in range (unsorted)."""
+    """(partition, bval, digest) of every entry in range (unsorted). A range of another key
+    type than the index's (an index named by the query) matches nothing."""
+    if rng.ktype != index.ktype:
+        return
     matches = rng.matches
     for digest, entries in index.entries.items():
         pid = (digest[0] | (digest[1] << 8)) & 0xFFF
