@@ -292,6 +292,42 @@ async def test_expression_index_with_where_with_expr(client, namespace):
         await client.index_remove(namespace, index)
 
 
+
+async def test_where_with_index_name(client, namespace):
+    set_name = _set()
+    index = "nidx_" + set_name
+    await _fill(client, namespace, set_name, 30)
+    await client.index_integer_create(namespace, set_name, "i", index)
+    try:
+        q = client.query(namespace, set_name)
+        assert q.where_with_index_name(index, p.between(None, 10, 14)) is q
+        assert sorted(r[2]["i"] for r in await q.results()) == [10, 11, 12, 13, 14]
+        q = client.query(namespace, set_name)   # the predicate's bin name is not sent
+        q.where_with_index_name(index, p.equals("not_i", 7))
+        assert [r[2]["i"] for r in await q.results()] == [7]
+        q = client.query(namespace, set_name)
+        q.where_with_index_name("no_such_" + index, p.equals(None, 7))
+        with pytest.raises(aerospike.exception.IndexNotFound):
+            await q.results()
+    finally:
+        await client.index_remove(namespace, index)
+
+
+def test_sync_where_with_index_name(sync_client, namespace):
+    set_name = _set()
+    index = "snidx_" + set_name
+    for i in range(20):
+        sync_client.put((namespace, set_name, i), {"s": f"v{i:03d}"})
+    sync_client.index_string_create(namespace, set_name, "s", index)
+    try:
+        q = sync_client.query(namespace, set_name)
+        assert q.where_with_index_name(index, p.equals(None, "v007")) is q
+        assert [r[2]["s"] for r in q.results()] == ["v007"]
+        with pytest.raises(aerospike.exception.ParamError):
+            q.where_with_index_name(index, p.equals(None, "v008"))
+    finally:
+        sync_client.index_remove(namespace, index)
+
 def test_sync_query_and_index(sync_client, namespace):
     set_name = _set()
     index = "sidx_" + set_name

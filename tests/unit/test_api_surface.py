@@ -32,8 +32,6 @@ GAPS: dict[str, str] = {
     "aerospike:unset_serializers": "user serializers are not supported (see set_serializer)",
     "classes:Client.set_xdr_filter": "XDR is an Enterprise feature the embedded server lacks, "
                                      "so it could not be tested here",
-    "classes:Query.where_with_index_name": "the embedded server selects indexes by bin, not "
-                                           "by the index-name field, so untestable here",
 }
 
 #: Official parameter lists ours differ from on purpose, by "<module>.<name>", with the reason.
