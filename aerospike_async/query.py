@@ -393,17 +393,27 @@ class QueryBase:
 class Query(QueryBase):
     """A query of a namespace and set, optionally filtered by an index (``where``)."""
 
-    def where(self, predicate: Any, ctx: Any = None) -> None:
-        """Filter with a secondary-index predicate (``aerospike_async.predicates``)."""
-        self._where = encode_predicate(predicate)
+    def _check_no_predicate(self) -> None:
+        # one predicate per query: the official client refuses a second one
+        if self._where is not None:
+            raise param_error("Failed to add predicate")
+
+    def where(self, predicate: Any, ctx: Any = None) -> Query:
+        """Filter with a secondary-index predicate (``aerospike_async.predicates``);
+        returns this Query. A query takes one predicate: a second raises ParamError."""
+        where = encode_predicate(predicate)
+        self._check_no_predicate()
+        self._where = where
         self._ctx = encode_ctx(ctx) if ctx is not None else None
         self._index_expr = None
         self._index_name = None
+        return self
 
-    def where_with_expr(self, expr: Any, predicate: Any) -> None:
+    def where_with_expr(self, expr: Any, predicate: Any) -> Query:
         """Filter with a predicate on an expression index: ``expr`` is the index's
         expression (compiled, or its ``get_expression_base64`` text); the predicate's
-        bin name is ignored (None)."""
+        bin name is ignored (None). Returns this Query; a second predicate raises
+        ParamError."""
         from .protocol.expressions import ExpressionError, encode_expression
         if isinstance(expr, str):
             import base64
@@ -414,10 +424,13 @@ class Query(QueryBase):
                 raise ExpressionError("Unable to decode the base64 encoded expression") from None
         else:
             index_expr = encode_expression(expr)
-        self._where = encode_predicate(predicate)
+        where = encode_predicate(predicate)
+        self._check_no_predicate()
+        self._where = where
         self._ctx = None
         self._index_expr = index_expr
         self._index_name = None
+        return self
 
     def where_with_index_name(self, index_name: str, predicate: Any, /) -> Query:
         """Filter with a predicate on the secondary index called ``index_name``: the
@@ -429,8 +442,7 @@ class Query(QueryBase):
             raise TypeError("where_with_index_name() argument 1 must be str, not "
                             f"{type(index_name).__name__}")
         rng, index_type = encode_predicate(predicate)
-        if self._where is not None:
-            raise param_error("Failed to add predicate")
+        self._check_no_predicate()
         bin_len = rng[1]
         self._where = (rng[:1] + b"\x00" + rng[2 + bin_len:], index_type)
         self._ctx = None

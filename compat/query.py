@@ -89,14 +89,17 @@ class Query(QueryBase):
     _async_class = AsyncQuery
     _q: AsyncQuery
 
-    def where(self, predicate: Any, ctx: Any = None) -> None:
-        """Filter with a secondary-index predicate."""
+    def where(self, predicate: Any, ctx: Any = None) -> Query:
+        """Filter with a secondary-index predicate; returns this Query (one predicate per
+        query: a second raises ParamError)."""
         self._q.where(predicate, ctx)
+        return self
 
-    def where_with_expr(self, expr: Any, predicate: Any) -> None:
+    def where_with_expr(self, expr: Any, predicate: Any) -> Query:
         """Filter with a predicate on an expression index (``expr``: the index's compiled
-        expression or its base64 text)."""
+        expression or its base64 text); returns this Query."""
         self._q.where_with_expr(expr, predicate)
+        return self
 
     def where_with_index_name(self, index_name: str, predicate: Any, /) -> Query:
         """Filter with a predicate on the secondary index named ``index_name`` (the

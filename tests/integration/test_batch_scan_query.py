@@ -11,6 +11,7 @@ import pytest
 from aerospike import predicates as p
 
 from aerospike_async import Client
+from aerospike_async import exceptions as E
 from aerospike_helpers import expressions as exp
 from aerospike_helpers.batch import records as br
 from aerospike_helpers.operations import operations as ops
@@ -342,3 +343,14 @@ def test_sync_query_and_index(sync_client, namespace):
             sync_client.index_integer_create(namespace, set_name, "i", None)
     finally:
         sync_client.index_remove(namespace, index)
+
+
+async def test_a_query_takes_one_predicate(client, sync_client, namespace):
+    for c in (client, sync_client):
+        q = c.query(namespace, _set())
+        assert q.where(p.equals("i", 1)) is q
+        with pytest.raises(E.ParamError) as info:
+            q.where(p.between("i", 1, 5))
+        assert info.value.msg == "Failed to add predicate"
+        with pytest.raises(E.ParamError):
+            q.where_with_index_name("idx", p.equals(None, 1))
