@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from .particles import decode_particle
+from .particles import decode_particle, hooks
 
 _OP3 = struct.Struct(">IxBxB")       # op size, particle type, name length
 _I64 = struct.Struct(">q")
@@ -32,7 +32,8 @@ def cached_name(raw: bytes, _names: dict[bytes, str] = _names) -> str:
 def read_bins(data: bytes, pos: int, n_ops: int, end: int, bins: dict[str, Any],
               _ohead: Any = _OP3.unpack_from, _i64: Any = _I64.unpack_from,
               _f64: Any = _F64.unpack_from, _names_get: Any = _names.get,
-              _name: Any = cached_name, _decode: Any = decode_particle) -> int:
+              _name: Any = cached_name, _decode: Any = decode_particle,
+              _hooks: Any = hooks) -> int:
     """Decode the ``n_ops`` operations at ``pos`` of ``data`` into ``bins`` (a later
     value of the same name wins); returns the offset after the last one.
 
@@ -53,7 +54,7 @@ def read_bins(data: bytes, pos: int, n_ops: int, end: int, bins: dict[str, Any],
         elif ptype == 1 and stop - name_end == 8:
             bins[name] = _i64(data, name_end)[0]
         elif ptype == 4:
-            bins[name] = data[name_end:stop]
+            bins[name] = _decode(4, data[name_end:stop]) if _hooks.on else data[name_end:stop]
         elif ptype == 2 and stop - name_end == 8:
             bins[name] = _f64(data, name_end)[0]
         else:

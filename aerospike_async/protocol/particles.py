@@ -1,6 +1,7 @@
 """Particles: how one bin value is typed and encoded on the wire."""
 from __future__ import annotations
 
+import contextvars
 import struct
 from typing import Any, Callable
 
@@ -118,12 +119,87 @@ _DECODERS: dict[int, Callable[[bytes | memoryview], Any]] = {
     PARTICLE_FLOAT: lambda d: _F64.unpack(d)[0],
     PARTICLE_STRING: lambda d: bytes(d).decode("utf-8", "surrogateescape"),
     PARTICLE_BLOB: bytes,
+    PARTICLE_PYTHON_BLOB: bytearray,
     PARTICLE_BOOL: lambda d: bool(d[0]) if d else False,
     PARTICLE_HLL: lambda d: HyperLogLog(bytes(d)),
     PARTICLE_MAP: cdt.unpack,
     PARTICLE_LIST: cdt.unpack,
     PARTICLE_GEOJSON: _dec_geojson,
 }
+
+
+# -- user serializers ---------------------------------------------------------
+# aerospike.set_serializer/set_deserializer register module-wide ("class") functions;
+# a client's config "serialization" tuple its own ("instance") ones, which win. A
+# serializer turns a value of an unsupported type into a str, stored UTF-8 encoded as a
+# generic blob (particle 4, or a blob with subtype 4 inside a list or map). A deserializer
+# gets every generic blob, decoded as UTF-8 str, as the official client (19.3) does.
+# Supported values never reach this code: encoding only falls back here when the plain
+# encoders refuse a value, and blob decoding only checks ``hooks.on``, false until a
+# deserializer is registered somewhere.
+
+class _Hooks:
+    on = False                                  # any deserializer registered yet
+    serializer: Callable[[Any], Any] | None = None
+    deserializer: Callable[[Any], Any] | None = None
+
+
+hooks = _Hooks()
+#: the deserializer of the client whose reply is being decoded (its config tuple's)
+instance_deserializer: contextvars.ContextVar[Callable[[Any], Any] | None] = \
+    contextvars.ContextVar("aerospike_instance_deserializer", default=None)
+
+
+def _user_error(msg: str) -> Exception:
+    from ..exceptions import ClientError
+    return ClientError(-1, msg, None, None, False)
+
+
+def user_serialize(fn: Callable[[Any], Any], value: Any) -> bytes:
+    """The blob bytes ``fn`` makes of ``value``: its str result, UTF-8 encoded."""
+    try:
+        out = fn(value)
+    except Exception:
+        raise _user_error("Unable to call user's registered serializer callback") from None
+    try:
+        return out.encode("utf-8") if isinstance(out, str) else _no_str()
+    except (UnicodeEncodeError, TypeError):
+        raise _user_error("Unable to set as_bytes") from None
+
+
+def _no_str() -> bytes:
+    raise TypeError("serializer result is not a str")
+
+
+def decode_blob(data: bytes | memoryview) -> Any:
+    """A generic blob: through the client's or the module's deserializer when one is set
+    (given the bytes as str); its bytes when none is, or when it raises or the bytes are
+    not UTF-8 (the official client crashes on those)."""
+    fn = instance_deserializer.get() or hooks.deserializer
+    raw = bytes(data)
+    if fn is None:
+        return raw
+    try:
+        return fn(raw.decode("utf-8"))
+    except Exception:
+        return raw
+
+
+def enable_blob_hook() -> None:
+    """From now on generic blobs go through decode_blob (a deserializer exists)."""
+    hooks.on = True
+    _DECODERS[PARTICLE_BLOB] = decode_blob
+    cdt.blob_hook = decode_blob
+
+
+def encode_particle_user(value: Any, serialize: Callable[[Any], bytes]) -> tuple[int, bytes]:
+    """encode_particle() for a value encode_particle refused: a list or map gets its
+    unsupported members serialized, any other value becomes a generic blob."""
+    if isinstance(value, dict):
+        return PARTICLE_MAP, cdt.pack_user(value, serialize)
+    if isinstance(value, list):
+        return PARTICLE_LIST, cdt.pack_user(value, serialize)
+    return PARTICLE_BLOB, serialize(value)
 
 
 def decode_particle(ptype: int, data: bytes | memoryview) -> Any:
