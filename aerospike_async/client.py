@@ -6,7 +6,7 @@ shapes and exceptions follow the official Python client.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from . import constants as C
 from ._admin import AdminMixin
@@ -28,7 +28,8 @@ from .protocol.expressions import expression_base64, filter_field
 from .protocol.framing import ProtocolError, compress
 from .protocol.info import encode_info_request
 from .protocol.operations import encode_operation
-from .protocol.particles import encode_particle
+from .protocol.particles import (encode_particle, encode_particle_user, enable_blob_hook,
+                                 hooks, instance_deserializer, user_serialize)
 from .protocol.record import (ttl_of, encode_command, encode_name_ops, key_fields,
                               op_header, parse_record_reply, RecordReply)
 from .types import Bins, Key, Metadata, Record
@@ -107,6 +108,7 @@ class Client(AdminMixin, TxnMixin):
         # TLS: one SSLContext for every connection, built (and its files read) here
         self._tls = build_tls(config.get("tls"))
         self._policies = PolicySet(config)
+        self._serializer, self._deserializer = _serialization(config.get("serialization"))
         info_timeout = self._policies.base("info").get("timeout", 1000) / 1000.0
         self._settings = ClusterSettings(
             seeds,
@@ -191,18 +193,40 @@ class Client(AdminMixin, TxnMixin):
         return cluster
 
     # -- request pieces ----------------------------------------------------
-    def _value(self, value: Any) -> tuple[int, bytes]:
+    def _value(self, value: Any, serializer: Any = None) -> tuple[int, bytes]:
         if self._bool_as_int:
             value = _bools_to_ints(value)
         try:
             return encode_particle(value)
-        except (TypeError, OverflowError, ValueError) as exc:
+        except TypeError as exc:
+            fn = self._user_serializer(serializer, exc)
+            return encode_particle_user(value, lambda v: user_serialize(fn, v))
+        except (OverflowError, ValueError) as exc:
             raise value_error(exc) from None
 
-    def _bin_ops(self, op: int, bins: dict) -> tuple[bytes, int]:
+    def _user_serializer(self, mode: Any, exc: Exception) -> Callable[[Any], Any]:
+        """The serializer for a value of an unsupported type, as the official client
+        picks it: put's ``serializer`` argument (an int) when given, else this client's
+        config serializer, else none (SERIALIZER_NONE)."""
+        if type(mode) is bool or not isinstance(mode, int):
+            if self._serializer is not None:
+                return self._serializer
+            raise value_error(exc) from None
+        if mode == C.SERIALIZER_USER:
+            fn = self._serializer or hooks.serializer
+            if fn is None:
+                raise ClientError(-1, "No serializer callback registered", None, None, False)
+            return fn
+        if mode == C.SERIALIZER_NONE:
+            raise value_error(exc) from None
+        msg = {1: "Unable to serialize unknown Python native type.",
+               C.SERIALIZER_JSON: "Unable to serialize using standard json serializer"}
+        raise ClientError(-1, msg.get(mode, "Unsupported serializer"), None, None, False)
+
+    def _bin_ops(self, op: int, bins: dict, serializer: Any = None) -> tuple[bytes, int]:
         parts = []
         for name, value in bins.items():
-            ptype, data = self._value(value)
+            ptype, data = self._value(value, serializer)
             parts.append(op_header(op, ptype, name.encode("utf-8"), len(data)) + data)
         return b"".join(parts), len(parts)
 
@@ -302,7 +326,7 @@ class Client(AdminMixin, TxnMixin):
                                  fields, n_fields)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         self._txn_done(txn, set_name, digest, False, payload)
-        reply = _parse(node, payload)
+        reply = _parse(node, payload, False, self._deserializer)
         if reply.result_code:
             raise server_error(node, reply.result_code)
         return ((ns, set_name or None, None, bytearray(digest)),
@@ -322,7 +346,7 @@ class Client(AdminMixin, TxnMixin):
                                  fields, n_fields, ops, n_ops)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         self._txn_done(txn, set_name, digest, False, payload)
-        reply = _parse(node, payload)
+        reply = _parse(node, payload, False, self._deserializer)
         if reply.result_code:
             raise server_error(node, reply.result_code)
         return (self._key(ns, set_name, user_key, digest),
@@ -341,7 +365,7 @@ class Client(AdminMixin, TxnMixin):
                                  fields, n_fields)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         self._txn_done(txn, set_name, digest, False, payload)
-        reply = _parse(node, payload)
+        reply = _parse(node, payload, False, self._deserializer)
         out_key = self._key(ns, set_name, user_key, digest)
         if reply.result_code == RC_NOT_FOUND:
             return out_key, None
@@ -370,7 +394,7 @@ class Client(AdminMixin, TxnMixin):
                   policy: dict | None = None, serializer: Any = None) -> int:
         """Create or update a record with ``bins``; a bin set to None is removed. Returns 0."""
         parsed = parse_key(key)
-        ops, n_ops = self._bin_ops(M.OP_WRITE, check_bins(bins))
+        ops, n_ops = self._bin_ops(M.OP_WRITE, check_bins(bins), serializer)
         return await self._write("write", key, ops, n_ops, meta, policy, parsed)
 
     async def touch(self, key: Key, val: int = 0, meta: dict | None = None,
@@ -457,7 +481,7 @@ class Client(AdminMixin, TxnMixin):
         request = encode_command(0, info2, info3, 0, 0, expiration, pol.header_timeout,
                                  fields + udf, n_fields + n_udf)
         node, payload = await self._run_txn(txn, pol, ns, set_name, digest, request)
-        reply = _parse(node, payload)
+        reply = _parse(node, payload, False, self._deserializer)
         bins = reply.bins
         rc = reply.result_code
         if rc == 0:
@@ -509,7 +533,7 @@ class Client(AdminMixin, TxnMixin):
         else:
             node, payload = await self._run(pol, ns, digest, False, request)
             self._txn_done(txn, set_name, digest, False, payload)
-        reply = _parse(node, payload, ordered)
+        reply = _parse(node, payload, ordered, self._deserializer)
         if reply.result_code:
             raise server_error(node, reply.result_code)
         return (self._key(ns, set_name, user_key, digest),
@@ -889,11 +913,33 @@ def _info_text(payload: bytes, address: str) -> str:
     return text
 
 
-def _parse(node: Node, payload: Any, ordered: bool = False) -> RecordReply:
+def _parse(node: Node, payload: Any, ordered: bool = False,
+           deserializer: Callable[[Any], Any] | None = None) -> RecordReply:
+    token = instance_deserializer.set(deserializer) if deserializer is not None else None
     try:
         return parse_record_reply(payload, ordered)
     except ProtocolError as exc:
         raise ClientError(-1, f"{node.address} {exc}", None, None, False) from None
+    finally:
+        if token is not None:
+            instance_deserializer.reset(token)
+
+
+def _serialization(value: Any) -> tuple[Callable[[Any], Any] | None,
+                                        Callable[[Any], Any] | None]:
+    """(serializer, deserializer) of the config's ``serialization`` tuple: the official
+    client reads its first two items, ignores anything but a tuple, and takes None for
+    "not set"."""
+    if type(value) is not tuple:
+        return None, None
+    ser, deser = value[0], value[1]
+    if ser is not None and not callable(ser):
+        raise ParamError(-2, "Serializer must be callable", None, None, False)
+    if deser is not None and not callable(deser):
+        raise ParamError(-2, "Deserializer must be callable", None, None, False)
+    if deser is not None:
+        enable_blob_hook()
+    return ser, deser
 
 
 def _bools_to_ints(value: Any) -> Any:

@@ -16,6 +16,7 @@ from aerospike_async.constants import *  # noqa: F401,F403
 from aerospike_async._txn import Transaction
 from aerospike_async.exceptions import ClientError, ParamError
 from aerospike_async.protocol.digest import compute_digest, partition_id
+from aerospike_async import _serializers
 from aerospike_async.types import (CDTInfinite, CDTWildcard, GeoJSON, HyperLogLog,
                                    KeyOrderedDict, geodata, geojson, null)
 
@@ -54,6 +55,24 @@ def get_partition_id(digest: bytes | bytearray) -> int:
     return partition_id(bytes(digest))
 
 
+def set_serializer(function: Callable[[Any], str]) -> int:
+    """Register the module-wide serializer: ``put(..., serializer=SERIALIZER_USER)``
+    hands it each bin value of a type Aerospike lacks; it returns a str, stored as a
+    generic blob (a client's config ``serialization`` serializer takes precedence)."""
+    return _serializers.set_serializer(function)
+
+
+def set_deserializer(function: Callable[[str], Any]) -> int:
+    """Register the module-wide deserializer: reads hand it every generic blob (as a
+    str) and return what it gives back, or the bytes when it raises."""
+    return _serializers.set_deserializer(function)
+
+
+def unset_serializers() -> int:
+    """Forget the module-wide serializer and deserializer."""
+    return _serializers.unset_serializers()
+
+
 _LOG_LEVELS = {-1: logging.CRITICAL + 10, 0: logging.ERROR, 1: logging.WARNING,
                2: logging.INFO, 3: logging.DEBUG, 4: logging.DEBUG}
 _log = logging.getLogger("aerospike_async")
@@ -87,4 +106,5 @@ def set_log_handler(callback: Callable[..., Any] | None = None) -> None:
 __all__ = [name for name in dir() if name.isupper()] + [
     "Client", "Query", "Scan", "client", "calc_digest", "get_partition_id", "exception", "predicates", "GeoJSON",
     "geodata", "geojson", "KeyOrderedDict", "HyperLogLog", "null", "CDTWildcard",
-    "CDTInfinite", "set_log_level", "set_log_handler", "ClientError", "Transaction"]
+    "CDTInfinite", "set_log_level", "set_log_handler",
+    "set_serializer", "set_deserializer", "unset_serializers", "ClientError", "Transaction"]
