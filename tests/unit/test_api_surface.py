@@ -26,10 +26,6 @@ _spec.loader.exec_module(dump_surface)
 GAPS: dict[str, str] = {
     "aerospike:ConfigProvider": "dynamic client configuration (a YAML file polled by the C "
                                 "client) is not implemented",
-    "aerospike:set_serializer": "user serializers: values of unsupported types raise instead "
-                                "of being handed to a registered serializer",
-    "aerospike:set_deserializer": "user serializers are not supported (see set_serializer)",
-    "aerospike:unset_serializers": "user serializers are not supported (see set_serializer)",
     "classes:Client.set_xdr_filter": "XDR is an Enterprise feature the embedded server lacks, "
                                      "so it could not be tested here",
 }
