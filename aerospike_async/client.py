@@ -886,6 +886,33 @@ class Client(AdminMixin, TxnMixin):
         text = await info_host(address, port, command, timeout, self._tls, tls_name)
         return _info_text(text, f"{address}:{port}")
 
+    async def set_xdr_filter(self, data_center: str, namespace: str,
+                             expression_filter: Any, policy: dict | None = None) -> str:
+        """Set (``expression_filter`` a compiled expression) or remove (None) the XDR
+        filter of ``namespace`` towards ``data_center`` (Enterprise servers). One node,
+        chosen at random, is sent ``xdr-set-filter:dc=<dc>;namespace=<ns>;exp=<base64 or
+        null>`` and passes it on. Returns the node's whole reply (the command, a tab,
+        ``ok``, a newline); an ``ERROR`` reply raises, a Community server's being
+        AerospikeError 25 ``enterprise only``. The arguments are checked first, in the
+        official client's order and words."""
+        if not isinstance(data_center, str):
+            raise param_error("Data_center should be a string.")
+        if not isinstance(namespace, str):
+            raise param_error("Namespace should be a string.")
+        exp = "null" if expression_filter is None else expression_base64(expression_filter)
+        if policy is not None:
+            if not isinstance(policy, dict):
+                raise param_error("policy must be a dict")
+            if "timeout" in policy:
+                timeout = policy["timeout"]
+                if not isinstance(timeout, int):
+                    raise param_error("timeout is invalid")
+                # the official client takes it as a uint32 of milliseconds
+                policy = {**policy, "timeout": int(timeout) & 0xFFFFFFFF}
+        return await self._info(self.cluster.random_node(),
+                                f"xdr-set-filter:dc={data_center};namespace={namespace};"
+                                f"exp={exp}", policy)
+
 
 def _rack_ids(config: dict) -> list[int]:
     ids = config.get("rack_ids")

@@ -201,7 +201,8 @@ for _name in ("batch_read", "batch_operate", "batch_write", "batch_apply", "batc
               "index_remove"):
     setattr(Client, _name, _blocking(_name))
 
-for _name in ("udf_put", "udf_remove", "udf_list", "udf_get", "truncate"):
+for _name in ("udf_put", "udf_remove", "udf_list", "udf_get", "truncate",
+              "set_xdr_filter"):
     setattr(Client, _name, _blocking(_name))
 
 

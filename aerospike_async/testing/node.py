@@ -332,6 +332,11 @@ INFO_COMMANDS: dict[str, InfoHandler] = {
     "cluster-stable": lambda n, a: n.cluster_stable(""),
     "cluster-stable:": lambda n, a: n.cluster_stable(a),
     "racks:": lambda n, a: ENTERPRISE_ONLY,
+    # Enterprise-only commands a Community server still recognises (8.1.2 thr_info.c
+    # marks them ee_only): it answers the enterprise-only error, not "unrecognized".
+    **{name + sep: (lambda n, a: ENTERPRISE_ONLY)
+       for name in ("xdr-dc-state", "xdr-get-filter", "xdr-set-filter")
+       for sep in ("", ":", "/")},
     "sets": lambda n, a: n.sets_value(""),
     "sets/": lambda n, a: n.sets_value(a),
     "statistics": lambda n, a: n.statistics(),

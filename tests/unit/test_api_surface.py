@@ -26,8 +26,6 @@ _spec.loader.exec_module(dump_surface)
 GAPS: dict[str, str] = {
     "aerospike:ConfigProvider": "dynamic client configuration (a YAML file polled by the C "
                                 "client) is not implemented",
-    "classes:Client.set_xdr_filter": "XDR is an Enterprise feature the embedded server lacks, "
-                                     "so it could not be tested here",
 }
 
 #: Official parameter lists ours differ from on purpose, by "<module>.<name>", with the reason.
