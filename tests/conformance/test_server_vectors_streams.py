@@ -49,9 +49,6 @@ from server_raw import RawClient, write_op
 
 AREAS = ("batch", "scan", "query", "sindex")
 
-LEFT_OUT: dict[str, str] = {}
-"""Scenarios left out by id, with the reason (not skipped)."""
-
 _AEROSPIKE = types.SimpleNamespace(
     **{k: getattr(constants, k) for k in dir(constants) if k.isupper()}, GeoJSON=GeoJSON,
     exception=types.SimpleNamespace(IndexFoundError=type("IndexFoundError", (Exception,), {})))
@@ -67,7 +64,7 @@ def _scenarios() -> list[Any]:
     out = []
     for area in AREAS:
         for sc in vectors.load(area):
-            if not sc["exchanges"] or sc["id"] in LEFT_OUT:
+            if not sc["exchanges"]:
                 continue
             out.append(pytest.param(sc, id=sc["id"]))
     return out
@@ -276,9 +273,3 @@ def test_server_answers_like_the_recording(server, scenario):
     finally:
         for c in clients.values():
             c.close()
-
-
-def test_left_out_scenarios_are_recorded():
-    """Every id of LEFT_OUT names a recorded scenario of these areas."""
-    ids = {sc["id"] for area in AREAS for sc in vectors.load(area)}
-    assert set(LEFT_OUT) <= ids
