@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -211,11 +212,27 @@ def test_wire_vector_replay_passes(client: str, hosts: list[tuple[str, int]], tm
                          "--fail-list", str(fail_list)], timeout=900, cwd=VECTORS)
     fails = [json.loads(line) for line in fail_list.read_text().splitlines()] \
         if fail_list.exists() else []
-    # the recording's node listened on 3000: its peers list says so, ours names our port
-    fails = [f for f in fails if not _only_the_port_differs(f, port)]
+    # the recording's node listened on 3000: its peers list says so, ours names our port;
+    # and a ttl read right after a write loses a second when a clock second ends between
+    fails = [f for f in fails
+             if not (_only_the_port_differs(f, port) or _a_second_passed(f))]
     detail = "\n".join(f"{f['id']}: want {f['want']} got {f['got']}"[:400] for f in fails)
     assert done.returncode in (0, 1) and not fails, \
         f"{done.stdout.strip()}\n{detail}\n{done.stderr[-2000:]}"
+
+
+_NUMBER = re.compile(r"-?\d+")
+
+
+def _a_second_passed(fail: dict) -> bool:
+    """The outcomes differ only in ttls (and values derived from them) one second lower."""
+    want, got = json.dumps(fail["want"]), json.dumps(fail["got"])
+    if "ttl" not in want or _NUMBER.split(want) != _NUMBER.split(got):
+        return False
+    ttls = {int(t) for t in re.findall(r"'ttl': (\d+)", want)}
+    changed = [(w, g) for w, g in zip(map(int, _NUMBER.findall(want)),
+                                      map(int, _NUMBER.findall(got))) if w != g]
+    return bool(changed) and all(w - g == 1 and w in ttls for w, g in changed)
 
 
 def _only_the_port_differs(fail: dict, port: int) -> bool:
