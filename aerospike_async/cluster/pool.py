@@ -62,6 +62,12 @@ class Pool:
             -7, f"Max node {self.host}:{self.port} connections would be exceeded: "
             f"{self.max_size}", None, None, False)
 
+    def _drop(self, conn: Connection) -> None:
+        """Close a connection the pool counted and give up its slot."""
+        conn.close()
+        self.total -= 1
+        self.closed_count += 1
+
     def take(self) -> Connection | None:
         """The most recently used idle connection still fit for use, or None."""
         idle = self._idle
@@ -69,9 +75,7 @@ class Pool:
         while idle:
             conn = idle.pop()
             if conn.closed or (max_idle and time.monotonic() - conn.last_used > max_idle):
-                conn.close()
-                self.total -= 1
-                self.closed_count += 1
+                self._drop(conn)
                 continue
             return conn
         return None
@@ -133,19 +137,13 @@ class Pool:
         if timeout and (not limit or timeout < limit):
             limit = timeout
         try:
-            if self.tls is None:
-                conn = await open_connection(self.host, self.port, limit)
-            else:
-                conn = await open_connection(self.host, self.port, limit, self.tls,
-                                             self.tls_name)
+            conn = await open_connection(self.host, self.port, limit, self.tls, self.tls_name)
         except BaseException:
             self._pass_on(None)
             raise
         self.opened += 1
         if self.closed:
-            conn.close()
-            self.total -= 1
-            self.closed_count += 1
+            self._drop(conn)
             raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
         return conn
 
@@ -175,10 +173,8 @@ class Pool:
             oldest = idle[0]
             if not oldest.closed and now - oldest.last_used <= limit:
                 break
-            idle.popleft().close()
-            self.total -= 1
+            self._drop(idle.popleft())
             closed += 1
-        self.closed_count += closed
         return closed
 
     async def fill(self) -> None:
@@ -190,9 +186,7 @@ class Pool:
     def close(self) -> None:
         self.closed = True
         while self._idle:
-            self._idle.pop().close()
-            self.total -= 1
-            self.closed_count += 1
+            self._drop(self._idle.pop())
         while self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():
