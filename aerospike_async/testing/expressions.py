@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import operator
 import re
 import struct
 import unicodedata
@@ -597,6 +598,25 @@ def _to_int(f: float) -> int:
     return _wrap(int(f))
 
 
+_COMPARE_OPS = {EQ: operator.eq, NE: operator.ne, GT: operator.gt,
+                GE: operator.ge, LT: operator.lt, LE: operator.le}
+
+
+def _short_circuit(node: list, ctx: Context, env: dict, stop: bool) -> bool:
+    """AND (stop=False) / OR (stop=True): ``stop`` as soon as an operand is ``stop``;
+    unknown if none is but some operand was unknown; else ``not stop``."""
+    unknown = False
+    for a in node[1:]:
+        try:
+            if _ev(a, ctx, env) is stop:
+                return stop
+        except _Unknown:
+            unknown = True
+    if unknown:
+        raise _UNKNOWN
+    return not stop
+
+
 def _ev(node: Any, ctx: Context, env: dict) -> Any:
     if not isinstance(node, list):
         return node
@@ -604,45 +624,16 @@ def _ev(node: Any, ctx: Context, env: dict) -> Any:
     if EQ <= op <= LE:
         a = _ev(node[1], ctx, env)
         b = _ev(node[2], ctx, env)
-        c = _compare(a, b)
-        if op == EQ:
-            return c == 0
-        if op == NE:
-            return c != 0
-        if op == GT:
-            return c > 0
-        if op == GE:
-            return c >= 0
-        if op == LT:
-            return c < 0
-        return c <= 0
+        return _COMPARE_OPS[op](_compare(a, b), 0)
     if op == BIN:
         stored = ctx.bins.get(node[2].decode("utf-8", "surrogateescape"))
         if stored is None or _PARTICLE_TO_TYPE.get(stored[0]) != node[1]:
             raise _UNKNOWN
         return _bin_value(stored)
     if op == AND:
-        unknown = False
-        for a in node[1:]:
-            try:
-                if _ev(a, ctx, env) is False:
-                    return False
-            except _Unknown:
-                unknown = True
-        if unknown:
-            raise _UNKNOWN
-        return True
+        return _short_circuit(node, ctx, env, False)
     if op == OR:
-        unknown = False
-        for a in node[1:]:
-            try:
-                if _ev(a, ctx, env) is True:
-                    return True
-            except _Unknown:
-                unknown = True
-        if unknown:
-            raise _UNKNOWN
-        return False
+        return _short_circuit(node, ctx, env, True)
     if op == NOT:
         return not _ev(node[1], ctx, env)
     if op == EXCLUSIVE:
