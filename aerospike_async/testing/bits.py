@@ -582,18 +582,21 @@ def call(value: Any, payload: Any, modify_local: bool) -> Any:
 
 
 # -- the op handlers -----------------------------------------------------------------------
+def _decode(value: bytes) -> Any:
+    from .cdt import CdtError, decode
+    try:
+        return decode(value)
+    except CdtError:
+        raise BitsError(PARAMETER_ERROR) from None
+
+
 def run_read(txn: Any, op: Any) -> int:
     """BIT_READ (op 12): answer the op's result under the bin's name."""
     from ..protocol.message import op_bytes
     if op.particle_type != PARTICLE_BLOB:
         return BIN_INCOMPATIBLE_TYPE
     try:
-        from .cdt import CdtError, decode
-        try:
-            payload = decode(op.value)
-        except CdtError:
-            return PARAMETER_ERROR
-        parsed = parse(payload, False)
+        parsed = parse(_decode(op.value), False)
         current = txn.bins.get(op.name)
         if current is None:
             txn.reply_nil(op)
@@ -622,12 +625,7 @@ def run_modify(txn: Any, op: Any) -> int:
     if op.particle_type != PARTICLE_BLOB:
         return BIN_INCOMPATIBLE_TYPE
     try:
-        from .cdt import CdtError, decode
-        try:
-            payload = decode(op.value)
-        except CdtError:
-            return PARAMETER_ERROR
-        parsed = parse(payload, True)
+        parsed = parse(_decode(op.value), True)
         current = txn.bins.get(op.name)
         blob = None
         if current is not None:
