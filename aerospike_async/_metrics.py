@@ -15,7 +15,7 @@ from typing import Any, Callable, TextIO
 
 from aerospike_helpers import metrics as H
 
-from .cluster.metrics import MetricsState, NsMetrics
+from .cluster.metrics import LATENCY_TYPES, MetricsState, NsMetrics
 from .exceptions import ClientError, ParamError
 
 log = logging.getLogger("aerospike_async.metrics")
@@ -28,7 +28,6 @@ HEADER = ("{now} header(2) cluster[name,clientType,clientVersion,appId,label[],c
           "syncConn,asyncConn,namespace[]] conn[inUse,inPool,opened,closed,recovered,aborted]"
           " namespace[name,errors,timeouts,keyBusy,bytesIn,bytesOut,latency[]] "
           "latency({columns},{shift})[type[l1,l2,l3...]]\n")
-_LATENCY_NAMES = ("conn", "write", "read", "batch", "query")
 
 
 def client_version() -> str:
@@ -262,7 +261,7 @@ def format_node(node: Any) -> str:
         parts.append(f"{m.ns},{m.error_count},{m.timeout_count},{m.key_busy_count},"
                      f"{m.bytes_in},{m.bytes_out},[")
         parts.append(",".join(f"{name}[{','.join(map(str, buckets))}]"
-                              for name, buckets in zip(_LATENCY_NAMES, m.latency)))
+                              for name, buckets in zip(LATENCY_TYPES, m.latency)))
         parts.append("]")
     parts.append("]]")
     return "".join(parts)

@@ -49,7 +49,7 @@ class NsMetrics:
         self.error_count = 0
         self.timeout_count = 0
         self.key_busy_count = 0
-        self.latency = [[0] * columns for _ in LATENCY_TYPES]
+        self.reset_latency(columns)
 
     def reset_latency(self, columns: int) -> None:
         """New empty histograms (C ``as_node_enable_metrics``)."""
@@ -105,10 +105,4 @@ class MetricsState:
     def record(self, m: NsMetrics, kind: int, elapsed_ns: int) -> None:
         """Count one command's latency in the histogram of ``kind``."""
         buckets = m.latency[kind]
-        columns = len(buckets)
-        ms = -(-elapsed_ns // 1_000_000)
-        if ms <= 1:
-            buckets[0] += 1
-            return
-        index = -(-(ms - 1).bit_length() // self.shift)
-        buckets[index if index < columns else columns - 1] += 1
+        buckets[latency_index(elapsed_ns, len(buckets), self.shift)] += 1
