@@ -295,31 +295,12 @@ async def open_connection(host: str, port: int, timeout: float | None,
                           tls: Any = None, tls_name: str | None = None) -> Connection:
     """Connect to host:port within ``timeout`` seconds; with ``tls`` (a TLSConfig) the
     handshake verifies the server's certificate against ``tls_name`` (else ``host``)."""
-    if tls is not None:
-        return await _open_tls(host, port, timeout, tls, tls_name)
-    loop = asyncio.get_running_loop()
-    address = f"{host}:{port}"
-    coro = loop.create_connection(lambda: Connection(loop, address), host, port)
-    try:
-        if timeout:
-            _transport, conn = await asyncio.wait_for(coro, timeout)
-        else:
-            _transport, conn = await coro
-    except asyncio.TimeoutError:
-        raise SocketTimeout(f"connect to {address} timed out") from None
-    except OSError as exc:
-        raise ConnectionClosed(f"cannot connect to {address}: {exc}") from None
-    return conn
-
-
-async def _open_tls(host: str, port: int, timeout: float | None, tls: Any,
-                    tls_name: str | None) -> Connection:
     loop = asyncio.get_running_loop()
     address = f"{host}:{port}"
     name = tls_name or host
-    coro = loop.create_connection(lambda: Connection(loop, address), host, port,
-                                  ssl=tls.context, server_hostname=name,
-                                  ssl_handshake_timeout=timeout or None)
+    extra: dict[str, Any] = {} if tls is None else {
+        "ssl": tls.context, "server_hostname": name, "ssl_handshake_timeout": timeout or None}
+    coro = loop.create_connection(lambda: Connection(loop, address), host, port, **extra)
     try:
         if timeout:
             transport, conn = await asyncio.wait_for(coro, timeout)
@@ -332,9 +313,10 @@ async def _open_tls(host: str, port: int, timeout: float | None, tls: Any,
                          f"{getattr(exc, 'verify_message', None) or exc}") from None
     except OSError as exc:
         raise ConnectionClosed(f"cannot connect to {address}: {exc}") from None
-    try:
-        tls.check(transport.get_extra_info("ssl_object"), address, name)
-    except BaseException:
-        conn.abort()
-        raise
+    if tls is not None:
+        try:
+            tls.check(transport.get_extra_info("ssl_object"), address, name)
+        except BaseException:
+            conn.abort()
+            raise
     return conn
