@@ -13,12 +13,12 @@ from aerospike_async.protocol.message import (
     INFO2_RESPOND_ALL_OPS, OP_BIT_MODIFY, OP_BIT_READ, OP_HLL_MODIFY, OP_HLL_READ, OP_READ, Op,
 )
 from aerospike_async.protocol.particles import PARTICLE_BLOB, PARTICLE_HLL
-from aerospike_async.testing import EmbeddedServer, hll
+from aerospike_async.testing import hll
 from aerospike_async.testing import cdt as server_cdt
 from aerospike_async.testing.bits import BitsError
 from aerospike_async.testing.bits import modify as bit_modify
 from aerospike_async.testing.bits import read as bit_read
-from server_raw import RawClient, operate, put
+from server_raw import operate, put
 
 _ids = itertools.count()
 BLOB = bytes([0b00000001, 0b01000010, 0b11111111, 0b00000000, 0b10000000])
@@ -196,19 +196,6 @@ def test_missing_bin():
 
 
 # -- over the wire -------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def server():
-    with EmbeddedServer.run_in_thread() as srv:
-        yield srv
-
-
-@pytest.fixture
-def client(server):
-    c = RawClient(server.port)
-    yield c
-    c.close()
-
-
 @pytest.fixture
 def key():
     return ("test", "unit", f"bits-hll-{next(_ids)}")

@@ -3,24 +3,8 @@ from __future__ import annotations
 
 import base64
 
-import pytest
-
 from aerospike_async.protocol.info import encode_info_request
-from aerospike_async.testing import EmbeddedServer
-from server_raw import RawClient, put
-
-
-@pytest.fixture(scope="module")
-def server():
-    with EmbeddedServer.run_in_thread() as srv:
-        yield srv
-
-
-@pytest.fixture
-def client(server):
-    c = RawClient(server.port)
-    yield c
-    c.close()
+from server_raw import put
 
 
 def test_identity(client, server):

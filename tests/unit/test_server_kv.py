@@ -24,19 +24,6 @@ from server_raw import (
 _ids = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def server():
-    with EmbeddedServer.run_in_thread() as srv:
-        yield srv
-
-
-@pytest.fixture
-def client(server):
-    c = RawClient(server.port)
-    yield c
-    c.close()
-
-
 @pytest.fixture
 def key():
     return ("test", "unit", f"k{next(_ids)}")

@@ -5,22 +5,8 @@ import base64
 
 import pytest
 
-from aerospike_async.testing import EmbeddedServer
 from aerospike_async.testing.udf import lua_parlist_error
 from server_raw import RawClient, put
-
-
-@pytest.fixture(scope="module")
-def server():
-    with EmbeddedServer.run_in_thread() as srv:
-        yield srv
-
-
-@pytest.fixture
-def client(server):
-    c = RawClient(server.port)
-    yield c
-    c.close()
 
 
 def ask(client: RawClient, command: str) -> str:
