@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..protocol.message import name_bytes
+from ..protocol.particles import PARTICLE_BLOB, PARTICLE_INTEGER
 
 OK = 0
 PARAMETER_ERROR = 4
@@ -26,8 +27,6 @@ BIN_NOT_FOUND = 17
 BIN_NAME_TOO_LONG = 21
 OP_NOT_APPLICABLE = 26
 
-PARTICLE_BLOB = 4
-PARTICLE_INTEGER = 1
 PROTO_SIZE_MAX = 128 * 1024 * 1024
 
 # op codes

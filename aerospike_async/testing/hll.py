@@ -18,6 +18,7 @@ import struct
 from typing import Any
 
 from ..protocol.message import name_bytes
+from ..protocol.particles import PARTICLE_FLOAT, PARTICLE_HLL, PARTICLE_INTEGER, PARTICLE_LIST
 
 OK = 0
 UNKNOWN_ERROR = 1
@@ -28,7 +29,6 @@ BIN_NOT_FOUND = 17
 BIN_NAME_TOO_LONG = 21
 OP_NOT_APPLICABLE = 26
 
-PARTICLE_INTEGER, PARTICLE_FLOAT, PARTICLE_HLL, PARTICLE_LIST = 1, 2, 18, 20
 
 # op codes
 INIT, ADD, SET_UNION, REFRESH_COUNT, FOLD = 0, 1, 2, 3, 4
