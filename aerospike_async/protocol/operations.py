@@ -15,6 +15,7 @@ from . import message as M
 from .cdt import pack
 from .cdt_ops import (
     CDT_OPERATORS,
+    _int as _int_field,
     encode_cdt,
     encode_modify_by_path,
     encode_select_by_path,
@@ -139,13 +140,6 @@ def _expression(wire_op: int, reads: bool) -> Callable[[dict], EncodedOp]:
 
 
 _PARTICLE_BLOB = 4
-
-
-def _int_field(op: dict, key: str) -> int:
-    v = op.get(key)
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise ParamError(-2, f"{key} should be an integer", None, None, False)
-    return v
 
 
 def _bytes_field(op: dict, key: str) -> bytes:

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import constants as C
-from ..exceptions import ParamError
 from .cdt import pack
-from .cdt_ops import CTX_WRAPPER, op_bin, pack_ctx
+from .cdt_ops import CTX_WRAPPER, _perr, op_bin, pack_ctx
 from .record import op_header
 
 OP_STRING_READ = 17
@@ -33,10 +32,6 @@ TO_BLOB, SPLIT, B64_DECODE, REGEX_COMPARE = 13, 14, 15, 16
 INSERT, OVERWRITE, CONCAT, SNIP, REPLACE, REPLACE_ALL = 50, 51, 52, 53, 54, 55
 UPPER, LOWER, CASE_FOLD, NORMALIZE_NFC, TRIM_START, TRIM_END, TRIM = 56, 57, 58, 59, 60, 61, 62
 PAD_START, PAD_END, REPEAT, REGEX_REPLACE, APPEND, PREPEND = 63, 64, 65, 66, 67, 68
-
-
-def _perr(msg: str) -> ParamError:
-    return ParamError(-2, msg, None, None, False)
 
 
 def _int(op: dict, key: str) -> int:
