@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kv import ROOT, embedded_server, parse_hosts  # noqa: E402
+from kv import embedded_server, parse_hosts, run_official_script  # noqa: E402
 
 SET_NAME = "benchb"
 N_KEYS = 10_000
@@ -106,19 +104,9 @@ async def _async_rows(hosts: list, ns: str, batches: int, concurrencies: list[in
 
 
 def run_official(hosts: list, ns: str, batches: int, concurrencies: list[int]) -> list[dict]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from official import official_python, why_unavailable
-    python = official_python()
-    if python is None:
-        print(f"official client skipped: {why_unavailable()}", file=sys.stderr)
-        return []
-    cfg = {"hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "batch": BATCH,
-           "batches": batches, "concurrencies": concurrencies}
-    done = subprocess.run([python, "-c", OFFICIAL_SCRIPT, json.dumps(cfg)],
-                          capture_output=True, text=True, timeout=900)
-    if done.returncode != 0:
-        print(f"official client failed:\n{done.stderr[-2000:]}", file=sys.stderr)
-    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return run_official_script(OFFICIAL_SCRIPT, {
+        "hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "batch": BATCH,
+        "batches": batches, "concurrencies": concurrencies})
 
 
 def main(argv: list[str] | None = None) -> None:

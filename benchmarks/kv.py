@@ -188,21 +188,28 @@ def run_async(hosts: list[tuple[str, int]], ns: str, ops: int, warmup: int) -> l
     return rows
 
 
-def run_official(hosts: list[tuple[str, int]], ns: str, ops: int, warmup: int) -> list[dict]:
-    """The official client's cells from a child process, or none when it is unavailable."""
+def run_official_script(script: str, cfg: dict) -> list[dict]:
+    """The JSON rows ``script`` prints when the official client runs it in its own venv
+    with ``cfg`` as argument; none (and why, on stderr) when it cannot run."""
+    sys.path.insert(0, str(ROOT / "tests"))
     from official import official_python, why_unavailable
 
     python = official_python()
     if python is None:
         print(f"official client skipped: {why_unavailable()}", file=sys.stderr)
         return []
-    cfg = {"hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "bins": BINS,
-           "ops": ops, "warmup": warmup, "ops_kinds": OPS, "concurrencies": CONCURRENCIES}
-    done = subprocess.run([python, "-c", OFFICIAL_SCRIPT, json.dumps(cfg)],
+    done = subprocess.run([python, "-c", script, json.dumps(cfg)],
                           capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         print(f"official client failed:\n{done.stderr[-2000:]}", file=sys.stderr)
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def run_official(hosts: list[tuple[str, int]], ns: str, ops: int, warmup: int) -> list[dict]:
+    """The official client's cells from a child process, or none when it is unavailable."""
+    return run_official_script(OFFICIAL_SCRIPT, {
+        "hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "bins": BINS,
+        "ops": ops, "warmup": warmup, "ops_kinds": OPS, "concurrencies": CONCURRENCIES})
 
 
 def table(rows: list[dict]) -> str:

@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import socket
-import subprocess
-import sys
 import time
 from contextlib import nullcontext
 from typing import Awaitable, Callable
 
 from kv import (BINS, N_KEYS, OFFICIAL_SCRIPT, SET_NAME, embedded_server, parse_hosts,
-                summarize)
+                run_official_script, summarize)
 
 from aerospike_async import Client
 from aerospike_async._validate import parse_key
@@ -154,17 +151,9 @@ async def client_get(hosts: list[tuple[str, int]], ns: str, ops: int, warmup: in
 
 
 def official_row(hosts: list[tuple[str, int]], ns: str, ops: int, warmup: int) -> dict | None:
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-    from official import official_python, why_unavailable
-    python = official_python()
-    if python is None:
-        print(f"official client skipped: {why_unavailable()}", file=sys.stderr)
-        return None
-    cfg = {"hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "bins": BINS,
-           "ops": ops, "warmup": warmup, "ops_kinds": ["get"], "concurrencies": [1]}
-    done = subprocess.run([python, "-c", OFFICIAL_SCRIPT, json.dumps(cfg)],
-                          capture_output=True, text=True, timeout=600)
-    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    rows = run_official_script(OFFICIAL_SCRIPT, {
+        "hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "bins": BINS,
+        "ops": ops, "warmup": warmup, "ops_kinds": ["get"], "concurrencies": [1]})
     return next((r for r in rows if r["op"] == "get"), None)
 
 

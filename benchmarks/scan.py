@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kv import ROOT, embedded_server, parse_hosts  # noqa: E402
+from kv import embedded_server, parse_hosts, run_official_script  # noqa: E402
 
 SET_NAME = "benchs"
 BINS = {"n": 1, "s": "x" * 64}
@@ -86,18 +84,7 @@ async def _async_row(hosts: list, ns: str, loop_name: str) -> dict:
 
 
 def run_official(hosts: list, ns: str) -> list[dict]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from official import official_python, why_unavailable
-    python = official_python()
-    if python is None:
-        print(f"official client skipped: {why_unavailable()}", file=sys.stderr)
-        return []
-    done = subprocess.run([python, "-c", OFFICIAL_SCRIPT,
-                           json.dumps({"hosts": hosts, "ns": ns, "set": SET_NAME})],
-                          capture_output=True, text=True, timeout=900)
-    if done.returncode != 0:
-        print(f"official client failed:\n{done.stderr[-2000:]}", file=sys.stderr)
-    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return run_official_script(OFFICIAL_SCRIPT, {"hosts": hosts, "ns": ns, "set": SET_NAME})
 
 
 def main(argv: list[str] | None = None) -> None:
