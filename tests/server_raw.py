@@ -3,7 +3,10 @@ codec, sends them over a socket and decodes the replies."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from aerospike_async.protocol.digest import compute_digest, key_bytes
 from aerospike_async.protocol.framing import MSG_AS, MSG_INFO, FrameReader
@@ -14,6 +17,7 @@ from aerospike_async.protocol.message import (
     parse_message,
 )
 from aerospike_async.protocol.particles import decode_particle, encode_particle
+from aerospike_async.testing import EmbeddedServer
 
 
 class RawClient:
@@ -50,6 +54,27 @@ class RawClient:
         reply, end = parse_message(payload)
         assert end == len(payload)
         return reply
+
+
+def server_fixtures() -> tuple[Any, Any]:
+    """The ``server`` (an embedded server in a thread, one per module) and ``client`` (a
+    RawClient to it, one per test) fixtures; a test module takes them with
+    ``server, client = server_fixtures()``. (Not a tests/unit/conftest.py: a second
+    module named ``conftest`` would shadow tests/conftest.py for the integration tests
+    that import it.)"""
+
+    @pytest.fixture(scope="module")
+    def server() -> Iterator[EmbeddedServer]:
+        with EmbeddedServer.run_in_thread() as srv:
+            yield srv
+
+    @pytest.fixture
+    def client(server: EmbeddedServer) -> Iterator[RawClient]:
+        c = RawClient(server.port)
+        yield c
+        c.close()
+
+    return server, client
 
 
 def key_fields(ns: str, set_name: str, key: Any, send_key: bool = False) -> list[tuple[int, bytes]]:

@@ -18,7 +18,9 @@ from aerospike_async.testing import cdt as server_cdt
 from aerospike_async.testing.bits import BitsError
 from aerospike_async.testing.bits import modify as bit_modify
 from aerospike_async.testing.bits import read as bit_read
-from server_raw import operate, put
+from server_raw import operate, put, server_fixtures
+
+server, client = server_fixtures()
 
 _ids = itertools.count()
 BLOB = bytes([0b00000001, 0b01000010, 0b11111111, 0b00000000, 0b10000000])

@@ -4,7 +4,9 @@ from __future__ import annotations
 import base64
 
 from aerospike_async.protocol.info import encode_info_request
-from server_raw import put
+from server_raw import put, server_fixtures
+
+server, client = server_fixtures()
 
 
 def test_identity(client, server):

@@ -18,8 +18,11 @@ from aerospike_async.protocol.particles import PARTICLE_NULL, PARTICLE_STRING
 from aerospike_async.testing import EmbeddedServer
 from aerospike_async.testing.store import CITRUSLEAF_EPOCH, next_generation
 from server_raw import (
-    RawClient, bins_of, exists, get, key_fields, operate, put, remove, write_op,
+    RawClient, bins_of, exists, get, key_fields, operate, put, remove, server_fixtures,
+    write_op,
 )
+
+server, client = server_fixtures()
 
 _ids = itertools.count()
 

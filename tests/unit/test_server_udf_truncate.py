@@ -6,7 +6,9 @@ import base64
 import pytest
 
 from aerospike_async.testing.udf import lua_parlist_error
-from server_raw import RawClient, put
+from server_raw import RawClient, put, server_fixtures
+
+server, client = server_fixtures()
 
 
 def ask(client: RawClient, command: str) -> str:
