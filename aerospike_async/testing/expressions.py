@@ -29,7 +29,7 @@ from .cdt import CdtError, CList, CMap
 PARAMETER_ERROR = 4
 OP_NOT_APPLICABLE = 26
 BIN_NOT_FOUND = 17
-BIN_EXISTS = 18
+BIN_EXISTS = 6
 
 # static result types (wire values of bin/call/var types)
 T_NIL, T_BOOL, T_INT, T_STR, T_LIST, T_MAP, T_BLOB, T_FLOAT, T_GEO, T_HLL = range(10)

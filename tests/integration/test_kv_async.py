@@ -270,3 +270,15 @@ async def test_client_reports_connection_and_nodes(client, config):
     assert names and all({"address", "port", "node_name"} <= set(n) for n in names)
     assert set(client.get_nodes()) <= {(n["address"], n["port"]) for n in names}
     assert (await client.info_random_node("build")).startswith("build\t")
+
+
+async def test_expression_write_create_only_refuses_an_existing_bin(client, make_key):
+    from aerospike_helpers import expressions as exp
+    from aerospike_helpers.operations import expression_operations as expr_ops
+    key = make_key()
+    await client.put(key, {"a": 1})
+    write = expr_ops.expression_write("a", exp.Val(2).compile(),
+                                      C.EXP_WRITE_CREATE_ONLY)
+    with pytest.raises(E.BinExistsError):
+        await client.operate(key, [write])
+    assert (await client.get(key))[2] == {"a": 1}
