@@ -54,6 +54,21 @@ def hosts() -> Iterator[list[tuple[str, int]]]:
         server.stop()
 
 
+def load_test_module(path: Any, name: str) -> Any:
+    """The test module at ``path`` imported afresh as ``name``, so that its test functions
+    can be collected a second time by another module (with other fixtures)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def module_tests(module: Any) -> dict[str, Any]:
+    """The ``test_*`` functions of a module, to put in another module's globals."""
+    return {k: v for k, v in vars(module).items() if k.startswith("test_")}
+
+
 def start_embedded_cluster(nodes: int = 3) -> Any:
     """An embedded cluster of ``nodes`` nodes (replication factor 2) in a thread."""
     from aerospike_async.testing import EmbeddedCluster

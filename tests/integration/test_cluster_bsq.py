@@ -3,7 +3,6 @@ that loses a node midway, and a 200,000-record scan streamed with bounded client
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import pathlib
 import sys
 from typing import Iterator
@@ -14,18 +13,11 @@ from aerospike_async import Client
 
 TESTS = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
-from conftest import start_embedded_cluster  # noqa: E402
+from conftest import load_test_module, start_embedded_cluster, module_tests  # noqa: E402
 
 
-def _load(path: pathlib.Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-_bsq = _load(TESTS / "integration" / "test_batch_scan_query.py", "_cluster_bsq")
-globals().update({k: v for k, v in vars(_bsq).items() if k.startswith("test_")})
+_bsq = load_test_module(TESTS / "integration" / "test_batch_scan_query.py", "_cluster_bsq")
+globals().update(module_tests(_bsq))
 
 
 @pytest.fixture(scope="module")

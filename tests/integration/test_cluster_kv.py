@@ -6,7 +6,6 @@ second time, with ``hosts`` overridden by this module's cluster.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 import subprocess
@@ -17,25 +16,14 @@ import pytest
 
 TESTS = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
-from conftest import start_embedded_cluster  # noqa: E402
+from conftest import load_test_module, start_embedded_cluster, module_tests  # noqa: E402
 from official import official_python, why_unavailable  # noqa: E402
 
 
-def _load(path: pathlib.Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-def _tests_of(module) -> dict:
-    return {k: v for k, v in vars(module).items() if k.startswith("test_")}
-
-
-globals().update(_tests_of(_load(TESTS / "integration" / "test_kv_async.py",
-                                 "_cluster_kv_async")))
-globals().update({f"{k}_sync": v for k, v in _tests_of(
-    _load(TESTS / "compat" / "test_sync_api.py", "_cluster_sync_api")).items()})
+globals().update(module_tests(load_test_module(TESTS / "integration" / "test_kv_async.py",
+                                          "_cluster_kv_async")))
+globals().update({f"{k}_sync": v for k, v in module_tests(
+    load_test_module(TESTS / "compat" / "test_sync_api.py", "_cluster_sync_api")).items()})
 
 
 @pytest.fixture(scope="module")
