@@ -238,16 +238,19 @@ class ScriptedInfoNode(FakeNode):
     ``udf-*``/``truncate*`` request (so that a wrong one shows); tending is answered as
     FakeNode does."""
 
-    def __init__(self) -> None:
+    def __init__(self, call_info: tuple[str, ...] = _CALL_INFO) -> None:
         super().__init__()
-        self.info_script: collections.deque[tuple[bytes, bytes]] = collections.deque()
+        # (request payload or None, reply): a request equal to the head's payload, or any
+        # info command starting with one of ``call_info``, gets the head's reply
+        self.info_script: collections.deque[tuple[bytes | None, bytes]] = collections.deque()
         self.info_requests: list[bytes] = []
+        self.call_info = call_info
 
     def _info_reply(self, payload: bytes) -> bytes:
         commands = parse_info_request(payload)
         with self._lock:
             scripted = self.info_script and self.info_script[0][0] == payload
-            if scripted or (commands and any(c.startswith(_CALL_INFO) for c in commands)):
+            if scripted or (commands and any(c.startswith(self.call_info) for c in commands)):
                 self.info_requests.append(payload)
                 if self.info_script:
                     return self.info_script.popleft()[1]

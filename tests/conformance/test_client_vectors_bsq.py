@@ -19,14 +19,11 @@ from typing import Any
 
 import pytest
 import vectors
-from fake_node import FakeNode
-from test_client_vectors import (CITRUSLEAF_EPOCH, _make_ns, _norm, _outcome_of,
-                                 _request_diffs, _run_code, recording_now)
+from test_client_vectors import (CITRUSLEAF_EPOCH, ScriptedInfoNode, _make_ns,
+                                 _mask_task_id, _norm, _outcome_of, _request_diffs,
+                                 _run_code, recording_now)
 from unittest import mock
 
-from aerospike_async.protocol.framing import MSG_AS
-from aerospike_async.protocol.info import encode_info_response, parse_info_request
-from aerospike_async.protocol.message import FIELD_TASK_ID, parse_message
 
 AREAS = ("batch", "scan", "query", "sindex")
 POLICY_KINDS = ("read", "write", "operate", "apply", "remove", "batch")
@@ -37,59 +34,17 @@ _AGGREGATION = {"query/aggregate_sum", "query/aggregate_count", "query/aggregate
                 "query/aggregate_stream_map", "query/aggregate_foreach"}
 
 
-def _left_out(sc: dict) -> bool:
-    return False
-
-
-
 def _scenarios() -> list[Any]:
     out = []
     for area in AREAS:
         for sc in vectors.load(area):
-            if _left_out(sc):
-                continue
             out.append(pytest.param(sc, id=sc["id"]))
     return out
 
 
-class ScriptedInfoNode(FakeNode):
-    """A fake node that also answers the call's info commands from a script."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.info_script: collections.deque[bytes] = collections.deque()
-        self.info_requests: list[bytes] = []
-
-    def _info_reply(self, payload: bytes) -> bytes:
-        commands = parse_info_request(payload)
-        if commands and any(c.startswith(_CALL_INFO) for c in commands):
-            with self._lock:
-                self.info_requests.append(payload)
-                if self.info_script:
-                    return self.info_script.popleft()
-            return encode_info_response([(c, "ERROR::unscripted") for c in commands])
-        return super()._info_reply(payload)
-
-
-def _mask_task_id(raw: bytes) -> bytes:
-    """The request with its task id field zeroed (random per scan/query)."""
-    if raw[1] != MSG_AS:
-        return raw
-    msg, _ = parse_message(raw[8:])
-    if msg.field(FIELD_TASK_ID) is None:
-        return raw
-    pos = 8 + 22
-    out = bytearray(raw)
-    for ftype, data in msg.fields:
-        if ftype == FIELD_TASK_ID:
-            out[pos + 5:pos + 5 + len(data)] = bytes(len(data))
-        pos += 5 + len(data)
-    return bytes(out)
-
-
 @pytest.fixture(scope="module")
 def node():
-    fake = ScriptedInfoNode().start()
+    fake = ScriptedInfoNode(_CALL_INFO).start()
     yield fake
     fake.stop()
 
@@ -123,7 +78,8 @@ def test_client_answers_as_recorded(sc, node, client):
     as_msgs = [ex for ex in sc["exchanges"] if ex["type"] != 1]
     infos = [ex for ex in sc["exchanges"] if ex["type"] == 1]
     node.script([[bytes.fromhex(r) for r in ex["responses"]] for ex in as_msgs])
-    node.info_script = collections.deque(bytes.fromhex(ex["responses"][0]) for ex in infos)
+    node.info_script = collections.deque((None, bytes.fromhex(ex["responses"][0]))
+                                        for ex in infos)
     node.info_requests = []
 
     now = recording_now(sc)
@@ -155,6 +111,6 @@ def test_client_answers_as_recorded(sc, node, client):
 
 
 def test_aggregations_are_checked():
-    kept = {sc["id"] for area in AREAS for sc in vectors.load(area) if not _left_out(sc)}
+    kept = {sc["id"] for area in AREAS for sc in vectors.load(area)}
     assert _AGGREGATION | {"query/with_expressions", "query/where_with_expr",
                            "scan/execute_background_expr", "batch/read_with_expr"} <= kept
