@@ -1,8 +1,8 @@
 """The batch calls of the client: validation, entry encoding, result shapes.
 
 ``batch_read``, ``batch_operate``, ``batch_write``, ``batch_apply`` and
-``batch_remove`` build one ``BatchItem`` per key (its batch entry and, for
-a key alone on its node, its single-record request), run them through
+``batch_remove`` build one ``BatchItem`` per key (its batch entry, and a
+builder of its single-record request for a key alone on its node), run them through
 ``command.batch.BatchExecutor`` and fill ``aerospike_helpers.batch.records``
 objects in key order. ``BatchRecords.result`` is 0, or -16 (BATCH_FAILED)
 when a record failed with anything but not-found (2) or filtered-out (27).
@@ -28,7 +28,7 @@ from .protocol.operations import encode_operation
 from .protocol.record import encode_command, encode_name_ops, key_fields
 
 BATCH_FAILED = -16
-_OK_CODES = (0, 2, 27)
+_OK_CODES = frozenset({0, 2, 27})
 _KEYS_MSG = "keys should be a list of aerospike key tuples"
 
 
@@ -101,6 +101,7 @@ class _Call:
         self.client = client
         self.parent = parent
         self.items: list[BatchItem] = []
+        self.singles: list[Callable[[int, int], bytes]] = []  # per key: (index, timeout)
         self.records: list[BatchRecord] = []
         self.keys: list[tuple] = []       # (ns, set, user_key, digest bytes)
         self.no_bins: list[bool] = []
@@ -167,8 +168,8 @@ class _Call:
             is_write: bool, single: Any, no_bins: bool = False) -> None:
         ns, _set, _uk, digest = parsed
         self.flush()
-        index = len(self.items)
-        self.items.append(BatchItem(index, ns, digest, entry, group, is_write, single, parsed))
+        self.items.append((len(self.items), ns, digest, entry, group, is_write))
+        self.singles.append(single)
         self.records.append(record)
         self.keys.append(parsed)
         self.no_bins.append(no_bins)
@@ -183,7 +184,7 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, False, filt)
         entry = B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops, n_ops)
 
-        def single(_item: Any, timeout: int) -> bytes:
+        def single(_index: int, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, False, filt)
             return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
 
@@ -199,9 +200,10 @@ class _Call:
         info1 |= r1 & M.INFO1_READ_MODE_AP_ALL
         ttl = pol.get("read_touch_ttl_percent", 0) or 0
         single_fields = self.single_fields
+        keys = self.keys
 
-        def single(item: BatchItem, timeout: int) -> bytes:
-            ns, set_name, user_key, digest = item.key
+        def single(index: int, timeout: int) -> bytes:
+            ns, set_name, user_key, digest = keys[index]
             f, n = single_fields(ns, set_name, user_key, digest, False, None)
             return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
 
@@ -222,8 +224,9 @@ class _Call:
                         (ns, set_name),
                         B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops, n_ops))
                 group, entry = got
-            items.append(BatchItem(index, ns, digest, entry, group, False, single, p))
-        self.keys.extend(parsed)
+            items.append((index, ns, digest, entry, group, False))
+        self.singles.extend([single] * len(parsed))
+        keys.extend(parsed)
         self.no_bins.extend([no_bins] * len(parsed))
         self.records.extend([None] * len(parsed))  # type: ignore[list-item]
 
@@ -231,10 +234,18 @@ class _Call:
                       new: Any = Read.__new__) -> Read:
             # what BatchRecord.__init__ and batch_read set, in the same order
             rec = new(Read)
-            rec.__dict__ = {"key": key, "record": record, "result": result,
-                            "message": None, "subcode": 0, "in_doubt": False, "ops": rec_ops,
-                            "read_all_bins": read_all_bins, "meta": None, "policy": None,
-                            "_type": 0, "_has_write": False}
+            rec.key = key
+            rec.record = record
+            rec.result = result
+            rec.message = None
+            rec.subcode = 0
+            rec.in_doubt = False
+            rec.ops = rec_ops
+            rec.read_all_bins = read_all_bins
+            rec._type = 0
+            rec._has_write = False
+            rec.meta = None
+            rec.policy = None
             return rec
         self.make_read = make_read
 
@@ -249,7 +260,7 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         entry = B.write_entry(info1, info2, info3, gen, ttl, fields, n_fields, ops, n_ops)
 
-        def single(_item: Any, timeout: int) -> bytes:
+        def single(_index: int, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
             return encode_command(info1, info2, info3, 0, gen, ttl, timeout, f, n, ops, n_ops)
 
@@ -266,7 +277,7 @@ class _Call:
         entry = B.write_entry(0, info2 | M.INFO2_RESPOND_ALL_OPS, info3, gen, 0, fields,
                               n_fields, b"", 0)
 
-        def single(_item: Any, timeout: int) -> bytes:
+        def single(_index: int, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
             return encode_command(0, info2, info3, 0, gen, 0, timeout, f, n)
 
@@ -286,7 +297,7 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         entry = B.write_entry(0, info2, info3, 0, ttl, fields + udf, n_fields + n_udf, b"", 0)
 
-        def single(_item: Any, timeout: int) -> bytes:
+        def single(_index: int, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
             return encode_command(0, info2, info3, 0, 0, ttl, timeout, f + udf, n + n_udf)
 
@@ -329,8 +340,10 @@ class _Call:
                               bool(parent.get("allow_inline_ssd", False)),
                               bool(parent.get("respond_all_keys", True)))
         info1 = M.INFO1_COMPRESS_RESPONSE if parent.compress else 0
-        executor = BatchExecutor(self.client.cluster, parent, flags, info1, filt, on_replies,
-                                 on_error)
+        singles = self.singles
+        executor = BatchExecutor(self.client.cluster, parent, flags, info1, filt,
+                                 lambda index, timeout: singles[index](index, timeout),
+                                 on_replies, on_error)
         if reset:
             self.flush()
             for rec in records:
@@ -345,7 +358,8 @@ class _Call:
                     rec.result = 2
 
     def outcome(self, batch: BatchRecords) -> BatchRecords:
-        batch.result = 0 if all(r.result in _OK_CODES for r in self.records) else BATCH_FAILED
+        ok = {r.result for r in self.records} <= _OK_CODES
+        batch.result = 0 if ok else BATCH_FAILED
         return batch
 
 
@@ -445,7 +459,6 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
         raise param_error("batch_records must be a BatchRecords object")
     parent = client._policies.resolve("batch_parent_write", policy_batch)
     call = _Call(client, parent)
-    prev_type = None
     for i, rec in enumerate(batch_records.batch_records):
         if not isinstance(rec, BatchRecord):
             raise param_error(f"batch_records[{i}] is not a batch record")
@@ -483,8 +496,6 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
             call.apply(rec, p, pol, rec.module, rec.function, rec.args, None)
         else:
             raise param_error(f"batch_records[{i}] has an unknown type")
-        prev_type = type(rec)
-    del prev_type
     await call.run(filter_bytes(parent))
     return call.outcome(batch_records)
 

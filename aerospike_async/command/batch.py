@@ -1,6 +1,6 @@
 """Batch commands: keys split by node, sub-batches run concurrently, retried by policy.
 
-Each key is a ``BatchItem`` with its entry already encoded. The items are
+Each key is a ``BatchItem`` tuple with its entry already encoded. The items are
 grouped by the node owning their partition (replica policy, sequence 0). A
 node with one key gets a single-record command, as the official C client
 does; a node with several gets one batch-index request. A sub-batch that
@@ -46,37 +46,24 @@ OnReplies = Callable[[list], None]
 OnError = Callable[[int, AerospikeError, bool], None]
 
 
-class BatchItem:
-    """One key of a batch: where it goes and what to send.
-
-    ``key`` is the parsed ``(ns, set, user_key, digest)``; ``entry`` the encoded
-    batch entry; ``group`` a hashable that equals the previous key's when the entry
-    may be sent as REPEAT (None: never); ``single(item, timeout)`` builds the
-    single-record request (header timeout in ms) used when the key is alone on its
-    node (one function may serve every key of a call).
-    """
-
-    __slots__ = ("index", "ns", "digest", "entry", "group", "is_write", "single", "key")
-
-    def __init__(self, index: int, ns: str, digest: bytes, entry: bytes, group: Any,
-                 is_write: bool, single: Callable[["BatchItem", int], bytes],
-                 key: tuple = ()) -> None:
-        self.index = index
-        self.ns = ns
-        self.digest = digest
-        self.entry = entry
-        self.group = group
-        self.is_write = is_write
-        self.single = single
-        self.key = key
+# One key of a batch, a plain tuple (the garbage collector stops tracking it once it sees
+# only atoms in it, where an object would stay tracked and be traversed again):
+# (index, namespace, digest, encoded entry, group, is_write). ``group`` equals the previous
+# key's when the entry may be sent as REPEAT (None: never).
+BatchItem = tuple
+# builds the single-record request of a key (index, header timeout in ms) used when the
+# key is alone on its node
+SingleRequest = Callable[[int, int], bytes]
 
 
 class BatchExecutor:
     """Runs one batch call: split, send, retry, report per key."""
 
     def __init__(self, cluster: Cluster, policy: Policy, flags: int, info1: int,
-                 filter_exp: bytes | None, on_replies: OnReplies, on_error: OnError) -> None:
+                 filter_exp: bytes | None, single: SingleRequest, on_replies: OnReplies,
+                 on_error: OnError) -> None:
         self.cluster = cluster
+        self.single = single
         self.policy = policy
         self.flags = flags
         self.info1 = info1
@@ -110,24 +97,23 @@ class BatchExecutor:
         last_node: Node | None = None
         last_group: list[BatchItem] = []
         for item in items:
+            index, ns, digest, _entry, _group, is_write = item
             node = None
-            if reads_master_first or (master_first and item.is_write):
-                if item.ns is not masters_ns:
-                    masters_ns = item.ns
-                    rows = partition_map.get(masters_ns)
+            if reads_master_first or (master_first and is_write):
+                if ns is not masters_ns:
+                    masters_ns = ns
+                    rows = partition_map.get(ns)
                     masters = rows[0] if rows else None
                 if masters is not None:
-                    d = item.digest
-                    name = masters[(d[0] | (d[1] << 8)) % PARTITIONS]
+                    name = masters[(digest[0] | (digest[1] << 8)) % PARTITIONS]
                     node = by_name.get(name) if name else None
                     if node is not None and not node.active:
                         node = None
             if node is None:
                 try:
-                    node = node_for(item.ns, item.digest, item.is_write, replica, sequence,
-                                    prev)
+                    node = node_for(ns, digest, is_write, replica, sequence, prev)
                 except AerospikeError as exc:
-                    self.on_error(item.index, exc, False)
+                    self.on_error(index, exc, False)
                     continue
             if node is last_node:
                 last_group.append(item)
@@ -189,7 +175,7 @@ class BatchExecutor:
                 sent += 1
             if last is None:
                 return
-            pending = [it for it in items if it.index not in answered]
+            pending = [it for it in items if it[0] not in answered]
             if not pending:
                 return
             iteration += 1
@@ -220,7 +206,7 @@ class BatchExecutor:
         code = exc.code if exc.code is not None else -1
         doubt = sent > 1 or (sent == 1 and (code == RC_TIMEOUT or code <= 0))
         for it in items:
-            self.on_error(it.index, exc, it.is_write and doubt)
+            self.on_error(it[0], exc, it[5] and doubt)
 
     def _timeout(self) -> float:
         timeout = self.socket_timeout
@@ -282,8 +268,9 @@ class BatchExecutor:
     async def _single(self, node: Node, conn: Any, item: BatchItem, answered: set[int],
                       timeout: float) -> AerospikeError | None:
         pool = node.pool
+        index = item[0]
         try:
-            mtype, payload = await conn.request(item.single(item, self.header_timeout),
+            mtype, payload = await conn.request(self.single(index, self.header_timeout),
                                                 timeout)
             reply = parse_record_reply(as_msg_payload(mtype, payload))
         except (SocketTimeout, ConnectionClosed, ProtocolError, OSError) as exc:
@@ -296,8 +283,8 @@ class BatchExecutor:
         if rc in (RC_TIMEOUT, RC_DEVICE_OVERLOAD):
             node.error_count += 1
             return server_error(node, rc)
-        answered.add(item.index)
-        self.on_replies([(item.index, rc, reply.generation, ttl_of(reply.ttl, server_now()),
+        answered.add(index)
+        self.on_replies([(index, rc, reply.generation, ttl_of(reply.ttl, server_now()),
                           reply.bins)])
         return None
 
@@ -307,7 +294,7 @@ class BatchExecutor:
         request = self._request(items)
         if self.policy.compress and len(request) > COMPRESS_THRESHOLD:
             request = compress(request)
-        wanted = {it.index for it in items}
+        wanted = {it[0] for it in items}
         on_replies = self.on_replies
         rc = 0
         m = ns_metrics(node, None) if self.cluster.metrics is not None else None
@@ -359,13 +346,12 @@ class BatchExecutor:
         append = parts.append
         pack_id = _INDEX_DIGEST.pack
         prev = None
-        for it in items:
-            group = it.group
-            append(pack_id(it.index, it.digest))
+        for index, _ns, digest, entry, group, _is_write in items:
+            append(pack_id(index, digest))
             if prev is not None and group is not None and group == prev:
                 append(REPEAT)
             else:
-                append(it.entry)
+                append(entry)
             prev = group
         return encode_batch_body(b"".join(parts), len(items), self.flags, self.info1,
                                  self.header_timeout, self.filter_exp)
