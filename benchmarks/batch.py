@@ -1,32 +1,38 @@
 """Batch read throughput: records/s of 1,000-key batch_read calls, aerospike_async vs the
 official client, in the same run against the same server.
 
-    python benchmarks/batch.py [--hosts host:port[,...]] [--batches N] [--concurrency C]
+    python benchmarks/batch.py [--hosts host:port[,...]] [--batches N] [--concurrency C ...]
 
 Without ``--hosts`` the embedded server runs in a subprocess pinned to one CPU (see kv.py).
-Each row: batches of 1,000 keys (all present), ``--concurrency`` batches in flight (async
-tasks, or threads for the official client): records/s, p50/p99 latency of one batch_read
-call, and client CPU µs per record.
+The 10,000 records are written once; then each of ``--rounds`` rounds runs, each in a fresh
+process, aerospike_async on asyncio, on uvloop, and the official client. Each row: batches of
+1,000 keys (all present), ``--concurrency`` batches in flight (async tasks, or threads for the
+official client): records/s, p50/p99 latency of one batch_read call, and client CPU µs per
+record. Defaults: 3 rounds of 200 batches per concurrency (1 and 4), about 40 s on 2
+cores.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import resource
 import sys
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kv import embedded_server, parse_hosts, run_official_script  # noqa: E402
+from rounds import (Hosts, Row, add_common_args, cpu_seconds, describe, emit,  # noqa: E402
+                    loops, ours, parse_hosts, populate, report, run_official_script, run_on,
+                    run_rounds, server)
 
 SET_NAME = "benchb"
 N_KEYS = 10_000
 BATCH = 1_000
 BINS = {"n": 1, "s": "x" * 64}
+FIGURES = [("rec_s", "records/s", ",.0f"), ("p50", "p50 ms", ".2f"), ("p99", "p99 ms", ".2f"),
+           ("cpu_rec", "CPU µs/rec", ".2f")]
 
+# argv[1]: {"hosts", "ns", "set", "n_keys", "batch", "batches", "concurrencies"}; prints one
+# JSON row per concurrency. The records are written beforehand.
 OFFICIAL_SCRIPT = r'''
 import json, resource, sys, threading, time
 import aerospike
@@ -64,14 +70,13 @@ for conc in cfg["concurrencies"]:
 '''
 
 
-async def _async_rows(hosts: list, ns: str, batches: int, concurrencies: list[int],
-                      loop_name: str) -> list[dict]:
+async def async_rows(hosts: Hosts, ns: str, batches: int, concurrencies: list[int],
+                     loop_name: str) -> list[Row]:
+    """One row per concurrency of aerospike_async's batch_read on the running loop."""
     from aerospike_async import Client
     rows = []
     async with Client({"hosts": hosts, "policies": {"batch": {"total_timeout": 30000}}}) as c:
         keys = [(ns, SET_NAME, i) for i in range(N_KEYS)]
-        for s in range(0, N_KEYS, 500):
-            await asyncio.gather(*(c.put(k, BINS) for k in keys[s:s + 500]))
 
         async def run(n: int, conc: int) -> tuple[int, float, float, list[float]]:
             per = n // conc
@@ -84,12 +89,9 @@ async def _async_rows(hosts: list, ns: str, batches: int, concurrencies: list[in
                     res = await c.batch_read(keys[s:s + BATCH])
                     lats.append(time.perf_counter() - t)
                     assert len(res.batch_records) == BATCH
-            r0 = resource.getrusage(resource.RUSAGE_SELF)
-            t0 = time.perf_counter()
+            cpu0, t0 = cpu_seconds(), time.perf_counter()
             await asyncio.gather(*(worker(w) for w in range(conc)))
-            wall = time.perf_counter() - t0
-            r1 = resource.getrusage(resource.RUSAGE_SELF)
-            cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+            wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
             lats.sort()
             return per * conc * BATCH, wall, cpu, lats
 
@@ -103,40 +105,36 @@ async def _async_rows(hosts: list, ns: str, batches: int, concurrencies: list[in
     return rows
 
 
-def run_official(hosts: list, ns: str, batches: int, concurrencies: list[int]) -> list[dict]:
+def run_official(hosts: Hosts, ns: str, batches: int, concurrencies: list[int]) -> list[Row]:
+    """The official client's rows from its venv, or none when it is unavailable."""
     return run_official_script(OFFICIAL_SCRIPT, {
         "hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "batch": BATCH,
         "batches": batches, "concurrencies": concurrencies})
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--hosts", default=os.environ.get("AEROSPIKE_HOSTS"))
-    parser.add_argument("--namespace", default=os.environ.get("AEROSPIKE_NAMESPACE", "test"))
-    parser.add_argument("--batches", type=int, default=60, help="measured batches per row")
+    add_common_args(parser)
+    parser.add_argument("--batches", type=int, default=200, help="measured batches per row")
     parser.add_argument("--concurrency", type=int, nargs="*", default=[1, 4])
-    parser.add_argument("--no-official", action="store_true")
-    parser.add_argument("--no-pin", action="store_true")
     args = parser.parse_args(argv)
-    with (nullcontext(parse_hosts(args.hosts)) if args.hosts
-          else embedded_server(pin=not args.no_pin)) as hosts:
-        rows = asyncio.run(_async_rows(hosts, args.namespace, args.batches, args.concurrency,
-                                       "asyncio"))
-        try:
-            import uvloop
-            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                rows += runner.run(_async_rows(hosts, args.namespace, args.batches,
-                                               args.concurrency, "uvloop"))
-        except ImportError:
-            pass
+    ns, batches, concs = args.namespace, args.batches, args.concurrency
+    if args.child_row:
+        emit(run_on(args.child_row, async_rows(parse_hosts(args.hosts), ns, batches, concs,
+                                               args.child_row)))
+        return
+    t0 = time.perf_counter()
+    with server(args) as hosts:
+        run_on("asyncio", populate(hosts, ns, SET_NAME, range(N_KEYS), BINS))
+        variants = {loop: ours(__file__, argv, hosts, loop) for loop in loops()}
         if not args.no_official:
-            rows += run_official(hosts, args.namespace, args.batches, args.concurrency)
-    print(f"batch_read of {BATCH} keys; {args.batches} batches per row")
-    print(f"{'client':16} {'loop':8} {'conc':>4} {'records/s':>12} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'CPU µs/rec':>11}")
-    for r in sorted(rows, key=lambda r: (r["conc"], r["client"], r["loop"])):
-        print(f"{r['client']:16} {r['loop']:8} {r['conc']:>4} {r['rec_s']:>12,.0f} "
-              f"{r['p50']:>7.2f} {r['p99']:>7.2f} {r['cpu_rec']:>11.2f}")
+            variants["official"] = lambda: run_official(hosts, ns, batches, concs)
+        rows = run_rounds(args.rounds, variants)
+        print(describe(args, hosts))
+    print(f"batch_read of {BATCH} keys; {batches} batches per row")
+    print(report(rows, ("conc",), FIGURES, ("rec_s", "p50")))
+    print(f"({time.perf_counter() - t0:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -1,33 +1,36 @@
 """Concurrency-1 get latency: how much of it the event loop itself costs.
 
-    python benchmarks/latency_floor.py [--hosts host:port] [--ops N]
+    python benchmarks/latency_floor.py [--hosts host:port] [--ops N] [--rounds R]
 
 Measures, against the same server in one run: a blocking socket sending pre-built get
 requests, a bare asyncio Protocol doing the same (default loop and uvloop), the
 aerospike_async client's ``get`` (both loops), and the official client. The two bare rows
 are floors: no codec, pool or API, only the I/O model. Prints ops/s, p50/p99 latency and
-client CPU per operation for each.
+client CPU per operation for each. Each round runs, each in a fresh process: the bare rows
+(together), ``Client.get`` on asyncio, on uvloop, and the official client. Defaults: 3 rounds
+of 20,000 gets per row after 2,000 warm-up, about 1.5 minutes on 2 cores.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import resource
 import socket
+import sys
 import time
-from contextlib import nullcontext
-from typing import Awaitable, Callable
+from pathlib import Path
+from collections.abc import Awaitable, Callable
 
-from kv import (BINS, N_KEYS, OFFICIAL_SCRIPT, SET_NAME, embedded_server, parse_hosts,
-                run_official_script, summarize)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kv import BINS, FIGURES, N_KEYS, SET_NAME, run_official  # noqa: E402
+from rounds import (Hosts, Row, add_common_args, cpu_seconds, describe, emit,  # noqa: E402
+                    ours, parse_hosts, populate, report, run_on, run_rounds, server, summarize)
 
-from aerospike_async import Client
-from aerospike_async._validate import parse_key
-from aerospike_async.protocol.digest import compute_digest
-from aerospike_async.protocol.framing import PROTO_HEADER
-from aerospike_async.protocol.message import INFO1_GET_ALL, INFO1_READ
-from aerospike_async.protocol.record import encode_command, key_fields, parse_record_reply
+from aerospike_async import Client  # noqa: E402
+from aerospike_async._validate import parse_key  # noqa: E402
+from aerospike_async.protocol.digest import compute_digest  # noqa: E402
+from aerospike_async.protocol.framing import PROTO_HEADER  # noqa: E402
+from aerospike_async.protocol.message import INFO1_GET_ALL, INFO1_READ  # noqa: E402
+from aerospike_async.protocol.record import encode_command, key_fields, parse_record_reply  # noqa: E402
 
 _SIZE = (1 << 48) - 1
 
@@ -42,39 +45,33 @@ def prebuilt_gets(ns: str, n: int) -> list[bytes]:
     return out
 
 
-def measure(run_one: Callable[[int], None], ops: int, warmup: int) -> dict:
+def measure(run_one: Callable[[int], None], ops: int, warmup: int) -> Row:
     for i in range(warmup):
         run_one(i)
     lats = [0.0] * ops
     clock = time.perf_counter
-    r0 = resource.getrusage(resource.RUSAGE_SELF)
-    start = clock()
+    cpu0, start = cpu_seconds(), clock()
     for i in range(ops):
         t0 = clock()
         run_one(i)
         lats[i] = clock() - t0
-    wall = clock() - start
-    r1 = resource.getrusage(resource.RUSAGE_SELF)
-    return summarize(lats, wall, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return summarize(lats, clock() - start, cpu_seconds() - cpu0)
 
 
-async def measure_async(run_one: Callable[[int], Awaitable], ops: int, warmup: int) -> dict:
+async def measure_async(run_one: Callable[[int], Awaitable], ops: int, warmup: int) -> Row:
     for i in range(warmup):
         await run_one(i)
     lats = [0.0] * ops
     clock = time.perf_counter
-    r0 = resource.getrusage(resource.RUSAGE_SELF)
-    start = clock()
+    cpu0, start = cpu_seconds(), clock()
     for i in range(ops):
         t0 = clock()
         await run_one(i)
         lats[i] = clock() - t0
-    wall = clock() - start
-    r1 = resource.getrusage(resource.RUSAGE_SELF)
-    return summarize(lats, wall, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return summarize(lats, clock() - start, cpu_seconds() - cpu0)
 
 
-def blocking_socket(host: tuple[str, int], requests: list[bytes], ops: int, warmup: int) -> dict:
+def blocking_socket(host: tuple[str, int], requests: list[bytes], ops: int, warmup: int) -> Row:
     sock = socket.create_connection(host)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     n = len(requests)
@@ -103,7 +100,7 @@ def codec_work(ns: str) -> Callable[[int, bytes], None]:
 
 
 def codec_alone(work: Callable[[int, bytes], None], payload: bytes, ops: int,
-                warmup: int) -> dict:
+                warmup: int) -> Row:
     return measure(lambda i: work(i, payload), ops, warmup)
 
 
@@ -127,7 +124,7 @@ class _Bare(asyncio.Protocol):
 
 async def bare_protocol(host: tuple[str, int], requests: list[bytes], ops: int,
                         warmup: int, work: Callable[[int, bytes], None] | None = None
-                        ) -> dict:
+                        ) -> Row:
     loop = asyncio.get_running_loop()
     transport, proto = await loop.create_connection(_Bare, *host)
     n = len(requests)
@@ -144,66 +141,60 @@ async def bare_protocol(host: tuple[str, int], requests: list[bytes], ops: int,
         transport.close()
 
 
-async def client_get(hosts: list[tuple[str, int]], ns: str, ops: int, warmup: int) -> dict:
+async def client_get(hosts: Hosts, ns: str, ops: int, warmup: int) -> Row:
     async with Client({"hosts": hosts}) as client:
         keys = [(ns, SET_NAME, f"k{i}") for i in range(N_KEYS)]
         return await measure_async(lambda i: client.get(keys[i % N_KEYS]), ops, warmup)
 
 
-def official_row(hosts: list[tuple[str, int]], ns: str, ops: int, warmup: int) -> dict | None:
-    rows = run_official_script(OFFICIAL_SCRIPT, {
-        "hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "bins": BINS,
-        "ops": ops, "warmup": warmup, "ops_kinds": ["get"], "concurrencies": [1]})
-    return next((r for r in rows if r["op"] == "get"), None)
+def bare_rows(hosts: Hosts, ns: str, ops: int, warmup: int) -> list[Row]:
+    """The rows without our client: blocking socket, bare Protocol (with and without the
+    client's codec work) and the codec work alone, in this process."""
+    requests = prebuilt_gets(ns, N_KEYS)
+    rows = [("blocking socket, pre-built requests", "-",
+             blocking_socket(hosts[0], requests, ops, warmup))]
+    for loop_name in ("asyncio", "uvloop"):
+        rows.append(("bare Protocol, pre-built requests", loop_name,
+                     run_on(loop_name, bare_protocol(hosts[0], requests, ops, warmup))))
+    rows.append(("bare Protocol + client codec work", "uvloop",
+                 run_on("uvloop", bare_protocol(hosts[0], requests, ops, warmup,
+                                                codec_work(ns)))))
+    sock = socket.create_connection(hosts[0])
+    sock.sendall(requests[0])
+    head = sock.recv(8, socket.MSG_WAITALL)
+    payload = sock.recv(PROTO_HEADER.unpack(head)[0] & _SIZE, socket.MSG_WAITALL)
+    sock.close()
+    rows.append(("client codec work alone, no I/O", "-",
+                 codec_alone(codec_work(ns), payload, ops, warmup)))
+    return [dict(r, client=what, loop=loop_name) for what, loop_name, r in rows]
 
 
 def main(argv: list[str] | None = None) -> None:
-    import uvloop
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--hosts", default=os.environ.get("AEROSPIKE_HOSTS"))
-    parser.add_argument("--namespace", default=os.environ.get("AEROSPIKE_NAMESPACE", "test"))
+    add_common_args(parser)
     parser.add_argument("--ops", type=int, default=20_000)
     parser.add_argument("--warmup", type=int, default=2_000)
-    parser.add_argument("--no-pin", action="store_true")
     args = parser.parse_args(argv)
-    with (nullcontext(parse_hosts(args.hosts)) if args.hosts
-          else embedded_server(pin=not args.no_pin)) as hosts:
-        ns = args.namespace
-
-        async def populate() -> None:
-            async with Client({"hosts": hosts}) as client:
-                for i in range(N_KEYS):
-                    await client.put((ns, SET_NAME, f"k{i}"), BINS)
-        asyncio.run(populate())
-        requests = prebuilt_gets(ns, N_KEYS)
-        rows = [("blocking socket, pre-built requests", "-",
-                 blocking_socket(hosts[0], requests, args.ops, args.warmup))]
-        for loop_name, factory in (("asyncio", None), ("uvloop", uvloop.new_event_loop)):
-            with asyncio.Runner(loop_factory=factory) as runner:
-                rows.append(("bare Protocol, pre-built requests", loop_name,
-                             runner.run(bare_protocol(hosts[0], requests, args.ops,
-                                                      args.warmup))))
-                if loop_name == "uvloop":
-                    work = codec_work(ns)
-                    rows.append(("bare Protocol + client codec work", loop_name,
-                                 runner.run(bare_protocol(hosts[0], requests, args.ops,
-                                                          args.warmup, work))))
-                rows.append(("aerospike_async Client.get", loop_name,
-                             runner.run(client_get(hosts, ns, args.ops, args.warmup))))
-        sock = socket.create_connection(hosts[0])
-        sock.sendall(requests[0])
-        head = sock.recv(8, socket.MSG_WAITALL)
-        payload = sock.recv(PROTO_HEADER.unpack(head)[0] & _SIZE, socket.MSG_WAITALL)
-        sock.close()
-        rows.append(("client codec work alone, no I/O", "-",
-                     codec_alone(codec_work(ns), payload, args.ops, args.warmup)))
-        official = official_row(hosts, ns, args.ops, args.warmup)
-        if official is not None:
-            rows.append(("official client get", "threads", official))
-    print(f"{'what':38} {'loop':8} {'ops/s':>8} {'p50 µs':>7} {'p99 µs':>7} {'CPU µs/op':>9}")
-    for what, loop_name, r in rows:
-        print(f"{what:38} {loop_name:8} {r['ops_s']:8,.0f} {r['p50']:7.0f} {r['p99']:7.0f} "
-              f"{r['cpu_op']:9.1f}")
+    ns, ops, warmup = args.namespace, args.ops, args.warmup
+    if args.child_row == "bare":
+        emit(bare_rows(parse_hosts(args.hosts), ns, ops, warmup))
+    elif args.child_row:
+        row = run_on(args.child_row, client_get(parse_hosts(args.hosts), ns, ops, warmup))
+        emit([dict(row, client="aerospike_async Client.get", loop=args.child_row)])
+    if args.child_row:
+        return
+    t0 = time.perf_counter()
+    with server(args) as hosts:
+        run_on("asyncio", populate(hosts, ns, SET_NAME, [f"k{i}" for i in range(N_KEYS)], BINS))
+        variants = {v: ours(__file__, argv, hosts, v) for v in ("bare", "asyncio", "uvloop")}
+        if not args.no_official:
+            variants["official"] = lambda: run_official(hosts, ns, ops, warmup, ("get",), (1,))
+        rows = run_rounds(args.rounds, variants)
+        print(describe(args, hosts))
+    print(f"get at concurrency 1: {ops} per row after {warmup} warm-up")
+    print(report(rows, (), FIGURES, ("ops_s", "p50")))
+    print(f"({time.perf_counter() - t0:.0f} s)")
 
 
 if __name__ == "__main__":
