@@ -10,7 +10,7 @@ when a record failed with anything but not-found (2) or filtered-out (27).
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, Read, Remove,
@@ -18,7 +18,7 @@ from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, R
 
 from . import constants as C
 from ._validate import check_bin_list, param_error, parse_key, set_name_fits, udf_call_fields
-from .command.batch import BatchExecutor, BatchItem
+from .command.batch import PIECE_KEYS, BatchExecutor, BatchItem
 from .exceptions import AerospikeError, ParamError
 from .policy import Policy
 from .protocol import batch as B
@@ -47,51 +47,73 @@ _I64_PACK = struct.Struct(">q").pack
 _NO_SET = object()
 
 
-def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
-    """parse_key of every key; (ns, set, int or str key) tuples take a fast path computing
-    the same digest (compute_digest) from the set's pre-hashed states, inline."""
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _check_keys(keys: Any) -> list[tuple]:
+    """Check every key as parse_key does, before anything is sent. A (ns, set, int or
+    ASCII str key) tuple whose set has pre-hashed digest states is only checked: it stays
+    as given, its digest left to _digest_chunks; any other key is parsed whole."""
     if not isinstance(keys, list):
         raise param_error(_KEYS_MSG)
-    out: list[tuple[str, str | None, Any, bytes]] = []
+    out: list[tuple] = []
     append = out.append
-    pack = _I64_PACK
     last_set: Any = _NO_SET
-    bases = None
+    fast = False
     for i, key in enumerate(keys):
         if type(key) is tuple and len(key) == 3:
             ns, set_name, user_key = key
             if set_name is not last_set:
                 last_set = set_name
-                bases = set_states(set_name) if set_name is None or (
-                    type(set_name) is str and set_name_fits(set_name)) else None
-            if bases is not None and type(ns) is str:
+                fast = (set_name is None or (type(set_name) is str
+                                             and set_name_fits(set_name))
+                        ) and set_states(set_name) is not None
+            if fast and type(ns) is str:
                 t = type(user_key)
-                if t is int:
-                    try:
-                        packed = pack(user_key)
-                    except struct.error:  # out of int64: parse_key says how
-                        pass
-                    else:
-                        h = bases[0].copy()
-                        h.update(packed)
-                        append((ns, set_name, user_key, h.digest()))
-                        continue
-                elif t is str:
-                    try:
-                        kb = user_key.encode("utf-8")
-                    except UnicodeEncodeError:
-                        pass
-                    else:
-                        h = bases[1].copy()
-                        h.update(kb)
-                        append((ns, set_name, user_key, h.digest()))
-                        continue
+                if (t is int and _INT64_MIN <= user_key <= _INT64_MAX) or (
+                        t is str and user_key.isascii()):
+                    append(key)
+                    continue
         try:
-            parsed = parse_key(key)
+            append(parse_key(key))
         except ParamError as exc:
             raise param_error(f"failed to convert key at index: {i} -> {exc.msg}") from None
-        append(parsed)
     return out
+
+
+def _digest_chunks(checked: list[tuple], size: int
+                   ) -> Iterator[list[tuple[str, str | None, Any, bytes]]]:
+    """The keys _check_keys gave, ``size`` at a time, each parsed to (ns, set, user_key,
+    digest): a digest left to compute comes from its set's pre-hashed states, the same
+    bytes as compute_digest."""
+    pack = _I64_PACK
+    last_set: Any = _NO_SET
+    bases: Any = None
+    for start in range(0, len(checked), size):
+        out: list[tuple[str, str | None, Any, bytes]] = []
+        append = out.append
+        for key in checked[start:start + size]:
+            if len(key) == 3:
+                ns, set_name, user_key = key
+                if set_name is not last_set:
+                    last_set = set_name
+                    bases = set_states(set_name)
+                if type(user_key) is int:
+                    h = bases[0].copy()
+                    h.update(pack(user_key))
+                else:
+                    h = bases[1].copy()
+                    h.update(user_key.encode())
+                append((ns, set_name, user_key, h.digest()))
+            else:
+                append(key)
+        yield out
+
+
+def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
+    """parse_key of every key."""
+    checked = _check_keys(keys)
+    return next(_digest_chunks(checked, len(checked)), [])
 
 
 class _Call:
@@ -108,6 +130,8 @@ class _Call:
         # read_many leaves its records None: each is made when its answer arrives (or by
         # flush()), in one step instead of a default record that the answer then rewrites
         self.make_read: Callable[..., Read] | None = None
+        # read_many's items, made chunk by chunk while the first chunks are already sent
+        self.item_chunks: Iterator[list[BatchItem]] | None = None
 
     def flush(self) -> None:
         """Make the records read_many left None, still without an answer (result -15)."""
@@ -190,45 +214,59 @@ class _Call:
 
         self.add(record, parsed, entry, group, False, single, no_bins)
 
-    def read_many(self, parsed: list[tuple], pol: Policy, info1: int, ops: bytes, n_ops: int,
-                  rec_ops: Any, read_all_bins: bool, no_bins: bool) -> None:
-        """``read`` of every key (no per-entry filter, entries grouped by namespace and
-        set), the entry encoded once per namespace and set and one single-record builder
-        shared by the keys. Their ``Read`` records are made as the answers arrive."""
+    def read_many(self, chunks: Iterable[list[tuple]], total: int, pol: Policy, info1: int,
+                  ops: bytes, n_ops: int, rec_ops: Any, read_all_bins: bool,
+                  no_bins: bool) -> None:
+        """``read`` of ``total`` keys, parsed ``chunks`` at a time (no per-entry filter,
+        entries grouped by namespace and set): the entry encoded once per namespace and set
+        and one single-record builder shared by the keys. Their items are made as run()
+        sends them, their ``Read`` records as the answers arrive. The only adder of a call."""
+        assert not self.items and self.item_chunks is None
         self.flush()
         r1, info3 = self.client._read_bits(pol)
         info1 |= r1 & M.INFO1_READ_MODE_AP_ALL
         ttl = pol.get("read_touch_ttl_percent", 0) or 0
         single_fields = self.single_fields
-        keys = self.keys
+        keys: list[tuple] = [()] * total   # each filled as its chunk is parsed
+        self.keys = keys
 
         def single(index: int, timeout: int) -> bytes:
             ns, set_name, user_key, digest = keys[index]
             f, n = single_fields(ns, set_name, user_key, digest, False, None)
             return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
 
-        entries: dict[tuple, tuple] = {}
-        items = self.items
-        last_ns = last_set = None
-        group: Any = None
-        entry = b""
-        for index, p in enumerate(parsed, len(items)):
-            ns, set_name, user_key, digest = p
-            if ns is not last_ns or set_name is not last_set or group is None:
-                # keys of one namespace and set share one group object and entry
-                last_ns, last_set = ns, set_name
-                got = entries.get((ns, set_name))
-                if got is None:
-                    fields, n_fields = self.entry_fields(ns, set_name, user_key, False, None)
-                    got = entries[(ns, set_name)] = (
-                        (ns, set_name),
-                        B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops, n_ops))
-                group, entry = got
-            items.append((index, ns, digest, entry, group, False))
-        self.singles.extend([single] * len(parsed))
-        keys.extend(parsed)
-        self.no_bins.extend([no_bins] * len(parsed))
-        self.records.extend([None] * len(parsed))  # type: ignore[list-item]
+        entry_fields = self.entry_fields
+
+        def item_chunks() -> Iterator[list[BatchItem]]:
+            entries: dict[tuple, tuple] = {}
+            last_ns = last_set = None
+            group: Any = None
+            entry = b""
+            index = 0
+            for parsed in chunks:
+                keys[index:index + len(parsed)] = parsed
+                items: list[BatchItem] = []
+                append = items.append
+                for ns, set_name, user_key, digest in parsed:
+                    if ns is not last_ns or set_name is not last_set or group is None:
+                        # keys of one namespace and set share one group object and entry
+                        last_ns, last_set = ns, set_name
+                        got = entries.get((ns, set_name))
+                        if got is None:
+                            fields, n_fields = entry_fields(ns, set_name, user_key, False, None)
+                            got = entries[(ns, set_name)] = (
+                                (ns, set_name),
+                                B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops,
+                                             n_ops))
+                        group, entry = got
+                    append((index, ns, digest, entry, group, False))
+                    index += 1
+                yield items
+
+        self.item_chunks = item_chunks()
+        self.singles = [single] * total
+        self.no_bins = [no_bins] * total
+        self.records = [None] * total  # type: ignore[list-item]
 
         def make_read(key: tuple, result: int, record: tuple | None,
                       new: Any = Read.__new__) -> Read:
@@ -329,8 +367,11 @@ class _Call:
                     rec.record = record
 
         def on_error(index: int, exc: AerospikeError, in_doubt: bool) -> None:
-            self.flush()
             rec = records[index]
+            if rec is None:
+                ns, set_name, user_key, digest = keys[index]
+                rec = records[index] = make_read(
+                    (ns, set_name, user_key, bytearray(digest)), 0, None)
             rec.result = exc.code if exc.code is not None else -1
             rec.message = exc.msg
             rec.record = None
@@ -350,7 +391,11 @@ class _Call:
                 rec.result = -15  # no response, until an answer arrives
                 rec.record = None
                 rec.in_doubt = False
-        await executor.run(self.items)
+        if self.item_chunks is not None:
+            chunks, self.item_chunks = self.item_chunks, None
+            await executor.run_chunks(chunks, len(records))
+        else:
+            await executor.run(self.items)
         self.flush()
         if not parent.get("respond_all_keys", True):
             for rec in records:
@@ -377,7 +422,7 @@ def _record_for(parsed: tuple, cls: type[_R]) -> _R:
 # -- the public calls ----------------------------------------------------------------------
 async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = None
                      ) -> BatchRecords:
-    parsed = _parse_keys(keys)
+    checked = _check_keys(keys)
     pol = client._policies.resolve("batch", policy)
     filt = filter_bytes(pol)
     if bins is None:
@@ -390,8 +435,8 @@ async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = Non
         else:
             info1, ops, n_ops = M.INFO1_READ | M.INFO1_NOBINDATA, b"", 0
     call = _Call(client, pol)
-    call.read_many(parsed, pol, info1, ops, n_ops, None, bins is None,
-                   bins is not None and not bins)
+    call.read_many(_digest_chunks(checked, PIECE_KEYS), len(checked), pol, info1, ops, n_ops,
+                   None, bins is None, bins is not None and not bins)
     await call.run(filt, reset=False)
     return call.outcome(BatchRecords(call.records))
 
@@ -417,7 +462,8 @@ async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = No
             rec.ops, rec.meta, rec.policy, rec._type, rec._has_write = ops, None, None, 1, True
             call.write(rec, p, wpol, meta, data, n_ops, reads, (p[0], p[1]))
     else:
-        call.read_many(parsed, parent, M.INFO1_READ, data, n_ops, ops, False, False)
+        call.read_many([parsed], len(parsed), parent, M.INFO1_READ, data, n_ops, ops, False,
+                       False)
     await call.run(filter_bytes(parent), reset=bool(writes))
     return call.outcome(BatchRecords(call.records))
 

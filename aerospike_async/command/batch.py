@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..cluster.cluster import REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
@@ -130,6 +130,41 @@ class BatchExecutor:
         groups = self.split(items, 0)
         await self._run_groups(groups, 0, 0)
 
+    async def run_chunks(self, chunks: Iterator[list[BatchItem]], total: int) -> None:
+        """Run ``total`` items made chunk by chunk. In a batch large enough for pieces, a
+        node's piece goes out as soon as it fills, so the node starts working while the
+        client still digests and routes the later keys; else as ``run``."""
+        if not self.concurrent or total < 2 * PIECE_KEYS:
+            await self.run([it for chunk in chunks for it in chunk])
+            return
+        nodes = sum(1 for node in self.cluster.nodes if node.active) or 1
+        size = max(PIECE_KEYS, -(-total // (nodes * MAX_PIECES)))
+        filling: dict[Node, list[BatchItem]] = {}
+        tasks: list[asyncio.Future] = []
+        try:
+            for chunk in chunks:
+                for node, items in self.split(chunk, 0).items():
+                    acc = filling.get(node)
+                    if acc is None:
+                        acc = filling[node] = items
+                    else:
+                        acc.extend(items)
+                    while len(acc) >= size:
+                        piece = acc[:size]
+                        del acc[:size]
+                        # on an idle connection the piece goes on the wire right here;
+                        # its task only reads the answer
+                        tasks.append(asyncio.ensure_future(self._node_command(
+                            node, piece, 0, 0, self._send_now(node, piece))))
+            tasks.extend(asyncio.ensure_future(self._node_command(
+                node, acc, 0, 0, self._send_now(node, acc) if len(acc) > 1 else None))
+                for node, acc in filling.items() if acc)
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            raise
+
     def _pieces(self, groups: dict[Node, list[BatchItem]]) -> list[tuple[Node, list[BatchItem]]]:
         """The requests to send: a node's keys in one request, or, when the nodes are run
         concurrently and a node has at least ``2 * PIECE_KEYS`` keys, in up to ``MAX_PIECES``
@@ -166,11 +201,13 @@ class BatchExecutor:
 
     # -- one node's keys, with retries ---------------------------------------------
     async def _node_command(self, node: Node, items: list[BatchItem], sequence: int,
-                            iteration: int) -> None:
+                            iteration: int, started: Any = None) -> None:
+        """``started``: a connection the first attempt's request was already sent on."""
         sent = 0
         while True:
             answered: set[int] = set()
-            last, did_send = await self._attempt(node, items, answered)
+            last, did_send = await self._attempt(node, items, answered, started)
+            started = None
             if did_send:
                 sent += 1
             if last is None:
@@ -223,9 +260,26 @@ class BatchExecutor:
                             f" total={int(self.total_timeout * 1000)} lastNode={node.address}",
                             None, None, False)
 
-    async def _attempt(self, node: Node, items: list[BatchItem], answered: set[int]
-                       ) -> tuple[AerospikeError | None, bool]:
+    def _send_now(self, node: Node, items: list[BatchItem]) -> Any:
+        """Send the batch request of ``items`` on an idle connection of ``node`` now and
+        return it; None when the node has no idle connection or is over its error rate."""
+        limit = self.cluster.settings.max_error_rate
+        if limit > 0 and node.error_count > limit:
+            return None
+        conn = node.pool.take()
+        if conn is not None:
+            self._start(node, conn, items)
+        return conn
+
+    async def _attempt(self, node: Node, items: list[BatchItem], answered: set[int],
+                       started: Any = None) -> tuple[AerospikeError | None, bool]:
         """One try on one node: (error or None, whether the request was sent)."""
+        if started is not None:
+            timeout = self._timeout()
+            metrics = self.cluster.metrics
+            begin = time.perf_counter_ns() if metrics is not None else 0
+            error = await self._batch(node, started, items, answered, timeout, True)
+            return self._attempted(node, error, metrics, begin), True
         limit = self.cluster.settings.max_error_rate
         if limit > 0 and node.error_count > limit:
             return MaxErrorRateExceeded(MaxErrorRateExceeded.code,
@@ -248,12 +302,16 @@ class BatchExecutor:
             error = await self._single(node, conn, items[0], answered, timeout)
         else:
             error = await self._batch(node, conn, items, answered, timeout)
+        return self._attempted(node, error, metrics, begin), True
+
+    def _attempted(self, node: Node, error: AerospikeError | None, metrics: Any,
+                   begin: int) -> AerospikeError | None:
         if metrics is not None:
             self.cluster.command_count += 1
             m = ns_metrics(node, None)  # batches count under no namespace, as in C
             if m is not None and error is None:
                 metrics.record(m, LATENCY_BATCH, time.perf_counter_ns() - begin)
-        return error, True
+        return error
 
     def _io_failure(self, node: Node, conn: Any, exc: Exception) -> AerospikeError:
         """Discard a connection that failed mid-request and count the node's error."""
@@ -288,20 +346,26 @@ class BatchExecutor:
                           reply.bins)])
         return None
 
-    async def _batch(self, node: Node, conn: Any, items: list[BatchItem], answered: set[int],
-                     timeout: float) -> AerospikeError | None:
-        pool = node.pool
+    def _start(self, node: Node, conn: Any, items: list[BatchItem]) -> None:
+        """Send the batch request of ``items`` on ``conn``."""
         request = self._request(items)
         if self.policy.compress and len(request) > COMPRESS_THRESHOLD:
             request = compress(request)
+        m = ns_metrics(node, None) if self.cluster.metrics is not None else None
+        if m is not None:
+            m.bytes_out += len(request)
+        conn.start_stream(request)
+
+    async def _batch(self, node: Node, conn: Any, items: list[BatchItem], answered: set[int],
+                     timeout: float, started: bool = False) -> AerospikeError | None:
+        pool = node.pool
         wanted = {it[0] for it in items}
         on_replies = self.on_replies
         rc = 0
         m = ns_metrics(node, None) if self.cluster.metrics is not None else None
-        if m is not None:
-            m.bytes_out += len(request)
         try:
-            conn.start_stream(request)
+            if not started:
+                self._start(node, conn, items)
             while True:
                 mtype, payload = await conn.next_message(timeout)
                 if m is not None:

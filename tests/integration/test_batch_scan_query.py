@@ -67,6 +67,22 @@ async def test_batch_of_1000_keys(client, namespace):
     assert [r.record[2]["i"] for r in res.batch_records] == list(range(1000))
 
 
+@pytest.mark.parametrize("bad", [(None, 3.5), ("n", 2 ** 63), ("n", None), 7])
+async def test_a_large_batch_with_one_bad_key_is_refused_whole(client, namespace, bad):
+    """The keys of a large batch are checked before any of them is sent: a bad last key
+    fails the call with ParamError naming its index, and the client stays usable."""
+    set_name = _set()
+    await _fill(client, namespace, set_name, 600)
+    keys: list = [(namespace, set_name, i) for i in range(600)]
+    keys[599] = (namespace, *bad) if isinstance(bad, tuple) else bad
+    with pytest.raises(E.ParamError, match="key at index: 599"):
+        await client.batch_read(keys)
+    keys[599] = (namespace, set_name, "é-not-ascii")
+    res = await client.batch_read(keys)
+    assert [r.record[2]["i"] for r in res.batch_records[:599]] == list(range(599))
+    assert res.batch_records[599].result == 2 and res.result == 0
+
+
 def test_sync_batch(sync_client, make_key):
     keys = [make_key(i) for i in range(5)]
     for k in keys:
