@@ -81,16 +81,18 @@ def _check_keys(keys: Any) -> list[tuple]:
     return out
 
 
-def _digest_chunks(checked: list[tuple], size: int
-                   ) -> Iterator[list[tuple[str, str | None, Any, bytes]]]:
+def _digest_chunks(checked: list[tuple], size: int, as_result: bool = False
+                   ) -> Iterator[list[tuple[str, str | None, Any, Any]]]:
     """The keys _check_keys gave, ``size`` at a time, each parsed to (ns, set, user_key,
     digest): a digest left to compute comes from its set's pre-hashed states, the same
-    bytes as compute_digest."""
+    bytes as compute_digest. ``as_result``: the digest as a bytearray, the key tuple a
+    record reports."""
+    wrap: Any = bytearray if as_result else bytes
     pack = _I64_PACK
     last_set: Any = _NO_SET
     bases: Any = None
     for start in range(0, len(checked), size):
-        out: list[tuple[str, str | None, Any, bytes]] = []
+        out: list[tuple[str, str | None, Any, Any]] = []
         append = out.append
         for key in checked[start:start + size]:
             if len(key) == 3:
@@ -104,7 +106,10 @@ def _digest_chunks(checked: list[tuple], size: int
                 else:
                     h = bases[1].copy()
                     h.update(user_key.encode())
-                append((ns, set_name, user_key, h.digest()))
+                append((ns, set_name, user_key, wrap(h.digest())))
+            elif as_result:
+                ns, set_name, user_key, digest = key
+                append((ns, set_name, user_key, bytearray(digest)))
             else:
                 append(key)
         yield out
@@ -143,8 +148,7 @@ class _Call:
         keys = self.keys
         for i, rec in enumerate(records):
             if rec is None:
-                ns, set_name, user_key, digest = keys[i]
-                records[i] = make((ns, set_name, user_key, bytearray(digest)), -15, None)
+                records[i] = make(keys[i], -15, None)  # read_many's keys are result keys
 
     # -- encoding helpers ------------------------------------------------------
     def ops(self, operations: Any) -> tuple[bytes, int, bool, bool, int | None]:
@@ -217,10 +221,11 @@ class _Call:
     def read_many(self, chunks: Iterable[list[tuple]], total: int, pol: Policy, info1: int,
                   ops: bytes, n_ops: int, rec_ops: Any, read_all_bins: bool,
                   no_bins: bool) -> None:
-        """``read`` of ``total`` keys, parsed ``chunks`` at a time (no per-entry filter,
-        entries grouped by namespace and set): the entry encoded once per namespace and set
-        and one single-record builder shared by the keys. Their items are made as run()
-        sends them, their ``Read`` records as the answers arrive. The only adder of a call."""
+        """``read`` of ``total`` keys, parsed ``chunks`` at a time as the key tuples their
+        records report (digest a bytearray; no per-entry filter, entries grouped by
+        namespace and set): the entry encoded once per namespace and set and one
+        single-record builder shared by the keys. Their items are made as run() sends them,
+        their ``Read`` records as the answers arrive. The only adder of a call."""
         assert not self.items and self.item_chunks is None
         self.flush()
         r1, info3 = self.client._read_bits(pol)
@@ -232,7 +237,7 @@ class _Call:
 
         def single(index: int, timeout: int) -> bytes:
             ns, set_name, user_key, digest = keys[index]
-            f, n = single_fields(ns, set_name, user_key, digest, False, None)
+            f, n = single_fields(ns, set_name, user_key, bytes(digest), False, None)
             return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
 
         entry_fields = self.entry_fields
@@ -351,15 +356,19 @@ class _Call:
         make_read = self.make_read
 
         def on_replies(replies: list) -> None:
-            for index, rc, gen, ttl, bins in replies:
-                ns, set_name, user_key, digest = keys[index]
-                key = (ns, set_name, user_key, bytearray(digest))
+            it = iter(replies)
+            for index, rc, gen, ttl, bins in zip(it, it, it, it, it):
+                rec = records[index]
+                if rec is None:   # read_many's record, its key the result key already
+                    key = keys[index]
+                else:
+                    ns, set_name, user_key, digest = keys[index]
+                    key = (ns, set_name, user_key, bytearray(digest))
                 if rc == 0:
                     record = ((key, {"ttl": ttl, "gen": gen}) if no_bins[index]
                               else (key, {"ttl": ttl, "gen": gen}, bins))
                 else:
                     record = None
-                rec = records[index]
                 if rec is None:
                     records[index] = make_read(key, rc, record)  # type: ignore[misc]
                 else:
@@ -369,9 +378,7 @@ class _Call:
         def on_error(index: int, exc: AerospikeError, in_doubt: bool) -> None:
             rec = records[index]
             if rec is None:
-                ns, set_name, user_key, digest = keys[index]
-                rec = records[index] = make_read(
-                    (ns, set_name, user_key, bytearray(digest)), 0, None)
+                rec = records[index] = make_read(keys[index], 0, None)
             rec.result = exc.code if exc.code is not None else -1
             rec.message = exc.msg
             rec.record = None
@@ -435,8 +442,8 @@ async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = Non
         else:
             info1, ops, n_ops = M.INFO1_READ | M.INFO1_NOBINDATA, b"", 0
     call = _Call(client, pol)
-    call.read_many(_digest_chunks(checked, PIECE_KEYS), len(checked), pol, info1, ops, n_ops,
-                   None, bins is None, bins is not None and not bins)
+    call.read_many(_digest_chunks(checked, PIECE_KEYS, True), len(checked), pol, info1, ops,
+                   n_ops, None, bins is None, bins is not None and not bins)
     await call.run(filt, reset=False)
     return call.outcome(BatchRecords(call.records))
 
@@ -462,8 +469,10 @@ async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = No
             rec.ops, rec.meta, rec.policy, rec._type, rec._has_write = ops, None, None, 1, True
             call.write(rec, p, wpol, meta, data, n_ops, reads, (p[0], p[1]))
     else:
-        call.read_many([parsed], len(parsed), parent, M.INFO1_READ, data, n_ops, ops, False,
-                       False)
+        keys_out = [(ns, set_name, user_key, bytearray(digest))
+                    for ns, set_name, user_key, digest in parsed]
+        call.read_many([keys_out], len(parsed), parent, M.INFO1_READ, data, n_ops, ops,
+                       False, False)
     await call.run(filter_bytes(parent), reset=bool(writes))
     return call.outcome(BatchRecords(call.records))
 

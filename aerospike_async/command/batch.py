@@ -40,8 +40,8 @@ MAX_PIECES = 8
 _RETRY_CODES = frozenset({RC_TIMEOUT, RC_DEVICE_OVERLOAD, ConnectionError.code,
                           NoMoreConnectionsError.code, MaxErrorRateExceeded.code})
 
-# answers of a node's message, each (index, result code, generation, ttl as the API
-# reports it, bins dict)
+# answers of a node's message, flat: index, result code, generation, ttl as the API
+# reports it, bins dict; then the next answer's five
 OnReplies = Callable[[list], None]
 OnError = Callable[[int, AerospikeError, bool], None]
 
@@ -342,8 +342,8 @@ class BatchExecutor:
             node.error_count += 1
             return server_error(node, rc)
         answered.add(index)
-        self.on_replies([(index, rc, reply.generation, ttl_of(reply.ttl, server_now()),
-                          reply.bins)])
+        self.on_replies([index, rc, reply.generation, ttl_of(reply.ttl, server_now()),
+                         reply.bins])
         return None
 
     def _start(self, node: Node, conn: Any, items: list[BatchItem]) -> None:
@@ -374,17 +374,18 @@ class BatchExecutor:
                 replies, last, rc = parse_batch_records(as_msg_payload(mtype, payload),
                                                         server_now())
                 if replies:
-                    got = {r[0] for r in replies}
-                    if len(got) == len(replies) and got <= wanted and got.isdisjoint(answered):
+                    got = set(replies[::5])
+                    if (len(got) * 5 == len(replies) and got <= wanted
+                            and got.isdisjoint(answered)):
                         answered |= got   # the usual case: each answer new and asked for
                         on_replies(replies)
                     else:
-                        accepted = []
-                        for r in replies:
-                            index = r[0]
+                        accepted: list = []
+                        for i in range(0, len(replies), 5):
+                            index = replies[i]
                             if index in wanted and index not in answered:
                                 answered.add(index)
-                                accepted.append(r)
+                                accepted += replies[i:i + 5]
                         if accepted:
                             on_replies(accepted)
                 if last:

@@ -201,11 +201,11 @@ def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply],
 _HEAD_BATCH = struct.Struct(">BxxBxBIIIHH")
 
 
-def parse_batch_records(payload: bytes | memoryview, now: int
-                        ) -> tuple[list[tuple[int, int, int, int, dict]], bool, int]:
-    """Decode one type-3 payload of a batch reply straight into per-key tuples.
+def parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, bool, int]:
+    """Decode one type-3 payload of a batch reply straight into a flat list of answers.
 
-    Each answer is ``(index, result_code, generation, ttl, bins)``: ``ttl`` is what
+    Each answer is the five items ``index, result_code, generation, ttl, bins`` in a row
+    (no tuple per record: read them with ``zip(it, it, it, it, it)``): ``ttl`` is what
     the API reports, from the record's void time against ``now`` (server clock, seconds
     since 2010-01-01), ``bins`` a dict (a later value of the same bin name wins).
     Also returns whether the LAST message was seen and its result code. Raises
@@ -217,14 +217,13 @@ def parse_batch_records(payload: bytes | memoryview, now: int
         raise ProtocolError(f"malformed batch reply: {exc}") from None
 
 
-def _parse_batch_records(payload: bytes | memoryview, now: int
-                         ) -> tuple[list[tuple[int, int, int, int, dict]], bool, int]:
+def _parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, bool, int]:
     # one pass; bins by the decoder shared with scan/query replies (_records.read_bins)
     data = payload if type(payload) is bytes else bytes(payload)
     end = len(data)
     pos = 0
-    out: list[tuple[int, int, int, int, dict]] = []
-    append = out.append
+    out: list = []
+    extend = out.extend
     head = _HEAD_BATCH.unpack_from
     u32 = _U32.unpack_from
     read_bins = _read_bins
@@ -244,7 +243,7 @@ def _parse_batch_records(payload: bytes | memoryview, now: int
             pos = read_bins(data, pos, n_ops, end, bins)
         if pos > end:
             raise ValueError("message runs past the payload")
-        append((index, rc, gen, never if void == 0 else (void - now if void > now else 1),
+        extend((index, rc, gen, never if void == 0 else (void - now if void > now else 1),
                 bins))
     return out, False, 0
 

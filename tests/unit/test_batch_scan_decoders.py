@@ -127,8 +127,8 @@ def test_batch_decoder_matches_the_reply_objects(seed: int) -> None:
             parts.append(_HEAD.pack(22, 0, 0, INFO3_LAST, 0, rnd.choice([0, 9]), 0, 0, 0, 0, 0))
         payload = b"".join(parts)
         replies, last, rc = parse_batch_payload(payload)
-        expected = [(r.index, r.result_code, r.generation, _ttl(r.ttl), dict(r.bins))
-                    for r in replies]
+        expected = [x for r in replies
+                    for x in (r.index, r.result_code, r.generation, _ttl(r.ttl), dict(r.bins))]
         assert parse_batch_records(payload, NOW) == (expected, last, rc)
         cut = payload[:rnd.randrange(1, len(payload))]
         try:
@@ -138,7 +138,7 @@ def test_batch_decoder_matches_the_reply_objects(seed: int) -> None:
                 parse_batch_records(cut, NOW)
         else:
             got = parse_batch_records(cut, NOW)
-            assert [r[0] for r in got[0]] == [r.index for r in want[0]]
+            assert got[0][::5] == [r.index for r in want[0]]
 
 
 def _name_past_op(valid: bytes) -> bytes:
