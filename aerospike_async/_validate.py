@@ -38,10 +38,11 @@ def parse_key(key: Any) -> tuple[str, str | None, Any, bytes]:
         raise param_error(_KEY_SHAPE)
     if type(ns) is not str:
         raise param_error("namespace must be a string")
-    if set_name is not None and type(set_name) is not str:
-        raise param_error("set must be a string")
-    if set_name is not None and not set_name_fits(set_name):
-        raise param_error("key is invalid")
+    if set_name is not None:
+        if type(set_name) is not str:
+            raise param_error("set must be a string")
+        if len(set_name) > MAX_SET_NAME // 4 and not set_name_fits(set_name):
+            raise param_error("key is invalid")
     if user_key is not None:
         t = type(user_key)
         if t is str or t is bytes or t is bytearray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import struct
 import time
 import weakref
 from collections import deque
@@ -18,6 +19,7 @@ from typing import Any, Optional
 from ..protocol.framing import PROTO_VERSION, ProtocolError
 
 _SIZE_MASK = (1 << 48) - 1
+_WORD = struct.Struct(">Q").unpack_from
 _MAX_MESSAGE = 1 << 30
 STREAM_HIGH_WATER = 8  # whole messages queued on a stream before reading pauses
 STREAM_LOW_WATER = 2
@@ -126,6 +128,18 @@ class Connection(asyncio.Protocol):
         buf = self._buf
         pos = 0
         end = len(data)
+        if not buf and self._need < 0 and end >= 8:
+            # the usual read: exactly one whole reply, for the one waiting command
+            word = _WORD(data)[0]
+            if end == (word & _SIZE_MASK) + 8 and (word >> 56) == PROTO_VERSION:
+                waiter = self._waiter
+                if self._stream is None and waiter is not None and not waiter.done():
+                    self._waiter = None
+                    self._deadlines.discard(self)
+                    waiter.set_result(((word >> 48) & 0xFF, memoryview(data)[8:]))
+                else:
+                    self._deliver((word >> 48) & 0xFF, memoryview(data)[8:])
+                return
         if buf or self._need >= 0:
             if self._need < 0:
                 take = 8 - len(buf)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from typing import Any, Callable, cast
+from typing import Any, Callable
 
 PARTITIONS = 4096
 _KEY_INT = 1
@@ -32,17 +32,16 @@ def compute_digest(set_name: str | None, key: object) -> bytes:
     """RIPEMD-160 over set name, key type byte and key bytes (20 bytes)."""
     t = type(key)
     if t is int or t is str:
-        states = set_states(set_name)
+        states = _set_states.get(set_name) or set_states(set_name)
         if states is not None:
             # exact type checks (a bool or str subclass takes the slow path below)
             if t is str:
                 h = states[1].copy()
-                h.update(cast(str, key).encode("utf-8"))
+                h.update(key.encode("utf-8"))  # type: ignore[attr-defined]
                 return h.digest()
-            ikey = cast(int, key)
-            if _I64_MIN <= ikey <= _I64_MAX:
+            if _I64_MIN <= key <= _I64_MAX:  # type: ignore[operator]
                 h = states[0].copy()
-                h.update(_I64.pack(ikey))
+                h.update(_I64.pack(key))
                 return h.digest()
     ktype, kbytes = key_bytes(key)
     data = (set_name or "").encode("utf-8") + bytes((ktype,)) + kbytes
