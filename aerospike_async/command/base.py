@@ -20,6 +20,7 @@ from ..exceptions import (AerospikeError, ConnectionError, InvalidNodeError,
                           NoMoreConnectionsError, TimeoutError, exception_for,
                           result_code_name)
 from ..policy import Policy
+from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload
 from ..protocol.record import CITRUSLEAF_EPOCH
 from ..protocol.message import MSG_HEADER_SIZE
@@ -91,17 +92,28 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
     sequence = 0
     node: Node | None = None
     last: AerospikeError
+    # the first try goes to the partition's master when node_for would send it there and
+    # it is live: looked up inline
+    rows = cluster.partition_map.get(namespace) if (
+        is_write or cluster.reads_master_first(replica)) else None
+    if rows:
+        name = rows[0][(digest[0] | (digest[1] << 8)) % PARTITIONS]
+        node = cluster.nodes_by_name.get(name) if name else None
+        if node is not None and not node.active:
+            node = None
     while True:
-        try:
-            node = cluster.node_for(namespace, digest, is_write, replica, sequence, node)
-        except InvalidNodeError as exc:
-            if not sent:
-                raise
-            last = exc  # no node left for a retry: final, as in the C client
-            break
+        if node is None or iteration:
+            try:
+                node = cluster.node_for(namespace, digest, is_write, replica, sequence, node)
+            except InvalidNodeError as exc:
+                if not sent:
+                    raise
+                last = exc  # no node left for a retry: final, as in the C client
+                break
         timeout = socket_timeout
         if deadline:
-            remaining = deadline - time.monotonic()
+            # the first try has the whole total timeout left
+            remaining = deadline - time.monotonic() if iteration else total_timeout
             if remaining < timeout or not timeout:
                 timeout = remaining
         if max_error_rate > 0 and node.error_count > max_error_rate:
