@@ -16,6 +16,10 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
+from functools import partial
+import itertools
+from itertools import repeat
+from operator import and_, itemgetter
 from typing import Any, Callable, Iterator
 
 from ..cluster.cluster import REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
@@ -54,6 +58,11 @@ BatchItem = tuple
 # builds the single-record request of a key (index, header timeout in ms) used when the
 # key is alone on its node
 SingleRequest = Callable[[int, int], bytes]
+_INDEX, _NS, _DIGEST, _GROUP, _IS_WRITE = (itemgetter(0), itemgetter(1), itemgetter(2),
+                                         itemgetter(4), itemgetter(5))
+_FIRST_TWO = itemgetter(slice(0, 2))
+_FROM_LE = partial(int.from_bytes, byteorder="little")   # a digest's partition: its
+# first two bytes, little-endian, modulo the 4096 partitions
 
 
 class BatchExecutor:
@@ -90,6 +99,10 @@ class BatchExecutor:
         # partition's master when it is live (what node_for answers): looked up inline
         master_first = sequence == 0
         reads_master_first = master_first and cluster.reads_master_first(replica)
+        if reads_master_first and items:
+            fast = self._split_reads_to_masters(items)
+            if fast is not None:
+                return fast
         partition_map = cluster.partition_map
         by_name = cluster.nodes_by_name
         masters_ns: str | None = None
@@ -124,6 +137,29 @@ class BatchExecutor:
             else:
                 group.append(item)
             last_node, last_group = node, group
+        return groups
+
+    def _split_reads_to_masters(self, items: list[BatchItem]
+                                ) -> dict[Node, list[BatchItem]] | None:
+        """split() of reads of one namespace that go to their partitions' masters, at C
+        speed; None when some key is a write, of another namespace, or its partition's
+        master is unknown or down (split() then goes key by key)."""
+        if any(map(_IS_WRITE, items)) or len(set(map(_NS, items))) != 1:
+            return None
+        rows = self.cluster.partition_map.get(items[0][1])
+        if not rows:
+            return None
+        names = list(map(rows[0].__getitem__, map(
+            and_, map(_FROM_LE, map(_FIRST_TWO, map(_DIGEST, items))), repeat(PARTITIONS - 1))))
+        distinct = set(names)
+        by_name = self.cluster.nodes_by_name
+        groups: dict[Node, list[BatchItem]] = {}
+        for name in distinct:
+            node = by_name.get(name) if name else None
+            if node is None or not node.active:
+                return None
+            groups[node] = items if len(distinct) == 1 else list(
+                itertools.compress(items, map(name.__eq__, names)))
         return groups
 
     async def run(self, items: list[BatchItem]) -> None:
@@ -407,9 +443,15 @@ class BatchExecutor:
     def _request(self, items: list[BatchItem]) -> bytes:
         """The batch request of a node's keys: a key whose group equals the previous
         key's is sent as REPEAT, as the official client does."""
+        pack_id = _INDEX_DIGEST.pack
+        groups = set(map(_GROUP, items))
+        if len(groups) == 1 and None not in groups:   # one entry, then every key REPEAT
+            ids = list(map(pack_id, map(_INDEX, items), map(_DIGEST, items)))
+            body = ids[0] + items[0][3] + REPEAT.join(ids[1:]) + (REPEAT if ids[1:] else b"")
+            return encode_batch_body(body, len(items), self.flags, self.info1,
+                                     self.header_timeout, self.filter_exp)
         parts: list[bytes] = []
         append = parts.append
-        pack_id = _INDEX_DIGEST.pack
         prev = None
         for index, _ns, digest, entry, group, _is_write in items:
             append(pack_id(index, digest))
