@@ -67,6 +67,28 @@ async def test_batch_of_1000_keys(client, namespace):
     assert [r.record[2]["i"] for r in res.batch_records] == list(range(1000))
 
 
+async def test_a_large_batch_of_str_keys_and_one_of_mixed_keys(client, namespace):
+    set_name = _set()
+    await asyncio.gather(*(client.put((namespace, set_name, f"s{i}"), {"i": i})
+                           for i in range(300)))
+    res = await client.batch_read([(namespace, set_name, f"s{i}") for i in range(300)])
+    assert [r.record[2]["i"] for r in res.batch_records] == list(range(300))
+    assert res.batch_records[7].key[:3] == (namespace, set_name, "s7")
+    assert res.batch_records[7].key[3] == aerospike.calc_digest(namespace, set_name, "s7")
+    await _fill(client, namespace, set_name, 300)
+    mixed = [(namespace, set_name, i if i % 2 else f"s{i}") for i in range(300)]
+    res = await client.batch_read(mixed)
+    assert [r.record[2]["i"] for r in res.batch_records] == list(range(300))
+
+
+async def test_a_large_batch_refuses_a_namespace_that_is_a_str_subclass(client, namespace):
+    class Name(str):
+        pass
+    keys = [(namespace, "s", i) for i in range(300)] + [(Name(namespace), "s", 300)]
+    with pytest.raises(E.ParamError, match="key at index: 300"):
+        await client.batch_read(keys)
+
+
 @pytest.mark.parametrize("bad", [(None, 3.5), ("n", 2 ** 63), ("n", None), 7])
 async def test_a_large_batch_with_one_bad_key_is_refused_whole(client, namespace, bad):
     """The keys of a large batch are checked before any of them is sent: a bad last key
