@@ -246,6 +246,17 @@ class Client(AdminMixin, TxnMixin):
         return fields, n_fields
 
     @staticmethod
+    def _remember_prefix(pol: Policy, command: str, ns: str, set_name: str | None,
+                         request: bytes) -> None:
+        """Keep ``request`` without its last 20 bytes, the digest, for the next ``command``
+        on ``ns``/``set_name`` with ``pol``: when nothing of the key but its digest is in
+        the request (no user key sent, no filter, no transaction), those bytes are all the
+        policy's."""
+        if (not pol.extra and pol.key != C.POLICY_KEY_SEND and pol.expressions is None
+                and len(pol.prefixes) < 64):
+            pol.prefixes[(command, ns, set_name)] = request[:-20]
+
+    @staticmethod
     def _write_header(pol: Policy, meta: dict) -> tuple[int, int, int, int]:
         """(info2, info3, generation, expiration) of a write."""
         info2 = M.INFO2_WRITE
@@ -318,12 +329,18 @@ class Client(AdminMixin, TxnMixin):
         """Read every bin of a record: ``(key, meta, bins)``; RecordNotFound if absent."""
         ns, set_name, user_key, digest = parse_key(key)
         pol = self._policies.resolve("read", policy)
-        info1, info3 = self._read_bits(pol)
-        txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
-        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
-        request = encode_command(info1 | _READ_ALL, 0, info3, 0, 0,
-                                 pol.read_touch_ttl_percent or 0, pol.header_timeout,
-                                 fields, n_fields)
+        prefix = pol.prefixes.get(("get", ns, set_name))
+        if prefix is not None:
+            txn = None
+            request = prefix + digest
+        else:
+            info1, info3 = self._read_bits(pol)
+            txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
+            fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+            request = encode_command(info1 | _READ_ALL, 0, info3, 0, 0,
+                                     pol.read_touch_ttl_percent or 0, pol.header_timeout,
+                                     fields, n_fields)
+            self._remember_prefix(pol, "get", ns, set_name, request)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         self._txn_done(txn, set_name, digest, False, payload)
         reply = _parse(node, payload, False, self._deserializer)

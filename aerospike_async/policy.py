@@ -75,7 +75,7 @@ class Policy:
     """Every setting of one policy kind, as attributes (milliseconds for times)."""
 
     __slots__ = ("kind", *sorted(_SETTINGS), "extra", "socket_s", "total_s",
-                 "header_timeout")
+                 "header_timeout", "prefixes")
 
     total_timeout: int
     socket_timeout: int
@@ -120,6 +120,8 @@ class Policy:
         self.socket_s = socket
         self.total_s = total
         self.header_timeout = int(socket * 1000) if total else 0
+        # requests whose bytes this policy fixes up to a key's digest, by (command, ns, set)
+        self.prefixes: dict[tuple, bytes] = {}
 
     def get(self, name: str, default: Any = None) -> Any:
         if name in _SETTINGS:

@@ -244,8 +244,9 @@ class Connection(asyncio.Protocol):
         deadlines.add(self, loop.time() + timeout)
         try:
             return await fut
-        finally:
+        except BaseException:   # an answer already left the deadlines (_deliver)
             deadlines.discard(self)
+            raise
 
     def expire(self) -> None:
         """The deadline of the request in flight passed: fail it and close."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
-from ..cluster.cluster import REPLICA_MASTER, Cluster
+from ..cluster.cluster import REPLICA_MASTER, REPLICA_SEQUENCE, Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
 from ..cluster.metrics import (LATENCY_CONN, LATENCY_READ, LATENCY_WRITE, NsMetrics,
                                add_error, add_key_busy, add_timeout, ns_metrics)
@@ -70,12 +71,90 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
     the caller interprets its result code. Raises the documented exception when
     every attempt failed.
     """
+    start = time.monotonic()
+    if cluster.metrics is None and (is_write or not cluster.sc_namespaces):
+        # the usual first try, inline: an idle connection of the partition's live master
+        rows = cluster.partition_map.get(namespace)
+        if rows and (is_write or cluster.reads_master_first(
+                policy.replica if policy.replica is not None else REPLICA_SEQUENCE)):
+            name = rows[0][(digest[0] | (digest[1] << 8)) % PARTITIONS]
+            node = cluster.nodes_by_name.get(name) if name else None
+            limit = cluster.settings.max_error_rate
+            if (node is not None and node.active
+                    and (limit <= 0 or node.error_count <= limit)):
+                pool = node.pool
+                conn = pool.take()
+                if conn is not None:
+                    last: AerospikeError | None
+                    try:
+                        mtype, payload = await conn.request(request, policy.socket_s)
+                    except BaseException as exc:
+                        last = _request_failed(exc, node, conn, namespace, policy, 1)
+                    else:
+                        payload, last = _reply(node, conn, namespace, mtype, payload)
+                        if last is None:
+                            return node, payload
+                    return await _retry(cluster, policy, namespace, digest, is_write,
+                                        request, start, node, last)
+    return await _retry(cluster, policy, namespace, digest, is_write, request, start)
+
+
+def _request_failed(exc: BaseException, node: Node, conn: Any, namespace: str,
+                    policy: Policy, iterations: int) -> AerospikeError:
+    """The error to go on with after ``conn.request`` raised ``exc``: the connection is
+    discarded and the node's error counted; anything but a timeout or an I/O failure
+    (a cancellation mid-reply) is raised again."""
+    node.pool.discard(conn)
+    if isinstance(exc, SocketTimeout):
+        node.error_count += 1
+        add_timeout(node, namespace)
+        return TimeoutError(RC_TIMEOUT, f"Client timeout: socket="
+                            f"{int(policy.socket_s * 1000)} total="
+                            f"{int(policy.total_s * 1000)} iterations={iterations}"
+                            f" lastNode={node.address}", None, None, False)
+    if isinstance(exc, (ConnectionClosed, ProtocolError, OSError)):
+        node.error_count += 1
+        add_error(node, namespace)
+        return io_error(node, exc)
+    raise exc
+
+
+def _reply(node: Node, conn: Any, namespace: str, mtype: int, payload: bytes | memoryview
+           ) -> tuple[Any, AerospikeError | None]:
+    """(payload, None) of a usable reply, its connection released; or (None, the error to
+    go on with) for a malformed reply (connection discarded) or a result code worth
+    another try."""
+    try:
+        payload = as_msg_payload(mtype, payload)
+        if len(payload) < MSG_HEADER_SIZE:
+            raise ProtocolError("truncated reply")
+    except ProtocolError as exc:
+        node.pool.discard(conn)
+        node.error_count += 1
+        add_error(node, namespace)
+        return None, io_error(node, f"invalid reply: {exc}")
+    node.pool.release(conn)
+    rc = payload[5]
+    if rc not in _RETRY_SERVER_CODES:
+        if rc:
+            count_result(node, namespace, rc)
+        return payload, None
+    node.error_count += 1
+    count_result(node, namespace, rc)
+    return None, server_error(node, rc)
+
+
+async def _retry(cluster: Cluster, policy: Policy, namespace: str, digest: bytes,
+                 is_write: bool, request: bytes, start: float, node: Node | None = None,
+                 last: AerospikeError | None = None) -> tuple[Node, bytes | memoryview]:
+    """execute's tries by policy; ``last``: the error of a first try already made on
+    ``node`` (so the next one is a retry)."""
     socket_timeout = policy.socket_s
     total_timeout = policy.total_s
-    deadline = time.monotonic() + total_timeout if total_timeout else 0.0
+    deadline = start + total_timeout if total_timeout else 0.0
     max_retries = policy.max_retries or 0
     sleep = (policy.sleep_between_retries or 0) / 1000.0
-    replica = policy.replica if policy.replica is not None else 2
+    replica = policy.replica if policy.replica is not None else REPLICA_SEQUENCE
     linearize = False
     if not is_write and cluster.sc_namespaces:
         replica, linearize = cluster.effective_replica(namespace, replica,
@@ -87,33 +166,36 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
     if metrics is not None:
         cluster.command_count += 1
         kind = LATENCY_WRITE if is_write else LATENCY_READ
-    iteration = 0
-    sent = 0
+    iteration = sent = 0 if last is None else 1
     sequence = 0
-    node: Node | None = None
-    last: AerospikeError
-    # the first try goes to the partition's master when node_for would send it there and
-    # it is live: looked up inline
-    rows = cluster.partition_map.get(namespace) if (
-        is_write or cluster.reads_master_first(replica)) else None
-    if rows:
-        name = rows[0][(digest[0] | (digest[1] << 8)) % PARTITIONS]
-        node = cluster.nodes_by_name.get(name) if name else None
-        if node is not None and not node.active:
-            node = None
     while True:
-        if node is None or iteration:
-            try:
-                node = cluster.node_for(namespace, digest, is_write, replica, sequence, node)
-            except InvalidNodeError as exc:
-                if not sent:
-                    raise
-                last = exc  # no node left for a retry: final, as in the C client
+        if iteration:
+            # after a failed try (C as_command_execute): stop, or move on to the next
+            # replica unless the policy is MASTER, or a write (or linearized read) failed
+            # with a timeout/pool/error-rate status
+            assert last is not None
+            if iteration > max_retries:
                 break
+            if deadline and deadline - time.monotonic() - sleep <= 0:
+                break
+            cluster.retry_count += 1
+            if replica != REPLICA_MASTER and ((not is_write and not linearize)
+                                              or last.code not in _STAY_ON_NODE):
+                sequence += 1
+                if iteration > 1 and sleep:
+                    await asyncio.sleep(sleep)
+            elif sleep:
+                await asyncio.sleep(sleep)
+        try:
+            node = cluster.node_for(namespace, digest, is_write, replica, sequence, node)
+        except InvalidNodeError as exc:
+            if not sent:
+                raise
+            last = exc  # no node left for a retry: final, as in the C client
+            break
         timeout = socket_timeout
         if deadline:
-            # the first try has the whole total timeout left
-            remaining = deadline - time.monotonic() if iteration else total_timeout
+            remaining = deadline - time.monotonic()
             if remaining < timeout or not timeout:
                 timeout = remaining
         if max_error_rate > 0 and node.error_count > max_error_rate:
@@ -142,66 +224,22 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
                 last = io_error(node, exc)
             else:
                 sent += 1
-                payload: bytes | memoryview
                 try:
                     mtype, payload = await conn.request(request, timeout)
-                except SocketTimeout:
-                    pool.discard(conn)
-                    node.error_count += 1
-                    add_timeout(node, namespace)
-                    last = TimeoutError(RC_TIMEOUT, f"Client timeout: socket="
-                                        f"{int(socket_timeout * 1000)} total="
-                                        f"{int(total_timeout * 1000)} iterations={iteration + 1}"
-                                        f" lastNode={node.address}", None, None, False)
-                except (ConnectionClosed, ProtocolError, OSError) as exc:
-                    pool.discard(conn)
-                    node.error_count += 1
-                    add_error(node, namespace)
-                    last = io_error(node, exc)
-                except BaseException:
-                    pool.discard(conn)  # cancelled mid-reply: the connection is unusable
-                    raise
+                except BaseException as exc:
+                    last = _request_failed(exc, node, conn, namespace, policy,
+                                           iteration + 1)
                 else:
                     if m is not None:
                         m.bytes_out += len(request)
                         m.bytes_in += len(payload) + 8
-                    try:
-                        payload = as_msg_payload(mtype, payload)
-                        if len(payload) < MSG_HEADER_SIZE:
-                            raise ProtocolError("truncated reply")
-                    except ProtocolError as exc:
-                        pool.discard(conn)
-                        node.error_count += 1
-                        add_error(node, namespace)
-                        last = io_error(node, f"invalid reply: {exc}")
-                    else:
-                        pool.release(conn)
-                        rc = payload[5]
-                        if rc not in _RETRY_SERVER_CODES:
-                            if rc:
-                                count_result(node, namespace, rc)
-                            if m is not None and (rc == 0 or rc == RC_NOT_FOUND):
-                                metrics.record(m, kind, time.perf_counter_ns() - begin)  # type: ignore[union-attr]
-                            return node, payload
-                        node.error_count += 1
-                        count_result(node, namespace, rc)
-                        last = server_error(node, rc)
+                    payload, last = _reply(node, conn, namespace, mtype, payload)
+                    if last is None:
+                        if m is not None and (payload[5] == 0 or payload[5] == RC_NOT_FOUND):
+                            metrics.record(m, kind, time.perf_counter_ns() - begin)  # type: ignore[union-attr]
+                        return node, payload
         iteration += 1
-        if iteration > max_retries:
-            break
-        if deadline and deadline - time.monotonic() - sleep <= 0:
-            break
-        cluster.retry_count += 1
-        code = last.code
-        # C as_command_execute: move to the next replica unless the policy is MASTER, or a
-        # write (or linearized read) failed with a timeout/pool/error-rate status
-        if replica != REPLICA_MASTER and ((not is_write and not linearize)
-                                          or code not in _STAY_ON_NODE):
-            sequence += 1
-            if iteration > 1 and sleep:
-                await asyncio.sleep(sleep)
-        elif sleep:
-            await asyncio.sleep(sleep)
+    assert last is not None
     code = last.code if last.code is not None else -1
     last.in_doubt = is_write and (sent > 1 or (sent == 1 and (code == RC_TIMEOUT or code <= 0)))
     last.args = (last.code, last.msg, last.file, last.line, last.in_doubt)
