@@ -76,7 +76,8 @@ def check_bins(bins: Any) -> dict:
     if not isinstance(bins, dict):
         raise param_error("Record should be passed as bin-value pair")
     for name in bins:
-        check_bin_name(name)
+        if type(name) is not str or len(name) > MAX_BIN_NAME:
+            check_bin_name(name)
     return bins
 
 

@@ -31,7 +31,7 @@ from .protocol.operations import encode_operation
 from .protocol.particles import (encode_particle, encode_particle_user, enable_blob_hook,
                                  hooks, instance_deserializer, user_serialize)
 from .protocol.record import (ttl_of, encode_command, encode_name_ops, key_fields,
-                              op_header, parse_record_reply, RecordReply)
+                              op_header, pack_op_header, parse_record_reply, RecordReply)
 from .types import Bins, Key, Metadata, Record
 
 COMPRESS_THRESHOLD = 128
@@ -224,10 +224,13 @@ class Client(AdminMixin, TxnMixin):
         raise ClientError(-1, msg.get(mode, "Unsupported serializer"), None, None, False)
 
     def _bin_ops(self, op: int, bins: dict, serializer: Any = None) -> tuple[bytes, int]:
-        parts = []
+        parts: list[bytes] = []
+        append = parts.append
+        encode = self._value
         for name, value in bins.items():
-            ptype, data = self._value(value, serializer)
-            parts.append(op_header(op, ptype, name.encode("utf-8"), len(data)) + data)
+            ptype, data = encode(value, serializer)
+            nb = name.encode("utf-8")
+            append(pack_op_header(len(nb) + len(data) + 4, op, ptype, 0, len(nb)) + nb + data)
         return b"".join(parts), len(parts)
 
     @staticmethod
@@ -253,8 +256,8 @@ class Client(AdminMixin, TxnMixin):
         the request (no user key sent, no filter, no transaction), those bytes are all the
         policy's."""
         if (not pol.extra and pol.key != C.POLICY_KEY_SEND and pol.expressions is None
-                and len(pol.prefixes) < 64):
-            pol.prefixes[(command, ns, set_name)] = request[:-20]
+                and len(pol.derived) < 64):
+            pol.derived[(command, ns, set_name)] = request[:-20]
 
     @staticmethod
     def _write_header(pol: Policy, meta: dict) -> tuple[int, int, int, int]:
@@ -329,7 +332,7 @@ class Client(AdminMixin, TxnMixin):
         """Read every bin of a record: ``(key, meta, bins)``; RecordNotFound if absent."""
         ns, set_name, user_key, digest = parse_key(key)
         pol = self._policies.resolve("read", policy)
-        prefix = pol.prefixes.get(("get", ns, set_name))
+        prefix = pol.derived.get(("get", ns, set_name))
         if prefix is not None:
             txn = None
             request = prefix + digest
@@ -396,7 +399,13 @@ class Client(AdminMixin, TxnMixin):
         ns, set_name, user_key, digest = parsed or parse_key(key)
         meta = check_meta(meta)
         pol = self._policies.resolve(kind, policy)
-        info2, info3, generation, expiration = self._write_header(pol, meta)
+        if meta:
+            info2, info3, generation, expiration = self._write_header(pol, meta)
+        else:
+            header = pol.derived.get("write_header")
+            if header is None:
+                header = pol.derived["write_header"] = self._write_header(pol, meta)
+            info2, info3, generation, expiration = header
         txn = await self._txn_prepare(pol, ns, set_name, digest, True) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
         request = encode_command(0, info2, info3, 0, generation, expiration,

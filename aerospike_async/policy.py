@@ -75,7 +75,7 @@ class Policy:
     """Every setting of one policy kind, as attributes (milliseconds for times)."""
 
     __slots__ = ("kind", *sorted(_SETTINGS), "extra", "socket_s", "total_s",
-                 "header_timeout", "prefixes")
+                 "header_timeout", "derived")
 
     total_timeout: int
     socket_timeout: int
@@ -120,8 +120,9 @@ class Policy:
         self.socket_s = socket
         self.total_s = total
         self.header_timeout = int(socket * 1000) if total else 0
-        # requests whose bytes this policy fixes up to a key's digest, by (command, ns, set)
-        self.prefixes: dict[tuple, bytes] = {}
+        # what this policy alone determines, computed on first use: request bytes up to a
+        # key's digest by (command, ns, set), a write's header bits without meta
+        self.derived: dict[Any, Any] = {}
 
     def get(self, name: str, default: Any = None) -> Any:
         if name in _SETTINGS:
