@@ -14,12 +14,10 @@ share the deadline and the iteration count (REFERENCE §7, Java
 from __future__ import annotations
 
 import asyncio
+import itertools
 import struct
 import time
-from functools import partial
-import itertools
-from itertools import repeat
-from operator import and_, itemgetter
+from operator import itemgetter
 from typing import Any, Callable, Iterator
 
 from ..cluster.cluster import REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
@@ -60,9 +58,6 @@ BatchItem = tuple
 SingleRequest = Callable[[int, int], bytes]
 _INDEX, _NS, _DIGEST, _GROUP, _IS_WRITE = (itemgetter(0), itemgetter(1), itemgetter(2),
                                          itemgetter(4), itemgetter(5))
-_FIRST_TWO = itemgetter(slice(0, 2))
-_FROM_LE = partial(int.from_bytes, byteorder="little")   # a digest's partition: its
-# first two bytes, little-endian, modulo the 4096 partitions
 
 
 class BatchExecutor:
@@ -141,16 +136,16 @@ class BatchExecutor:
 
     def _split_reads_to_masters(self, items: list[BatchItem]
                                 ) -> dict[Node, list[BatchItem]] | None:
-        """split() of reads of one namespace that go to their partitions' masters, at C
-        speed; None when some key is a write, of another namespace, or its partition's
+        """split() of reads of one namespace that go to their partitions' masters, in one
+        comprehension; None when some key is a write, of another namespace, or its partition's
         master is unknown or down (split() then goes key by key)."""
         if any(map(_IS_WRITE, items)) or len(set(map(_NS, items))) != 1:
             return None
         rows = self.cluster.partition_map.get(items[0][1])
         if not rows:
             return None
-        names = list(map(rows[0].__getitem__, map(
-            and_, map(_FROM_LE, map(_FIRST_TWO, map(_DIGEST, items))), repeat(PARTITIONS - 1))))
+        masters = rows[0]
+        names = [masters[(d[0] | (d[1] << 8)) % PARTITIONS] for d in map(_DIGEST, items)]
         distinct = set(names)
         by_name = self.cluster.nodes_by_name
         groups: dict[Node, list[BatchItem]] = {}
