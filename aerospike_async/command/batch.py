@@ -172,6 +172,16 @@ class BatchExecutor:
         size = max(PIECE_KEYS, -(-total // (nodes * MAX_PIECES)))
         filling: dict[Node, list[BatchItem]] = {}
         tasks: list[asyncio.Future] = []
+        # a connection a piece went out on, until its task takes it (a task cancelled
+        # before its first step never would: its connection is then discarded here)
+        handed: list[tuple[Node, list]] = []
+
+        def launch(node: Node, piece: list[BatchItem], send: bool) -> None:
+            conn = self._send_now(node, piece) if send else None
+            started = [conn] if conn is not None else []
+            handed.append((node, started))
+            tasks.append(asyncio.ensure_future(self._node_command(node, piece, 0, 0,
+                                                                  started)))
         try:
             for chunk in chunks:
                 for node, items in self.split(chunk, 0).items():
@@ -181,19 +191,20 @@ class BatchExecutor:
                     else:
                         acc.extend(items)
                     while len(acc) >= size:
-                        piece = acc[:size]
-                        del acc[:size]
                         # on an idle connection the piece goes on the wire right here;
                         # its task only reads the answer
-                        tasks.append(asyncio.ensure_future(self._node_command(
-                            node, piece, 0, 0, self._send_now(node, piece))))
-            tasks.extend(asyncio.ensure_future(self._node_command(
-                node, acc, 0, 0, self._send_now(node, acc) if len(acc) > 1 else None))
-                for node, acc in filling.items() if acc)
+                        launch(node, acc[:size], True)
+                        del acc[:size]
+            for node, acc in filling.items():
+                if acc:
+                    launch(node, acc, len(acc) > 1)
             await asyncio.gather(*tasks)
         except BaseException:
             for t in tasks:
                 t.cancel()
+            for node, started in handed:
+                if started:
+                    node.pool.discard(started.pop())
             raise
 
     def _pieces(self, groups: dict[Node, list[BatchItem]]) -> list[tuple[Node, list[BatchItem]]]:
@@ -232,13 +243,15 @@ class BatchExecutor:
 
     # -- one node's keys, with retries ---------------------------------------------
     async def _node_command(self, node: Node, items: list[BatchItem], sequence: int,
-                            iteration: int, started: Any = None) -> None:
-        """``started``: a connection the first attempt's request was already sent on."""
+                            iteration: int, started: list | None = None) -> None:
+        """``started``: holds the connection the first attempt's request was already
+        sent on, if any (taken from it first thing)."""
+        conn = started.pop() if started else None
         sent = 0
         while True:
             answered: set[int] = set()
-            last, did_send = await self._attempt(node, items, answered, started)
-            started = None
+            last, did_send = await self._attempt(node, items, answered, conn)
+            conn = None
             if did_send:
                 sent += 1
             if last is None:

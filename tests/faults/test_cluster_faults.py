@@ -242,6 +242,42 @@ async def test_a_large_batch_cut_mid_reply_is_retried_or_reported_per_key(cluste
         pools_at_rest(client)
 
 
+async def test_a_large_batch_stopped_while_its_pieces_are_out_leaves_no_connection_behind(
+        cluster, monkeypatch):
+    """Pieces of a large batch go out while later keys are still being routed: a batch
+    cancelled at any point, or failing while it still makes its pieces, closes or returns
+    every connection it used, and the next batch reads everything."""
+    from aerospike_async import _batch
+    async with Client(config(cluster)) as client:
+        keys = [(NS, "cutbatch", i) for i in range(2000)]
+        for s in range(0, len(keys), 500):
+            await asyncio.gather(*(client.put(k, {"i": k[2]}) for k in keys[s:s + 500]))
+        await client.batch_read(keys)           # the pools now hold idle connections
+        for turns in range(6):
+            task = asyncio.ensure_future(client.batch_read(keys))
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        real = _batch._one_set_chunks
+
+        def failing(*args):  # type: ignore[no-untyped-def]
+            chunks = real(*args)
+            for _ in range(5):   # by then every node has a piece out
+                yield next(chunks)
+            raise RuntimeError("routing failed")
+        monkeypatch.setattr(_batch, "_one_set_chunks", failing)
+        with pytest.raises(RuntimeError):
+            await client.batch_read(keys)
+        monkeypatch.undo()
+        await wait_for(lambda: all(n.pool.in_use == 0 for n in client.cluster.nodes))
+        pools_at_rest(client)
+        res = await client.batch_read(keys)
+        assert [r.record[2]["i"] for r in res.batch_records] == list(range(2000))
+        pools_at_rest(client)
+
+
 @pytest.mark.parametrize("fault", ["kill_mid_reply", "slow", "garble"])
 def test_faults_through_the_sync_client(cluster, fault):
     import aerospike
