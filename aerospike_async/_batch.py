@@ -48,8 +48,6 @@ def filter_bytes(pol: Any) -> bytes | None:
 _I64_PACK = struct.Struct(">q").pack
 _DIGEST_OF = itemgetter(3)
 _NO_SET = object()
-
-
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
@@ -121,7 +119,8 @@ def _digest_chunks(checked: list[tuple], size: int, as_result: bool = False
 def _one_set_keys(keys: list) -> tuple[str, str | None, tuple] | None:
     """(ns, set, user keys) when every key is a (ns, set, user key) tuple of one namespace
     and set, its user keys all int64 ints or all ASCII strs, and the set has pre-hashed
-    digest states: what _check_keys would pass untouched, checked in bulk at C speed.
+    digest states: what _check_keys would pass untouched, checked with a few builtin
+    passes (no faster than its loop) so that _one_set_chunks' tighter loop may digest them.
     None otherwise (the per-key checks then say what is wrong, if anything)."""
     try:
         if set(map(type, keys)) != {tuple} or set(map(len, keys)) != {3}:
