@@ -31,7 +31,8 @@ from .protocol.operations import encode_operation
 from .protocol.particles import (encode_particle, encode_particle_user, enable_blob_hook,
                                  hooks, instance_deserializer, user_serialize)
 from .protocol.record import (ttl_of, encode_command, encode_name_ops, key_fields,
-                              op_header, pack_op_header, parse_record_reply, RecordReply)
+                              op_header, pack_op_header, parse_record_reply, record_parts,
+                              RecordReply)
 from .types import Bins, Key, Metadata, Record
 
 COMPRESS_THRESHOLD = 128
@@ -345,12 +346,13 @@ class Client(AdminMixin, TxnMixin):
                                      fields, n_fields)
             self._remember_prefix(pol, "get", ns, set_name, request)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
-        self._txn_done(txn, set_name, digest, False, payload)
-        reply = _parse(node, payload, False, self._deserializer)
-        if reply.result_code:
-            raise server_error(node, reply.result_code)
+        if txn is not None:
+            self._txn_done(txn, set_name, digest, False, payload)
+        rc, gen, void_time, bins = _parts(node, payload, self._deserializer)
+        if rc:
+            raise server_error(node, rc)
         return ((ns, set_name or None, None, bytearray(digest)),
-                {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}, reply.bins)
+                {"ttl": remaining_ttl(void_time), "gen": gen}, bins)
 
     async def select(self, key: Key, bins: list[str], policy: dict | None = None) -> Record:
         """Read the named bins of a record; missing bins are left out."""
@@ -964,6 +966,18 @@ def _info_text(payload: bytes, address: str) -> str:
                 code = -1
             raise exception_for(code, f"{message or 'error'} from {address}", False)
     return text
+
+
+def _parts(node: Node, payload: Any, deserializer: Callable[[Any], Any] | None
+           ) -> tuple[int, int, int, dict]:
+    """record_parts of a reply from ``node``, as _parse decodes it."""
+    if deserializer is not None:
+        reply = _parse(node, payload, False, deserializer)
+        return reply.result_code, reply.generation, reply.ttl, reply.bins
+    try:
+        return record_parts(payload)
+    except ProtocolError as exc:
+        raise ClientError(-1, f"{node.address} {exc}", None, None, False) from None
 
 
 def _parse(node: Node, payload: Any, ordered: bool = False,

@@ -104,7 +104,28 @@ def parse_record_reply(payload: bytes | memoryview, ordered: bool = False) -> Re
         raise ProtocolError(f"malformed record reply: {exc}") from None
 
 
+def record_parts(payload: bytes | memoryview) -> tuple[int, int, int, dict[str, Any]]:
+    """(result code, generation, void time, bins dict) of a single-record reply: what
+    parse_record_reply gives, without the object. Raises ProtocolError when malformed."""
+    try:
+        (_hsize, _i1, _i2, _i3, _i4, rc, gen, ttl, _timeout, n_fields,
+         n_ops) = _REPLY_HEAD.unpack_from(payload)
+        pos = MSG_HEADER_SIZE
+        while n_fields:
+            n_fields -= 1
+            pos += 4 + _FIELD.unpack_from(payload, pos)[0]
+        bins: dict[str, Any] = {}
+        if n_ops:
+            data = payload if type(payload) is bytes else bytes(payload)
+            read_bins(data, pos, n_ops, len(data), bins)
+        return rc, gen, ttl, bins
+    except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"malformed record reply: {exc}") from None
+
+
 def _parse_record_reply(payload: bytes | memoryview, ordered: bool) -> RecordReply:
+    if not ordered:
+        return RecordReply(*record_parts(payload))
     (_hsize, _i1, _i2, _i3, _i4, rc, gen, ttl, _timeout, n_fields,
      n_ops) = _REPLY_HEAD.unpack_from(payload)
     pos = MSG_HEADER_SIZE
@@ -112,12 +133,6 @@ def _parse_record_reply(payload: bytes | memoryview, ordered: bool) -> RecordRep
     for _ in range(n_fields):
         size = unpack_from(payload, pos)[0]
         pos += 4 + size
-    if not ordered:
-        bins: dict[str, Any] = {}
-        if n_ops:
-            data = payload if type(payload) is bytes else bytes(payload)
-            read_bins(data, pos, n_ops, len(data), bins)
-        return RecordReply(rc, gen, ttl, bins)
     pairs: list[tuple[str, Any]] = []
     if n_ops:
         mv = memoryview(payload)
