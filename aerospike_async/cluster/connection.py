@@ -120,9 +120,9 @@ class Connection(asyncio.Protocol):
                 pass
 
     def data_received(self, data: bytes) -> None:
-        # Whole messages inside ``data`` are delivered as one slice each (a read that is
-        # exactly one message: a memoryview, no copy); only a message split across reads
-        # goes through the buffer (``_need``: payload bytes still wanted once its header
+        # Whole messages inside ``data`` are delivered as one bytes slice each (a read
+        # that is exactly one message, the usual reply, straight to its waiter); only a
+        # message split across reads goes through the buffer (``_need``: payload bytes still wanted once its header
         # is known, the buffer then holding the payload's start; else -1 and the buffer
         # holding at most a partial header).
         buf = self._buf
@@ -133,12 +133,13 @@ class Connection(asyncio.Protocol):
             word = _WORD(data)[0]
             if end == (word & _SIZE_MASK) + 8 and (word >> 56) == PROTO_VERSION:
                 waiter = self._waiter
+                # one copy, as bytes: the decoders want bytes and would copy a view anyway
                 if self._stream is None and waiter is not None and not waiter.done():
                     self._waiter = None
                     self._deadlines.discard(self)
-                    waiter.set_result(((word >> 48) & 0xFF, memoryview(data)[8:]))
+                    waiter.set_result(((word >> 48) & 0xFF, data[8:]))
                 else:
-                    self._deliver((word >> 48) & 0xFF, memoryview(data)[8:])
+                    self._deliver((word >> 48) & 0xFF, data[8:])
                 return
         if buf or self._need >= 0:
             if self._need < 0:
@@ -179,11 +180,7 @@ class Connection(asyncio.Protocol):
                 self._need = size
                 buf += data[pos + 8:]
                 return
-            whole: bytes | memoryview
-            if pos == 0 and stop == end:
-                whole = memoryview(data)[8:]   # common case: one whole reply in one read
-            else:
-                whole = data[pos + 8:stop]
+            whole = data[pos + 8:stop]
             pos = stop
             self._deliver((word >> 48) & 0xFF, whole)
             if self.closed:
