@@ -30,7 +30,7 @@ from aerospike_async._validate import parse_key  # noqa: E402
 from aerospike_async.protocol.digest import compute_digest  # noqa: E402
 from aerospike_async.protocol.framing import PROTO_HEADER  # noqa: E402
 from aerospike_async.protocol.message import INFO1_GET_ALL, INFO1_READ  # noqa: E402
-from aerospike_async.protocol.record import encode_command, key_fields, parse_record_reply  # noqa: E402
+from aerospike_async.protocol.record import encode_command, key_fields, record_parts  # noqa: E402
 
 _SIZE = (1 << 48) - 1
 
@@ -88,14 +88,18 @@ def blocking_socket(host: tuple[str, int], requests: list[bytes], ops: int, warm
 
 
 def codec_work(ns: str) -> Callable[[int, bytes], None]:
-    """The client's own work for one get, given the reply payload: key, request, reply."""
+    """The client's own codec work for one get, given the reply payload: the key parsed and
+    digested, the request (its bytes up to the digest kept, as Client.get does), the reply
+    decoded."""
     keys = [(ns, SET_NAME, f"k{i}") for i in range(N_KEYS)]
+    fields, n_fields = key_fields(ns, SET_NAME, bytes(20))
+    prefix = encode_command(INFO1_READ | INFO1_GET_ALL, 0, 0, 0, 0, 0, 1000, fields,
+                            n_fields)[:-20]
 
     def work(i: int, payload: bytes) -> None:
-        ns_, set_name, _user_key, digest = parse_key(keys[i % N_KEYS])
-        fields, n_fields = key_fields(ns_, set_name, digest)
-        encode_command(INFO1_READ | INFO1_GET_ALL, 0, 0, 0, 0, 0, 1000, fields, n_fields)
-        parse_record_reply(payload)
+        digest = parse_key(keys[i % N_KEYS])[3]
+        prefix + digest
+        record_parts(payload)
     return work
 
 

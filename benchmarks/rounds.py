@@ -99,12 +99,16 @@ def loops() -> list[str]:
 
 def run_on(loop_name: str, coro: Coroutine[Any, Any, Any]) -> Any:
     """``coro``'s result on a new loop of ``loop_name`` (asyncio or uvloop)."""
-    factory = None
     if loop_name == "uvloop":
         import uvloop
-        factory = uvloop.new_event_loop
-    with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(coro)
+        loop = uvloop.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
+    try:   # not asyncio.Runner: that is Python 3.11+, and the project supports 3.10
+        return loop.run_until_complete(coro)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 def cpu_seconds() -> float:

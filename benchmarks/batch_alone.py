@@ -1,0 +1,141 @@
+"""The client's own cost per record of a 1,000-key batch_read, with no I/O and no server work.
+
+    python benchmarks/batch_alone.py [--batches 200] [--concurrency 1 4] [--no-gc]
+
+An embedded server in this process holds the records; each distinct batch request is answered
+by it once, and from then on its reply messages are replayed from memory by a stand-in
+connection, so what is timed is the client alone: key checks and digests, routing, requests,
+reply decoding, records, the garbage collector. Prints CPU µs per record (best of 3 runs) and
+the collector's passes per batch. ``--no-gc`` turns the collector off, to see its share.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import gc
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aerospike_async import Client  # noqa: E402
+from aerospike_async.cluster.pool import Pool  # noqa: E402
+from aerospike_async.testing import EmbeddedServer  # noqa: E402
+
+SET_NAME = "benchb"
+N_KEYS = 10_000
+BATCH = 1_000
+BINS = {"n": 1, "s": "x" * 64}
+_SIZE = (1 << 48) - 1
+
+
+class ReplayConnection:
+    """Stands in for a connection: answers a batch request with the server's reply messages,
+    computed once per distinct request."""
+
+    replies: dict[bytes, list[tuple[int, bytes]]] = {}
+    closed = False
+
+    def __init__(self, server: EmbeddedServer) -> None:
+        self.server = server
+        self.queue: collections.deque[tuple[int, bytes]] = collections.deque()
+
+    def start_stream(self, request: bytes) -> None:
+        messages = self.replies.get(request)
+        if messages is None:
+            word = int.from_bytes(request[:8], "big")
+            answer: Any = self.server.dispatch((word >> 48) & 0xFF, bytes(request[8:]))
+            if not isinstance(answer, (bytes, bytearray)):
+                answer = b"".join(answer)
+            messages, pos = [], 0
+            while pos < len(answer):
+                word = int.from_bytes(answer[pos:pos + 8], "big")
+                messages.append(((word >> 48) & 0xFF, answer[pos + 8:pos + 8 + (word & _SIZE)]))
+                pos += 8 + (word & _SIZE)
+            self.replies[request] = messages
+        self.queue.extend(messages)
+
+    async def next_message(self, timeout: float | None) -> tuple[int, bytes]:
+        return self.queue.popleft()
+
+    def end_stream(self) -> None:
+        pass
+
+
+async def measure(batches: int, conc: int, no_gc: bool) -> dict[str, float]:
+    async with EmbeddedServer() as server, Client(
+            {"hosts": [server.address], "policies": {"batch": {"total_timeout": 30000}}}
+    ) as client:
+        keys = [("test", SET_NAME, i) for i in range(N_KEYS)]
+        for start in range(0, N_KEYS, 500):
+            await asyncio.gather(*(client.put(k, BINS) for k in keys[start:start + 500]))
+
+        async def replay_acquire(self: Pool, timeout: float | None = None) -> Any:
+            return ReplayConnection(server)
+
+        def replay_take(self: Pool) -> Any:
+            return ReplayConnection(server)
+        real = Pool.acquire, Pool.take, Pool.release
+        Pool.acquire = replay_acquire  # type: ignore[method-assign]
+        Pool.take = replay_take  # type: ignore[method-assign]
+        Pool.release = lambda self, conn: None  # type: ignore[method-assign]
+        try:
+            return await _timed(client, keys, batches, conc, no_gc)
+        finally:
+            Pool.acquire, Pool.take, Pool.release = real  # type: ignore[method-assign]
+
+
+async def _timed(client: Client, keys: list, batches: int, conc: int, no_gc: bool
+                 ) -> dict[str, float]:
+    """CPU µs per record (best of 3 runs of ``batches``) and collector passes per batch."""
+    async def run(n: int) -> None:
+        async def worker(w: int) -> None:
+            for j in range(n // conc):
+                start = ((w * (n // conc) + j) * BATCH) % N_KEYS
+                res = await client.batch_read(keys[start:start + BATCH])
+                assert res.batch_records[0].record[2] == BINS
+        await asyncio.gather(*(worker(w) for w in range(conc)))
+
+    await run(4 * N_KEYS // BATCH)  # every distinct request answered once
+    passes = [0, 0, 0]
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            passes[info["generation"]] += 1
+    gc.callbacks.append(count)
+    if no_gc:
+        gc.disable()
+    best = float("inf")
+    try:
+        for _ in range(3):
+            t0 = time.process_time()
+            await run(batches)
+            best = min(best, time.process_time() - t0)
+    finally:
+        gc.enable()
+        gc.callbacks.remove(count)
+    return {"cpu_rec": best / (batches * BATCH) * 1e6,
+            **{f"gen{g}": passes[g] / (3 * batches) for g in range(3)}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, nargs="*", default=[1, 4])
+    parser.add_argument("--no-gc", action="store_true")
+    args = parser.parse_args(argv)
+    print(f"batch_read of {BATCH} keys, replies replayed from memory; best of 3 runs of "
+          f"{args.batches} batches{', collector off' if args.no_gc else ''}")
+    print(f"{'conc':>4} {'CPU µs/rec':>11} {'gen0/batch':>11} {'gen1/batch':>11} "
+          f"{'gen2/batch':>11}")
+    for conc in args.concurrency:
+        row = asyncio.run(measure(args.batches, conc, args.no_gc))
+        print(f"{conc:>4} {row['cpu_rec']:>11.2f} {row['gen0']:>11.2f} {row['gen1']:>11.2f} "
+              f"{row['gen2']:>11.2f}")
+
+
+if __name__ == "__main__":
+    main()
