@@ -249,16 +249,20 @@ class Client(AdminMixin, TxnMixin):
             return fields + filter_field(pol.expressions), n_fields + 1
         return fields, n_fields
 
-    @staticmethod
-    def _remember_prefix(pol: Policy, command: str, ns: str, set_name: str | None,
-                         request: bytes) -> None:
-        """Keep ``request`` without its last 20 bytes, the digest, for the next ``command``
-        on ``ns``/``set_name`` with ``pol``: when nothing of the key but its digest is in
-        the request (no user key sent, no filter, no transaction), those bytes are all the
-        policy's."""
+    def _read_request(self, command: str, info1: int, pol: Policy, ns: str,
+                      set_name: str | None, user_key: Any, digest: bytes) -> bytes:
+        """The request of a read without operations (get: ``info1`` READ|GET_ALL, exists:
+        READ|NOBINDATA). When nothing of the key but its digest is in it (no user key sent,
+        no filter, no transaction), its bytes before the digest are all the policy's: they
+        are kept in ``pol.derived`` under (``command``, ns, set) for the next such read."""
+        r1, info3 = self._read_bits(pol)
+        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
+        request = encode_command(r1 | info1, 0, info3, 0, 0, pol.read_touch_ttl_percent or 0,
+                                 pol.header_timeout, fields, n_fields)
         if (not pol.extra and pol.key != C.POLICY_KEY_SEND and pol.expressions is None
                 and len(pol.derived) < 64):
             pol.derived[(command, ns, set_name)] = request[:-20]
+        return request
 
     @staticmethod
     def _write_header(pol: Policy, meta: dict) -> tuple[int, int, int, int]:
@@ -338,13 +342,8 @@ class Client(AdminMixin, TxnMixin):
             txn = None
             request = prefix + digest
         else:
-            info1, info3 = self._read_bits(pol)
             txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
-            fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
-            request = encode_command(info1 | _READ_ALL, 0, info3, 0, 0,
-                                     pol.read_touch_ttl_percent or 0, pol.header_timeout,
-                                     fields, n_fields)
-            self._remember_prefix(pol, "get", ns, set_name, request)
+            request = self._read_request("get", _READ_ALL, pol, ns, set_name, user_key, digest)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         if txn is not None:
             self._txn_done(txn, set_name, digest, False, payload)
@@ -379,21 +378,24 @@ class Client(AdminMixin, TxnMixin):
         """``(key, meta)`` of a record, or ``(key, None)`` when it does not exist."""
         ns, set_name, user_key, digest = parse_key(key)
         pol = self._policies.resolve("read", policy)
-        info1, info3 = self._read_bits(pol)
-        txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
-        fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
-        request = encode_command(info1 | M.INFO1_READ | M.INFO1_NOBINDATA, 0, info3, 0, 0,
-                                 pol.read_touch_ttl_percent or 0, pol.header_timeout,
-                                 fields, n_fields)
+        prefix = pol.derived.get(("exists", ns, set_name))
+        if prefix is not None:
+            txn = None
+            request = prefix + digest
+        else:
+            txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
+            request = self._read_request("exists", M.INFO1_READ | M.INFO1_NOBINDATA, pol, ns,
+                                         set_name, user_key, digest)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
-        self._txn_done(txn, set_name, digest, False, payload)
-        reply = _parse(node, payload, False, self._deserializer)
+        if txn is not None:
+            self._txn_done(txn, set_name, digest, False, payload)
+        rc, gen, void_time, _bins = _parts(node, payload, self._deserializer)
         out_key = self._key(ns, set_name, user_key, digest)
-        if reply.result_code == RC_NOT_FOUND:
+        if rc == RC_NOT_FOUND:
             return out_key, None
-        if reply.result_code:
-            raise server_error(node, reply.result_code)
-        return out_key, {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}
+        if rc:
+            raise server_error(node, rc)
+        return out_key, {"ttl": remaining_ttl(void_time), "gen": gen}
 
     # -- writes ------------------------------------------------------------
     async def _write(self, kind: str, key: Key, ops: bytes, n_ops: int, meta: Any,

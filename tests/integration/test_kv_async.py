@@ -284,12 +284,14 @@ async def test_expression_write_create_only_refuses_an_existing_bin(client, make
     assert (await client.get(key))[2] == {"a": 1}
 
 
-async def test_get_sends_the_same_bytes_from_its_cached_request_prefix(client, make_key,
-                                                                       monkeypatch):
-    """A get's request is cached up to the digest per policy, namespace and set: later gets
-    send exactly what encoding them afresh sends, and a policy that sends the user key is
-    never cut short."""
+@pytest.mark.parametrize("command", ["get", "exists"])
+async def test_reads_send_the_same_bytes_from_their_cached_request_prefix(client, make_key,
+                                                                         monkeypatch, command):
+    """get's and exists' requests are cached up to the digest per policy, namespace and
+    set: later calls send exactly what encoding them afresh sends, and a policy that sends
+    the user key is never cut short."""
     import aerospike_async.client as client_module
+    import aerospike_async.protocol.message as M
     from aerospike_async._validate import parse_key
     sent: list[bytes] = []
     real = client_module.execute
@@ -299,18 +301,20 @@ async def test_get_sends_the_same_bytes_from_its_cached_request_prefix(client, m
         return await real(cluster, pol, ns, digest, is_write, request)
     monkeypatch.setattr(client_module, "execute", spy)
     keys = [make_key(i) for i in range(3)]
-    policies = [None, {"total_timeout": 700}, {"key": C.POLICY_KEY_SEND}]
     for k in keys:
         await client.put(k, {"v": 1})
     sent.clear()
+    policies = [None, {"total_timeout": 700}, {"key": C.POLICY_KEY_SEND}]
+    call = getattr(client, command)
     for policy in policies:
         for k in keys:
-            await client.get(k, policy)
+            await call(k, policy)
+    bits = client_module._READ_ALL if command == "get" else M.INFO1_READ | M.INFO1_NOBINDATA
     for i, request in enumerate(sent):
         pol = client._policies.resolve("read", policies[i // 3])
         info1, info3 = client._read_bits(pol)
         ns, set_name, user_key, digest = parse_key(keys[i % 3])
         fields, n = client._fields(pol, ns, set_name, user_key, digest)
         assert request == client_module.encode_command(
-            info1 | client_module._READ_ALL, 0, info3, 0, 0, 0, pol.header_timeout, fields, n)
+            info1 | bits, 0, info3, 0, 0, 0, pol.header_timeout, fields, n)
     assert keys[2][2].encode() in sent[-1] and keys[2][2].encode() not in sent[2]
