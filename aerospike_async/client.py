@@ -255,6 +255,9 @@ class Client(AdminMixin, TxnMixin):
         READ|NOBINDATA). When nothing of the key but its digest is in it (no user key sent,
         no filter, no transaction), its bytes before the digest are all the policy's: they
         are kept in ``pol.derived`` under (``command``, ns, set) for the next such read."""
+        prefix = pol.derived.get((command, ns, set_name))
+        if prefix is not None:
+            return prefix + digest
         r1, info3 = self._read_bits(pol)
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(r1 | info1, 0, info3, 0, 0, pol.read_touch_ttl_percent or 0,
@@ -337,13 +340,8 @@ class Client(AdminMixin, TxnMixin):
         """Read every bin of a record: ``(key, meta, bins)``; RecordNotFound if absent."""
         ns, set_name, user_key, digest = parse_key(key)
         pol = self._policies.resolve("read", policy)
-        prefix = pol.derived.get(("get", ns, set_name))
-        if prefix is not None:
-            txn = None
-            request = prefix + digest
-        else:
-            txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
-            request = self._read_request("get", _READ_ALL, pol, ns, set_name, user_key, digest)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
+        request = self._read_request("get", _READ_ALL, pol, ns, set_name, user_key, digest)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         if txn is not None:
             self._txn_done(txn, set_name, digest, False, payload)
@@ -378,14 +376,9 @@ class Client(AdminMixin, TxnMixin):
         """``(key, meta)`` of a record, or ``(key, None)`` when it does not exist."""
         ns, set_name, user_key, digest = parse_key(key)
         pol = self._policies.resolve("read", policy)
-        prefix = pol.derived.get(("exists", ns, set_name))
-        if prefix is not None:
-            txn = None
-            request = prefix + digest
-        else:
-            txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
-            request = self._read_request("exists", M.INFO1_READ | M.INFO1_NOBINDATA, pol, ns,
-                                         set_name, user_key, digest)
+        txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
+        request = self._read_request("exists", M.INFO1_READ | M.INFO1_NOBINDATA, pol, ns,
+                                     set_name, user_key, digest)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         if txn is not None:
             self._txn_done(txn, set_name, digest, False, payload)
