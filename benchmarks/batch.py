@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -127,9 +128,16 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     with server(args) as hosts:
         run_on("asyncio", populate(hosts, ns, SET_NAME, range(N_KEYS), BINS))
-        variants = {loop: ours(__file__, argv, hosts, loop) for loop in loops()}
-        if not args.no_official:
-            variants["official"] = lambda: run_official(hosts, ns, batches, concs)
+        # every concurrency of every client in a fresh process: a later row in the same
+        # process runs slower, whichever it is
+        variants: dict[str, Callable[[], list[Row]]] = {}
+        for conc in concs:
+            for loop in loops():
+                variants[f"{loop} c{conc}"] = ours(
+                    __file__, [*argv, "--concurrency", str(conc)], hosts, loop)
+            if not args.no_official:
+                variants[f"official c{conc}"] = (
+                    lambda conc=conc: run_official(hosts, ns, batches, [conc]))
         rows = run_rounds(args.rounds, variants)
         print(describe(args, hosts))
     print(f"batch_read of {BATCH} keys; {batches} batches per row")

@@ -106,23 +106,19 @@ async def async_cell(call: Callable, keys: list, conc: int, ops: int) -> Row:
     return summarize([x for lat in lats for x in lat], wall, cpu)
 
 
-async def async_suite(hosts: Hosts, ns: str, ops: int, warmup: int, loop_name: str
-                      ) -> list[Row]:
-    """Every (op, concurrency) cell of aerospike_async on the running loop."""
+async def async_suite(hosts: Hosts, ns: str, ops: int, warmup: int, loop_name: str,
+                      op: str, conc: int) -> list[Row]:
+    """The (op, concurrency) cell of aerospike_async on the running loop."""
     from aerospike_async import Client
 
-    rows = []
     keys = [(ns, SET_NAME, f"k{i}") for i in range(N_KEYS)]
     async with Client({"hosts": hosts}) as client:
-        calls = {"get": client.get, "put": lambda k: client.put(k, BINS)}
-        for op in OPS:
-            for conc in CONCURRENCIES:
-                if warmup:
-                    await async_cell(calls[op], keys, conc, max(warmup, conc))
-                row = await async_cell(calls[op], keys, conc, ops)
-                row.update(client="aerospike_async", loop=loop_name, op=op, conc=conc)
-                rows.append(row)
-    return rows
+        call = client.get if op == "get" else (lambda k: client.put(k, BINS))
+        if warmup:
+            await async_cell(call, keys, conc, max(warmup, conc))
+        row = await async_cell(call, keys, conc, ops)
+    row.update(client="aerospike_async", loop=loop_name, op=op, conc=conc)
+    return [row]
 
 
 def run_official(hosts: Hosts, ns: str, ops: int, warmup: int,
@@ -140,18 +136,29 @@ def main(argv: list[str] | None = None) -> None:
     add_common_args(parser)
     parser.add_argument("--ops", type=int, default=20_000, help="measured operations per cell")
     parser.add_argument("--warmup", type=int, default=2_000, help="unmeasured ops before each cell")
+    parser.add_argument("--cell", help=argparse.SUPPRESS)  # a child's op:concurrency
     args = parser.parse_args(argv)
     ns = args.namespace
     if args.child_row:
+        op, conc = args.cell.split(":")
         emit(run_on(args.child_row, async_suite(parse_hosts(args.hosts), ns, args.ops,
-                                                args.warmup, args.child_row)))
+                                                args.warmup, args.child_row, op, int(conc))))
         return
     t0 = time.perf_counter()
     with server(args) as hosts:
         run_on("asyncio", populate(hosts, ns, SET_NAME, [f"k{i}" for i in range(N_KEYS)], BINS))
-        variants = {loop: ours(__file__, argv, hosts, loop) for loop in loops()}
-        if not args.no_official:
-            variants["official"] = lambda: run_official(hosts, ns, args.ops, args.warmup)
+        # every cell of every client in a fresh process: a later cell in the same process
+        # runs slower, whichever it is
+        variants: dict[str, Callable[[], list[Row]]] = {}
+        for op in OPS:
+            for conc in CONCURRENCIES:
+                for loop in loops():
+                    variants[f"{loop} {op} c{conc}"] = ours(
+                        __file__, [*argv, "--cell", f"{op}:{conc}"], hosts, loop)
+                if not args.no_official:
+                    variants[f"official {op} c{conc}"] = (
+                        lambda op=op, conc=conc: run_official(hosts, ns, args.ops, args.warmup,
+                                                              (op,), (conc,)))
         rows = run_rounds(args.rounds, variants)
         print(describe(args, hosts))
     print(f"{args.ops} ops per cell after {args.warmup} warm-up")
