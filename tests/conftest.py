@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
+from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Iterator
 
 import pytest
@@ -67,6 +68,18 @@ def load_test_module(path: Any, name: str) -> Any:
 def module_tests(module: Any) -> dict[str, Any]:
     """The ``test_*`` functions of a module, to put in another module's globals."""
     return {k: v for k, v in vars(module).items() if k.startswith("test_")}
+
+
+def write_udf_module(directory: Path, test_name: str, prefix: str, source: str,
+                     tag_length: int) -> tuple[Path, str]:
+    """A UDF module file in ``directory`` named ``{prefix}_{RUN_ID}_{tag}``, the tag being
+    the first ``tag_length`` characters of ``test_name`` made identifier-safe, so that it
+    is unique to this run and test: (path, module name)."""
+    tag = "".join(c if c.isalnum() else "_" for c in test_name)[:tag_length]
+    name = f"{prefix}_{RUN_ID}_{tag}".replace("-", "_")
+    path = directory / f"{name}.lua"
+    path.write_text(source)
+    return path, name
 
 
 def start_embedded_cluster(nodes: int = 3) -> Any:

@@ -13,7 +13,7 @@ import pytest
 
 import aerospike_async.constants as C
 from aerospike_async import exceptions as E
-from conftest import RUN_ID
+from conftest import RUN_ID, write_udf_module
 
 SOURCE = """
 function stamp(rec, value)
@@ -26,11 +26,7 @@ end
 @pytest.fixture
 def module(tmp_path: Path, request: pytest.FixtureRequest):
     """A UDF module file with a run-unique name: (path, module name)."""
-    tag = "".join(c if c.isalnum() else "_" for c in request.node.name)[:20]
-    name = f"sa_{RUN_ID}_{tag}".replace("-", "_")
-    path = tmp_path / f"{name}.lua"
-    path.write_text(SOURCE)
-    return path, name
+    return write_udf_module(tmp_path, request.node.name, "sa", SOURCE, 20)
 
 
 async def _wait_job(client, job: int) -> None:

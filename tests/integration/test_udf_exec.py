@@ -17,7 +17,7 @@ import pytest
 
 import aerospike_async.constants as C
 from aerospike_async import exceptions as E
-from conftest import RUN_ID
+from conftest import RUN_ID, write_udf_module
 
 MODULE_SOURCE = """
 function put_bin(rec, name, value)
@@ -52,11 +52,7 @@ end
 @pytest.fixture
 def module(tmp_path: Path, request: pytest.FixtureRequest):
     """A fresh module file with a run-unique name: (path, module name)."""
-    tag = "".join(c if c.isalnum() else "_" for c in request.node.name)[:24]
-    name = f"ux_{RUN_ID}_{tag}".replace("-", "_")
-    path = tmp_path / f"{name}.lua"
-    path.write_text(MODULE_SOURCE)
-    return path, name
+    return write_udf_module(tmp_path, request.node.name, "ux", MODULE_SOURCE, 24)
 
 
 def _set_name(tag: str) -> str:
