@@ -34,6 +34,23 @@ end
 
 local function is(v, mt) return rawtype(v) == 'table' and getmetatable(v) == mt end
 
+-- A new value of metatable mt whose state is the table given.
+local function box(mt, state)
+  local o = setmetatable({}, mt)
+  DATA[o] = state
+  return o
+end
+
+-- The state of a value of metatable mt, got by a library function from its argument #1.
+local function state_of(mt)
+  local msg = 'bad argument #1 (' .. mt.__name .. ' expected)'
+  return function(o)
+    local d = is(o, mt) and DATA[o]
+    if not d then error(msg, 3) end
+    return d
+  end
+end
+
 local function opt_int(v, default)
   if mtype(v) == 'integer' then return v end
   if mtype(v) == 'float' and v == math.floor(v) then return math.tointeger(v) end
@@ -45,17 +62,8 @@ local function opt_int(v, default)
 end
 
 -- -- list ------------------------------------------------------------------------
-local function new_list(items, n)
-  local l = setmetatable({}, List)
-  DATA[l] = { v = items or {}, n = n or 0 }
-  return l
-end
-
-local function listdata(l)
-  local d = is(l, List) and DATA[l]
-  if not d then error('bad argument #1 (List expected)', 3) end
-  return d
-end
+local function new_list(items, n) return box(List, { v = items or {}, n = n or 0 }) end
+local listdata = state_of(List)
 
 local function valid_element(v)
   if v == nil then return NIL end
@@ -206,17 +214,8 @@ List.__len = function(l) return DATA[l].n end
 List.__tostring = function(l) return list.tostring(l) end
 
 -- -- map -----------------------------------------------------------------------------
-local function new_map()
-  local m = setmetatable({}, Map)
-  DATA[m] = { v = {}, n = 0 }
-  return m
-end
-
-local function mapdata(m)
-  local d = is(m, Map) and DATA[m]
-  if not d then error('bad argument #1 (Map expected)', 3) end
-  return d
-end
+local function new_map() return box(Map, { v = {}, n = 0 }) end
+local mapdata = state_of(Map)
 
 local function map_set(d, k, v)
   if k == nil or k ~= k then return end
@@ -334,18 +333,11 @@ Map.__tostring = function(m) return map.tostring(m) end
 local BLOB = 4
 
 local function new_bytes(s, ptype)
-  local b = setmetatable({}, Bytes)
   local v = {}
   if s then for i = 1, #s do v[i] = sbyte(s, i) end end
-  DATA[b] = { v = v, n = s and #s or 0, t = ptype or BLOB }
-  return b
+  return box(Bytes, { v = v, n = s and #s or 0, t = ptype or BLOB })
 end
-
-local function bytesdata(b)
-  local d = is(b, Bytes) and DATA[b]
-  if not d then error('bad argument #1 (Bytes expected)', 3) end
-  return d
-end
+local bytesdata = state_of(Bytes)
 
 local function bytes_string(d, from, to)
   local parts, chunk = {}, {}
@@ -514,11 +506,7 @@ Bytes.__tostring = function(b)
 end
 
 -- -- geojson ---------------------------------------------------------------------------
-local function new_geojson(text)
-  local g = setmetatable({}, GeoJSON)
-  DATA[g] = { json = text }
-  return g
-end
+local function new_geojson(text) return box(GeoJSON, { json = text }) end
 geojson = setmetatable({}, { __call = function(_, s) return new_geojson(tostring(s)) end })
 function geojson.tostring(g) return DATA[g].json end
 GeoJSON.__tostring = function(g) return DATA[g].json end
@@ -749,16 +737,9 @@ end
 
 -- -- record ----------------------------------------------------------------------------
 -- A record is bound to a host object (see lua.py RecordBinding) that keeps its state.
-local function recdata(r)
-  local d = is(r, Record) and DATA[r]
-  if not d then error('bad argument #1 (Record expected)', 3) end
-  return d
-end
-
+local recdata = state_of(Record)
 function new_record(host)
-  local r = setmetatable({}, Record)
-  DATA[r] = { host = host, cache = {}, dirty = {}, order = {} }
-  return r
+  return box(Record, { host = host, cache = {}, dirty = {}, order = {} })
 end
 
 Record.__index = function(r, name)
@@ -824,11 +805,7 @@ function record.set_ttl(r, ttl) recdata(r).host.set_ttl(opt_int(ttl, 0)) end
 function record.drop_key(r) recdata(r).host.drop_key() end
 
 -- -- aerospike -------------------------------------------------------------------------
-local function new_aerospike(host)
-  local a = setmetatable({}, Aerospike)
-  DATA[a] = { host = host }
-  return a
-end
+local function new_aerospike(host) return box(Aerospike, { host = host }) end
 Aerospike.__index = Aerospike
 
 function Aerospike.create(a, r)
@@ -875,11 +852,7 @@ function math.product(a, b) return a * b end
 local SERVER, CLIENT, EITHER, BOTH = 1, 2, 3, 4
 
 stream = {}
-local function new_stream(read, write)
-  local s = setmetatable({}, Stream)
-  DATA[s] = { read = read, write = write }
-  return s
-end
+local function new_stream(read, write) return box(Stream, { read = read, write = write }) end
 function stream.read(s) return DATA[s].read() end
 function stream.write(s, v) return DATA[s].write(v) end
 function stream.readable(s) return DATA[s].read ~= nil end
