@@ -31,8 +31,7 @@ from .protocol.operations import encode_operation
 from .protocol.particles import (encode_particle, encode_particle_user, enable_blob_hook,
                                  hooks, instance_deserializer, user_serialize)
 from .protocol.record import (ttl_of, encode_command, encode_name_ops, key_fields,
-                              op_header, pack_op_header, parse_record_reply, record_parts,
-                              RecordReply)
+                              op_header, pack_op_header, record_parts)
 from .types import Bins, Key, Metadata, Record
 
 COMPRESS_THRESHOLD = 128
@@ -365,11 +364,11 @@ class Client(AdminMixin, TxnMixin):
                                  fields, n_fields, ops, n_ops)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         self._txn_done(txn, set_name, digest, False, payload)
-        reply = _parse(node, payload, False, self._deserializer)
-        if reply.result_code:
-            raise server_error(node, reply.result_code)
+        rc, gen, void_time, found = _parts(node, payload, self._deserializer)
+        if rc:
+            raise server_error(node, rc)
         return (self._key(ns, set_name, user_key, digest),
-                {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}, reply.bins)
+                {"ttl": remaining_ttl(void_time), "gen": gen}, found)
 
     async def exists(self, key: Key, policy: dict | None = None
                      ) -> tuple[Key, Metadata | None]:
@@ -504,9 +503,7 @@ class Client(AdminMixin, TxnMixin):
         request = encode_command(0, info2, info3, 0, 0, expiration, pol.header_timeout,
                                  fields + udf, n_fields + n_udf)
         node, payload = await self._run_txn(txn, pol, ns, set_name, digest, request)
-        reply = _parse(node, payload, False, self._deserializer)
-        bins = reply.bins
-        rc = reply.result_code
+        rc, _gen, _void_time, bins = _parts(node, payload, self._deserializer)
         if rc == 0:
             return bins.get("SUCCESS")
         failure = bins.get("FAILURE")
@@ -556,11 +553,11 @@ class Client(AdminMixin, TxnMixin):
         else:
             node, payload = await self._run(pol, ns, digest, False, request)
             self._txn_done(txn, set_name, digest, False, payload)
-        reply = _parse(node, payload, ordered, self._deserializer)
-        if reply.result_code:
-            raise server_error(node, reply.result_code)
+        rc, gen, void_time, bins = _parts(node, payload, self._deserializer, ordered)
+        if rc:
+            raise server_error(node, rc)
         return (self._key(ns, set_name, user_key, digest),
-                {"ttl": remaining_ttl(reply.ttl), "gen": reply.generation}, reply.bins)
+                {"ttl": remaining_ttl(void_time), "gen": gen}, bins)
 
     async def operate(self, key: Key, list: list[dict], meta: dict | None = None,
                       policy: dict | None = None) -> Record:
@@ -963,23 +960,13 @@ def _info_text(payload: bytes, address: str) -> str:
     return text
 
 
-def _parts(node: Node, payload: Any, deserializer: Callable[[Any], Any] | None
-           ) -> tuple[int, int, int, dict]:
-    """record_parts of a reply from ``node``, as _parse decodes it."""
-    if deserializer is not None:
-        reply = _parse(node, payload, False, deserializer)
-        return reply.result_code, reply.generation, reply.ttl, reply.bins
-    try:
-        return record_parts(payload)
-    except ProtocolError as exc:
-        raise ClientError(-1, f"{node.address} {exc}", None, None, False) from None
-
-
-def _parse(node: Node, payload: Any, ordered: bool = False,
-           deserializer: Callable[[Any], Any] | None = None) -> RecordReply:
+def _parts(node: Node, payload: Any, deserializer: Callable[[Any], Any] | None,
+           ordered: bool = False) -> tuple[int, int, int, Any]:
+    """record_parts of a reply from ``node``, blobs decoded by the client's
+    ``deserializer``; a malformed reply is a ClientError naming the node."""
     token = instance_deserializer.set(deserializer) if deserializer is not None else None
     try:
-        return parse_record_reply(payload, ordered)
+        return record_parts(payload, ordered)
     except ProtocolError as exc:
         raise ClientError(-1, f"{node.address} {exc}", None, None, False) from None
     finally:

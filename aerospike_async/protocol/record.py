@@ -98,15 +98,15 @@ def parse_record_reply(payload: bytes | memoryview, ordered: bool = False) -> Re
 
     Raises ProtocolError when the reply is malformed.
     """
-    try:
-        return _parse_record_reply(payload, ordered)
-    except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"malformed record reply: {exc}") from None
+    return RecordReply(*record_parts(payload, ordered))
 
 
-def record_parts(payload: bytes | memoryview) -> tuple[int, int, int, dict[str, Any]]:
-    """(result code, generation, void time, bins dict) of a single-record reply: what
-    parse_record_reply gives, without the object. Raises ProtocolError when malformed."""
+def record_parts(payload: bytes | memoryview, ordered: bool = False
+                 ) -> tuple[int, int, int, Any]:
+    """(result code, generation, void time, bins) of a single-record reply, what
+    parse_record_reply gives without the object: bins a dict (a later value of a name
+    wins), or with ``ordered`` every (name, value) in arrival order. Raises ProtocolError
+    when malformed."""
     try:
         (_hsize, _i1, _i2, _i3, _i4, rc, gen, ttl, _timeout, n_fields,
          n_ops) = _REPLY_HEAD.unpack_from(payload)
@@ -114,37 +114,30 @@ def record_parts(payload: bytes | memoryview) -> tuple[int, int, int, dict[str, 
         while n_fields:
             n_fields -= 1
             pos += 4 + _FIELD.unpack_from(payload, pos)[0]
-        bins: dict[str, Any] = {}
-        if n_ops:
-            data = payload if type(payload) is bytes else bytes(payload)
-            read_bins(data, pos, n_ops, len(data), bins)
-        return rc, gen, ttl, bins
+        if not ordered:
+            bins: dict[str, Any] = {}
+            if n_ops:
+                data = payload if type(payload) is bytes else bytes(payload)
+                read_bins(data, pos, n_ops, len(data), bins)
+            return rc, gen, ttl, bins
+        return rc, gen, ttl, _ordered_bins(payload, pos, n_ops)
     except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"malformed record reply: {exc}") from None
 
 
-def _parse_record_reply(payload: bytes | memoryview, ordered: bool) -> RecordReply:
-    if not ordered:
-        return RecordReply(*record_parts(payload))
-    (_hsize, _i1, _i2, _i3, _i4, rc, gen, ttl, _timeout, n_fields,
-     n_ops) = _REPLY_HEAD.unpack_from(payload)
-    pos = MSG_HEADER_SIZE
-    unpack_from = _FIELD.unpack_from
-    for _ in range(n_fields):
-        size = unpack_from(payload, pos)[0]
-        pos += 4 + size
+def _ordered_bins(payload: bytes | memoryview, pos: int, n_ops: int
+                  ) -> list[tuple[str, Any]]:
     pairs: list[tuple[str, Any]] = []
-    if n_ops:
-        mv = memoryview(payload)
-        limit = len(mv)
-        op_unpack = _OP.unpack_from
-        for _ in range(n_ops):
-            size, _op, ptype, _flags, name_len = op_unpack(mv, pos)
-            name_end = pos + 8 + name_len
-            end = pos + 4 + size
-            if end > limit or name_end > end:
-                raise ValueError("operation runs past the message")
-            name = str(mv[pos + 8:name_end], "utf-8")
-            pairs.append((name, decode_particle(ptype, mv[name_end:end])))
-            pos = end
-    return RecordReply(rc, gen, ttl, pairs)
+    mv = memoryview(payload)
+    limit = len(mv)
+    op_unpack = _OP.unpack_from
+    for _ in range(n_ops):
+        size, _op, ptype, _flags, name_len = op_unpack(mv, pos)
+        name_end = pos + 8 + name_len
+        end = pos + 4 + size
+        if end > limit or name_end > end:
+            raise ValueError("operation runs past the message")
+        name = str(mv[pos + 8:name_end], "utf-8")
+        pairs.append((name, decode_particle(ptype, mv[name_end:end])))
+        pos = end
+    return pairs
