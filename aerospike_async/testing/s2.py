@@ -1279,35 +1279,23 @@ class _ClippedEdge:
         self.bound = bound
 
 
-def _clip_u_bound(edge: _ClippedEdge, u_end: int, u: float) -> _ClippedEdge:
-    if u_end == 0:
-        if edge.bound[0][0] >= u:
+def _clip_bound(edge: _ClippedEdge, axis: int, end: int, value: float) -> _ClippedEdge:
+    """S2's ``ClipUBound`` (axis 0) or ``ClipVBound`` (axis 1): the edge with its bound
+    on that axis clipped to value at end (0 low, 1 high), and its bound on the other
+    axis clipped where the edge meets value."""
+    if end == 0:
+        if edge.bound[axis][0] >= value:
             return edge
-    elif edge.bound[0][1] <= u:
+    elif edge.bound[axis][1] <= value:
         return edge
-    e = edge.face_edge
-    v = max(edge.bound[1][0], min(edge.bound[1][1], _interpolate(u, e.a[0], e.b[0], e.a[1], e.b[1])))
-    v_end = u_end ^ int((e.a[0] > e.b[0]) != (e.a[1] > e.b[1]))
-    return _update_bound(edge, u_end, u, v_end, v)
-
-
-def _clip_v_bound(edge: _ClippedEdge, v_end: int, v: float) -> _ClippedEdge:
-    if v_end == 0:
-        if edge.bound[1][0] >= v:
-            return edge
-    elif edge.bound[1][1] <= v:
-        return edge
-    e = edge.face_edge
-    u = max(edge.bound[0][0], min(edge.bound[0][1], _interpolate(v, e.a[1], e.b[1], e.a[0], e.b[0])))
-    u_end = v_end ^ int((e.a[0] > e.b[0]) != (e.a[1] > e.b[1]))
-    return _update_bound(edge, u_end, u, v_end, v)
-
-
-def _update_bound(edge: _ClippedEdge, u_end: int, u: float, v_end: int,
-                  v: float) -> _ClippedEdge:
+    e, other = edge.face_edge, 1 - axis
+    x = max(edge.bound[other][0], min(edge.bound[other][1],
+                                      _interpolate(value, e.a[axis], e.b[axis],
+                                                   e.a[other], e.b[other])))
+    other_end = end ^ int((e.a[0] > e.b[0]) != (e.a[1] > e.b[1]))
     bound = [list(edge.bound[0]), list(edge.bound[1])]
-    bound[0][u_end] = u
-    bound[1][v_end] = v
+    bound[axis][end] = value
+    bound[other][other_end] = x
     return _ClippedEdge(edge.face_edge, bound)
 
 
@@ -1318,8 +1306,8 @@ def _clip_v_axis(edge: _ClippedEdge, middle: Sequence[float],
     elif edge.bound[1][0] >= middle[1]:
         child_edges[1].append(edge)
     else:
-        child_edges[0].append(_clip_v_bound(edge, 1, middle[1]))
-        child_edges[1].append(_clip_v_bound(edge, 0, middle[0]))
+        child_edges[0].append(_clip_bound(edge, 1, 1, middle[1]))
+        child_edges[1].append(_clip_bound(edge, 1, 0, middle[0]))
 
 
 _MAX_EDGES_PER_CELL = 10
@@ -1458,15 +1446,15 @@ class ShapeIndex:
             elif edge.bound[0][0] >= middle[0][1]:
                 _clip_v_axis(edge, middle[1], child_edges[1])
             elif edge.bound[1][1] <= middle[1][0]:
-                child_edges[0][0].append(_clip_u_bound(edge, 1, middle[0][1]))
-                child_edges[1][0].append(_clip_u_bound(edge, 0, middle[0][0]))
+                child_edges[0][0].append(_clip_bound(edge, 0, 1, middle[0][1]))
+                child_edges[1][0].append(_clip_bound(edge, 0, 0, middle[0][0]))
             elif edge.bound[1][0] >= middle[1][1]:
-                child_edges[0][1].append(_clip_u_bound(edge, 1, middle[0][1]))
-                child_edges[1][1].append(_clip_u_bound(edge, 0, middle[0][0]))
+                child_edges[0][1].append(_clip_bound(edge, 0, 1, middle[0][1]))
+                child_edges[1][1].append(_clip_bound(edge, 0, 0, middle[0][0]))
             else:
-                left = _clip_u_bound(edge, 1, middle[0][1])
+                left = _clip_bound(edge, 0, 1, middle[0][1])
                 _clip_v_axis(left, middle[1], child_edges[0])
-                right = _clip_u_bound(edge, 0, middle[0][0])
+                right = _clip_bound(edge, 0, 0, middle[0][0])
                 _clip_v_axis(right, middle[1], child_edges[1])
         for pos in range(4):
             i, j = pcell.child_ij(pos)
