@@ -1,16 +1,12 @@
 """Checks on caller input, raising the documented exceptions before anything is sent."""
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 from .exceptions import BinNameError, ClientError, ParamError
 from .protocol.batch import udf_fields
 from .protocol.cdt import pack as cdt_pack
-from .protocol.digest import compute_digest, set_states_cache
-
-_states_get = set_states_cache.get
-_I64_PACK = struct.Struct(">q").pack
+from .protocol.digest import compute_digest
 
 MAX_BIN_NAME = 15
 MAX_SET_NAME = 63
@@ -31,22 +27,14 @@ def set_name_fits(set_name: str) -> bool:
 def parse_key(key: Any) -> tuple[str, str | None, Any, bytes]:
     """(namespace, set, user_key, digest) of a documented key tuple."""
     if type(key) is tuple and len(key) == 3:
-        # the usual key, (str, short str or None, int64 or str), digested inline from its
-        # set's hash states; anything else goes the long way below
+        # the usual key, (str, short str or None, int64 or str), needs no further
+        # checks; anything else goes the long way below
         ns, set_name, user_key = key
         t = type(user_key)
         if type(ns) is str and (t is str or t is int) and (
                 set_name is None or (type(set_name) is str and len(set_name) <= 15)):
-            states = _states_get(set_name)
-            if states is not None:
-                if t is str:
-                    h = states[1].copy()
-                    h.update(user_key.encode("utf-8"))
-                    return ns, set_name, user_key, h.digest()
-                if INT64_MIN <= user_key <= INT64_MAX:
-                    h = states[0].copy()
-                    h.update(_I64_PACK(user_key))
-                    return ns, set_name, user_key, h.digest()
+            if t is str or INT64_MIN <= user_key <= INT64_MAX:
+                return ns, set_name, user_key, compute_digest(set_name, user_key)
     if type(key) is not tuple:
         raise param_error("key is invalid")
     n = len(key)

@@ -268,7 +268,17 @@ class Client(AdminMixin, TxnMixin):
 
     @staticmethod
     def _write_header(pol: Policy, meta: dict) -> tuple[int, int, int, int]:
-        """(info2, info3, generation, expiration) of a write."""
+        """(info2, info3, generation, expiration) of a write; without meta they are all the
+        policy's, computed once and kept in ``pol.derived``."""
+        if not meta:
+            header = pol.derived.get("write_header")
+            if header is None:
+                header = pol.derived["write_header"] = Client._header_bits(pol, meta)
+            return header
+        return Client._header_bits(pol, meta)
+
+    @staticmethod
+    def _header_bits(pol: Policy, meta: dict) -> tuple[int, int, int, int]:
         info2 = M.INFO2_WRITE
         info3 = 0
         generation = 0
@@ -395,13 +405,7 @@ class Client(AdminMixin, TxnMixin):
         ns, set_name, user_key, digest = parsed or parse_key(key)
         meta = check_meta(meta)
         pol = self._policies.resolve(kind, policy)
-        if meta:
-            info2, info3, generation, expiration = self._write_header(pol, meta)
-        else:
-            header = pol.derived.get("write_header")
-            if header is None:
-                header = pol.derived["write_header"] = self._write_header(pol, meta)
-            info2, info3, generation, expiration = header
+        info2, info3, generation, expiration = self._write_header(pol, meta)
         txn = await self._txn_prepare(pol, ns, set_name, digest, True) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
         request = encode_command(0, info2, info3, 0, generation, expiration,

@@ -51,7 +51,6 @@ def compute_digest(set_name: str | None, key: object) -> bytes:
 # set name -> RIPEMD-160 states that have absorbed the set name and the int (resp. str) key
 # type byte: the digest of a key of a set seen before costs one copy, update and digest
 _set_states: dict[str | None, tuple[Any, Any]] = {}
-set_states_cache = _set_states  # read-only to others: sets seen before, by name
 _SET_STATES_MAX = 1024
 _I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
 
