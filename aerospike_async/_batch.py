@@ -244,7 +244,6 @@ class _Call:
     def add(self, record: BatchRecord, parsed: tuple, entry: bytes, group: Any,
             is_write: bool, single: Any, no_bins: bool = False) -> None:
         ns, _set, _uk, digest = parsed
-        self.flush()
         self.items.append((len(self.items), ns, digest, entry, group, is_write))
         self.singles.append(single)
         self.records.append(record)
@@ -277,7 +276,6 @@ class _Call:
         their ``Read`` records as the answers arrive. The only adder of a call.
         ``one_set``: every key is of one namespace and set."""
         assert not self.items and self.item_chunks is None
-        self.flush()
         r1, info3 = self.client._read_bits(pol)
         info1 |= r1 & M.INFO1_READ_MODE_AP_ALL
         ttl = pol.get("read_touch_ttl_percent", 0) or 0
@@ -450,7 +448,6 @@ class _Call:
                                  lambda index, timeout: singles[index](index, timeout),
                                  on_replies, on_error)
         if reset:
-            self.flush()
             for rec in records:
                 rec.result = -15  # no response, until an answer arrives
                 rec.record = None

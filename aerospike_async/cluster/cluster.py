@@ -544,6 +544,16 @@ class Cluster:
         return replica in (REPLICA_MASTER, REPLICA_SEQUENCE) or (
             replica == REPLICA_PREFER_RACK and not self.settings.rack_aware)
 
+    def live_master(self, namespace: str, digest: bytes) -> Node | None:
+        """The live master of the digest's partition; None when the namespace, the master
+        or its liveness is unknown (node_for then decides)."""
+        rows = self.partition_map.get(namespace)
+        if not rows:
+            return None
+        name = rows[0][(digest[0] | (digest[1] << 8)) % PARTITIONS]
+        node = self.nodes_by_name.get(name) if name else None
+        return node if node is not None and node.active else None
+
     def node_for(self, namespace: str, digest: bytes, is_write: bool, replica: int,
                  attempt: int, prev: Node | None = None) -> Node:
         """The node for a key (REFERENCE §4): by replica policy, ``attempt`` being the

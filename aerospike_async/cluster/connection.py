@@ -129,17 +129,11 @@ class Connection(asyncio.Protocol):
         pos = 0
         end = len(data)
         if not buf and self._need < 0 and end >= 8:
-            # the usual read: exactly one whole reply, for the one waiting command
+            # the usual read: exactly one whole message
             word = _WORD(data)[0]
             if end == (word & _SIZE_MASK) + 8 and (word >> 56) == PROTO_VERSION:
-                waiter = self._waiter
                 # one copy, as bytes: the decoders want bytes and would copy a view anyway
-                if self._stream is None and waiter is not None and not waiter.done():
-                    self._waiter = None
-                    self._deadlines.discard(self)
-                    waiter.set_result(((word >> 48) & 0xFF, data[8:]))
-                else:
-                    self._deliver((word >> 48) & 0xFF, data[8:])
+                self._deliver((word >> 48) & 0xFF, data[8:])
                 return
         if buf or self._need >= 0:
             if self._need < 0:

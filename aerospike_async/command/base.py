@@ -21,7 +21,6 @@ from ..exceptions import (AerospikeError, ConnectionError, InvalidNodeError,
                           NoMoreConnectionsError, TimeoutError, exception_for,
                           result_code_name)
 from ..policy import Policy
-from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload
 from ..protocol.record import CITRUSLEAF_EPOCH
 from ..protocol.message import MSG_HEADER_SIZE
@@ -74,14 +73,11 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
     start = time.monotonic()
     if cluster.metrics is None and (is_write or not cluster.sc_namespaces):
         # the usual first try, inline: an idle connection of the partition's live master
-        rows = cluster.partition_map.get(namespace)
-        if rows and (is_write or cluster.reads_master_first(
-                policy.replica if policy.replica is not None else REPLICA_SEQUENCE)):
-            name = rows[0][(digest[0] | (digest[1] << 8)) % PARTITIONS]
-            node = cluster.nodes_by_name.get(name) if name else None
+        if is_write or cluster.reads_master_first(
+                policy.replica if policy.replica is not None else REPLICA_SEQUENCE):
+            node = cluster.live_master(namespace, digest)
             limit = cluster.settings.max_error_rate
-            if (node is not None and node.active
-                    and (limit <= 0 or node.error_count <= limit)):
+            if node is not None and (limit <= 0 or node.error_count <= limit):
                 pool = node.pool
                 conn = pool.take()
                 if conn is not None:
