@@ -317,45 +317,38 @@ class BatchExecutor:
 
     async def _attempt(self, node: Node, items: list[BatchItem], answered: set[int],
                        started: Any = None) -> tuple[AerospikeError | None, bool]:
-        """One try on one node: (error or None, whether the request was sent)."""
-        if started is not None:
-            timeout = self._timeout()
-            metrics = self.cluster.metrics
-            begin = time.perf_counter_ns() if metrics is not None else 0
-            error = await self._batch(node, started, items, answered, timeout, True)
-            return self._attempted(node, error, metrics, begin), True
-        limit = self.cluster.settings.max_error_rate
-        if limit > 0 and node.error_count > limit:
-            return MaxErrorRateExceeded(MaxErrorRateExceeded.code,
-                                        f"{node.address} max error rate exceeded", None, None,
-                                        False), False
+        """One try on one node: (error or None, whether the request was sent).
+        ``started``: the connection the request already went out on (see _send_now)."""
         timeout = self._timeout()
-        pool = node.pool
         metrics = self.cluster.metrics
         begin = time.perf_counter_ns() if metrics is not None else 0
-        try:
-            conn = await pool.acquire(timeout)
-        except NoMoreConnectionsError as exc:
-            return exc, False
-        except (ConnectionClosed, SocketTimeout, OSError) as exc:
-            node.error_count += 1
-            if isinstance(exc, SocketTimeout):
-                add_timeout(node, None)
-            return io_error(node, exc), False
+        conn = started
+        if conn is None:
+            limit = self.cluster.settings.max_error_rate
+            if limit > 0 and node.error_count > limit:
+                return MaxErrorRateExceeded(MaxErrorRateExceeded.code,
+                                            f"{node.address} max error rate exceeded", None,
+                                            None, False), False
+            try:
+                conn = await node.pool.acquire(timeout)
+            except NoMoreConnectionsError as exc:
+                return exc, False
+            except (ConnectionClosed, SocketTimeout, OSError) as exc:
+                node.error_count += 1
+                if isinstance(exc, SocketTimeout):
+                    add_timeout(node, None)
+                return io_error(node, exc), False
         if len(items) == 1:
             error = await self._single(node, conn, items[0], answered, timeout)
         else:
-            error = await self._batch(node, conn, items, answered, timeout)
-        return self._attempted(node, error, metrics, begin), True
-
-    def _attempted(self, node: Node, error: AerospikeError | None, metrics: Any,
-                   begin: int) -> AerospikeError | None:
+            error = await self._batch(node, conn, items, answered, timeout,
+                                      started is not None)
         if metrics is not None:
             self.cluster.command_count += 1
             m = ns_metrics(node, None)  # batches count under no namespace, as in C
             if m is not None and error is None:
                 metrics.record(m, LATENCY_BATCH, time.perf_counter_ns() - begin)
-        return error
+        return error, True
 
     def _io_failure(self, node: Node, conn: Any, exc: Exception) -> AerospikeError:
         """Discard a connection that failed mid-request and count the node's error."""
