@@ -1,7 +1,8 @@
 """Shared pieces of the one-pass batch and scan/query reply decoders.
 
 ``read_bins`` decodes the operations of one record into a bins dict, the common
-particles (string, integer, blob, float) inline; ``cached_name`` turns name bytes
+particles (string, integer, blob, float) inline; ``read_pairs`` into (name, value) pairs
+in arrival order; ``cached_name`` turns name bytes
 (bin, namespace and set names) into ``str`` through one bounded cache.
 Both are written for the hot loops: what they use is bound as default arguments, so
 it is read as fast locals on every call.
@@ -14,6 +15,7 @@ from typing import Any
 from .particles import decode_particle, hooks
 
 _OP3 = struct.Struct(">IxBxB")       # op size, particle type, name length
+_OP5 = struct.Struct(">IBBBB")       # op size, op, particle type, flags, name length
 _I64 = struct.Struct(">q")
 _F64 = struct.Struct(">d")
 
@@ -61,3 +63,21 @@ def read_bins(data: bytes, pos: int, n_ops: int, end: int, bins: dict[str, Any],
             bins[name] = _decode(ptype, data[name_end:stop])
         pos = stop
     return pos
+
+
+def read_pairs(data: Any, pos: int, n_ops: int, end: int) -> tuple[list[tuple[str, Any]], int]:
+    """The ``n_ops`` operations at ``pos`` of ``data`` (bytes or memoryview) as (name, value)
+    pairs in arrival order, and the offset after the last one. Raises ValueError when an
+    operation runs past ``end`` or its name past the operation."""
+    pairs: list[tuple[str, Any]] = []
+    head = _OP5.unpack_from
+    for _ in range(n_ops):
+        size, _op, ptype, _flags, name_len = head(data, pos)
+        name_end = pos + 8 + name_len
+        stop = pos + 4 + size
+        if stop > end or name_end > stop:
+            raise ValueError("operation runs past the message")
+        pairs.append((str(data[pos + 8:name_end], "utf-8"),
+                      decode_particle(ptype, data[name_end:stop])))
+        pos = stop
+    return pairs, pos

@@ -18,9 +18,8 @@ from .framing import MSG_AS, ProtocolError, proto_word
 from .message import (FIELD_BATCH_INDEX, FIELD_FILTER_EXP, FIELD_KEY, FIELD_NAMESPACE,
                       FIELD_SET, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION,
                       FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO3_LAST, MSG_HEADER_SIZE)
-from ._records import read_bins as _read_bins
+from ._records import read_bins as _read_bins, read_pairs
 from .record import TTL_NEVER
-from .particles import decode_particle
 
 # batch field flags
 BATCH_ALLOW_INLINE = 0x1
@@ -39,7 +38,6 @@ REPEAT = b"\x01"
 _HEAD = struct.Struct(">QBBBBBBIIIHH")
 _REPLY_HEAD = struct.Struct(">BBBBBBIIIHH")
 _FIELD = struct.Struct(">IB")
-_OP = struct.Struct(">IBBBB")
 _U32 = struct.Struct(">I")
 _READ_ENTRY = struct.Struct(">BBBBIHH")
 _WRITE_ENTRY = struct.Struct(">BBBBHIHH")
@@ -170,7 +168,6 @@ def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply],
     out: list[BatchReply] = []
     head = _REPLY_HEAD.unpack_from
     field_size = _U32.unpack_from
-    op_head = _OP.unpack_from
     while pos < end:
         (hsize, _i1, _i2, info3, _i4, rc, gen, ttl, index, n_fields,
          n_ops) = head(mv, pos)
@@ -181,16 +178,7 @@ def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply],
             return out, True, rc
         for _ in range(n_fields):
             pos += 4 + field_size(mv, pos)[0]
-        bins: list[tuple[str, Any]] = []
-        for _ in range(n_ops):
-            size, _op, ptype, _flags, name_len = op_head(mv, pos)
-            name_end = pos + 8 + name_len
-            stop = pos + 4 + size
-            if stop > end or name_end > stop:
-                raise ValueError("operation runs past the message")
-            bins.append((str(mv[pos + 8:name_end], "utf-8"),
-                         decode_particle(ptype, mv[name_end:stop])))
-            pos = stop
+        bins, pos = read_pairs(mv, pos, n_ops, end)
         if pos > end:
             raise ValueError("message runs past the payload")
         out.append(BatchReply(index, rc, gen, ttl, bins))

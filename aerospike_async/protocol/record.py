@@ -7,8 +7,7 @@ from typing import Any
 from .digest import key_bytes
 from .framing import MSG_AS, ProtocolError, proto_word
 from .message import FIELD_DIGEST, FIELD_KEY, FIELD_NAMESPACE, FIELD_SET, MSG_HEADER_SIZE
-from ._records import read_bins
-from .particles import decode_particle
+from ._records import read_bins, read_pairs
 
 _HEAD = struct.Struct(">QBBBBBBIIIHH")
 _REPLY_HEAD = struct.Struct(">BBBBBBIIIHH")
@@ -120,24 +119,7 @@ def record_parts(payload: bytes | memoryview, ordered: bool = False
                 data = payload if type(payload) is bytes else bytes(payload)
                 read_bins(data, pos, n_ops, len(data), bins)
             return rc, gen, ttl, bins
-        return rc, gen, ttl, _ordered_bins(payload, pos, n_ops)
+        mv = memoryview(payload)
+        return rc, gen, ttl, read_pairs(mv, pos, n_ops, len(mv))[0]
     except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"malformed record reply: {exc}") from None
-
-
-def _ordered_bins(payload: bytes | memoryview, pos: int, n_ops: int
-                  ) -> list[tuple[str, Any]]:
-    pairs: list[tuple[str, Any]] = []
-    mv = memoryview(payload)
-    limit = len(mv)
-    op_unpack = _OP.unpack_from
-    for _ in range(n_ops):
-        size, _op, ptype, _flags, name_len = op_unpack(mv, pos)
-        name_end = pos + 8 + name_len
-        end = pos + 4 + size
-        if end > limit or name_end > end:
-            raise ValueError("operation runs past the message")
-        name = str(mv[pos + 8:name_end], "utf-8")
-        pairs.append((name, decode_particle(ptype, mv[name_end:end])))
-        pos = end
-    return pairs
