@@ -23,14 +23,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rounds import (Hosts, Row, add_common_args, cpu_seconds, describe, emit,  # noqa: E402
                     loops, ours, parse_hosts, populate, report, run_official_script, run_on,
-                    run_rounds, server)
+                    run_rounds, server, server_busy, server_cpu_seconds)
 
 SET_NAME = "benchb"
 N_KEYS = 10_000
 BATCH = 1_000
 BINS = {"n": 1, "s": "x" * 64}
 FIGURES = [("rec_s", "records/s", ",.0f"), ("p50", "p50 ms", ".2f"), ("p99", "p99 ms", ".2f"),
-           ("cpu_rec", "CPU µs/rec", ".2f")]
+           ("cpu_rec", "CPU µs/rec", ".2f"), ("srv_busy", "server busy %", ".0f")]
 
 # argv[1]: {"hosts", "ns", "set", "n_keys", "batch", "batches", "concurrencies"}; prints one
 # JSON row per concurrency. The records are written beforehand.
@@ -56,18 +56,21 @@ def run(n, conc):
     ts = [threading.Thread(target=worker, args=(w,)) for w in range(conc)]
     for t in ts: t.start()
     r0 = resource.getrusage(resource.RUSAGE_SELF); gate.wait(); t0 = time.perf_counter()
+    srv0 = server_cpu_seconds()
     for t in ts: t.join()
     wall = time.perf_counter() - t0; r1 = resource.getrusage(resource.RUSAGE_SELF)
+    srv = server_cpu_seconds()
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     lats.sort()
-    return per * conc * B, wall, cpu, lats
+    busy = {} if srv0 is None or srv is None else {"srv_busy": (srv - srv0) / wall * 100}
+    return per * conc * B, wall, cpu, lats, busy
 for conc in cfg["concurrencies"]:
     run(max(conc, 2), conc)
-    recs, wall, cpu, lats = run(cfg["batches"], conc)
+    recs, wall, cpu, lats, busy = run(cfg["batches"], conc)
     print(json.dumps({"client": "official", "loop": "threads", "conc": conc,
                       "rec_s": recs / wall, "cpu_rec": cpu / recs * 1e6,
                       "p50": lats[len(lats) // 2] * 1e3,
-                      "p99": lats[int(len(lats) * 0.99)] * 1e3}), flush=True)
+                      "p99": lats[int(len(lats) * 0.99)] * 1e3, **busy}), flush=True)
 '''
 
 
@@ -79,7 +82,7 @@ async def async_rows(hosts: Hosts, ns: str, batches: int, concurrencies: list[in
     async with Client({"hosts": hosts, "policies": {"batch": {"total_timeout": 30000}}}) as c:
         keys = [(ns, SET_NAME, i) for i in range(N_KEYS)]
 
-        async def run(n: int, conc: int) -> tuple[int, float, float, list[float]]:
+        async def run(n: int, conc: int) -> tuple[int, float, float, list[float], Row]:
             per = n // conc
             lats: list[float] = []
 
@@ -90,19 +93,19 @@ async def async_rows(hosts: Hosts, ns: str, batches: int, concurrencies: list[in
                     res = await c.batch_read(keys[s:s + BATCH])
                     lats.append(time.perf_counter() - t)
                     assert len(res.batch_records) == BATCH
-            cpu0, t0 = cpu_seconds(), time.perf_counter()
+            cpu0, srv0, t0 = cpu_seconds(), server_cpu_seconds(), time.perf_counter()
             await asyncio.gather(*(worker(w) for w in range(conc)))
             wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
             lats.sort()
-            return per * conc * BATCH, wall, cpu, lats
+            return per * conc * BATCH, wall, cpu, lats, server_busy(srv0, wall)
 
         for conc in concurrencies:
             await run(max(conc, 2), conc)
-            recs, wall, cpu, lats = await run(batches, conc)
+            recs, wall, cpu, lats, busy = await run(batches, conc)
             rows.append({"client": "aerospike_async", "loop": loop_name, "conc": conc,
                          "rec_s": recs / wall, "cpu_rec": cpu / recs * 1e6,
                          "p50": lats[len(lats) // 2] * 1e3,
-                         "p99": lats[int(len(lats) * 0.99)] * 1e3})
+                         "p99": lats[int(len(lats) * 0.99)] * 1e3, **busy})
     return rows
 
 

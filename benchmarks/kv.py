@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rounds import (Hosts, Row, add_common_args, cpu_seconds, describe,  # noqa: E402
                     emit, loops, ours, parse_hosts, populate, report, run_official_script,
-                    run_on, run_rounds, server, summarize)
+                    run_on, run_rounds, server, server_busy, server_cpu_seconds, summarize)
 
 OPS = ("put", "get")
 CONCURRENCIES = (1, 64)
@@ -31,7 +31,7 @@ SET_NAME = "bench"
 N_KEYS = 10_000
 BINS = {"n": 1, "s": "x" * 64}
 FIGURES = [("ops_s", "ops/s", ",.0f"), ("p50", "p50 µs", ".0f"), ("p99", "p99 µs", ".0f"),
-           ("cpu_op", "CPU µs/op", ".1f")]
+           ("cpu_op", "CPU µs/op", ".1f"), ("srv_busy", "server busy %", ".0f")]
 
 # The same workload for the official client, run under its own interpreter.
 # argv[1]: {"hosts", "ns", "set", "n_keys", "bins", "ops", "warmup", "ops_kinds",
@@ -63,17 +63,20 @@ def cell(op, conc, ops):
     for t in threads:
         t.start()
     r0 = resource.getrusage(resource.RUSAGE_SELF)
+    srv0 = server_cpu_seconds()
     t0 = time.perf_counter()
     gate.wait()
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_SELF)
+    srv = server_cpu_seconds()
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     flat = sorted(x for lat in lats for x in lat)
     n = len(flat)
+    busy = {} if srv0 is None or srv is None else {"srv_busy": (srv - srv0) / wall * 100}
     return {"ops_s": n / wall, "p50": flat[n // 2] * 1e6, "p99": flat[int(n * 0.99)] * 1e6,
-            "cpu_op": cpu / n * 1e6, "n": n}
+            "cpu_op": cpu / n * 1e6, "n": n, **busy}
 
 for op in cfg["ops_kinds"]:
     for conc in cfg["concurrencies"]:
@@ -100,10 +103,10 @@ async def async_cell(call: Callable, keys: list, conc: int, ops: int) -> Row:
             await call(k)
             lat[j] = clock() - t0
 
-    cpu0, t0 = cpu_seconds(), time.perf_counter()
+    cpu0, srv0, t0 = cpu_seconds(), server_cpu_seconds(), time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(conc)))
     wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
-    return summarize([x for lat in lats for x in lat], wall, cpu)
+    return {**summarize([x for lat in lats for x in lat], wall, cpu), **server_busy(srv0, wall)}
 
 
 async def async_suite(hosts: Hosts, ns: str, ops: int, warmup: int, loop_name: str,

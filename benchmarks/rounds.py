@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import inspect
 import json
 import os
 import resource
@@ -48,6 +49,7 @@ def embedded_server(pin: bool) -> Iterator[Hosts]:
     """
     proc = subprocess.Popen([sys.executable, "-m", "aerospike_async.testing", "--port", "0"],
                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    os.environ[SERVER_PID_ENV] = str(proc.pid)  # inherited by every row's process
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     if pin and len(cpus) >= 2:
         os.sched_setaffinity(proc.pid, cpus[:1])
@@ -59,6 +61,7 @@ def embedded_server(pin: bool) -> Iterator[Hosts]:
             raise RuntimeError(f"embedded server did not start: {line!r}")
         yield parse_hosts(line.rsplit(" ", 1)[1])
     finally:
+        del os.environ[SERVER_PID_ENV]
         proc.terminate()
         proc.wait(10)
 
@@ -117,6 +120,35 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
+SERVER_PID_ENV = "BENCH_SERVER_PID"
+
+
+def server_cpu_seconds() -> float | None:
+    """User+system CPU time so far of the embedded server subprocess (from Linux's /proc),
+    or None when the server is not one we started. The official client's scripts get this
+    function's source prepended (see run_official_script)."""
+    import os
+    pid = os.environ.get("BENCH_SERVER_PID")
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()  # after the command name
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_busy(server_cpu0: float | None, wall: float) -> Row:
+    """``{"srv_busy": percent}``: how busy the embedded server was over the last ``wall``
+    seconds, since it had used ``server_cpu0``; empty when it cannot be watched. Near 100,
+    the server, not the client, sets the pace."""
+    now = server_cpu_seconds()
+    if server_cpu0 is None or now is None:
+        return {}
+    return {"srv_busy": (now - server_cpu0) / wall * 100}
+
+
 def summarize(lats: list[float], wall: float, cpu: float) -> Row:
     """ops/s, p50/p99 latency and CPU per op (µs) of one measured cell."""
     lats.sort()
@@ -165,7 +197,8 @@ def run_official_script(script: str, cfg: dict[str, Any]) -> list[Row]:
     if python is None:
         print(f"official client skipped: {why_unavailable()}", file=sys.stderr)
         return []
-    return _json_rows("official client", [python, "-c", script, json.dumps(cfg)])
+    source = inspect.getsource(server_cpu_seconds) + script
+    return _json_rows("official client", [python, "-c", source, json.dumps(cfg)])
 
 
 def run_rounds(rounds: int, variants: dict[str, Callable[[], list[Row]]]) -> list[Row]:
@@ -195,6 +228,7 @@ def report(rows: list[Row], cell: Sequence[str], figures: Sequence[Figure],
     ``aerospike_async``) and each figure in ``ratios``: ours/official, the median of the
     per-round ratios and their min-max."""
     med = statistics.median
+    figures = [f for f in figures if all(f[0] in row for row in rows)]
     groups: dict[tuple, dict[tuple[str, str], list[Row]]] = {}
     for row in rows:
         groups.setdefault(tuple(row[k] for k in cell), {}).setdefault(
