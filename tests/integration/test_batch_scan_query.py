@@ -67,6 +67,20 @@ async def test_batch_of_1000_keys(client, namespace):
     assert [r.record[2]["i"] for r in res.batch_records] == list(range(1000))
 
 
+async def test_large_batches_side_by_side_each_get_their_own_records(client, namespace):
+    """The first of several concurrent large batches finds the nodes idle and goes out in
+    pieces, the later ones find them busy and go whole: each call still gets exactly its
+    own records, in its keys' order."""
+    set_name = _set()
+    await _fill(client, namespace, set_name, 2000)
+    ranges = [range(s, s + 700) for s in (0, 300, 900, 1300)]
+    results = await asyncio.gather(*(client.batch_read([(namespace, set_name, i) for i in r])
+                                     for r in ranges))
+    for r, res in zip(ranges, results):
+        assert [rec.record[2]["i"] for rec in res.batch_records] == list(r)
+        assert [rec.key[2] for rec in res.batch_records] == list(r)
+
+
 async def test_a_large_batch_of_str_keys_and_one_of_mixed_keys(client, namespace):
     set_name = _set()
     await asyncio.gather(*(client.put((namespace, set_name, f"s{i}"), {"i": i})
