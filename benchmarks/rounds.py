@@ -30,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 Hosts = list[tuple[str, int]]
 Row = dict[str, Any]
 Figure = tuple[str, str, str]  # (row key, column header, format spec)
+# the pid of the server subprocess we started, for server_cpu_seconds in the rows' processes
+SERVER_PID_ENV = "BENCH_SERVER_PID"
 
 
 def parse_hosts(text: str) -> Hosts:
@@ -41,29 +43,51 @@ def parse_hosts(text: str) -> Hosts:
     return hosts
 
 
-@contextmanager
-def embedded_server(pin: bool) -> Iterator[Hosts]:
-    """The embedded server in a subprocess of its own; yields its address.
-
-    With ``pin``, the server gets the first CPU and this process (and so its children) the rest.
-    """
-    proc = subprocess.Popen([sys.executable, "-m", "aerospike_async.testing", "--port", "0"],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    os.environ[SERVER_PID_ENV] = str(proc.pid)  # inherited by every row's process
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if pin and len(cpus) >= 2:
-        os.sched_setaffinity(proc.pid, cpus[:1])
-        os.sched_setaffinity(0, cpus[1:])
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if "listening on" not in line:
-            raise RuntimeError(f"embedded server did not start: {line!r}")
-        yield parse_hosts(line.rsplit(" ", 1)[1])
-    finally:
-        del os.environ[SERVER_PID_ENV]
+def _start(cmd: list[str], ready: str, cpus: list[int]) -> tuple[subprocess.Popen, Hosts]:
+    """A server subprocess on ``cpus`` (all when empty) and the address it prints once its
+    first line contains ``ready``."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    if cpus:
+        os.sched_setaffinity(proc.pid, cpus)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if ready not in line:
         proc.terminate()
-        proc.wait(10)
+        raise RuntimeError(f"{cmd[1:3]} did not start: {line!r}")
+    return proc, parse_hosts(line.rsplit(" ", 1)[1])
+
+
+@contextmanager
+def embedded_server(pin: bool, memo: bool = False) -> Iterator[Hosts]:
+    """The embedded server in a subprocess of its own; yields its address. With ``memo``,
+    yields instead the address of memo_server.py in front of it, a stand-in for a fast
+    server.
+
+    With ``pin``, the server(s) get the first CPU and this process (and so its children) the
+    rest.
+    """
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    pin = pin and len(cpus) >= 2
+    procs = []
+    try:
+        proc, hosts = _start([sys.executable, "-m", "aerospike_async.testing", "--port", "0"],
+                             "listening on", cpus[:1] if pin else [])
+        procs.append(proc)
+        if memo:
+            upstream = f"{hosts[0][0]}:{hosts[0][1]}"
+            proc, hosts = _start([sys.executable, str(ROOT / "benchmarks" / "memo_server.py"),
+                                  "--upstream", upstream], "listening on",
+                                 cpus[:1] if pin else [])
+            procs.append(proc)
+        if pin:
+            os.sched_setaffinity(0, cpus[1:])
+        os.environ[SERVER_PID_ENV] = str(proc.pid)  # inherited by every row's process
+        yield hosts
+    finally:
+        os.environ.pop(SERVER_PID_ENV, None)
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(10)
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -75,18 +99,22 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-official", action="store_true", help="skip the official client")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the embedded server and the clients to separate CPUs")
+    parser.add_argument("--memo", action="store_true",
+                        help="put memo_server.py in front of the embedded server: a stand-in "
+                             "for a fast server, that answers repeated requests from memory")
     parser.add_argument("--child-row", help=argparse.SUPPRESS)
 
 
 def server(args: argparse.Namespace) -> AbstractContextManager[Hosts]:
     """``--hosts`` as given, else an embedded server subprocess."""
     return (nullcontext(parse_hosts(args.hosts)) if args.hosts
-            else embedded_server(pin=not args.no_pin))
+            else embedded_server(pin=not args.no_pin, memo=args.memo))
 
 
 def describe(args: argparse.Namespace, hosts: Hosts) -> str:
     """Where the server and the clients run, and how rows are summarized."""
-    where = args.hosts or f"embedded server subprocess at {hosts[0][0]}:{hosts[0][1]}"
+    where = args.hosts or (f"{'memo server in front of an ' if args.memo else ''}embedded "
+                           f"server subprocess at {hosts[0][0]}:{hosts[0][1]}")
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "any"
     return (f"server: {where}; clients on cpus {cpus}; python {sys.version.split()[0]}; "
             f"medians of {args.rounds} rounds, each row in a fresh process")
@@ -118,9 +146,6 @@ def cpu_seconds() -> float:
     """User+system CPU time of this process so far."""
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-SERVER_PID_ENV = "BENCH_SERVER_PID"
 
 
 def server_cpu_seconds() -> float | None:
