@@ -7,8 +7,6 @@ cost 10), so the server sees the same credential for the same password. Hashing 
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import threading
 from collections.abc import Callable
@@ -23,6 +21,8 @@ _lock = threading.Lock()
 
 
 def _libcrypt() -> Callable[[bytes, bytes], bytes | None] | None:
+    import ctypes   # here, not at import: ctypes.util pulls in subprocess, shutil, tempfile
+    import ctypes.util
     name = ctypes.util.find_library("crypt")
     if not name:
         return None
