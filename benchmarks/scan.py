@@ -20,13 +20,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rounds import (Hosts, Row, add_common_args, cpu_seconds, describe, emit,  # noqa: E402
                     loops, ours, parse_hosts, populate, report, run_official_script, run_on,
-                    run_rounds, server)
+                    run_rounds, server, server_busy, server_cpu_seconds)
 
 SET_NAME = "benchs"
 BINS = {"n": 1, "s": "x" * 64}
 FIGURES = [("rec_s", "records/s", ",.0f"), ("first_ms", "first ms", ".2f"),
            ("gap_p99_us", "gap p99 µs", ".1f"), ("gap_max_ms", "gap max ms", ".2f"),
-           ("cpu_rec", "CPU µs/rec", ".2f")]
+           ("cpu_rec", "CPU µs/rec", ".2f"), ("srv_busy", "server busy %", ".0f")]
 
 # argv[1]: {"hosts", "ns", "set"}; prints the measured scan's row, after a warm-up scan.
 OFFICIAL_SCRIPT = r'''
@@ -38,15 +38,19 @@ for _ in range(2):
     stamps = []
     def cb(rec, _now=time.perf_counter, _add=stamps.append):
         _add(_now())
-    r0 = resource.getrusage(resource.RUSAGE_SELF); t0 = time.perf_counter()
+    r0 = resource.getrusage(resource.RUSAGE_SELF); srv0 = server_cpu_seconds()
+    t0 = time.perf_counter()
     client.scan(cfg["ns"], cfg["set"]).foreach(cb)
     wall = time.perf_counter() - t0; r1 = resource.getrusage(resource.RUSAGE_SELF)
+    srv = server_cpu_seconds()
 cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 n = len(stamps)
 gaps = sorted(b - a for a, b in zip([t0] + stamps, stamps))
+busy = {} if srv0 is None or srv is None else {"srv_busy": (srv - srv0) / wall * 100}
 print(json.dumps({"client": "official", "loop": "foreach", "records": n, "rec_s": n / wall,
                   "cpu_rec": cpu / max(n, 1) * 1e6, "first_ms": (stamps[0] - t0) * 1e3,
-                  "gap_p99_us": gaps[int(n * 0.99)] * 1e6, "gap_max_ms": gaps[-1] * 1e3}))
+                  "gap_p99_us": gaps[int(n * 0.99)] * 1e6, "gap_max_ms": gaps[-1] * 1e3,
+                  **busy}))
 '''
 
 
@@ -57,15 +61,16 @@ async def async_row(hosts: Hosts, ns: str, loop_name: str) -> Row:
         for _ in range(2):
             stamps: list[float] = []
             add, now = stamps.append, time.perf_counter
-            cpu0, t0 = cpu_seconds(), now()
+            cpu0, srv0, t0 = cpu_seconds(), server_cpu_seconds(), now()
             async for _rec in c.scan(ns, SET_NAME):
                 add(now())
             wall, cpu = now() - t0, cpu_seconds() - cpu0
+            busy = server_busy(srv0, wall)
     n = len(stamps)
     gaps = sorted(b - a for a, b in zip([t0] + stamps, stamps))
     return {"client": "aerospike_async", "loop": loop_name, "records": n, "rec_s": n / wall,
             "cpu_rec": cpu / max(n, 1) * 1e6, "first_ms": (stamps[0] - t0) * 1e3,
-            "gap_p99_us": gaps[int(n * 0.99)] * 1e6, "gap_max_ms": gaps[-1] * 1e3}
+            "gap_p99_us": gaps[int(n * 0.99)] * 1e6, "gap_max_ms": gaps[-1] * 1e3, **busy}
 
 
 def main(argv: list[str] | None = None) -> None:
