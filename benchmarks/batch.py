@@ -23,14 +23,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rounds import (Hosts, Row, add_common_args, cpu_seconds, describe, emit,  # noqa: E402
                     loops, ours, parse_hosts, populate, report, run_official_script, run_on,
-                    run_rounds, server, server_busy, server_cpu_seconds)
+                    run_rounds, server, server_busy, server_cpu_seconds, gc_seconds)
 
 SET_NAME = "benchb"
 N_KEYS = 10_000
 BATCH = 1_000
 BINS = {"n": 1, "s": "x" * 64}
 FIGURES = [("rec_s", "records/s", ",.0f"), ("p50", "p50 ms", ".2f"), ("p99", "p99 ms", ".2f"),
-           ("cpu_rec", "CPU µs/rec", ".2f"), ("srv_busy", "server busy %", ".0f")]
+           ("cpu_rec", "CPU µs/rec", ".2f"), ("gc_rec", "GC µs/rec", ".2f"),
+           ("srv_busy", "server busy %", ".0f")]
 
 # argv[1]: {"hosts", "ns", "set", "n_keys", "batch", "batches", "concurrencies"}; prints one
 # JSON row per concurrency. The records are written beforehand.
@@ -41,6 +42,7 @@ cfg = json.loads(sys.argv[1])
 client = aerospike.client({"hosts": [tuple(h) for h in cfg["hosts"]]}).connect()
 ns, st, B = cfg["ns"], cfg["set"], cfg["batch"]
 keys = [(ns, st, i) for i in range(cfg["n_keys"])]
+gc_spent = gc_seconds()
 def run(n, conc):
     per = n // conc
     gate = threading.Barrier(conc + 1)
@@ -56,21 +58,22 @@ def run(n, conc):
     ts = [threading.Thread(target=worker, args=(w,)) for w in range(conc)]
     for t in ts: t.start()
     r0 = resource.getrusage(resource.RUSAGE_SELF); gate.wait(); t0 = time.perf_counter()
-    srv0 = server_cpu_seconds()
+    srv0, gc0 = server_cpu_seconds(), gc_spent()
     for t in ts: t.join()
     wall = time.perf_counter() - t0; r1 = resource.getrusage(resource.RUSAGE_SELF)
     srv = server_cpu_seconds()
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     lats.sort()
     busy = {} if srv0 is None or srv is None else {"srv_busy": (srv - srv0) / wall * 100}
-    return per * conc * B, wall, cpu, lats, busy
+    return per * conc * B, wall, cpu, lats, dict(busy, gc=gc_spent() - gc0)
 for conc in cfg["concurrencies"]:
     run(max(conc, 2), conc)
-    recs, wall, cpu, lats, busy = run(cfg["batches"], conc)
+    recs, wall, cpu, lats, extra = run(cfg["batches"], conc)
+    gc_rec = extra.pop("gc") / recs * 1e6
     print(json.dumps({"client": "official", "loop": "threads", "conc": conc,
-                      "rec_s": recs / wall, "cpu_rec": cpu / recs * 1e6,
+                      "rec_s": recs / wall, "cpu_rec": cpu / recs * 1e6, "gc_rec": gc_rec,
                       "p50": lats[len(lats) // 2] * 1e3,
-                      "p99": lats[int(len(lats) * 0.99)] * 1e3, **busy}), flush=True)
+                      "p99": lats[int(len(lats) * 0.99)] * 1e3, **extra}), flush=True)
 '''
 
 
@@ -79,6 +82,7 @@ async def async_rows(hosts: Hosts, ns: str, batches: int, concurrencies: list[in
     """One row per concurrency of aerospike_async's batch_read on the running loop."""
     from aerospike_async import Client
     rows = []
+    gc_spent = gc_seconds()
     async with Client({"hosts": hosts, "policies": {"batch": {"total_timeout": 30000}}}) as c:
         keys = [(ns, SET_NAME, i) for i in range(N_KEYS)]
 
@@ -93,19 +97,22 @@ async def async_rows(hosts: Hosts, ns: str, batches: int, concurrencies: list[in
                     res = await c.batch_read(keys[s:s + BATCH])
                     lats.append(time.perf_counter() - t)
                     assert len(res.batch_records) == BATCH
-            cpu0, srv0, t0 = cpu_seconds(), server_cpu_seconds(), time.perf_counter()
+            cpu0, srv0, gc0 = cpu_seconds(), server_cpu_seconds(), gc_spent()
+            t0 = time.perf_counter()
             await asyncio.gather(*(worker(w) for w in range(conc)))
             wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
             lats.sort()
-            return per * conc * BATCH, wall, cpu, lats, server_busy(srv0, wall)
+            return (per * conc * BATCH, wall, cpu, lats,
+                    dict(server_busy(srv0, wall), gc=gc_spent() - gc0))
 
         for conc in concurrencies:
             await run(max(conc, 2), conc)
-            recs, wall, cpu, lats, busy = await run(batches, conc)
+            recs, wall, cpu, lats, extra = await run(batches, conc)
+            gc_rec = extra.pop("gc") / recs * 1e6
             rows.append({"client": "aerospike_async", "loop": loop_name, "conc": conc,
-                         "rec_s": recs / wall, "cpu_rec": cpu / recs * 1e6,
+                         "rec_s": recs / wall, "cpu_rec": cpu / recs * 1e6, "gc_rec": gc_rec,
                          "p50": lats[len(lats) // 2] * 1e3,
-                         "p99": lats[int(len(lats) * 0.99)] * 1e3, **busy})
+                         "p99": lats[int(len(lats) * 0.99)] * 1e3, **extra})
     return rows
 
 

@@ -164,6 +164,23 @@ def server_cpu_seconds() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def gc_seconds() -> "Callable[[], float]":
+    """Starts timing the garbage collector's passes in this process; the function returned
+    gives the seconds they have taken since. The official client's scripts get this
+    function's source prepended too (see run_official_script)."""
+    import gc
+    import time
+    spent = [0.0, 0.0]   # total, start of the pass under way
+
+    def on_pass(phase: str, _info: dict) -> None:
+        if phase == "start":
+            spent[1] = time.perf_counter()
+        else:
+            spent[0] += time.perf_counter() - spent[1]
+    gc.callbacks.append(on_pass)
+    return lambda: spent[0]
+
+
 def server_busy(server_cpu0: float | None, wall: float) -> Row:
     """``{"srv_busy": percent}``: how busy the embedded server was over the last ``wall``
     seconds, since it had used ``server_cpu0``; empty when it cannot be watched. Near 100,
@@ -222,7 +239,7 @@ def run_official_script(script: str, cfg: dict[str, Any]) -> list[Row]:
     if python is None:
         print(f"official client skipped: {why_unavailable()}", file=sys.stderr)
         return []
-    source = inspect.getsource(server_cpu_seconds) + script
+    source = inspect.getsource(server_cpu_seconds) + inspect.getsource(gc_seconds) + script
     return _json_rows("official client", [python, "-c", source, json.dumps(cfg)])
 
 
