@@ -13,7 +13,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any
 
 from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, Read, Remove,
                                              Write)
@@ -183,7 +183,7 @@ class _Call:
         self.no_bins: list[bool] = []
         # read_many leaves its records None: each is made when its answer arrives (or by
         # flush()), in one step instead of a default record that the answer then rewrites
-        self.make_read: Callable[..., Read] | None = None
+        self.make_read: Callable[[tuple, int, tuple | None], BatchRecord] | None = None
         # read_many's items, made chunk by chunk while the first chunks are already sent
         self.item_chunks: Iterator[list[BatchItem]] | None = None
 
@@ -267,13 +267,13 @@ class _Call:
         self.add(record, parsed, entry, group, False, single, no_bins)
 
     def read_many(self, chunks: Iterable[list[tuple]], total: int, pol: Policy, info1: int,
-                  ops: bytes, n_ops: int, rec_ops: Any, read_all_bins: bool,
-                  no_bins: bool, one_set: bool = False) -> None:
+                  ops: bytes, n_ops: int, no_bins: bool, one_set: bool = False) -> None:
         """``read`` of ``total`` keys, parsed ``chunks`` at a time as the key tuples their
         records report (digest a bytearray; no per-entry filter, entries grouped by
         namespace and set): the entry encoded once per namespace and set and one
         single-record builder shared by the keys. Their items are made as run() sends them,
-        their ``Read`` records as the answers arrive. The only adder of a call.
+        their records (plain BatchRecords, as the official client returns) as the answers
+        arrive. The only adder of a call.
         ``one_set``: every key is of one namespace and set."""
         assert not self.items and self.item_chunks is None
         r1, info3 = self.client._read_bits(pol)
@@ -328,24 +328,7 @@ class _Call:
         self.no_bins = [no_bins] * total
         self.records = [None] * total  # type: ignore[list-item]
 
-        def make_read(key: tuple, result: int, record: tuple | None,
-                      new: Any = Read.__new__) -> Read:
-            # what BatchRecord.__init__ and batch_read set, in the same order
-            rec = new(Read)
-            rec.key = key
-            rec.record = record
-            rec.result = result
-            rec.message = None
-            rec.subcode = 0
-            rec.in_doubt = False
-            rec.ops = rec_ops
-            rec.read_all_bins = read_all_bins
-            rec._type = 0
-            rec._has_write = False
-            rec.meta = None
-            rec.policy = None
-            return rec
-        self.make_read = make_read
+        self.make_read = _answer_record
 
     def write(self, record: BatchRecord, parsed: tuple, pol: Policy, meta: dict, ops: bytes,
               n_ops: int, reads: bool, group: Any) -> None:
@@ -469,15 +452,26 @@ class _Call:
         return batch
 
 
-_R = TypeVar("_R", bound=BatchRecord)
-
-
-def _record_for(parsed: tuple, cls: type[_R]) -> _R:
-    """A ``cls`` record for the parsed key, built without ``cls.__init__``'s arguments."""
-    ns, set_name, user_key, digest = parsed
-    rec = cls.__new__(cls)
-    BatchRecord.__init__(rec, (ns, set_name, user_key, bytearray(digest)))
+def _answer_record(key: tuple, result: int, record: tuple | None,
+                   new: Any = BatchRecord.__new__) -> BatchRecord:
+    """The BatchRecord of an answer: what BatchRecord(key) sets, in the same order, with
+    the answer's result and record."""
+    rec = new(BatchRecord)
+    rec.key = key
+    rec.record = record
+    rec.result = result
+    rec.message = None
+    rec.subcode = 0
+    rec.in_doubt = False
     return rec
+
+
+def _record_for(parsed: tuple) -> BatchRecord:
+    """The BatchRecord reporting on a parsed key: batch_operate, batch_remove and
+    batch_apply return these, as the official client does, not the Write, Remove or
+    Apply records they imply."""
+    ns, set_name, user_key, digest = parsed
+    return BatchRecord((ns, set_name, user_key, bytearray(digest)))
 
 
 # -- the public calls ----------------------------------------------------------------------
@@ -499,7 +493,7 @@ async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = Non
     call = _Call(client, pol)
     chunks = (_digest_chunks(checked, PIECE_KEYS, True) if one_set is None
               else _one_set_chunks(*one_set, PIECE_KEYS))
-    call.read_many(chunks, len(checked), pol, info1, ops, n_ops, None, bins is None,
+    call.read_many(chunks, len(checked), pol, info1, ops, n_ops,
                    bins is not None and not bins, one_set is not None)
     await call.run(filt, reset=False)
     return call.outcome(BatchRecords(call.records))
@@ -522,14 +516,11 @@ async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = No
         elif op_ttl is not None:
             meta["ttl"] = op_ttl
         for p in parsed:
-            rec = _record_for(p, Write)
-            rec.ops, rec.meta, rec.policy, rec._type, rec._has_write = ops, None, None, 1, True
-            call.write(rec, p, wpol, meta, data, n_ops, reads, (p[0], p[1]))
+            call.write(_record_for(p), p, wpol, meta, data, n_ops, reads, (p[0], p[1]))
     else:
         keys_out = [(ns, set_name, user_key, bytearray(digest))
                     for ns, set_name, user_key, digest in parsed]
-        call.read_many([keys_out], len(parsed), parent, M.INFO1_READ, data, n_ops, ops,
-                       False, False)
+        call.read_many([keys_out], len(parsed), parent, M.INFO1_READ, data, n_ops, False)
     await call.run(filter_bytes(parent), reset=bool(writes))
     return call.outcome(BatchRecords(call.records))
 
@@ -541,9 +532,7 @@ async def batch_remove(client: Any, keys: Any, policy_batch: Any = None,
     rpol = client._policies.resolve("batch_remove", policy_batch_remove)
     call = _Call(client, parent)
     for p in parsed:
-        rec = _record_for(p, Remove)
-        rec.policy, rec._type, rec._has_write = None, 3, True
-        call.remove(rec, p, rpol, (p[0], p[1]))
+        call.remove(_record_for(p), p, rpol, (p[0], p[1]))
     await call.run(filter_bytes(parent))
     return call.outcome(BatchRecords(call.records))
 
@@ -556,10 +545,7 @@ async def batch_apply(client: Any, keys: Any, module: Any, function: Any, args: 
     apol = client._policies.resolve("batch_apply", policy_batch_apply)
     call = _Call(client, parent)
     for p in parsed:
-        rec = _record_for(p, Apply)
-        rec.module, rec.function, rec.args, rec.policy = module, function, args, None
-        rec._type, rec._has_write = 2, True
-        call.apply(rec, p, apol, module, function, args, (p[0], p[1]))
+        call.apply(_record_for(p), p, apol, module, function, args, (p[0], p[1]))
     await call.run(filter_bytes(parent))
     return call.outcome(BatchRecords(call.records))
 

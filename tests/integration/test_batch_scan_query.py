@@ -119,6 +119,32 @@ async def test_a_large_batch_with_one_bad_key_is_refused_whole(client, namespace
     assert res.batch_records[599].result == 2 and res.result == 0
 
 
+_BATCH_RECORD_ATTRS = ["in_doubt", "key", "message", "record", "result", "subcode"]
+
+
+async def test_batch_calls_answer_with_plain_batch_records(client, sync_client, make_key):
+    """batch_read, batch_operate and batch_remove report each key in a plain BatchRecord
+    (key, record, result, message, subcode, in_doubt), as the official client does, not
+    in the Read, Write or Remove record the call implies; through both APIs."""
+    keys = [make_key(f"plain{i}") for i in range(3)]
+    for k in keys:
+        await client.put(k, {"a": 1})
+    calls = [lambda: client.batch_read(keys), lambda: client.batch_read(keys, ["a"]),
+             lambda: client.batch_operate(keys, [ops.read("a")]),
+             lambda: client.batch_operate(keys, [ops.write("b", 2)]),
+             lambda: client.batch_remove(keys)]
+    for call in calls:
+        res = await call()
+        assert res.result == 0
+        for rec in res.batch_records:
+            assert type(rec) is br.BatchRecord
+            assert sorted(vars(rec)) == _BATCH_RECORD_ATTRS
+    res = sync_client.batch_read(keys)
+    assert [r.result for r in res.batch_records] == [2, 2, 2]
+    assert all(type(r) is br.BatchRecord and sorted(vars(r)) == _BATCH_RECORD_ATTRS
+               for r in res.batch_records)
+
+
 def test_sync_batch(sync_client, make_key):
     keys = [make_key(i) for i in range(5)]
     for k in keys:

@@ -99,6 +99,7 @@ async def test_record_udf_batch_apply_background_and_aggregation(client, module,
         assert res.result == 0
         assert [r.record[2] for r in res.batch_records] == [{"SUCCESS": 2}, {"SUCCESS": 4},
                                                             {"SUCCESS": 6}]
+        assert {type(r).__name__ for r in res.batch_records} == {"BatchRecord"}  # not Apply
         assert [(await client.get(k))[2]["v"] for k in keys] == [2, 4, 6]
 
         # a background scan UDF job, followed with job_info
