@@ -20,7 +20,7 @@ from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, R
 
 from . import constants as C
 from ._validate import check_bin_list, param_error, parse_key, set_name_fits, udf_call_fields
-from .command.batch import PIECE_KEYS, BatchExecutor, BatchItem
+from .command.batch import PIECE_KEYS, BatchExecutor, BatchItem, SingleRequest
 from .exceptions import AerospikeError, ParamError
 from .policy import Policy
 from .protocol import batch as B
@@ -177,7 +177,7 @@ class _Call:
         self.client = client
         self.parent = parent
         self.items: list[BatchItem] = []
-        self.singles: list[Callable[[int, int], bytes]] = []  # per key: (index, timeout)
+        self.singles: list[SingleRequest] = []  # per key: (index, timeout, batch filter)
         self.records: list[BatchRecord] = []
         self.keys: list[tuple] = []       # (ns, set, user_key, digest bytes)
         self.no_bins: list[bool] = []
@@ -260,8 +260,9 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, False, filt)
         entry = B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops, n_ops)
 
-        def single(_index: int, timeout: int) -> bytes:
-            f, n = self.single_fields(ns, set_name, user_key, digest, False, filt)
+        def single(_index: int, timeout: int, batch_filt: bytes | None) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, False,
+                                      batch_filt if filt is None else filt)
             return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
 
         self.add(record, parsed, entry, group, False, single, no_bins)
@@ -283,9 +284,9 @@ class _Call:
         keys: list[tuple] = [()] * total   # each filled as its chunk is parsed
         self.keys = keys
 
-        def single(index: int, timeout: int) -> bytes:
+        def single(index: int, timeout: int, batch_filt: bytes | None) -> bytes:
             ns, set_name, user_key, digest = keys[index]
-            f, n = single_fields(ns, set_name, user_key, bytes(digest), False, None)
+            f, n = single_fields(ns, set_name, user_key, bytes(digest), False, batch_filt)
             return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
 
         entry_fields = self.entry_fields
@@ -341,8 +342,9 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         entry = B.write_entry(info1, info2, info3, gen, ttl, fields, n_fields, ops, n_ops)
 
-        def single(_index: int, timeout: int) -> bytes:
-            f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
+        def single(_index: int, timeout: int, batch_filt: bytes | None) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, send,
+                                      batch_filt if filt is None else filt)
             return encode_command(info1, info2, info3, 0, gen, ttl, timeout, f, n, ops, n_ops)
 
         self.add(record, parsed, entry, None if send else group, True, single)
@@ -358,8 +360,9 @@ class _Call:
         entry = B.write_entry(0, info2 | M.INFO2_RESPOND_ALL_OPS, info3, gen, 0, fields,
                               n_fields, b"", 0)
 
-        def single(_index: int, timeout: int) -> bytes:
-            f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
+        def single(_index: int, timeout: int, batch_filt: bytes | None) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, send,
+                                      batch_filt if filt is None else filt)
             return encode_command(0, info2, info3, 0, gen, 0, timeout, f, n)
 
         self.add(record, parsed, entry, None if send else group, True, single)
@@ -378,8 +381,9 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         entry = B.write_entry(0, info2, info3, 0, ttl, fields + udf, n_fields + n_udf, b"", 0)
 
-        def single(_index: int, timeout: int) -> bytes:
-            f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
+        def single(_index: int, timeout: int, batch_filt: bytes | None) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, send,
+                                      batch_filt if filt is None else filt)
             return encode_command(0, info2, info3, 0, 0, ttl, timeout, f + udf, n + n_udf)
 
         self.add(record, parsed, entry, None if send else group, True, single)
@@ -428,7 +432,8 @@ class _Call:
         info1 = M.INFO1_COMPRESS_RESPONSE if parent.compress else 0
         singles = self.singles
         executor = BatchExecutor(self.client.cluster, parent, flags, info1, filt,
-                                 lambda index, timeout: singles[index](index, timeout),
+                                 lambda index, timeout, batch_filt: singles[index](
+                                     index, timeout, batch_filt),
                                  on_replies, on_error)
         if reset:
             for rec in records:

@@ -55,9 +55,9 @@ OnError = Callable[[int, AerospikeError, bool], None]
 # (index, namespace, digest, encoded entry, group, is_write). ``group`` equals the previous
 # key's when the entry may be sent as REPEAT (None: never).
 BatchItem = tuple
-# builds the single-record request of a key (index, header timeout in ms) used when the
-# key is alone on its node
-SingleRequest = Callable[[int, int], bytes]
+# builds the single-record request of a key (index, header timeout in ms, the batch's
+# filter, which the key's own filter overrides) used when the key is alone on its node
+SingleRequest = Callable[[int, int, "bytes | None"], bytes]
 _INDEX, _NS, _DIGEST, _GROUP, _IS_WRITE = (itemgetter(0), itemgetter(1), itemgetter(2),
                                          itemgetter(4), itemgetter(5))
 
@@ -368,7 +368,8 @@ class BatchExecutor:
         pool = node.pool
         index = item[0]
         try:
-            mtype, payload = await conn.request(self.single(index, self.header_timeout),
+            mtype, payload = await conn.request(self.single(index, self.header_timeout,
+                                                            self.filter_exp),
                                                 timeout)
             reply = parse_record_reply(as_msg_payload(mtype, payload))
         except (SocketTimeout, ConnectionClosed, ProtocolError, OSError) as exc:

@@ -119,6 +119,27 @@ async def test_a_large_batch_with_one_bad_key_is_refused_whole(client, namespace
     assert res.batch_records[599].result == 2 and res.result == 0
 
 
+async def test_the_batch_filter_holds_for_a_key_alone_on_its_node(client, make_key):
+    """A key alone on its node goes out as a single-record command: the batch policy's
+    filter still applies, so a filtered-out write or remove leaves the record as it was."""
+    key = make_key("alone")
+    await client.put(key, {"a": 1})
+    never = exp.Eq(exp.IntBin("a"), 99).compile()
+    res = await client.batch_read([key], policy={"expressions": never})
+    assert [(r.result, r.record) for r in res.batch_records] == [(27, None)]
+    res = await client.batch_operate([key], [ops.read("a")], policy_batch={"expressions": never})
+    assert res.batch_records[0].result == 27
+    res = await client.batch_operate([key], [ops.write("b", 2)],
+                                     policy_batch={"expressions": never})
+    assert res.batch_records[0].result == 27
+    res = await client.batch_remove([key], policy_batch={"expressions": never})
+    assert res.batch_records[0].result == 27
+    assert (await client.get(key))[2] == {"a": 1}
+    keep = exp.Eq(exp.IntBin("a"), 1).compile()
+    res = await client.batch_read([key], policy={"expressions": keep})
+    assert res.batch_records[0].record[2] == {"a": 1}
+
+
 _BATCH_RECORD_ATTRS = ["in_doubt", "key", "message", "record", "result", "subcode"]
 
 
