@@ -507,6 +507,10 @@ async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = Non
 async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = None,
                         policy_batch_write: Any = None, ttl: Any = None) -> BatchRecords:
     parsed = _parse_keys(keys)
+    if not isinstance(ops, list) or not ops:
+        raise param_error("ops should be a list of op dictionaries")
+    if not all(isinstance(op, dict) for op in ops):
+        raise param_error("op should be an aerospike operation dictionary")
     if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool)):
         raise param_error("ttl should be an int")
     data, n_ops, reads, writes, op_ttl = _Call(client, None).ops(ops)  # type: ignore[arg-type]

@@ -19,8 +19,8 @@ from .cluster.connection import ConnectionClosed, SocketTimeout
 from .cluster.node import Node, info_host
 from .cluster.tls import build_tls
 from .command.base import execute, server_error, server_now
-from .exceptions import (AerospikeError, ClientError, ParamError, TimeoutError, UDFError,
-                         exception_for)
+from .exceptions import (AerospikeError, ClientError, ParamError, RecordError, TimeoutError,
+                         UDFError, exception_for, not_connected)
 from .policy import Policy, PolicySet, validate_policy
 from .protocol import message as M
 from .protocol.digest import partition_id
@@ -189,7 +189,7 @@ class Client(AdminMixin, TxnMixin):
     def cluster(self) -> Cluster:
         cluster = self._cluster
         if cluster is None:
-            raise ClientError(-1, "No connection to aerospike cluster.", None, None, False)
+            raise not_connected()
         return cluster
 
     # -- request pieces ----------------------------------------------------
@@ -356,7 +356,7 @@ class Client(AdminMixin, TxnMixin):
             self._txn_done(txn, set_name, digest, False, payload)
         rc, gen, void_time, bins = _parts(node, payload, self._deserializer)
         if rc:
-            raise server_error(node, rc)
+            raise record_failure(node, rc, key)
         return ((ns, set_name or None, None, bytearray(digest)),
                 {"ttl": remaining_ttl(void_time), "gen": gen}, bins)
 
@@ -376,7 +376,7 @@ class Client(AdminMixin, TxnMixin):
         self._txn_done(txn, set_name, digest, False, payload)
         rc, gen, void_time, found = _parts(node, payload, self._deserializer)
         if rc:
-            raise server_error(node, rc)
+            raise record_failure(node, rc, key)
         return (self._key(ns, set_name, user_key, digest),
                 {"ttl": remaining_ttl(void_time), "gen": gen}, found)
 
@@ -396,12 +396,12 @@ class Client(AdminMixin, TxnMixin):
         if rc == RC_NOT_FOUND:
             return out_key, None
         if rc:
-            raise server_error(node, rc)
+            raise record_failure(node, rc, key)
         return out_key, {"ttl": remaining_ttl(void_time), "gen": gen}
 
     # -- writes ------------------------------------------------------------
     async def _write(self, kind: str, key: Key, ops: bytes, n_ops: int, meta: Any,
-                     policy: Any, parsed: tuple | None = None) -> int:
+                     policy: Any, parsed: tuple | None = None, bin_arg: Any = None) -> int:
         ns, set_name, user_key, digest = parsed or parse_key(key)
         meta = check_meta(meta)
         pol = self._policies.resolve(kind, policy)
@@ -413,7 +413,7 @@ class Client(AdminMixin, TxnMixin):
         node, payload = await self._run_txn(txn, pol, ns, set_name, digest, request)
         rc = payload[5]
         if rc:
-            raise server_error(node, rc)
+            raise record_failure(node, rc, key, bin_arg)
         return 0
 
     async def put(self, key: Key, bins: Bins, meta: dict | None = None,
@@ -421,7 +421,7 @@ class Client(AdminMixin, TxnMixin):
         """Create or update a record with ``bins``; a bin set to None is removed. Returns 0."""
         parsed = parse_key(key)
         ops, n_ops = self._bin_ops(M.OP_WRITE, check_bins(bins), serializer)
-        return await self._write("write", key, ops, n_ops, meta, policy, parsed)
+        return await self._write("write", key, ops, n_ops, meta, policy, parsed, bins)
 
     async def touch(self, key: Key, val: int = 0, meta: dict | None = None,
                     policy: dict | None = None) -> int:
@@ -442,7 +442,7 @@ class Client(AdminMixin, TxnMixin):
         if not isinstance(val, (str, bytes, bytearray)):
             raise param_error("Cannot concatenate 'str' and 'non-str' objects")
         ops, n_ops = self._bin_ops(op, {bin: val})
-        return await self._write("operate", key, ops, n_ops, meta, policy, parsed)
+        return await self._write("operate", key, ops, n_ops, meta, policy, parsed, bin)
 
     async def append(self, key: Key, bin: str, val: str | bytes, meta: dict | None = None,
                      policy: dict | None = None) -> int:
@@ -463,7 +463,7 @@ class Client(AdminMixin, TxnMixin):
             raise param_error("Unsupported operand type(s) for +: only 'int' and 'float' "
                               "are allowed")
         ops, n_ops = self._bin_ops(M.OP_INCR, {bin: offset})
-        return await self._write("operate", key, ops, n_ops, meta, policy, parsed)
+        return await self._write("operate", key, ops, n_ops, meta, policy, parsed, bin)
 
     async def remove_bin(self, key: Key, list: list[str], meta: dict | None = None,
                          policy: dict | None = None) -> int:
@@ -487,7 +487,7 @@ class Client(AdminMixin, TxnMixin):
         node, payload = await self._run_txn(txn, pol, ns, set_name, digest, request)
         rc = payload[5]
         if rc:
-            raise server_error(node, rc)
+            raise record_failure(node, rc, key)
         return 0
 
     # -- record UDFs -----------------------------------------------------------
@@ -511,9 +511,11 @@ class Client(AdminMixin, TxnMixin):
         if rc == 0:
             return bins.get("SUCCESS")
         failure = bins.get("FAILURE")
-        if rc == UDFError.code and failure is not None:
-            raise UDFError(rc, f"{node.address} {failure}", None, None, False)
-        raise server_error(node, rc)
+        exc = (UDFError(rc, f"{node.address} {failure}", None, None, False)
+               if rc == UDFError.code and failure is not None else record_failure(node, rc, key))
+        if isinstance(exc, UDFError):   # it names the function, as the official client's does
+            exc.module, exc.func = module, function
+        raise exc
 
     # -- operate -------------------------------------------------------------
     async def _operate(self, key: Key, operations: Any, meta: Any, policy: Any,
@@ -522,6 +524,8 @@ class Client(AdminMixin, TxnMixin):
         ns, set_name, user_key, digest = parse_key(key)
         if not isinstance(operations, list):
             raise param_error("Operations should be of type list")
+        if not operations:
+            raise param_error("No operations defined")
         meta = dict(check_meta(meta))
         pol = self._policies.resolve("operate", policy)
         parts = []
@@ -559,7 +563,7 @@ class Client(AdminMixin, TxnMixin):
             self._txn_done(txn, set_name, digest, False, payload)
         rc, gen, void_time, bins = _parts(node, payload, self._deserializer, ordered)
         if rc:
-            raise server_error(node, rc)
+            raise record_failure(node, rc, key)
         return (self._key(ns, set_name, user_key, digest),
                 {"ttl": remaining_ttl(void_time), "gen": gen}, bins)
 
@@ -962,6 +966,17 @@ def _info_text(payload: bytes, address: str) -> str:
                 code = -1
             raise exception_for(code, f"{message or 'error'} from {address}", False)
     return text
+
+
+def record_failure(node: Node, rc: int, key: Any, bin_arg: Any = None) -> AerospikeError:
+    """The exception of a single-record command that ``node`` answered with ``rc``. A record
+    error carries, as the official client's does, the key as the caller gave it and the
+    command's bin argument (a put's bins, an append's bin name; else None)."""
+    exc = server_error(node, rc)
+    if isinstance(exc, RecordError):
+        exc.key = key
+        exc.bin = bin_arg
+    return exc
 
 
 def _parts(node: Node, payload: Any, deserializer: Callable[[Any], Any] | None,

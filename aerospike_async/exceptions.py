@@ -880,6 +880,12 @@ def _registry() -> dict[int, type[AerospikeError]]:
 EXCEPTION_BY_CODE: dict[int, type[AerospikeError]] = _registry()
 
 
+def not_connected() -> ClusterError:
+    """What a command on a client that is not, or no longer, connected raises."""
+    return ClusterError(ClusterError.code, "No connection to aerospike cluster", None, None,
+                        False)
+
+
 def exception_class_for(code: int) -> type[AerospikeError]:
     """The class raised for ``code``: its registered class, else AerospikeError."""
     return EXCEPTION_BY_CODE.get(code, AerospikeError)

@@ -10,7 +10,7 @@ import weakref
 from typing import Any, Callable
 
 from aerospike_async.client import Client as AsyncClient
-from aerospike_async.exceptions import ClientError
+from aerospike_async.exceptions import ClientError, not_connected
 
 from ._loop import LOOP
 
@@ -41,7 +41,7 @@ class Client:
             raise ClientError(-1, "This client was created in another process; create a "
                               "new client after fork", None, None, False)
         if not self._holds_loop:
-            raise ClientError(-1, "No connection to aerospike cluster.", None, None, False)
+            raise not_connected()
         return LOOP.run(fn, *args, **kwargs)
 
     def connect(self, username: str | None = None, password: str | None = None) -> "Client":
@@ -167,7 +167,7 @@ class Client:
     def get_stats(self) -> Any:
         """An ``aerospike_helpers.metrics.ClusterStats`` of the cluster."""
         if not self._holds_loop:
-            raise ClientError(-1, "No connection to aerospike cluster.", None, None, False)
+            raise not_connected()
         return self._run(_call, self._async.get_stats)
 
 

@@ -109,8 +109,9 @@ def test_close_of_the_last_client_stops_the_loop_thread(config):
 def test_a_closed_client_refuses_commands(config, make_key):
     client = aerospike.client(config)
     client.close()
-    with pytest.raises(exception.ClientError):
+    with pytest.raises(exception.ClusterError) as info:  # as the official client raises
         client.get(make_key())
+    assert (info.value.code, info.value.msg) == (11, "No connection to aerospike cluster")
 
 
 SCRIPT_EXIT_WITHOUT_CLOSE = """

@@ -6,6 +6,7 @@ import asyncio
 import pytest
 
 import aerospike_async.constants as C
+from aerospike_async import Client
 from aerospike_async import exceptions as E
 from aerospike_async.types import GeoJSON, KeyOrderedDict
 from aerospike_helpers.operations import operations as op
@@ -242,6 +243,58 @@ async def test_bad_input_leaves_the_stored_record_alone(client, make_key):
         with pytest.raises(E.AerospikeError):
             await client.put(key, bins)
     assert (await client.get(key))[1:] == ({"ttl": NEVER, "gen": 1}, {"a": 1})
+
+
+async def test_operations_lists_that_are_empty_are_refused_before_sending(client, make_key):
+    """An empty operations list is a ParamError, as in the official client: operate and
+    operate_ordered say "No operations defined", batch_operate names its ``ops``; the
+    record is not touched."""
+    key = make_key()
+    await client.put(key, {"a": 1})
+    for call in (client.operate, client.operate_ordered):
+        with pytest.raises(E.ParamError, match="No operations defined") as info:
+            await call(key, [])
+        assert info.value.code == -2
+    for ops_arg in ([], "x", None):
+        with pytest.raises(E.ParamError, match="ops should be a list of op dictionaries"):
+            await client.batch_operate([key], ops_arg)
+    with pytest.raises(E.ParamError, match="op should be an aerospike operation dictionary"):
+        await client.batch_operate([key], [1])
+    assert (await client.get(key))[1:] == ({"ttl": NEVER, "gen": 1}, {"a": 1})
+
+
+async def test_record_errors_name_the_key_and_the_bin_argument(client, make_key):
+    """A record error carries the key as the caller gave it and the command's bin
+    argument (a put's bins, the bin of append or increment; else None), as the official
+    client's do."""
+    key, missing = make_key(), make_key()
+    await client.put(key, {"a": 1, "s": "x"})
+    with pytest.raises(E.RecordNotFound) as info:
+        await client.get(missing)
+    assert info.value.key is missing and info.value.bin is None
+    with pytest.raises(E.RecordExistsError) as info:
+        await client.put(key, {"a": 2}, policy={"exists": C.POLICY_EXISTS_CREATE})
+    assert (info.value.key, info.value.bin) == (key, {"a": 2})
+    with pytest.raises(E.BinIncompatibleType) as info:
+        await client.increment(key, "s", 1)
+    assert (info.value.key, info.value.bin) == (key, "s")
+    for call in (client.remove, client.touch, lambda k: client.operate(k, [op.read("a")])):
+        with pytest.raises(E.RecordNotFound) as info:
+            await call(missing)
+        assert (info.value.key, info.value.bin) == (missing, None)
+
+
+async def test_a_closed_client_refuses_commands_with_cluster_error(config, make_key):
+    """After close(), commands raise ClusterError (code 11), as the official client does."""
+    c = Client(config)
+    await c.connect()
+    await c.put(make_key(), {"a": 1})
+    await c.close()
+    assert not c.is_connected()
+    for call in (lambda: c.get(make_key()), lambda: c.batch_read([make_key()])):
+        with pytest.raises(E.ClusterError) as info:
+            await call()
+        assert (info.value.code, info.value.msg) == (11, "No connection to aerospike cluster")
 
 
 async def test_unknown_namespace_is_refused_before_sending(client):

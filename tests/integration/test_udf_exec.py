@@ -87,9 +87,11 @@ async def test_record_udf_batch_apply_background_and_aggregation(client, module,
         with pytest.raises(E.UDFError) as info:
             await client.apply(key, name, "boom", [])
         assert info.value.code == 100 and "it failed" in info.value.msg
+        assert (info.value.module, info.value.func) == (name, "boom")
         with pytest.raises(E.UDFError) as info:
             await client.apply(key, name, "no_such_function", [])
         assert "function not found" in info.value.msg
+        assert (info.value.module, info.value.func) == (name, "no_such_function")
 
         # batch_apply
         keys = [make_key(f"b{i}") for i in range(3)]
