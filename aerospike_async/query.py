@@ -150,6 +150,7 @@ class QueryBase:
         self._udf: tuple[str, str, bytes] | None = None
         self._paginate = False
         self._tracker: PartitionTracker | None = None
+        self._last_stream: RecordStream | None = None   # the one of self._tracker
         self.max_records = 0
         self.records_per_second = 0
         self.ttl = 0
@@ -272,7 +273,14 @@ class QueryBase:
                 bvals=[p.bval or 0 for p in partial] if where and partial else None,
                 max_records=record_max, ops=ops, n_ops=n_ops)
 
-        return RecordStream(self._client.cluster, pol, ns, tracker, build, no_bins)
+        previous = self._last_stream
+        if previous is not None and previous.tracker.parts is not tracker.parts:
+            previous = None   # not the page before this one
+        stream = RecordStream(self._client.cluster, pol, ns, tracker, build, no_bins,
+                              previous=previous)
+        if self._tracker is tracker:
+            self._last_stream = stream
+        return stream
 
     def _aggregate_stream(self, policy: dict | None) -> Any:
         """The stream of an aggregation's results (``_aggregate.AggregateStream``)."""

@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterator
+from operator import length_hint
 from typing import Any, AsyncIterator, Callable
 
 from ..cluster.cluster import Cluster
@@ -91,6 +93,9 @@ class PartitionTracker:
         self.max_records = max_records
         self.iteration = 1
         self.done = False
+        # every partition is to be read again (from its digest, if any) on the next call's
+        # first round; cleared only when a call with max_records ends normally, as in C
+        self.retry = True
         self.node_parts: list[NodePartitions] = []
         self.errors: list[tuple[int, int, str, str]] = []
 
@@ -98,9 +103,7 @@ class PartitionTracker:
     def resumed(cls, previous: "PartitionTracker", max_records: int) -> "PartitionTracker":
         """The next page of a paginated scan: the partitions left by ``previous``."""
         t = cls(previous.begin, previous.count, max_records, previous.parts)
-        if max_records <= 0:
-            for p in t.parts:
-                p.retry = True
+        t.retry = previous.retry or max_records <= 0
         return t
 
     def assign(self, cluster: Cluster, namespace: str, replica: int) -> list[NodePartitions]:
@@ -112,8 +115,9 @@ class PartitionTracker:
         rows = cluster.partition_map.get(namespace)
         masters = rows[0] if rows and cluster.reads_master_first(replica) else None
         by_name = cluster.nodes_by_name
+        retry_all = self.retry and self.iteration == 1
         for part in self.parts:
-            if not part.retry:
+            if not (retry_all or part.retry):
                 continue
             pid = part.id
             node = None
@@ -145,13 +149,18 @@ class PartitionTracker:
             for i, np in enumerate(order):
                 np.record_max = share + 1 if i < rem else share
         self.node_parts = order
+        self.retry = True   # until this call ends normally (a break leaves it set)
         return order
 
-    def apply(self, np: NodePartitions, resume: dict, unavailable: list[int], n: int) -> None:
+    def apply(self, np: NodePartitions, resume: dict, unavailable: list[int], n: int,
+              before: dict) -> None:
+        """Take in what one message of ``np``'s stream held; ``before`` gets, per partition
+        whose position moved, where it was (see undeliver)."""
         by_id = self.by_id
         for pid, (digest, bval) in resume.items():
             ps = by_id.get(pid)
             if ps is not None:
+                before[pid] = (ps.digest, ps.bval)
                 ps.digest = digest
                 ps.bval = bval
         for pid in unavailable:
@@ -161,6 +170,29 @@ class PartitionTracker:
                 ps.sequence += 1
                 np.unavailable += 1
         np.record_count += n
+
+    def undeliver(self, pending: list[tuple[list, dict, dict, int]]) -> None:
+        """Set back the partitions of records received but never handed to the caller (a
+        loop left early) to the last record that was, so that a paginated query's next page
+        reads them again. ``pending``: in arrival order, ``(records, before, resume, taken)``
+        of each message whose records from index ``taken`` on were not handed out."""
+        by_id = self.by_id
+        settled: set[int] = set()
+        for records, before, resume, taken in pending:
+            left = {_pid(rec) for rec in records[taken:]} - settled
+            settled |= left
+            # a query's index position (bval) is known per message only: with one, go back
+            # to the message's start (records may come again) rather than guess
+            exact = all(bval is None for _digest, bval in resume.values())
+            last_taken = {_pid(rec): rec for rec in records[:taken]} if exact else {}
+            for pid in left:
+                ps = by_id.get(pid)
+                if ps is None:
+                    continue
+                rec = last_taken.get(pid)
+                ps.digest, ps.bval = ((bytes(rec[0][3]), None) if rec is not None
+                                      else before.get(pid, (ps.digest, ps.bval)))
+                ps.retry = True
 
     def node_failed(self, np: NodePartitions, exc: AerospikeError) -> None:
         code = exc.code if exc.code is not None else -1
@@ -177,8 +209,12 @@ class PartitionTracker:
             if self.max_records <= 0:
                 self.done = True
             elif self.iteration > 1:
+                # only the failed node's partitions were read again: all of them are to
+                # be read again if this status is reused
+                self.retry = True
                 self.done = False
             else:
+                self.retry = False
                 done = True
                 for np in self.node_parts:
                     if np.record_count >= np.record_max:
@@ -197,8 +233,7 @@ class PartitionTracker:
 
     def status(self) -> dict[Any, Any]:
         """``get_partitions_status()``: per partition ``(id, init, retry, digest, bval)``."""
-        out: dict[Any, Any] = {"begin": self.begin, "count": self.count, "done": self.done,
-                               "retry": any(p.retry for p in self.parts)}
+        out: dict[Any, Any] = {"done": self.done, "retry": self.retry}
         for p in self.parts:
             out[p.id] = (p.id, p.digest is not None, p.retry,
                          bytearray(p.digest) if p.digest is not None else bytearray(20),
@@ -209,17 +244,24 @@ class PartitionTracker:
 BuildRequest = Callable[[NodePartitions, int], bytes]
 
 
+def _pid(record: tuple) -> int:
+    """The partition of a scan/query record, from its key's digest."""
+    digest = record[0][3]
+    return (digest[0] | (digest[1] << 8)) & (PARTITIONS - 1)
+
+
 class RecordStream:
     """The records of one scan/query call, as they arrive from every node.
 
-    ``await next_chunk()`` gives lists of ``(key, meta, bins)`` (None at the
+    ``await next_chunk()`` gives iterators over ``(key, meta, bins)`` (None at the
     end) and ``async for`` gives records one by one; ``await close()`` stops
     the scan on every node. Errors surface from the iteration.
     """
 
     def __init__(self, cluster: Cluster, policy: Policy, namespace: str,
                  tracker: PartitionTracker, build: BuildRequest, no_bins: bool = False,
-                 queue_chunks: int = _QUEUE_CHUNKS) -> None:
+                 queue_chunks: int = _QUEUE_CHUNKS,
+                 previous: "RecordStream | None" = None) -> None:
         self.cluster = cluster
         self.policy = policy
         self.namespace = namespace
@@ -229,8 +271,11 @@ class RecordStream:
         self.queue: asyncio.Queue = asyncio.Queue(queue_chunks)
         self._task: asyncio.Task | None = None
         self._finished = False
-        self._chunk: list = []
-        self._pos = 0
+        self._given: tuple | None = None   # the queue item of the last chunk handed out
+        self._left: Iterator[tuple] | None = None   # the caller's way through its records
+        # the stream of the page before, whose partitions this one continues: closed (and
+        # its records not taken given back) before this one starts
+        self._previous = previous
 
     # -- consumer side ---------------------------------------------------------------
     def start(self) -> "RecordStream":
@@ -238,8 +283,9 @@ class RecordStream:
             self._task = asyncio.get_running_loop().create_task(self._run())
         return self
 
-    async def next_chunk(self) -> list | None:
-        """The next records received (a non-empty list), or None when the scan is over."""
+    async def next_chunk(self) -> Iterator[tuple] | None:
+        """An iterator over the next records received (at least one), or None when the scan
+        is over. How far the caller gets through it is what close() counts as taken."""
         if self._finished:
             return None
         self.start()
@@ -250,29 +296,35 @@ class RecordStream:
         if isinstance(item, BaseException):
             self._finished = True
             raise item
-        return item
+        self._given = item
+        self._left = left = iter(item[0])
+        return left
 
     def __aiter__(self) -> "RecordStream":
         return self
 
     async def __anext__(self) -> tuple:
-        chunk = self._chunk
-        pos = self._pos
-        if pos >= len(chunk):
-            try:
-                got = await self.next_chunk()
-            except BaseException:
-                await self.close()
-                raise
-            if got is None:
-                raise StopAsyncIteration
-            self._chunk = chunk = got
-            pos = 0
-        self._pos = pos + 1
-        return chunk[pos]
+        left = self._left
+        if left is not None:
+            for record in left:   # the next one, if any
+                return record
+        try:
+            got = await self.next_chunk()
+        except BaseException:
+            await self.close()
+            raise
+        if got is None:
+            raise StopAsyncIteration
+        return next(got)
 
     async def close(self) -> None:
-        """Stop reading on every node (their connections are closed, not pooled)."""
+        """Stop reading on every node (their connections are closed, not pooled).
+
+        The partitions of records received but not taken (the rest of the last chunk's
+        iterator, the chunks still queued) are set back, as the official client counts
+        only the records it handed to the caller: a paginated query's next page reads them.
+        """
+        ended = self._finished
         self._finished = True
         task = self._task
         if task is not None and not task.done():
@@ -281,6 +333,20 @@ class RecordStream:
                 await task
             except BaseException:  # noqa: BLE001 - cancelled or failed: either way over
                 pass
+        if ended:
+            return
+        given = self._given
+        pending = []
+        if given is not None:
+            taken = len(given[0]) - length_hint(self._left)
+            if taken < len(given[0]):
+                pending.append((*given, taken))
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            if type(item) is tuple:
+                pending.append((*item, 0))
+        if pending:
+            self.tracker.undeliver(pending)
 
     async def aclose(self) -> None:
         await self.close()
@@ -297,6 +363,9 @@ class RecordStream:
         await self.queue.put(_END)
 
     async def _rounds(self) -> None:
+        if self._previous is not None:
+            await self._previous.close()
+            self._previous = None
         policy = self.policy
         tracker = self.tracker
         deadline = time.monotonic() + policy.total_s if policy.total_s else 0.0
@@ -371,9 +440,11 @@ class RecordStream:
                 chunk = parse_stream_payload(as_msg_payload(mtype, payload), no_bins,
                                              server_now())
                 records = chunk.records
-                tracker.apply(np, chunk.resume, chunk.unavailable, len(records))
+                before: dict = {}
                 if records:
-                    await queue.put(records)
+                    # queued first: a stop while the queue is full leaves these unread
+                    await queue.put((records, before, chunk.resume))
+                tracker.apply(np, chunk.resume, chunk.unavailable, len(records), before)
                 if chunk.last:
                     error = chunk.error
                     break

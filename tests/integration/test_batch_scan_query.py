@@ -290,6 +290,49 @@ async def test_scan_paginate_and_max_records(client, namespace):
     assert sorted(seen) == list(range(25))
     status = s.get_partitions_status()
     assert status["done"] is True
+    # as the official client's: the partitions by id, then only "done" and "retry"
+    assert {k for k in status if not isinstance(k, int)} == {"done", "retry"}
+    assert status["retry"] is False and len(status) == 4096 + 2
+
+
+async def test_a_paginated_scan_left_early_loses_no_record(client, namespace):
+    """Leaving a page early (a break out of async for) hands back the records received but
+    not taken: the following pages still give every record, once."""
+    set_name = _set()
+    await _fill(client, namespace, set_name, 300)
+    s = client.scan(namespace, set_name)
+    s.paginate()
+    seen = []
+    async for _key, _meta, bins in s.records({"max_records": 100}):
+        seen.append(bins["i"])
+        if len(seen) == 10:
+            break
+    pages = 0
+    while not s.is_done() and pages < 20:
+        seen += [r[2]["i"] for r in await s.results({"max_records": 100})]
+        pages += 1
+    assert sorted(seen) == list(range(300))
+
+
+def test_sync_paginated_scan_stopped_by_its_callback_loses_no_record(sync_client,
+                                                                      namespace):
+    set_name = _set()
+    for i in range(300):
+        sync_client.put((namespace, set_name, i), {"i": i})
+    s = sync_client.scan(namespace, set_name)
+    s.paginate()
+    seen = []
+
+    def take_ten(record):
+        seen.append(record[2]["i"])
+        return len(seen) < 10
+    s.foreach(take_ten, {"max_records": 100})
+    assert len(seen) == 10
+    pages = 0
+    while not s.is_done() and pages < 20:
+        seen += [r[2]["i"] for r in s.results({"max_records": 100})]
+        pages += 1
+    assert sorted(seen) == list(range(300))
 
 
 async def test_scan_background_ops_and_job_info(client, namespace):

@@ -59,7 +59,7 @@ def test_request_is_the_official_clients(case):
     q = client.query("test", "idx")
     policy = _where(q, case)
     with mock.patch("aerospike_async.query._task_id", return_value=_task_id(want)), \
-            mock.patch("aerospike_async.query.RecordStream", lambda *args: args), \
+            mock.patch("aerospike_async.query.RecordStream", lambda *args, **_kw: args), \
             mock.patch.object(Client, "cluster", None):
         build = q.stream(policy)[4]
         everything = types.SimpleNamespace(
