@@ -20,7 +20,7 @@ from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, R
 
 from . import constants as C
 from ._validate import check_bin_list, param_error, parse_key, set_name_fits, udf_call_fields
-from .command.batch import PIECE_KEYS, BatchExecutor, BatchItem, SingleRequest
+from .command.batch import PIECE_KEYS, BatchExecutor, BatchItem, SingleRequest, Wording
 from .exceptions import AerospikeError, ParamError
 from .policy import Policy
 from .protocol import batch as B
@@ -397,7 +397,7 @@ class _Call:
 
         make_read = self.make_read
 
-        def on_replies(replies: list) -> None:
+        def on_replies(replies: list, wording: Wording) -> None:
             it = iter(replies)
             for index, rc, gen, ttl, bins in zip(it, it, it, it, it):
                 rec = records[index]
@@ -412,17 +412,19 @@ class _Call:
                 else:
                     record = None
                 if rec is None:
-                    records[index] = make_read(key, rc, record)  # type: ignore[misc]
+                    rec = records[index] = make_read(key, rc, record)  # type: ignore[misc]
                 else:
                     rec.result = rc
                     rec.record = record
+                if rc and rc != 2:   # a failure (not-found is none) gets a message
+                    rec.message = wording(rc, bins)
 
-        def on_error(index: int, exc: AerospikeError, in_doubt: bool) -> None:
+        def on_error(index: int, exc: AerospikeError, in_doubt: bool, worded: bool) -> None:
             rec = records[index]
             if rec is None:
                 rec = records[index] = make_read(keys[index], 0, None)
             rec.result = exc.code if exc.code is not None else -1
-            rec.message = exc.msg
+            rec.message = exc.msg if worded else None
             rec.record = None
             rec.in_doubt = in_doubt
 

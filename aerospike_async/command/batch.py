@@ -24,7 +24,7 @@ from ..cluster.cluster import REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
 from ..cluster.metrics import LATENCY_BATCH, add_error, add_timeout, ns_metrics
 from ..cluster.node import Node
-from ..exceptions import (AerospikeError, ConnectionError,
+from ..exceptions import (AerospikeError, ConnectionError, UDFError, result_code_name,
                           MaxErrorRateExceeded, NoMoreConnectionsError, TimeoutError)
 from ..policy import Policy
 from ..protocol.batch import REPEAT, encode_batch_body, parse_batch_records
@@ -41,13 +41,33 @@ COMPRESS_THRESHOLD = 128
 # would only add per-request work to both (measured: 15% more server CPU per record).
 PIECE_KEYS = 128
 MAX_PIECES = 8
+_UDF_ERROR = UDFError.code
 _RETRY_CODES = frozenset({RC_TIMEOUT, RC_DEVICE_OVERLOAD, ConnectionError.code,
                           NoMoreConnectionsError.code, MaxErrorRateExceeded.code})
 
 # answers of a node's message, flat: index, result code, generation, ttl as the API
-# reports it, bins dict; then the next answer's five
-OnReplies = Callable[[list], None]
-OnError = Callable[[int, AerospikeError, bool], None]
+# reports it, bins dict; then the next answer's five. With them, how the official client
+# words a failed answer's message, from its result code and bins.
+Wording = Callable[[int, dict], str]
+OnReplies = Callable[[list, Wording], None]
+# a key that failed without an answer: (index, error, in doubt, whether the error's message
+# is the record's: not for keys refused before anything was sent)
+OnError = Callable[[int, AerospikeError, bool, bool], None]
+
+
+def _batch_wording(node: Node) -> Wording:
+    """The official client words every failed answer of a batch request by the request's
+    own status, which is OK while answers arrive."""
+    text = f"{node.address} {result_code_name(0)}"
+    return lambda _rc, _bins: text
+
+
+def _single_wording(node: Node) -> Wording:
+    """A key alone on its node: the failure's own name, or a UDF's failure text."""
+    def word(rc: int, bins: dict) -> str:
+        failure = bins.get("FAILURE") if rc == _UDF_ERROR else None
+        return f"{node.address} {result_code_name(rc) if failure is None else failure}"
+    return word
 
 
 # One key of a batch, a plain tuple (the garbage collector stops tracking it once it sees
@@ -123,7 +143,7 @@ class BatchExecutor:
                 try:
                     node = node_for(ns, digest, is_write, replica, sequence, prev)
                 except AerospikeError as exc:
-                    self.on_error(index, exc, False)
+                    self.on_error(index, exc, False, False)
                     continue
             if node is last_node:
                 last_group.append(item)
@@ -290,7 +310,7 @@ class BatchExecutor:
         code = exc.code if exc.code is not None else -1
         doubt = sent > 1 or (sent == 1 and (code == RC_TIMEOUT or code <= 0))
         for it in items:
-            self.on_error(it[0], exc, it[5] and doubt)
+            self.on_error(it[0], exc, it[5] and doubt, True)
 
     def _timeout(self) -> float:
         timeout = self.socket_timeout
@@ -384,7 +404,7 @@ class BatchExecutor:
             return server_error(node, rc)
         answered.add(index)
         self.on_replies([index, rc, reply.generation, ttl_of(reply.ttl, server_now()),
-                         reply.bins])
+                         reply.bins], _single_wording(node))
         return None
 
     def _start(self, node: Node, conn: Any, items: list[BatchItem]) -> None:
@@ -402,6 +422,7 @@ class BatchExecutor:
         pool = node.pool
         wanted = {it[0] for it in items}
         on_replies = self.on_replies
+        wording = _batch_wording(node)
         rc = 0
         m = ns_metrics(node, None) if self.cluster.metrics is not None else None
         try:
@@ -419,7 +440,7 @@ class BatchExecutor:
                     if (len(got) * 5 == len(replies) and got <= wanted
                             and got.isdisjoint(answered)):
                         answered |= got   # the usual case: each answer new and asked for
-                        on_replies(replies)
+                        on_replies(replies, wording)
                     else:
                         accepted: list = []
                         for i in range(0, len(replies), 5):
@@ -428,7 +449,7 @@ class BatchExecutor:
                                 answered.add(index)
                                 accepted += replies[i:i + 5]
                         if accepted:
-                            on_replies(accepted)
+                            on_replies(accepted, wording)
                 if last:
                     break
         except (SocketTimeout, ConnectionClosed, ProtocolError, OSError) as exc:

@@ -140,6 +140,29 @@ async def test_the_batch_filter_holds_for_a_key_alone_on_its_node(client, make_k
     assert res.batch_records[0].record[2] == {"a": 1}
 
 
+async def test_failed_batch_records_carry_the_official_clients_message(client, make_key,
+                                                                     namespace):
+    """A key that failed gets a message as the official client words it: "<node> <code
+    name>" when it was alone on its node, "<node> AEROSPIKE_OK" (the batch request's own
+    status) inside a larger batch; a missing record, or a namespace refused before
+    sending, gets none."""
+    keys = [make_key(f"m{i}") for i in range(2)]
+    for k in keys:
+        await client.put(k, {"s": "x"})
+    res = await client.batch_operate(keys[:1], [ops.increment("s", 1)])
+    assert res.batch_records[0].result == 12
+    assert res.batch_records[0].message.endswith(" AEROSPIKE_ERR_BIN_INCOMPATIBLE_TYPE")
+    never = exp.Eq(exp.IntBin("s"), 99).compile()
+    res = await client.batch_read(keys, policy={"expressions": never})
+    assert [r.result for r in res.batch_records] == [27, 27]
+    # on a cluster the two keys may each be alone on their node
+    endings = ((" AEROSPIKE_OK",) if len(client.cluster.nodes) == 1
+               else (" AEROSPIKE_OK", " AEROSPIKE_FILTERED_OUT"))
+    assert all(r.message.endswith(endings) for r in res.batch_records)
+    res = await client.batch_read([make_key("none"), (namespace + "_nosuchns", "s", 1)])
+    assert [(r.result, r.message) for r in res.batch_records] == [(2, None), (20, None)]
+
+
 _BATCH_RECORD_ATTRS = ["in_doubt", "key", "message", "record", "result", "subcode"]
 
 
