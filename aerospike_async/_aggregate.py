@@ -180,6 +180,9 @@ class AggregateStream:
         self._pos += 1
         return self._chunk[self._pos - 1]
 
+    def give_back(self) -> None:
+        """Nothing to give back: an aggregation's results come whole."""
+
     async def close(self) -> None:
         self._done = True
 

@@ -361,6 +361,7 @@ class QueryBase:
                     return
                 for record in chunk:
                     if callback(record) is False:
+                        stream.give_back()
                         return
         finally:
             await stream.close()

@@ -134,6 +134,7 @@ def _foreach(client: Any, q: Any, callback: Callable[[tuple], Any], policy: Any,
                 return
             for record in chunk:
                 if callback(record) is False:
+                    stream.give_back()
                     return
     finally:
         client._run(stream.close)

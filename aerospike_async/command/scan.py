@@ -273,6 +273,7 @@ class RecordStream:
         self._finished = False
         self._given: tuple | None = None   # the queue item of the last chunk handed out
         self._left: Iterator[tuple] | None = None   # the caller's way through its records
+        self._given_back = 0   # of them, taken but handed back (see give_back)
         # the stream of the page before, whose partitions this one continues: closed (and
         # its records not taken given back) before this one starts
         self._previous = previous
@@ -317,6 +318,11 @@ class RecordStream:
             raise StopAsyncIteration
         return next(got)
 
+    def give_back(self) -> None:
+        """Count the last record taken as not taken: a foreach callback that returned False
+        refused it, and the official client gives it again on the next page."""
+        self._given_back = 1
+
     async def close(self) -> None:
         """Stop reading on every node (their connections are closed, not pooled).
 
@@ -338,7 +344,7 @@ class RecordStream:
         given = self._given
         pending = []
         if given is not None:
-            taken = len(given[0]) - length_hint(self._left)
+            taken = len(given[0]) - length_hint(self._left) - self._given_back
             if taken < len(given[0]):
                 pending.append((*given, taken))
         while not self.queue.empty():
