@@ -1,0 +1,186 @@
+"""The same script through our sync drop-in and through the official client, against the
+same server: what the two return must be the same, step by step.
+
+Each step prints what a user's code could depend on and the wire vectors do not show: the
+class and attributes of batch records, the key, bin, module and function an exception
+carries, batch records' messages, the keys of get_partitions_status, and whether a page
+left early loses records. Each run writes its own set, so neither sees the other's
+records. With ``AEROSPIKE_HOSTS`` both run against that cluster instead.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from official import official_python, why_unavailable
+
+NAMESPACE = os.environ.get("AEROSPIKE_NAMESPACE", "test")
+
+PARITY_SCRIPT = r'''
+import json, sys
+import aerospike
+from aerospike import exception
+from aerospike_helpers import expressions as exp
+from aerospike_helpers.operations import operations as op
+
+hosts = [(h, p) for h, p in json.loads(sys.argv[1])]
+ns, set_name = sys.argv[2], sys.argv[3]
+client = aerospike.client({"hosts": hosts}).connect()
+out = {}
+
+def key(name):
+    return (ns, set_name, name)
+
+def step(name, fn):
+    try:
+        out[name] = fn()
+    except Exception as e:  # what was raised is the step's outcome
+        out[name] = ["raised", type(e).__name__, getattr(e, "code", None),
+                     getattr(e, "msg", None)]
+
+def failure(fn, passed=None, *names):
+    """The class and code of what fn raises, whether its key is the one passed, and the
+    other attributes named."""
+    try:
+        fn()
+    except exception.AerospikeError as e:
+        got = [type(e).__name__, e.code]
+        if passed is not None:
+            got.append(getattr(e, "key", None) == passed)
+        return got + [getattr(e, n, "<absent>") for n in names]
+    return "no error"
+
+def shape(res):
+    return [[type(r).__name__, sorted(vars(r)), r.result] for r in res.batch_records]
+
+def wording(res):
+    # the message without its node address
+    return [[r.result, r.message and r.message.split(" ", 1)[1]] for r in res.batch_records]
+
+keys = [key("b%d" % i) for i in range(3)]
+for k in keys:
+    client.put(k, {"a": 1, "s": "x"})
+never = exp.Eq(exp.IntBin("a"), 99).compile()
+
+step("batch_read", lambda: shape(client.batch_read(keys)))
+step("batch_read_bins", lambda: shape(client.batch_read(keys, ["a"])))
+step("batch_operate_read", lambda: shape(client.batch_operate(keys, [op.read("a")])))
+step("batch_operate_write", lambda: shape(client.batch_operate(keys, [op.write("w", 1)])))
+step("batch_remove_filtered_one_key", lambda: [
+    wording(client.batch_remove(keys[:1], policy_batch={"expressions": never})),
+    client.exists(keys[0])[1] is not None])
+step("batch_operate_filtered_one_key", lambda: [
+    wording(client.batch_operate(keys[:1], [op.write("w", 2)],
+                                 policy_batch={"expressions": never})),
+    client.get(keys[0])[2].get("w")])
+step("batch_incr_str_one_key",
+     lambda: wording(client.batch_operate(keys[:1], [op.increment("s", 1)])))
+step("batch_missing_and_bad_namespace", lambda: wording(client.batch_read(
+    [key("missing"), ("nosuchnamespace", set_name, 1)])))
+step("batch_remove", lambda: shape(client.batch_remove(keys)))
+
+client.put(key("e"), {"a": 1, "s": "x"})
+step("get_missing", lambda: failure(lambda: client.get(key("nope")), key("nope"), "bin"))
+step("put_create_only", lambda: failure(
+    lambda: client.put(key("e"), {"a": 2}, policy={"exists": aerospike.POLICY_EXISTS_CREATE}),
+    key("e"), "bin"))
+step("increment_str", lambda: failure(lambda: client.increment(key("e"), "s", 1),
+                                      key("e"), "bin"))
+step("remove_missing", lambda: failure(lambda: client.remove(key("nope")), key("nope"),
+                                       "bin"))
+step("operate_missing", lambda: failure(lambda: client.operate(key("nope"), [op.read("a")]),
+                                        key("nope"), "bin"))
+step("apply_unknown_module", lambda: failure(
+    lambda: client.apply(key("e"), "no_such_module", "f", []), None, "module", "func"))
+step("operate_empty", lambda: client.operate(key("e"), []))
+step("operate_ordered_empty", lambda: client.operate_ordered(key("e"), []))
+step("batch_operate_empty", lambda: client.batch_operate([key("e")], []))
+step("batch_operate_not_dicts", lambda: client.batch_operate([key("e")], [1]))
+
+paged_set = set_name + "p"   # a set of its own: set_name holds the records above
+for i in range(300):
+    client.put((ns, paged_set, i), {"i": i})
+
+def pages_after_an_early_stop():
+    scan = client.scan(ns, paged_set)
+    scan.paginate()
+    seen = []
+    def take_ten(record):
+        seen.append(record[2]["i"])
+        return len(seen) < 10
+    scan.foreach(take_ten, {"max_records": 100})
+    status = scan.get_partitions_status()
+    first = [sorted(k for k in status if not isinstance(k, int)), status["done"]]
+    for _ in range(20):
+        if scan.is_done():
+            break
+        seen += [r[2]["i"] for r in scan.results({"max_records": 100})]
+    status = scan.get_partitions_status()
+    refused = seen[9]   # the record the callback returned False for
+    return [first, status["done"], status["retry"], sorted(set(seen)) == list(range(300)),
+            len(seen), seen.count(refused)]
+step("paginate_after_early_stop", pages_after_an_early_stop)
+
+client.close()
+step("get_after_close", lambda: client.get(key("e")))
+print(json.dumps(out))
+'''
+
+
+@pytest.fixture(scope="module")
+def official() -> str:
+    found = official_python()
+    if found is None:
+        pytest.skip(f"official client unavailable: {why_unavailable()}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def hosts() -> Iterator[list[tuple[str, int]]]:
+    """AEROSPIKE_HOSTS, else an embedded server in a thread."""
+    spec = os.environ.get("AEROSPIKE_HOSTS")
+    if spec:
+        yield [(h, int(p)) for h, _, p in (item.strip().rpartition(":")
+                                           for item in spec.split(","))]
+        return
+    from aerospike_async.testing import EmbeddedServer
+    with EmbeddedServer.run_in_thread() as server:
+        yield [server.address]
+
+
+def _outcome(python: str, hosts: list[tuple[str, int]]) -> dict:
+    set_name = "parity" + uuid.uuid4().hex[:12]
+    done = subprocess.run([python, "-c", PARITY_SCRIPT, json.dumps(hosts), NAMESPACE,
+                           set_name], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def outcomes(official: str, hosts: list[tuple[str, int]]) -> tuple[dict, dict]:
+    """(ours, the official client's) by step."""
+    return _outcome(sys.executable, hosts), _outcome(official, hosts)
+
+
+STEPS = ["batch_read", "batch_read_bins", "batch_operate_read", "batch_operate_write",
+         "batch_remove_filtered_one_key", "batch_operate_filtered_one_key",
+         "batch_incr_str_one_key", "batch_missing_and_bad_namespace", "batch_remove",
+         "get_missing", "put_create_only", "increment_str", "remove_missing",
+         "operate_missing", "apply_unknown_module", "operate_empty", "operate_ordered_empty",
+         "batch_operate_empty", "batch_operate_not_dicts", "paginate_after_early_stop",
+         "get_after_close"]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_our_drop_in_answers_as_the_official_client(outcomes: tuple[dict, dict],
+                                                    step: str) -> None:
+    ours, theirs = outcomes
+    assert step in theirs
+    assert ours.get(step) == theirs[step]
