@@ -291,11 +291,11 @@ class RecordStream:
             return None
         self.start()
         item = await self.queue.get()
-        if item is _END:
+        if item is _END or isinstance(item, BaseException):
             self._finished = True
-            return None
-        if isinstance(item, BaseException):
-            self._finished = True
+            self._given = self._left = None   # every record was taken
+            if item is _END:
+                return None
             raise item
         self._given = item
         self._left = left = iter(item[0])
@@ -351,6 +351,7 @@ class RecordStream:
             item = self.queue.get_nowait()
             if type(item) is tuple:
                 pending.append((*item, 0))
+        self._given = self._left = None
         if pending:
             self.tracker.undeliver(pending)
 
