@@ -294,9 +294,9 @@ class RecordStream:
         if item is _END or isinstance(item, BaseException):
             self._finished = True
             self._given = self._left = None   # every record was taken
-            if item is _END:
-                return None
-            raise item
+            if isinstance(item, BaseException):
+                raise item
+            return None
         self._given = item
         self._left = left = iter(item[0])
         return left
