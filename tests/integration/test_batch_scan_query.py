@@ -337,6 +337,26 @@ async def test_a_paginated_scan_left_early_loses_no_record(client, namespace):
     assert sorted(seen) == list(range(300))
 
 
+async def test_a_paginated_scan_stopped_by_its_foreach_callback_gives_the_refused_again(
+        client, namespace):
+    set_name = _set()
+    await _fill(client, namespace, set_name, 300)
+    s = client.scan(namespace, set_name)
+    s.paginate()
+    seen = []
+
+    def take_ten(record):
+        seen.append(record[2]["i"])
+        return len(seen) < 10
+    await s.foreach(take_ten, {"max_records": 100})
+    refused = seen[-1]
+    pages = 0
+    while not s.is_done() and pages < 20:
+        seen += [r[2]["i"] for r in await s.results({"max_records": 100})]
+        pages += 1
+    assert sorted(seen) == sorted([*range(300), refused])
+
+
 def test_sync_paginated_scan_stopped_by_its_callback_loses_no_record(sync_client,
                                                                       namespace):
     """A page stopped by its foreach callback: the next pages give every other record
