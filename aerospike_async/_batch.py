@@ -4,8 +4,9 @@
 ``batch_remove`` build one ``BatchItem`` per key (its batch entry, and a
 builder of its single-record request for a key alone on its node), run them through
 ``command.batch.BatchExecutor`` and fill ``aerospike_helpers.batch.records``
-objects in key order. ``BatchRecords.result`` is 0, or -16 (BATCH_FAILED)
-when a record failed with anything but not-found (2) or filtered-out (27).
+objects in key order. As in the official client, ``BatchRecords.result`` is the error of
+a node's request that failed (its keys keep -15, no response), else 0, or -16
+(BATCH_FAILED) when a record failed with anything but not-found (2) or filtered-out (27).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from .protocol.operations import encode_operation
 from .protocol.record import encode_command, encode_name_ops, key_fields
 
 BATCH_FAILED = -16
+NO_RESPONSE = -15
 _OK_CODES = frozenset({0, 2, 27})
 _KEYS_MSG = "keys should be a list of aerospike key tuples"
 
@@ -186,6 +188,9 @@ class _Call:
         self.make_read: Callable[[tuple, int, tuple | None], BatchRecord] | None = None
         # read_many's items, made chunk by chunk while the first chunks are already sent
         self.item_chunks: Iterator[list[BatchItem]] | None = None
+        # the error of the first node request that failed, and the keys it left unanswered
+        self.failure: int | None = None
+        self.unanswered: set[int] = set()
 
     def flush(self) -> None:
         """Make the records read_many left None, still without an answer (result -15)."""
@@ -419,12 +424,19 @@ class _Call:
                 if rc and rc != 2:   # a failure (not-found is none) gets a message
                     rec.message = wording(rc, bins)
 
-        def on_error(index: int, exc: AerospikeError, in_doubt: bool, worded: bool) -> None:
+        def on_error(index: int, exc: AerospikeError, in_doubt: bool, refused: bool) -> None:
             rec = records[index]
             if rec is None:
                 rec = records[index] = make_read(keys[index], 0, None)
-            rec.result = exc.code if exc.code is not None else -1
-            rec.message = exc.msg if worded else None
+            code = exc.code if exc.code is not None else -1
+            if refused:   # never sent: the refusal is the key's own result
+                rec.result = code
+            else:         # its node's request failed: no response, the call reports it
+                rec.result = NO_RESPONSE
+                self.unanswered.add(index)
+                if self.failure is None:
+                    self.failure = code
+            rec.message = None
             rec.record = None
             rec.in_doubt = in_doubt
 
@@ -439,7 +451,7 @@ class _Call:
                                  on_replies, on_error)
         if reset:
             for rec in records:
-                rec.result = -15  # no response, until an answer arrives
+                rec.result = NO_RESPONSE  # until an answer arrives
                 rec.record = None
                 rec.in_doubt = False
         if self.item_chunks is not None:
@@ -449,13 +461,18 @@ class _Call:
             await executor.run(self.items)
         self.flush()
         if not parent.get("respond_all_keys", True):
-            for rec in records:
-                if rec.result == -15:
+            # the node leaves out what it did not find; a failed request's keys stay -15
+            unanswered = self.unanswered
+            for i, rec in enumerate(records):
+                if rec.result == NO_RESPONSE and i not in unanswered:
                     rec.result = 2
 
     def outcome(self, batch: BatchRecords) -> BatchRecords:
-        ok = {r.result for r in self.records} <= _OK_CODES
-        batch.result = 0 if ok else BATCH_FAILED
+        if self.failure is not None:
+            batch.result = self.failure
+        else:
+            ok = {r.result for r in self.records} <= _OK_CODES
+            batch.result = 0 if ok else BATCH_FAILED
         return batch
 
 

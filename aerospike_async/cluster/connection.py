@@ -25,6 +25,13 @@ STREAM_HIGH_WATER = 8  # whole messages queued on a stream before reading pauses
 STREAM_LOW_WATER = 2
 
 
+def _header_error(word: int) -> ProtocolError:
+    """What is wrong with a proto header, in the C client's words."""
+    if (word >> 56) != PROTO_VERSION:
+        return ProtocolError(f"Invalid proto version: {word >> 56} Expected: {PROTO_VERSION}")
+    return ProtocolError(f"Invalid proto size: {word & _SIZE_MASK}")
+
+
 class ConnectionClosed(Exception):
     """The peer closed the connection or the socket failed."""
 
@@ -145,7 +152,7 @@ class Connection(asyncio.Protocol):
                 pos = take
                 word = int.from_bytes(buf, "big")
                 if (word >> 56) != PROTO_VERSION or (word & _SIZE_MASK) > _MAX_MESSAGE:
-                    self._fail(ProtocolError("invalid proto header from server"))
+                    self._fail(_header_error(word))
                     return
                 self._type = (word >> 48) & 0xFF
                 self._need = word & _SIZE_MASK
@@ -166,7 +173,7 @@ class Connection(asyncio.Protocol):
             word = int.from_bytes(data[pos:pos + 8], "big")
             size = word & _SIZE_MASK
             if (word >> 56) != PROTO_VERSION or size > _MAX_MESSAGE:
-                self._fail(ProtocolError("invalid proto header from server"))
+                self._fail(_header_error(word))
                 return
             stop = pos + 8 + size
             if stop > end:

@@ -16,7 +16,7 @@ from ..cluster.connection import ConnectionClosed, SocketTimeout
 from ..cluster.metrics import (LATENCY_CONN, LATENCY_READ, LATENCY_WRITE, NsMetrics,
                                add_error, add_key_busy, add_timeout, ns_metrics)
 from ..cluster.node import Node
-from ..exceptions import (AerospikeError, ConnectionError, InvalidNodeError,
+from ..exceptions import (AerospikeError, ClientError, ConnectionError, InvalidNodeError,
                           MaxErrorRateExceeded,
                           NoMoreConnectionsError, TimeoutError, exception_for,
                           result_code_name)
@@ -39,8 +39,14 @@ def server_error(node: Node, code: int, in_doubt: bool = False) -> AerospikeErro
 
 
 def io_error(node: Node, exc: BaseException | str) -> ConnectionError:
-    """The documented exception for a socket or framing failure talking to ``node``."""
+    """The documented exception for a socket failure talking to ``node``."""
     return ConnectionError(ConnectionError.code, f"{node.address} {exc}", None, None, False)
+
+
+def protocol_failure(exc: ProtocolError) -> ClientError:
+    """A reply that cannot be read: ClientError, raised at once with no retry (the C
+    client's "anything else"), where a socket failure would be retried."""
+    return ClientError(ClientError.code, str(exc), None, None, False)
 
 
 def count_result(node: Node, namespace: str | None, rc: int) -> None:
@@ -111,7 +117,7 @@ def _request_failed(exc: BaseException, node: Node, conn: Any, namespace: str,
     if isinstance(exc, (ConnectionClosed, ProtocolError, OSError)):
         node.error_count += 1
         add_error(node, namespace)
-        return io_error(node, exc)
+        return protocol_failure(exc) if isinstance(exc, ProtocolError) else io_error(node, exc)
     raise exc
 
 
@@ -128,7 +134,7 @@ def _reply(node: Node, conn: Any, namespace: str, mtype: int, payload: bytes | m
         node.pool.discard(conn)
         node.error_count += 1
         add_error(node, namespace)
-        return None, io_error(node, f"invalid reply: {exc}")
+        return None, protocol_failure(exc)
     node.pool.release(conn)
     rc = payload[5]
     if rc not in _RETRY_SERVER_CODES:
@@ -170,7 +176,7 @@ async def _retry(cluster: Cluster, policy: Policy, namespace: str, digest: bytes
             # replica unless the policy is MASTER, or a write (or linearized read) failed
             # with a timeout/pool/error-rate status
             assert last is not None
-            if iteration > max_retries:
+            if iteration > max_retries or last.code == ClientError.code:  # unreadable: final
                 break
             if deadline and deadline - time.monotonic() - sleep <= 0:
                 break

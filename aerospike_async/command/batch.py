@@ -31,7 +31,8 @@ from ..protocol.batch import REPEAT, encode_batch_body, parse_batch_records
 from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload, compress
 from ..protocol.record import parse_record_reply, ttl_of
-from .base import RC_DEVICE_OVERLOAD, RC_TIMEOUT, io_error, server_error, server_now
+from .base import (RC_DEVICE_OVERLOAD, RC_TIMEOUT, io_error, protocol_failure, server_error,
+                   server_now)
 
 COMPRESS_THRESHOLD = 128
 # A node's keys beyond 2 * PIECE_KEYS go out as up to MAX_PIECES requests on as many
@@ -50,8 +51,8 @@ _RETRY_CODES = frozenset({RC_TIMEOUT, RC_DEVICE_OVERLOAD, ConnectionError.code,
 # words a failed answer's message, from its result code and bins.
 Wording = Callable[[int, dict], str]
 OnReplies = Callable[[list, Wording], None]
-# a key that failed without an answer: (index, error, in doubt, whether the error's message
-# is the record's: not for keys refused before anything was sent)
+# a key that failed without an answer: (index, error, in doubt, whether it was refused
+# before anything was sent, rather than left unanswered by its node's failed request)
 OnError = Callable[[int, AerospikeError, bool, bool], None]
 
 
@@ -143,7 +144,7 @@ class BatchExecutor:
                 try:
                     node = node_for(ns, digest, is_write, replica, sequence, prev)
                 except AerospikeError as exc:
-                    self.on_error(index, exc, False, False)
+                    self.on_error(index, exc, False, True)
                     continue
             if node is last_node:
                 last_group.append(item)
@@ -310,7 +311,7 @@ class BatchExecutor:
         code = exc.code if exc.code is not None else -1
         doubt = sent > 1 or (sent == 1 and (code == RC_TIMEOUT or code <= 0))
         for it in items:
-            self.on_error(it[0], exc, it[5] and doubt, True)
+            self.on_error(it[0], exc, it[5] and doubt, False)
 
     def _timeout(self) -> float:
         timeout = self.socket_timeout
@@ -381,7 +382,7 @@ class BatchExecutor:
             add_timeout(node, None)
             return self._timeout_error(node)
         add_error(node, None)
-        return io_error(node, exc)
+        return protocol_failure(exc) if isinstance(exc, ProtocolError) else io_error(node, exc)
 
     async def _single(self, node: Node, conn: Any, item: BatchItem, answered: set[int],
                       timeout: float) -> AerospikeError | None:

@@ -191,17 +191,25 @@ async def test_a_faulty_node_raises_documented_errors_and_the_cluster_stays_usab
         arm = {"kill_mid_reply": lambda n: n.kill_mid_reply(1),
                "slow": lambda n: n.slow(0.5),
                "garble": lambda n: n.garble(1)}[fault]
-        expected = E.TimeoutError if fault == "slow" else E.ConnectionError
+        # as the official client raises them: garbage is an unreadable reply, ClientError
+        expected = {"kill_mid_reply": E.ConnectionError, "slow": E.TimeoutError,
+                    "garble": E.ClientError}[fault]
         pol = {"max_retries": 0, "socket_timeout": 100, "total_timeout": 1000}
         await loop.run_in_executor(None, arm, cluster.node("B1"))
         with pytest.raises(expected) as info:
             await client.get(key, policy=pol)
-        assert info.value.in_doubt is False
-        # a read with retries moves on to the prole and succeeds
+        assert type(info.value) is expected and info.value.in_doubt is False
         if fault != "slow":
             await loop.run_in_executor(None, arm, cluster.node("B1"))
-        _, _, bins = await client.get(key, policy={**pol, "max_retries": 2})
-        assert bins == {"v": 1}
+        if fault == "garble":
+            # an unreadable reply is final, retries or not, as in the C client
+            with pytest.raises(E.ClientError) as info:
+                await client.get(key, policy={**pol, "max_retries": 2})
+            assert info.value.code == -1 and info.value.msg.startswith("Invalid proto version")
+        else:
+            # a read with retries moves on to the prole and succeeds
+            _, _, bins = await client.get(key, policy={**pol, "max_retries": 2})
+            assert bins == {"v": 1}
         # a write that reached the node and failed is in doubt
         if fault != "slow":
             await loop.run_in_executor(None, arm, cluster.node("B1"))
@@ -229,10 +237,11 @@ async def test_a_large_batch_cut_mid_reply_is_retried_or_reported_per_key(cluste
         await loop.run_in_executor(None, cluster.node("B1").kill_mid_reply, 1)
         res = await client.batch_read(keys, policy={"max_retries": 0})
         failed = [r for r in res.batch_records if r.result != 0]
-        assert failed and res.result == -16
+        # as the official client reports it: the call carries the request's error, its
+        # keys stay unanswered (-15)
+        assert failed and res.result == E.ConnectionError.code
         assert {r.key[2] for r in failed} < on_b1   # only keys of the cut request
-        assert all(r.result == E.ConnectionError.code and r.record is None
-                   and not r.in_doubt for r in failed)
+        assert all(r.result == -15 and r.record is None and not r.in_doubt for r in failed)
         assert all(r.record[2] == {"i": r.key[2]} for r in res.batch_records if r.result == 0)
 
         await loop.run_in_executor(None, cluster.node("B1").kill_mid_reply, 1)
@@ -288,9 +297,11 @@ def test_faults_through_the_sync_client(cluster, fault):
         node = cluster.node("B2")
         {"kill_mid_reply": lambda: node.kill_mid_reply(1), "slow": lambda: node.slow(0.5),
          "garble": lambda: node.garble(1)}[fault]()
-        expected = E.TimeoutError if fault == "slow" else E.ConnectionError
-        with pytest.raises(expected):
+        expected = {"kill_mid_reply": E.ConnectionError, "slow": E.TimeoutError,
+                    "garble": E.ClientError}[fault]
+        with pytest.raises(expected) as info:
             client.get(key, policy={"max_retries": 0, "socket_timeout": 100})
+        assert type(info.value) is expected
         node.clear_faults()
         assert client.get(key)[2] == {"v": 1}
         assert len(client.get_nodes()) == 3
