@@ -407,13 +407,18 @@ class RecordStream:
                 await asyncio.sleep(sleep)
 
     def _final_error(self, timeout: bool = False) -> AerospikeError:
-        errors = self.tracker.errors
+        """The error of a scan out of tries, as the C client words it: past the total
+        timeout, "timeout: iterations=N"; out of retries, the last error's name and every
+        failed try as "code,iteration,node,name"."""
+        tracker = self.tracker
+        if timeout:
+            return TimeoutError(RC_TIMEOUT, f"timeout: iterations={tracker.iteration - 1}",
+                                None, None, False)
+        errors = tracker.errors
         code = errors[-1][0] if errors else RC_TIMEOUT
-        if timeout and not errors:
-            code = RC_TIMEOUT
         lines = [result_code_name(code), "sub-errors:"]
-        for c, iteration, address, msg in errors:
-            lines.append(f"{c},{iteration},{address},{msg}")
+        for c, iteration, address, _msg in errors:
+            lines.append(f"{c},{iteration},{address},{result_code_name(c)}")
         return exception_for(code, "\n".join(lines))
 
     async def _node_stream(self, np: NodePartitions, deadline: float) -> None:
