@@ -110,9 +110,9 @@ def _request_failed(exc: BaseException, node: Node, conn: Any, namespace: str,
     if isinstance(exc, SocketTimeout):
         node.error_count += 1
         add_timeout(node, namespace)
-        return TimeoutError(RC_TIMEOUT, f"Client timeout: socket="
-                            f"{int(policy.socket_s * 1000)} total="
-                            f"{int(policy.total_s * 1000)} iterations={iterations}"
+        # the policy's timeouts as given, not as clamped, as the C client prints them
+        return TimeoutError(RC_TIMEOUT, f"Client timeout: socket={policy.socket_timeout or 0}"
+                            f" total={policy.total_timeout or 0} iterations={iterations}"
                             f" lastNode={node.address}", None, None, False)
     if isinstance(exc, (ConnectionClosed, ProtocolError, OSError)):
         node.error_count += 1

@@ -324,8 +324,9 @@ class BatchExecutor:
         return timeout
 
     def _timeout_error(self, node: Node, iteration_hint: int = 1) -> TimeoutError:
-        return TimeoutError(RC_TIMEOUT, f"Client timeout: socket={int(self.socket_timeout * 1000)}"
-                            f" total={int(self.total_timeout * 1000)} lastNode={node.address}",
+        policy = self.policy  # its timeouts as given, not as clamped, as the C client prints
+        return TimeoutError(RC_TIMEOUT, f"Client timeout: socket={policy.socket_timeout or 0}"
+                            f" total={policy.total_timeout or 0} lastNode={node.address}",
                             None, None, False)
 
     def _send_now(self, node: Node, items: list[BatchItem]) -> Any:
