@@ -20,7 +20,8 @@ from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, R
                                              Write)
 
 from . import constants as C
-from ._validate import check_bin_list, param_error, parse_key, set_name_fits, udf_call_fields
+from ._validate import (check_bin_names, param_error, parse_key, set_name_fits,
+                        udf_call_fields)
 from .command.batch import PIECE_KEYS, BatchExecutor, BatchItem, SingleRequest, Wording
 from .exceptions import AerospikeError, ParamError
 from .policy import Policy
@@ -508,7 +509,7 @@ async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = Non
     if bins is None:
         info1, ops, n_ops = M.INFO1_READ | M.INFO1_GET_ALL, b"", 0
     else:
-        names = check_bin_list(bins)
+        names = check_bin_names(bins, "Bin name should be a string or unicode string.")
         if names:
             ops, n_ops = encode_name_ops(M.OP_READ, names)
             info1 = M.INFO1_READ

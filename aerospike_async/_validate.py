@@ -10,6 +10,7 @@ from .protocol.digest import compute_digest
 
 MAX_BIN_NAME = 15
 MAX_SET_NAME = 63
+MAX_NAMESPACE = 31
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 _KEY_SHAPE = "key tuple must be (Namespace, Set, Key) or (Namespace, Set, None, Digest)"
@@ -31,7 +32,8 @@ def parse_key(key: Any) -> tuple[str, str | None, Any, bytes]:
         # checks; anything else goes the long way below
         ns, set_name, user_key = key
         t = type(user_key)
-        if type(ns) is str and (t is str or t is int) and (
+        if type(ns) is str and len(ns) <= MAX_NAMESPACE and ns.isascii() and (
+                t is str or t is int) and (
                 set_name is None or (type(set_name) is str and len(set_name) <= 15)):
             if t is str or INT64_MIN <= user_key <= INT64_MAX:
                 return ns, set_name, user_key, compute_digest(set_name, user_key)
@@ -52,6 +54,8 @@ def parse_key(key: Any) -> tuple[str, str | None, Any, bytes]:
             raise param_error("set must be a string")
         if len(set_name) > MAX_SET_NAME // 4 and not set_name_fits(set_name):
             raise param_error("key is invalid")
+    if len(ns) > MAX_NAMESPACE and len(ns.encode("utf-8")) > MAX_NAMESPACE:
+        raise param_error("key is invalid")
     if user_key is not None:
         t = type(user_key)
         if t is str or t is bytes or t is bytearray:
@@ -60,14 +64,19 @@ def parse_key(key: Any) -> tuple[str, str | None, Any, bytes]:
         elif t is int:
             if not INT64_MIN <= user_key <= INT64_MAX:
                 raise param_error("integer value for KEY exceeds sys.maxsize")
+        elif t is bool:   # the official client takes it as the integer it is
+            user_key = int(user_key)
         else:
             raise param_error("key is invalid")
         digest = compute_digest(set_name, user_key)
     elif digest is None:
         raise param_error("either key or digest is required")
     else:
-        if not isinstance(digest, (bytes, bytearray)) or len(digest) != 20:
-            raise param_error("digest is invalid")
+        if type(digest) is not bytearray:
+            raise param_error("digest is invalid. expected a bytearray")
+        if len(digest) != 20:
+            raise param_error("digest size is invalid. should be 20 bytes, but received "
+                              f"{len(digest)}")
         digest = bytes(digest)
     return ns, set_name, user_key, digest
 
@@ -96,6 +105,20 @@ def check_bin_list(bins: Any) -> list:
     for name in bins:
         check_bin_name(name)
     return list(bins)
+
+
+def check_bin_names(names: Any, not_str: str, too_long: bool = True) -> list:
+    """The bin names a call takes as an argument (select's, a query's, batch_read's), each
+    a str or a ParamError worded ``not_str`` as the official client words it for that
+    call; with ``too_long``, one over 15 bytes is a BinNameError."""
+    if not isinstance(names, (list, tuple)):
+        raise param_error("not a list or tuple")
+    for name in names:
+        if type(name) is not str:
+            raise param_error(not_str)
+        if too_long:
+            check_bin_name(name)
+    return list(names)
 
 
 def check_meta(meta: Any) -> dict:

@@ -12,7 +12,8 @@ from . import constants as C
 from ._admin import AdminMixin
 from ._metrics import Metrics, app_id, cluster_stats
 from ._txn import TxnMixin, command_fields, txn_of
-from ._validate import (check_bin_list, check_bins, check_meta, param_error, parse_key,
+from ._validate import (check_bin_list, check_bin_names, check_bins, check_meta, param_error,
+                        parse_key,
                         udf_call_fields, value_error)
 from .cluster.cluster import Cluster, ClusterSettings
 from .cluster.connection import ConnectionClosed, SocketTimeout
@@ -363,7 +364,7 @@ class Client(AdminMixin, TxnMixin):
     async def select(self, key: Key, bins: list[str], policy: dict | None = None) -> Record:
         """Read the named bins of a record; missing bins are left out."""
         ns, set_name, user_key, digest = parse_key(key)
-        names = check_bin_list(bins)
+        names = check_bin_names(bins, "Bin name must be a string", too_long=False)
         pol = self._policies.resolve("read", policy)
         info1, info3 = self._read_bits(pol)
         txn = await self._txn_prepare(pol, ns, set_name, digest, False) if pol.extra else None
@@ -438,6 +439,7 @@ class Client(AdminMixin, TxnMixin):
     async def _concat(self, key: Key, op: int, bin: str, val: Any, meta: Any, policy: Any
                       ) -> int:
         parsed = parse_key(key)
+        check_bin_names([bin], "Bin name should be of type string")
         check_bins({bin: val})
         if not isinstance(val, (str, bytes, bytearray)):
             raise param_error("Cannot concatenate 'str' and 'non-str' objects")
@@ -458,6 +460,7 @@ class Client(AdminMixin, TxnMixin):
                         meta: dict | None = None, policy: dict | None = None) -> int:
         """Add ``offset`` to an integer or float bin (creating it if missing). Returns 0."""
         parsed = parse_key(key)
+        check_bin_names([bin], "Bin name should be of type string")
         check_bins({bin: offset})
         if isinstance(offset, bool) or not isinstance(offset, (int, float)):
             raise param_error("Unsupported operand type(s) for +: only 'int' and 'float' "

@@ -17,7 +17,7 @@ import random
 from typing import Any, AsyncIterator, Callable
 
 from . import constants as C
-from ._validate import check_bin_name, param_error
+from ._validate import check_bin_name, check_bin_names, param_error
 from .command.scan import PartitionStatus, PartitionTracker, RecordStream
 from .policy import Policy
 from .protocol import message as M
@@ -158,9 +158,7 @@ class QueryBase:
     # -- building -----------------------------------------------------------------------
     def select(self, *bins: str) -> None:
         """Read only these bins."""
-        for b in bins:
-            check_bin_name(b)
-        self._bins = list(bins)
+        self._bins = check_bin_names(bins, "Bin name should be of type string")
 
     def apply(self, module: str, function: str, arguments: list | None = None) -> None:
         """Set a UDF: a record UDF for ``execute_background``, or a stream UDF that

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from .. import constants as C
-from ..exceptions import ParamError
+from ..exceptions import BinNameError, ParamError
 from . import message as M
 from .cdt import pack
 from .cdt_ops import (
@@ -37,11 +37,11 @@ class EncodedOp(NamedTuple):
 def _bin_name(op: dict) -> bytes:
     name = op.get("bin")
     if not isinstance(name, str):
-        raise ParamError(-2, "Bin name should be a string", None, None, False)
+        raise ParamError(-2, "Bin name should be of type string", None, None, False)
     nb = name.encode("utf-8")
     if len(nb) > 15:
-        raise ParamError(-2, "A bin name should not exceed 15 characters limit", None, None,
-                         False)
+        raise BinNameError(21, "A bin name should not exceed 15 characters limit", None, None,
+                           False)
     return nb
 
 

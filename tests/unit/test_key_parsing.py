@@ -34,10 +34,16 @@ def test_random_keys_match_compute_digest():
 
 
 @pytest.mark.parametrize("key", [("test", "s", 2**63), ("test", "s", -(2**63) - 1),
-                                 ("test", "s", True), ("test", "s", 1.5), ("test", 1, 1),
+                                 ("test", "s", 1.5), ("test", 1, 1), ("n" * 32, "s", 1),
                                  (1, "s", 1), ("test", "a" * 64, 1), ("test", "s", None),
-                                 ["test", "s", 1]])
+                                 ("test", "s", None, b"x" * 20),
+                                 ("test", "s", None, bytearray(19)), ["test", "s", 1]])
 def test_bad_keys_are_refused_whatever_the_path(key):
     parse_key(("test", "s", 1))   # set "s" now has hash states
     with pytest.raises(ParamError):
         parse_key(key)
+
+
+def test_a_bool_user_key_is_the_integer_it_is():
+    """As in the official client: True is the integer key 1."""
+    assert parse_key(("test", "s", True))[2:] == parse_key(("test", "s", 1))[2:]
