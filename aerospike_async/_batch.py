@@ -20,11 +20,11 @@ from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, R
                                              Write)
 
 from . import constants as C
-from ._validate import (check_bin_names, param_error, parse_key, set_name_fits,
+from ._validate import (check_bin_names, check_meta, param_error, parse_key, set_name_fits,
                         udf_call_fields)
 from .command.batch import PIECE_KEYS, BatchExecutor, BatchItem, SingleRequest, Wording
 from .exceptions import AerospikeError, ParamError
-from .policy import Policy
+from .policy import Policy, validate_policy
 from .protocol import batch as B
 from .protocol import message as M
 from .protocol.digest import key_bytes, set_states
@@ -170,7 +170,7 @@ def _one_set_chunks(ns: str, set_name: str | None, user_keys: tuple, size: int
 def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
     """parse_key of every key."""
     checked = _check_keys(keys)
-    return next(_digest_chunks(checked, len(checked)), [])
+    return next(_digest_chunks(checked, len(checked)), []) if checked else []
 
 
 class _Call:
@@ -527,6 +527,7 @@ async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = Non
 async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = None,
                         policy_batch_write: Any = None, ttl: Any = None) -> BatchRecords:
     parsed = _parse_keys(keys)
+    validate_policy(policy_batch_write)   # checked even when no operation writes
     if not isinstance(ops, list) or not ops:
         raise param_error("ops should be a list of op dictionaries")
     if not all(isinstance(op, dict) for op in ops):
@@ -597,7 +598,7 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
         # own (operations, arguments, policy) differs, as the C client decides
         if isinstance(rec, Write):
             pol = client._policies.resolve("batch_write", rec.policy)
-            meta = rec.meta if isinstance(rec.meta, dict) else {}
+            meta = check_meta(rec.meta)
             data, n, reads, _w, op_ttl = call.ops(rec.ops)
             if op_ttl is not None and "ttl" not in meta:
                 meta = {**meta, "ttl": op_ttl}

@@ -126,8 +126,7 @@ def check_meta(meta: Any) -> dict:
         return {}
     if not isinstance(meta, dict):
         raise param_error("Metadata should be of type dictionary")
-    ttl = meta.get("ttl")
-    if ttl is not None and (type(ttl) is not int):
+    if "ttl" in meta and not isinstance(meta["ttl"], int):   # None too; a bool is an int
         raise param_error("Ttl should be an int or long")
     gen = meta.get("gen")
     if gen is not None and (type(gen) is not int):

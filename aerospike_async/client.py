@@ -56,8 +56,8 @@ def _parse_hosts(hosts: Any) -> list[tuple[str, int, str | None]]:
         if isinstance(h, str):
             host, _, port_text = h.rpartition(":") if h.count(":") == 1 else (h, "", "3000")
             seeds.append((host, int(port_text or 3000), None))
-        elif isinstance(h, (tuple, list)) and 0 < len(h) <= 3 and isinstance(h[0], str):
-            port = h[1] if len(h) > 1 else 3000
+        elif isinstance(h, (tuple, list)) and 1 < len(h) <= 3 and isinstance(h[0], str):
+            port = h[1]
             if not isinstance(port, int) or isinstance(port, bool):
                 raise ParamError(-2, "Invalid port in hosts", None, None, False)
             tls_name = h[2] if len(h) > 2 else None
@@ -65,9 +65,27 @@ def _parse_hosts(hosts: Any) -> list[tuple[str, int, str | None]]:
                 raise ParamError(-2, "Invalid tls_name in hosts: must be a str", None, None,
                                  False)
             seeds.append((h[0], port, tls_name or None))
-        else:
-            raise ParamError(-2, "Invalid host in hosts", None, None, False)
+        else:   # a tuple needs its port, as in the official client
+            raise ParamError(-2, "Invalid host", None, None, False)
     return seeds
+
+
+def _count(config: dict, name: str, default: int) -> int:
+    """A config setting that is a non-negative int (a size, a count)."""
+    value = config.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ParamError(-2, f"config key {name!r} must be a non-negative int", None, None,
+                         False)
+    return value
+
+
+def _idle_seconds(config: dict) -> float:
+    """``max_socket_idle``: seconds, an int or a float, 0 for the default."""
+    value = config.get("max_socket_idle", 0)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise ParamError(-2, "config key 'max_socket_idle' must be a non-negative number",
+                         None, None, False)
+    return float(value)
 
 
 def _ms(config: dict, name: str, default: int) -> float:
@@ -117,11 +135,11 @@ class Client(AdminMixin, TxnMixin):
             connect_timeout=_ms(config, "connect_timeout", 1000),
             info_timeout=info_timeout or 1.0,
             cluster_name=config.get("cluster_name"),
-            max_conns_per_node=int(config.get("max_conns_per_node", 100)),
-            min_conns_per_node=int(config.get("min_conns_per_node", 0)),
-            max_socket_idle=float(config.get("max_socket_idle", 0)),
-            max_error_rate=int(config.get("max_error_rate", 100)),
-            error_rate_window=int(config.get("error_rate_window", 1)),
+            max_conns_per_node=_count(config, "max_conns_per_node", 100),
+            min_conns_per_node=_count(config, "min_conns_per_node", 0),
+            max_socket_idle=_idle_seconds(config),
+            max_error_rate=_count(config, "max_error_rate", 100),
+            error_rate_window=_count(config, "error_rate_window", 1),
             use_services_alternate=bool(config.get("use_services_alternate", False)),
             fail_if_not_connected=bool(config.get("fail_if_not_connected", True)),
             rack_aware=bool(config.get("rack_aware", False)),
@@ -304,9 +322,10 @@ class Client(AdminMixin, TxnMixin):
         if pol.commit_level == C.POLICY_COMMIT_LEVEL_MASTER:
             info3 |= M.INFO3_COMMIT_MASTER
         ttl = meta.get("ttl")
-        if ttl is None or ttl == C.TTL_CLIENT_DEFAULT:
+        # -3 and its unsigned form (TTL_CLIENT_DEFAULT) both mean the policy's ttl
+        if ttl is None or ttl & 0xFFFFFFFF == C.TTL_CLIENT_DEFAULT:
             ttl = pol.ttl or 0
-            if ttl == C.TTL_CLIENT_DEFAULT:
+            if ttl & 0xFFFFFFFF == C.TTL_CLIENT_DEFAULT:
                 ttl = 0
         return info2, info3, generation & 0xFFFFFFFF, ttl & 0xFFFFFFFF
 
@@ -876,6 +895,10 @@ class Client(AdminMixin, TxnMixin):
     async def info_all(self, command: str, policy: dict | None = None
                        ) -> dict[str, tuple[AerospikeError | None, str]]:
         """Ask every node: ``{node_name: (error, response)}``."""
+        if not isinstance(command, str):
+            raise param_error("Request must be a string")
+        if policy is not None and not isinstance(policy, dict):
+            raise param_error("policy must be a dict")
         out: dict[str, tuple[AerospikeError | None, str]] = {}
         for node in self.cluster.nodes:
             try:

@@ -157,6 +157,7 @@ class PolicySet:
         if not isinstance(configured, dict):
             raise ParamError(-2, "config key 'policies' must be a dict", None, None, False)
         shared = {k: v for k, v in configured.items() if not isinstance(v, dict)}
+        validate_policy(shared, "policies")
         if "timeout" in config and isinstance(config["timeout"], int):
             shared.setdefault("total_timeout", config["timeout"])
         self._base: dict[str, dict[str, Any]] = {}

@@ -91,6 +91,19 @@ def _validate_policy_ints(policy: Any) -> None:
                 raise param_error(f"{name} is invalid")
 
 
+def _no_bins(options: Any) -> bool:
+    """The ``nobins`` of a results/foreach ``options`` dict, checked as the official
+    client checks it."""
+    if options is None:
+        return False
+    if not isinstance(options, dict):
+        raise param_error("query options must be a dictionary")
+    no_bins = options.get("nobins", False)
+    if not isinstance(no_bins, bool):
+        raise param_error("nobins value must be a bool")
+    return no_bins
+
+
 def _partition_filter(pol: Policy) -> tuple[int, int, list[PartitionStatus] | None]:
     pf = pol.get("partition_filter")
     if not pf:
@@ -234,7 +247,7 @@ class QueryBase:
             return self._aggregate_stream(policy)
         pol = self._policy(policy)
         node_filter = self._node_filter(nodename)
-        no_bins = bool(options.get("nobins")) if isinstance(options, dict) else False
+        no_bins = _no_bins(options)
         from ._batch import filter_bytes
         filt = filter_bytes(pol)
         tracker = self._tracker_for(pol, node_filter)

@@ -27,6 +27,7 @@ import json, sys
 import aerospike
 from aerospike import exception
 from aerospike_helpers import expressions as exp
+from aerospike_helpers.batch import records as br
 from aerospike_helpers.operations import operations as op
 
 hosts = [(h, p) for h, p in json.loads(sys.argv[1])]
@@ -127,6 +128,33 @@ def pages_after_an_early_stop():
             len(seen), seen.count(refused)]
 step("paginate_after_early_stop", pages_after_an_early_stop)
 
+# bad input, each refused (or taken) as the official client does
+step("batch_remove_no_keys", lambda: [len(client.batch_remove([]).batch_records)])
+step("batch_operate_no_keys",
+     lambda: [len(client.batch_operate([], [op.read("a")]).batch_records)])
+step("info_all_not_str", lambda: client.info_all(5))
+step("put_ttl_none", lambda: client.put(key("e"), {"a": 1}, meta={"ttl": None}))
+step("put_ttl_client_default", lambda: client.put(key("e"), {"a": 1}, meta={"ttl": -3}))
+step("batch_operate_write_policy_str",
+     lambda: client.batch_operate([key("e")], [op.read("a")], None, "x"))
+step("batch_write_meta_str", lambda: client.batch_write(
+    br.BatchRecords([br.Write(key("e"), [op.write("a", 1)], meta="x")])))
+step("query_options_not_dict", lambda: client.query(ns, set_name).results(None, "x"))
+step("query_nobins_not_bool",
+     lambda: client.query(ns, set_name).results(None, {"nobins": 1}))
+step("namespace_too_long", lambda: client.get(("n" * 40, set_name, "k")))
+step("digest_as_bytes", lambda: client.get((ns, set_name, None, b"x" * 20)))
+step("digest_too_short", lambda: client.get((ns, set_name, None, bytearray(19))))
+step("bool_user_key", lambda: [client.put((ns, set_name, True), {"b": 1}),
+                               client.get((ns, set_name, 1))[2]])
+step("select_bin_not_str", lambda: client.select(key("e"), [1]))
+step("select_bin_too_long", lambda: client.select(key("e"), ["b" * 16])[2])
+step("operate_bin_too_long", lambda: client.operate(key("e"), [op.write("b" * 16, 1)]))
+step("append_bin_not_str", lambda: client.append(key("e"), 5, "x"))
+step("batch_read_bin_not_str", lambda: client.batch_read([key("e")], [1]))
+step("scan_select_not_str", lambda: client.scan(ns, set_name).select(1))
+step("host_without_port", lambda: aerospike.client({"hosts": [("127.0.0.1",)]}))
+
 client.close()
 step("get_after_close", lambda: client.get(key("e")))
 print(json.dumps(out))
@@ -175,7 +203,13 @@ STEPS = ["batch_read", "batch_read_bins", "batch_operate_read", "batch_operate_w
          "get_missing", "put_create_only", "increment_str", "remove_missing",
          "operate_missing", "apply_unknown_module", "operate_empty", "operate_ordered_empty",
          "batch_operate_empty", "batch_operate_not_dicts", "paginate_after_early_stop",
-         "get_after_close"]
+         "batch_remove_no_keys", "batch_operate_no_keys", "info_all_not_str",
+         "put_ttl_none", "put_ttl_client_default", "batch_operate_write_policy_str",
+         "batch_write_meta_str", "query_options_not_dict", "query_nobins_not_bool",
+         "namespace_too_long", "digest_as_bytes", "digest_too_short", "bool_user_key",
+         "select_bin_not_str", "select_bin_too_long", "operate_bin_too_long",
+         "append_bin_not_str", "batch_read_bin_not_str", "scan_select_not_str",
+         "host_without_port", "get_after_close"]
 
 
 @pytest.mark.parametrize("step", STEPS)
