@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .exceptions import BinNameError, ClientError, ParamError
+from .exceptions import AerospikeError, BinNameError, ClientError, ParamError
 from .protocol.batch import udf_fields
 from .protocol.cdt import pack as cdt_pack
+from .protocol.cdt_ops import unserializable
 from .protocol.digest import compute_digest
 
 MAX_BIN_NAME = 15
@@ -134,10 +135,12 @@ def check_meta(meta: Any) -> dict:
     return meta
 
 
-def value_error(exc: Exception) -> ParamError:
-    """Translate a codec failure on a bin value into the documented ParamError."""
+def value_error(exc: Exception) -> AerospikeError:
+    """Translate a codec failure on a bin value into the documented exception."""
     if isinstance(exc, OverflowError):
         return param_error("integer value exceeds sys.maxsize")
+    if isinstance(exc, UnicodeEncodeError):   # a lone surrogate, say
+        return ClientError(-1, "Unicode value not encoded in utf-8.", None, None, False)
     return param_error("Cannot serialize: SERIALIZER_NONE selected")
 
 
@@ -152,6 +155,8 @@ def udf_call_fields(module: Any, function: Any, args: Any) -> tuple[bytes, int]:
         raise param_error("args must be a list")
     try:
         packed = cdt_pack(args)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except TypeError:
+        raise unserializable() from None
+    except (ValueError, OverflowError) as exc:
         raise param_error(f"Cannot serialize UDF arguments: {exc}") from None
     return udf_fields(module, function, packed)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import constants as C
-from ..exceptions import ParamError
+from ..exceptions import ClientError, ParamError
 from . import message as M
 from .cdt import pack
 from .record import op_header
@@ -133,6 +133,13 @@ class RawMsgpack(bytes):
     """Bytes that are already msgpack (a filter expression inside a context)."""
 
 
+def unserializable() -> ClientError:
+    """A value of a type no particle or msgpack form exists for, in an operation or a UDF
+    argument: the official client's ClientError."""
+    return ClientError(-1, "Unable to serialize unknown Python native type.", None, None,
+                       False)
+
+
 def _pack_one(value: Any) -> bytes:
     return value if isinstance(value, RawMsgpack) else pack(value)
 
@@ -140,7 +147,9 @@ def _pack_one(value: Any) -> bytes:
 def _pack_args(args: list[Any]) -> bytes:
     try:
         return _array_header(len(args)) + b"".join(_pack_one(a) for a in args)
-    except (TypeError, OverflowError, ValueError) as exc:
+    except TypeError:
+        raise unserializable() from None
+    except (OverflowError, ValueError) as exc:
         raise _perr(f"Cannot serialize CDT operation argument: {exc}") from None
 
 
@@ -170,6 +179,10 @@ _CTX_TYPES = {
 }
 
 
+_CTX_INT_TYPES = frozenset({C.CDT_CTX_LIST_INDEX, C.CDT_CTX_LIST_RANK, C.CDT_CTX_MAP_INDEX,
+                            C.CDT_CTX_MAP_RANK})
+
+
 def ctx_items(ctx: Any, create_flag: int = 0) -> list[Any]:
     """The flat ``[type, value, ...]`` list of a documented context list; ``create_flag``
     is or-ed into the last item's type (list/map create operations under a context)."""
@@ -181,6 +194,9 @@ def ctx_items(ctx: Any, create_flag: int = 0) -> list[Any]:
         value = getattr(item, "value", None)
         extra = getattr(item, "extra_args", None) or {}
         if cid in _CTX_TYPES:
+            if cid in _CTX_INT_TYPES and (not isinstance(value, int)
+                                          or isinstance(value, bool)):
+                raise _perr("Failed to convert ctx, value to long")
             out += [_CTX_TYPES[cid], value]
         elif cid == C.CDT_CTX_LIST_INDEX_CREATE:
             flag = list_order_flag(extra.get("order_key", 0), bool(extra.get("pad_key")))
@@ -226,6 +242,16 @@ def op_bin(op: dict) -> bytes:
     return nb
 
 
+def _order(value: Any, name: str) -> int:
+    """A list/map order or sort flags value: an int (None for the default), else the
+    official client's ParamError."""
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _perr(f"{name} must be an integer")
+    return value
+
+
 def _int(op: dict, key: str, what: str | None = None) -> int:
     v = op.get(key)
     if not isinstance(v, int) or isinstance(v, bool):
@@ -263,7 +289,7 @@ def _list_order_flags(op: dict) -> list[int]:
     pol = _list_policy(op)
     if pol is None:
         return []
-    return [pol.get("list_order", 0) or 0, pol.get("write_flags", 0) or 0]
+    return [_order(pol.get("list_order"), "list_order"), pol.get("write_flags", 0) or 0]
 
 
 def _list_flags(op: dict) -> list[int]:
@@ -280,7 +306,7 @@ def _map_policy(op: dict) -> tuple[int, int, int, int]:
         return 0, 0, MAP_PUT, MAP_PUT_ITEMS
     if not isinstance(pol, dict):
         raise _perr("Map policy should be a dict")
-    attr = pol.get("map_order", 0) or 0
+    attr = _order(pol.get("map_order"), "map_order")
     if pol.get("persist_index"):
         attr |= PERSIST_INDEX
     flags = pol.get("map_write_flags", 0) or 0
@@ -340,22 +366,24 @@ def _l_range(code: int) -> Callable[[dict], tuple[list[Any], int]]:
 
 
 def _l_create(op: dict) -> tuple[list[Any], int]:
-    order = op.get("list_order", 0) or 0
+    order = _order(op.get("list_order"), "list_order")
     flag = order | (PERSIST_INDEX if op.get("persist_index") else 0)
     return [LIST_SET_TYPE, flag], list_order_flag(order, bool(op.get("pad")))
 
 
 def _l_set_order(op: dict) -> tuple[list[Any], int]:
-    return [LIST_SET_TYPE, op.get("list_order", 0) or 0], 0
+    return [LIST_SET_TYPE, _order(op.get("list_order"), "list_order")], 0
 
 
 def _l_sort(op: dict) -> tuple[list[Any], int]:
-    return [LIST_SORT, op.get("sort_flags", 0) or 0], 0
+    return [LIST_SORT, _order(op.get("sort_flags"), "sort_flags")], 0
 
 
 def _by(code: int, key: str, ranged: bool = False) -> Callable[[dict], tuple[list[Any], int]]:
     def build(op: dict) -> tuple[list[Any], int]:
         arg = _int(op, key) if key in ("index", "rank") else _need(op, key)
+        if key == "value_list" and not isinstance(arg, list):
+            raise _perr("Value must be a list")
         return [code, _return_type(op), arg] + (_opt_int(op, "count") if ranged else []), 0
     return build
 
@@ -388,7 +416,7 @@ def _m_set_policy(op: dict) -> tuple[list[Any], int]:
 
 
 def _m_create(op: dict) -> tuple[list[Any], int]:
-    order = op.get("map_order", 0) or 0
+    order = _order(op.get("map_order"), "map_order")
     attr = order | (PERSIST_INDEX if op.get("persist_index") else 0)
     return [MAP_SET_TYPE, attr], map_order_flag(order)
 

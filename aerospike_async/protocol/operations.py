@@ -19,6 +19,7 @@ from .cdt_ops import (
     encode_cdt,
     encode_modify_by_path,
     encode_select_by_path,
+    unserializable,
 )
 from .expressions import encode_expression
 from .particles import encode_particle
@@ -54,7 +55,9 @@ def _value(op: dict) -> Any:
 def _particle(value: Any) -> tuple[int, bytes]:
     try:
         return encode_particle(value)
-    except (TypeError, OverflowError, ValueError) as exc:
+    except TypeError:
+        raise unserializable() from None
+    except (OverflowError, ValueError) as exc:
         raise ParamError(-2, f"Cannot serialize operation value: {exc}", None, None,
                          False) from None
 

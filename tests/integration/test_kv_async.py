@@ -222,7 +222,7 @@ BAD_CALLS = [
     ("select", (("test", "it", "bad"), "a"), E.ParamError),
     ("apply", (("test", "it", "bad"), 5, "f", []), E.ParamError),
     ("apply", (("test", "it", "bad"), "m", None, []), E.ParamError),
-    ("apply", (("test", "it", "bad"), "m", "f", [{1, 2}]), E.ParamError),
+    ("apply", (("test", "it", "bad"), "m", "f", [{1, 2}]), E.ClientError),  # as official
 ]
 
 

@@ -27,7 +27,10 @@ import json, sys
 import aerospike
 from aerospike import exception
 from aerospike_helpers import expressions as exp
+from aerospike_helpers import cdt_ctx
 from aerospike_helpers.batch import records as br
+from aerospike_helpers.operations import list_operations as lop
+from aerospike_helpers.operations import map_operations as mop
 from aerospike_helpers.operations import operations as op
 
 hosts = [(h, p) for h, p in json.loads(sys.argv[1])]
@@ -154,6 +157,22 @@ step("append_bin_not_str", lambda: client.append(key("e"), 5, "x"))
 step("batch_read_bin_not_str", lambda: client.batch_read([key("e")], [1]))
 step("scan_select_not_str", lambda: client.scan(ns, set_name).select(1))
 step("host_without_port", lambda: aerospike.client({"hosts": [("127.0.0.1",)]}))
+client.put(key("c"), {"l": [3, 1, 2], "m": {"a": 1}})
+step("list_sort_flags_not_int", lambda: client.operate(key("c"), [lop.list_sort("l", "x")]))
+step("list_set_order_not_int", lambda: client.operate(key("c"), [lop.list_set_order("l", "x")]))
+step("list_policy_order_not_int", lambda: client.operate(key("c"), [
+    lop.list_append("l", 4, policy={"list_order": "x"})]))
+step("map_policy_order_not_int", lambda: client.operate(key("c"), [
+    mop.map_put("m", "b", 2, map_policy={"map_order": "x"})]))
+step("value_list_not_list", lambda: client.operate(key("c"), [
+    lop.list_remove_by_value_list("l", 5, aerospike.LIST_RETURN_NONE)]))
+step("ctx_index_not_int", lambda: client.operate(key("c"), [
+    lop.list_get("l", 0, ctx=[cdt_ctx.cdt_ctx_list_index("x")])]))
+step("op_value_unserializable", lambda: client.operate(key("c"), [op.write("o", object())]))
+step("cdt_value_unserializable", lambda: client.operate(key("c"), [
+    lop.list_append("l", {1, 2})]))
+step("udf_arg_unserializable", lambda: client.apply(key("c"), "m", "f", [{1, 2}]))
+step("put_lone_surrogate", lambda: client.put(key("c"), {"s": "\ud800"}))
 
 client.close()
 step("get_after_close", lambda: client.get(key("e")))
@@ -209,7 +228,10 @@ STEPS = ["batch_read", "batch_read_bins", "batch_operate_read", "batch_operate_w
          "namespace_too_long", "digest_as_bytes", "digest_too_short", "bool_user_key",
          "select_bin_not_str", "select_bin_too_long", "operate_bin_too_long",
          "append_bin_not_str", "batch_read_bin_not_str", "scan_select_not_str",
-         "host_without_port", "get_after_close"]
+         "host_without_port", "list_sort_flags_not_int", "list_set_order_not_int",
+         "list_policy_order_not_int", "map_policy_order_not_int", "value_list_not_list",
+         "ctx_index_not_int", "op_value_unserializable", "cdt_value_unserializable",
+         "udf_arg_unserializable", "put_lone_surrogate", "get_after_close"]
 
 
 @pytest.mark.parametrize("step", STEPS)
