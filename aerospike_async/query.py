@@ -18,6 +18,7 @@ from typing import Any, AsyncIterator, Callable
 
 from . import constants as C
 from ._validate import check_bin_name, check_bin_names, param_error
+from .exceptions import ClientError
 from .command.scan import PartitionStatus, PartitionTracker, RecordStream
 from .policy import Policy
 from .protocol import message as M
@@ -145,6 +146,7 @@ class QueryBase:
 
     _kind = "query"
     _background_kind = "write"
+    _callback_failed = "Callback function contains an error"
 
     def __init__(self, client: Any, namespace: str, set: str | None = None) -> None:
         if not isinstance(namespace, str):
@@ -363,19 +365,27 @@ class QueryBase:
         finally:
             await stream.close()
 
-    @staticmethod
-    async def _foreach(stream: RecordStream, callback: Callable[[tuple], Any]) -> None:
+    async def _foreach(self, stream: RecordStream, callback: Callable[[tuple], Any]) -> None:
         try:
             while True:
                 chunk = await stream.next_chunk()
                 if chunk is None:
                     return
                 for record in chunk:
-                    if callback(record) is False:
+                    try:
+                        keep = callback(record)
+                    except Exception as exc:
+                        raise self.callback_failure() from exc
+                    if keep is False:
                         stream.give_back()
                         return
         finally:
             await stream.close()
+
+    def callback_failure(self) -> ClientError:
+        """What a foreach callback that raised (or cannot be called) becomes, as in the
+        official client: a ClientError, the callback's own exception as its cause."""
+        return ClientError(-1, self._callback_failed, None, None, False)
 
     async def execute_background(self, policy: dict | None = None) -> int:
         """Apply the operations (add_ops) or UDF (apply) to every record on the server;
@@ -478,8 +488,6 @@ class Query(QueryBase):
     async def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
                       options: dict | None = None) -> None:
         """Call ``callback(record)`` for each record; returning False stops the query."""
-        if not callable(callback):
-            raise param_error("Callback should be a callable")
         await self._foreach(self.stream(policy, options), callback)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ._validate import param_error
 from .query import QueryBase
 
 
@@ -19,6 +18,7 @@ class Scan(QueryBase):
 
     _kind = "scan"
     _background_kind = "scan"
+    _callback_failed = "Callback function raised an exception"
 
     async def results(self, policy: dict | None = None, nodename: str | None = None,
                       options: dict | None = None) -> list[tuple]:
@@ -30,8 +30,6 @@ class Scan(QueryBase):
                       options: dict | None = None, nodename: str | None = None) -> None:
         """Call ``callback(record)`` for each record; returning False stops the scan.
         With ``nodename``, only that node's partitions are scanned."""
-        if not callable(callback):
-            raise param_error("Callback should be a callable")
         await self._foreach(self.stream(policy, options, nodename=nodename), callback)
 
 

@@ -119,10 +119,6 @@ class Query(QueryBase):
 
 def _foreach(client: Any, q: Any, callback: Callable[[tuple], Any], policy: Any,
              options: Any, nodename: str | None = None) -> None:
-    if not callable(callback):
-        from aerospike_async._validate import param_error
-        raise param_error("Callback should be a callable")
-
     async def open_stream() -> Any:
         return q.stream(policy, options, nodename=nodename).start()
 
@@ -133,7 +129,11 @@ def _foreach(client: Any, q: Any, callback: Callable[[tuple], Any], policy: Any,
             if chunk is None:
                 return
             for record in chunk:
-                if callback(record) is False:
+                try:
+                    keep = callback(record)
+                except Exception as exc:
+                    raise q.callback_failure() from exc
+                if keep is False:
                     stream.give_back()
                     return
     finally:

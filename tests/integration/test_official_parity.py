@@ -173,6 +173,11 @@ step("cdt_value_unserializable", lambda: client.operate(key("c"), [
     lop.list_append("l", {1, 2})]))
 step("udf_arg_unserializable", lambda: client.apply(key("c"), "m", "f", [{1, 2}]))
 step("put_lone_surrogate", lambda: client.put(key("c"), {"s": "\ud800"}))
+step("query_foreach_callback_raises",
+     lambda: client.query(ns, paged_set).foreach(lambda record: 1 / 0))
+step("scan_foreach_callback_raises",
+     lambda: client.scan(ns, paged_set).foreach(lambda record: 1 / 0))
+step("scan_foreach_not_callable", lambda: client.scan(ns, paged_set).foreach(5))
 
 client.close()
 step("get_after_close", lambda: client.get(key("e")))
@@ -231,7 +236,8 @@ STEPS = ["batch_read", "batch_read_bins", "batch_operate_read", "batch_operate_w
          "host_without_port", "list_sort_flags_not_int", "list_set_order_not_int",
          "list_policy_order_not_int", "map_policy_order_not_int", "value_list_not_list",
          "ctx_index_not_int", "op_value_unserializable", "cdt_value_unserializable",
-         "udf_arg_unserializable", "put_lone_surrogate", "get_after_close"]
+         "udf_arg_unserializable", "put_lone_surrogate", "query_foreach_callback_raises",
+         "scan_foreach_callback_raises", "scan_foreach_not_callable", "get_after_close"]
 
 
 @pytest.mark.parametrize("step", STEPS)
