@@ -372,20 +372,20 @@ class QueryBase:
                 if chunk is None:
                     return
                 for record in chunk:
-                    try:
-                        keep = callback(record)
-                    except Exception as exc:
-                        raise self.callback_failure() from exc
-                    if keep is False:
+                    if self.refused(callback, record):
                         stream.give_back()
                         return
         finally:
             await stream.close()
 
-    def callback_failure(self) -> ClientError:
-        """What a foreach callback that raised (or cannot be called) becomes, as in the
-        official client: a ClientError, the callback's own exception as its cause."""
-        return ClientError(-1, self._callback_failed, None, None, False)
+    def refused(self, callback: Callable[[tuple], Any], record: tuple) -> bool:
+        """Hand a foreach callback its record: whether it refused it (returned False),
+        which stops the call. A callback that raises, or cannot be called, fails the call
+        as in the official client: a ClientError, its own exception as the cause."""
+        try:
+            return callback(record) is False
+        except Exception as exc:
+            raise ClientError(-1, self._callback_failed, None, None, False) from exc
 
     async def execute_background(self, policy: dict | None = None) -> int:
         """Apply the operations (add_ops) or UDF (apply) to every record on the server;

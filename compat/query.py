@@ -129,11 +129,7 @@ def _foreach(client: Any, q: Any, callback: Callable[[tuple], Any], policy: Any,
             if chunk is None:
                 return
             for record in chunk:
-                try:
-                    keep = callback(record)
-                except Exception as exc:
-                    raise q.callback_failure() from exc
-                if keep is False:
+                if q.refused(callback, record):
                     stream.give_back()
                     return
     finally:

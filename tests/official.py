@@ -77,3 +77,12 @@ def why_unavailable() -> str:
     """Why ``official_python()`` returned None (the skip reason for tests that need it)."""
     official_python()
     return _why_unavailable or "the official client is available"
+
+
+def official_python_or_skip() -> str:
+    """``official_python()``, or skip the calling test where the client cannot be had."""
+    import pytest
+    found = official_python()
+    if found is None:
+        pytest.skip(f"official client unavailable: {why_unavailable()}")
+    return found

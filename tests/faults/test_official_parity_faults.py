@@ -20,7 +20,7 @@ import aerospike
 import pytest
 
 from aerospike_async.testing import EmbeddedCluster
-from official import official_python, why_unavailable
+from official import official_python_or_skip
 
 NS = "test"
 
@@ -86,10 +86,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def official() -> str:
-    found = official_python()
-    if found is None:
-        pytest.skip(f"official client unavailable: {why_unavailable()}")
-    return found
+    return official_python_or_skip()
 
 
 @pytest.fixture(scope="module")

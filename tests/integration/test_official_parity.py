@@ -14,11 +14,10 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
-from official import official_python, why_unavailable
+from official import official_python_or_skip
 
 NAMESPACE = os.environ.get("AEROSPIKE_NAMESPACE", "test")
 
@@ -187,23 +186,7 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def official() -> str:
-    found = official_python()
-    if found is None:
-        pytest.skip(f"official client unavailable: {why_unavailable()}")
-    return found
-
-
-@pytest.fixture(scope="module")
-def hosts() -> Iterator[list[tuple[str, int]]]:
-    """AEROSPIKE_HOSTS, else an embedded server in a thread."""
-    spec = os.environ.get("AEROSPIKE_HOSTS")
-    if spec:
-        yield [(h, int(p)) for h, _, p in (item.strip().rpartition(":")
-                                           for item in spec.split(","))]
-        return
-    from aerospike_async.testing import EmbeddedServer
-    with EmbeddedServer.run_in_thread() as server:
-        yield [server.address]
+    return official_python_or_skip()
 
 
 def _outcome(python: str, hosts: list[tuple[str, int]]) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from official import official_python, why_unavailable
+from official import official_python_or_skip
 from vectors import VECTORS
 
 TTL_NEVER = 0xFFFFFFFF
@@ -87,10 +87,7 @@ def _hosts_from_env() -> list[tuple[str, int]]:
 @pytest.fixture(scope="module")
 def python() -> str:
     """The official client's interpreter, or skip: the peer cannot be installed here."""
-    found = official_python()
-    if found is None:
-        pytest.skip(f"official client unavailable: {why_unavailable()}")
-    return found
+    return official_python_or_skip()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 import aerospike
 from aerospike_async.testing import EmbeddedServer
-from server_raw import RawClient, bins_of, get, key_fields
+from server_raw import RawClient, get, key_fields
 from aerospike_async.protocol.message import INFO2_WRITE, OP_WRITE, Message, Op
 
 KEY = ("test", "ser", "k")
