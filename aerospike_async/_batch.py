@@ -180,7 +180,7 @@ class _Call:
         self.client = client
         self.parent = parent
         self.items: list[BatchItem] = []
-        self.singles: list[SingleRequest] = []  # per key: (index, timeout, batch filter)
+        self.singles: list[SingleRequest] = []  # per key: (index, timeout)
         self.records: list[BatchRecord] = []
         self.keys: list[tuple] = []       # (ns, set, user_key, digest bytes)
         self.no_bins: list[bool] = []
@@ -189,6 +189,8 @@ class _Call:
         self.make_read: Callable[[tuple, int, tuple | None], BatchRecord] | None = None
         # read_many's items, made chunk by chunk while the first chunks are already sent
         self.item_chunks: Iterator[list[BatchItem]] | None = None
+        # the batch policy's filter, for single-record requests of keys without their own
+        self.batch_filter: bytes | None = None
         # the error of the first node request that failed, and the keys it left unanswered
         self.failure: int | None = None
         self.unanswered: set[int] = set()
@@ -237,11 +239,14 @@ class _Call:
             n += 1
         return fields, n
 
-    @staticmethod
-    def single_fields(ns: str, set_name: str | None, user_key: Any, digest: bytes,
+    def single_fields(self, ns: str, set_name: str | None, user_key: Any, digest: bytes,
                       send_key: bool, filt: bytes | None) -> tuple[bytes, int]:
+        """The fields of a key's single-record request (a key alone on its node): its own
+        filter, else the batch's, as the batch request would have applied it."""
         fields, n = key_fields(ns, set_name, digest,
                                user_key if send_key and user_key is not None else None)
+        if filt is None:
+            filt = self.batch_filter
         if filt is not None:
             fields += B.field(M.FIELD_FILTER_EXP, filt)
             n += 1
@@ -266,9 +271,8 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, False, filt)
         entry = B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops, n_ops)
 
-        def single(_index: int, timeout: int, batch_filt: bytes | None) -> bytes:
-            f, n = self.single_fields(ns, set_name, user_key, digest, False,
-                                      batch_filt if filt is None else filt)
+        def single(_index: int, timeout: int) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, False, filt)
             return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
 
         self.add(record, parsed, entry, group, False, single, no_bins)
@@ -290,9 +294,9 @@ class _Call:
         keys: list[tuple] = [()] * total   # each filled as its chunk is parsed
         self.keys = keys
 
-        def single(index: int, timeout: int, batch_filt: bytes | None) -> bytes:
+        def single(index: int, timeout: int) -> bytes:
             ns, set_name, user_key, digest = keys[index]
-            f, n = single_fields(ns, set_name, user_key, bytes(digest), False, batch_filt)
+            f, n = single_fields(ns, set_name, user_key, bytes(digest), False, None)
             return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
 
         entry_fields = self.entry_fields
@@ -348,9 +352,8 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         entry = B.write_entry(info1, info2, info3, gen, ttl, fields, n_fields, ops, n_ops)
 
-        def single(_index: int, timeout: int, batch_filt: bytes | None) -> bytes:
-            f, n = self.single_fields(ns, set_name, user_key, digest, send,
-                                      batch_filt if filt is None else filt)
+        def single(_index: int, timeout: int) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
             return encode_command(info1, info2, info3, 0, gen, ttl, timeout, f, n, ops, n_ops)
 
         self.add(record, parsed, entry, None if send else group, True, single)
@@ -366,9 +369,8 @@ class _Call:
         entry = B.write_entry(0, info2 | M.INFO2_RESPOND_ALL_OPS, info3, gen, 0, fields,
                               n_fields, b"", 0)
 
-        def single(_index: int, timeout: int, batch_filt: bytes | None) -> bytes:
-            f, n = self.single_fields(ns, set_name, user_key, digest, send,
-                                      batch_filt if filt is None else filt)
+        def single(_index: int, timeout: int) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
             return encode_command(0, info2, info3, 0, gen, 0, timeout, f, n)
 
         self.add(record, parsed, entry, None if send else group, True, single)
@@ -387,15 +389,15 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         entry = B.write_entry(0, info2, info3, 0, ttl, fields + udf, n_fields + n_udf, b"", 0)
 
-        def single(_index: int, timeout: int, batch_filt: bytes | None) -> bytes:
-            f, n = self.single_fields(ns, set_name, user_key, digest, send,
-                                      batch_filt if filt is None else filt)
+        def single(_index: int, timeout: int) -> bytes:
+            f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
             return encode_command(0, info2, info3, 0, 0, ttl, timeout, f + udf, n + n_udf)
 
         self.add(record, parsed, entry, None if send else group, True, single)
 
     # -- running -------------------------------------------------------------------
     async def run(self, filt: bytes | None, reset: bool = True) -> None:
+        self.batch_filter = filt
         parent = self.parent
         records = self.records
         keys = self.keys
@@ -447,8 +449,7 @@ class _Call:
         info1 = M.INFO1_COMPRESS_RESPONSE if parent.compress else 0
         singles = self.singles
         executor = BatchExecutor(self.client.cluster, parent, flags, info1, filt,
-                                 lambda index, timeout, batch_filt: singles[index](
-                                     index, timeout, batch_filt),
+                                 lambda index, timeout: singles[index](index, timeout),
                                  on_replies, on_error)
         if reset:
             for rec in records:
@@ -496,7 +497,7 @@ def _record_for(parsed: tuple) -> BatchRecord:
     batch_apply return these, as the official client does, not the Write, Remove or
     Apply records they imply."""
     ns, set_name, user_key, digest = parsed
-    return BatchRecord((ns, set_name, user_key, bytearray(digest)))
+    return _answer_record((ns, set_name, user_key, bytearray(digest)), 0, None)
 
 
 # -- the public calls ----------------------------------------------------------------------

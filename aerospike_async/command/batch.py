@@ -31,7 +31,7 @@ from ..protocol.batch import REPEAT, encode_batch_body, parse_batch_records
 from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload, compress
 from ..protocol.record import parse_record_reply, ttl_of
-from .base import (RC_DEVICE_OVERLOAD, RC_TIMEOUT, io_error, protocol_failure, server_error,
+from .base import (RC_DEVICE_OVERLOAD, RC_TIMEOUT, connection_failure, io_error, server_error,
                    server_now)
 
 COMPRESS_THRESHOLD = 128
@@ -76,9 +76,9 @@ def _single_wording(node: Node) -> Wording:
 # (index, namespace, digest, encoded entry, group, is_write). ``group`` equals the previous
 # key's when the entry may be sent as REPEAT (None: never).
 BatchItem = tuple
-# builds the single-record request of a key (index, header timeout in ms, the batch's
-# filter, which the key's own filter overrides) used when the key is alone on its node
-SingleRequest = Callable[[int, int, "bytes | None"], bytes]
+# builds the single-record request of a key (index, header timeout in ms) used when the
+# key is alone on its node
+SingleRequest = Callable[[int, int], bytes]
 _INDEX, _NS, _DIGEST, _GROUP, _IS_WRITE = (itemgetter(0), itemgetter(1), itemgetter(2),
                                          itemgetter(4), itemgetter(5))
 
@@ -383,15 +383,14 @@ class BatchExecutor:
             add_timeout(node, None)
             return self._timeout_error(node)
         add_error(node, None)
-        return protocol_failure(exc) if isinstance(exc, ProtocolError) else io_error(node, exc)
+        return connection_failure(node, exc)
 
     async def _single(self, node: Node, conn: Any, item: BatchItem, answered: set[int],
                       timeout: float) -> AerospikeError | None:
         pool = node.pool
         index = item[0]
         try:
-            mtype, payload = await conn.request(self.single(index, self.header_timeout,
-                                                            self.filter_exp),
+            mtype, payload = await conn.request(self.single(index, self.header_timeout),
                                                 timeout)
             reply = parse_record_reply(as_msg_payload(mtype, payload))
         except (SocketTimeout, ConnectionClosed, ProtocolError, OSError) as exc:
