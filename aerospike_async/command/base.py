@@ -49,6 +49,16 @@ def protocol_failure(exc: ProtocolError) -> ClientError:
     return ClientError(ClientError.code, str(exc), None, None, False)
 
 
+def connection_failure(node: Node, exc: BaseException) -> AerospikeError:
+    """The error of a request whose connection to ``node`` failed: an unreadable reply
+    (final), else a socket failure (retried)."""
+    return protocol_failure(exc) if isinstance(exc, ProtocolError) else io_error(node, exc)
+
+
+# an unreadable reply's code: a try that ends with it is the last (see protocol_failure)
+_FINAL = ClientError.code
+
+
 def count_result(node: Node, namespace: str | None, rc: int) -> None:
     """Count a server result in the node's always-on counters, as the C client's
     ``as_command_execute`` does: not-found is no error, key-busy has its own count, a
@@ -106,6 +116,8 @@ def _request_failed(exc: BaseException, node: Node, conn: Any, namespace: str,
     """The error to go on with after ``conn.request`` raised ``exc``: the connection is
     discarded and the node's error counted; anything but a timeout or an I/O failure
     (a cancellation mid-reply) is raised again."""
+    if isinstance(exc, (ConnectionClosed, ProtocolError, OSError)):
+        return _broken(node, conn, namespace, exc)
     node.pool.discard(conn)
     if isinstance(exc, SocketTimeout):
         node.error_count += 1
@@ -114,11 +126,16 @@ def _request_failed(exc: BaseException, node: Node, conn: Any, namespace: str,
         return TimeoutError(RC_TIMEOUT, f"Client timeout: socket={policy.socket_timeout or 0}"
                             f" total={policy.total_timeout or 0} iterations={iterations}"
                             f" lastNode={node.address}", None, None, False)
-    if isinstance(exc, (ConnectionClosed, ProtocolError, OSError)):
-        node.error_count += 1
-        add_error(node, namespace)
-        return protocol_failure(exc) if isinstance(exc, ProtocolError) else io_error(node, exc)
     raise exc
+
+
+def _broken(node: Node, conn: Any, namespace: str, exc: BaseException) -> AerospikeError:
+    """Discard a connection whose request failed or whose reply could not be read, count
+    the node's error, and give the error to go on with."""
+    node.pool.discard(conn)
+    node.error_count += 1
+    add_error(node, namespace)
+    return connection_failure(node, exc)
 
 
 def _reply(node: Node, conn: Any, namespace: str, mtype: int, payload: bytes | memoryview
@@ -131,10 +148,7 @@ def _reply(node: Node, conn: Any, namespace: str, mtype: int, payload: bytes | m
         if len(payload) < MSG_HEADER_SIZE:
             raise ProtocolError("truncated reply")
     except ProtocolError as exc:
-        node.pool.discard(conn)
-        node.error_count += 1
-        add_error(node, namespace)
-        return None, protocol_failure(exc)
+        return None, _broken(node, conn, namespace, exc)
     node.pool.release(conn)
     rc = payload[5]
     if rc not in _RETRY_SERVER_CODES:
@@ -176,7 +190,7 @@ async def _retry(cluster: Cluster, policy: Policy, namespace: str, digest: bytes
             # replica unless the policy is MASTER, or a write (or linearized read) failed
             # with a timeout/pool/error-rate status
             assert last is not None
-            if iteration > max_retries or last.code == ClientError.code:  # unreadable: final
+            if iteration > max_retries or last.code == _FINAL:
                 break
             if deadline and deadline - time.monotonic() - sleep <= 0:
                 break

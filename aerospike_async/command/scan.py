@@ -32,7 +32,7 @@ from ..policy import Policy
 from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload
 from ..protocol.scan import parse_stream_payload
-from .base import RC_TIMEOUT, io_error, protocol_failure, server_now
+from .base import RC_TIMEOUT, connection_failure, io_error, server_now
 
 RC_PARTITION_UNAVAILABLE = 11
 RC_INDEX_NOT_FOUND = 201
@@ -470,9 +470,7 @@ class RecordStream:
             pool.discard(conn)
             node.error_count += 1
             add_error(node, self.namespace)
-            if isinstance(exc, ProtocolError):
-                raise protocol_failure(exc) from None
-            raise io_error(node, exc) from None
+            raise connection_failure(node, exc) from None
         except BaseException:
             pool.discard(conn)  # stopped mid-stream: the rest of the reply would poison it
             raise
@@ -516,9 +514,7 @@ async def _streaming(node: Node, request: bytes, timeout: float | None
                            None, False) from None
     except (ConnectionClosed, ProtocolError, OSError) as exc:
         pool.discard(conn)
-        if isinstance(exc, ProtocolError):
-            raise protocol_failure(exc) from None
-        raise io_error(node, exc) from None
+        raise connection_failure(node, exc) from None
     except BaseException:
         pool.discard(conn)  # stopped mid-answer: the rest would poison the connection
         raise
