@@ -13,8 +13,7 @@ from ._admin import AdminMixin
 from ._metrics import Metrics, app_id, cluster_stats
 from ._txn import TxnMixin, command_fields, txn_of
 from ._validate import (check_bin_list, check_bin_names, check_bins, check_meta, param_error,
-                        parse_key,
-                        udf_call_fields, value_error)
+                        parse_key, udf_call_fields, value_error)
 from .cluster.cluster import Cluster, ClusterSettings
 from .cluster.connection import ConnectionClosed, SocketTimeout
 from .cluster.node import Node, info_host
@@ -32,7 +31,7 @@ from .protocol.operations import encode_operation
 from .protocol.particles import (encode_particle, encode_particle_user, enable_blob_hook,
                                  hooks, instance_deserializer, user_serialize)
 from .protocol.record import (ttl_of, encode_command, encode_name_ops, key_fields,
-                              op_header, pack_op_header, record_parts)
+                              op_header, record_parts)
 from .types import Bins, Key, Metadata, Record
 
 COMPRESS_THRESHOLD = 128
@@ -71,7 +70,7 @@ def _parse_hosts(hosts: Any) -> list[tuple[str, int, str | None]]:
 
 
 def _count(config: dict, name: str, default: int) -> int:
-    """A config setting that is a non-negative int (a size, a count)."""
+    """A config setting that is a non-negative int (a size, a count, milliseconds)."""
     value = config.get(name, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ParamError(-2, f"config key {name!r} must be a non-negative int", None, None,
@@ -89,11 +88,8 @@ def _idle_seconds(config: dict) -> float:
 
 
 def _ms(config: dict, name: str, default: int) -> float:
-    value = config.get(name, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ParamError(-2, f"config key {name!r} must be a non-negative int", None, None,
-                         False)
-    return value / 1000.0
+    """A config setting in milliseconds, as seconds."""
+    return _count(config, name, default) / 1000.0
 
 
 def remaining_ttl(void_time: int) -> int:
@@ -244,12 +240,9 @@ class Client(AdminMixin, TxnMixin):
 
     def _bin_ops(self, op: int, bins: dict, serializer: Any = None) -> tuple[bytes, int]:
         parts: list[bytes] = []
-        append = parts.append
-        encode = self._value
         for name, value in bins.items():
-            ptype, data = encode(value, serializer)
-            nb = name.encode("utf-8")
-            append(pack_op_header(len(nb) + len(data) + 4, op, ptype, 0, len(nb)) + nb + data)
+            ptype, data = self._value(value, serializer)
+            parts.append(op_header(op, ptype, name.encode("utf-8"), len(data)) + data)
         return b"".join(parts), len(parts)
 
     @staticmethod
@@ -533,8 +526,10 @@ class Client(AdminMixin, TxnMixin):
         if rc == 0:
             return bins.get("SUCCESS")
         failure = bins.get("FAILURE")
-        exc = (UDFError(rc, f"{node.address} {failure}", None, None, False)
-               if rc == UDFError.code and failure is not None else record_failure(node, rc, key))
+        if rc == UDFError.code and failure is not None:
+            exc: AerospikeError = UDFError(rc, f"{node.address} {failure}", None, None, False)
+        else:
+            exc = record_failure(node, rc, key)
         if isinstance(exc, UDFError):   # it names the function, as the official client's does
             exc.module, exc.func = module, function
         raise exc

@@ -13,8 +13,6 @@ _HEAD = struct.Struct(">QBBBBBBIIIHH")
 _REPLY_HEAD = struct.Struct(">BBBBBBIIIHH")
 _FIELD = struct.Struct(">IB")
 _OP = struct.Struct(">IBBBB")
-# an operation's header: (name length + value length + 4, op, particle type, 0, name length)
-pack_op_header = _OP.pack
 _DIGEST_FIELD = _FIELD.pack(21, FIELD_DIGEST)
 
 CITRUSLEAF_EPOCH = 1262304000  # 2010-01-01: the server counts void times from here
