@@ -61,10 +61,9 @@ def run(n, conc):
     srv0, gc0 = server_cpu_seconds(), gc_spent()
     for t in ts: t.join()
     wall = time.perf_counter() - t0; r1 = resource.getrusage(resource.RUSAGE_SELF)
-    srv = server_cpu_seconds()
+    busy = server_busy(srv0, wall)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     lats.sort()
-    busy = {} if srv0 is None or srv is None else {"srv_busy": (srv - srv0) / wall * 100}
     return per * conc * B, wall, cpu, lats, dict(busy, gc=gc_spent() - gc0)
 for conc in cfg["concurrencies"]:
     run(max(conc, 2), conc)

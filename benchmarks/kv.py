@@ -70,11 +70,10 @@ def cell(op, conc, ops):
         t.join()
     wall = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_SELF)
-    srv = server_cpu_seconds()
+    busy = server_busy(srv0, wall)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     flat = sorted(x for lat in lats for x in lat)
     n = len(flat)
-    busy = {} if srv0 is None or srv is None else {"srv_busy": (srv - srv0) / wall * 100}
     return {"ops_s": n / wall, "p50": flat[n // 2] * 1e6, "p99": flat[int(n * 0.99)] * 1e6,
             "cpu_op": cpu / n * 1e6, "n": n, **busy}
 

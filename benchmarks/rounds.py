@@ -181,10 +181,11 @@ def gc_seconds() -> "Callable[[], float]":
     return lambda: spent[0]
 
 
-def server_busy(server_cpu0: float | None, wall: float) -> Row:
+def server_busy(server_cpu0: float | None, wall: float) -> "dict[str, float]":
     """``{"srv_busy": percent}``: how busy the embedded server was over the last ``wall``
     seconds, since it had used ``server_cpu0``; empty when it cannot be watched. Near 100,
-    the server, not the client, sets the pace."""
+    the server, not the client, sets the pace. The official client's scripts get this
+    function's source too."""
     now = server_cpu_seconds()
     if server_cpu0 is None or now is None:
         return {}
@@ -239,7 +240,8 @@ def run_official_script(script: str, cfg: dict[str, Any]) -> list[Row]:
     if python is None:
         print(f"official client skipped: {why_unavailable()}", file=sys.stderr)
         return []
-    source = inspect.getsource(server_cpu_seconds) + inspect.getsource(gc_seconds) + script
+    source = "".join(map(inspect.getsource, (server_cpu_seconds, server_busy, gc_seconds)))
+    source += script
     return _json_rows("official client", [python, "-c", source, json.dumps(cfg)])
 
 

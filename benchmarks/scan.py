@@ -42,11 +42,10 @@ for _ in range(2):
     t0 = time.perf_counter()
     client.scan(cfg["ns"], cfg["set"]).foreach(cb)
     wall = time.perf_counter() - t0; r1 = resource.getrusage(resource.RUSAGE_SELF)
-    srv = server_cpu_seconds()
+    busy = server_busy(srv0, wall)
 cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 n = len(stamps)
 gaps = sorted(b - a for a, b in zip([t0] + stamps, stamps))
-busy = {} if srv0 is None or srv is None else {"srv_busy": (srv - srv0) / wall * 100}
 print(json.dumps({"client": "official", "loop": "foreach", "records": n, "rec_s": n / wall,
                   "cpu_rec": cpu / max(n, 1) * 1e6, "first_ms": (stamps[0] - t0) * 1e3,
                   "gap_p99_us": gaps[int(n * 0.99)] * 1e6, "gap_max_ms": gaps[-1] * 1e3,
