@@ -299,18 +299,31 @@ async def test_scan_records_per_second_throttles_the_stream(client, namespace):
     assert n == 300 and time.monotonic() - t0 >= floor
 
 
+async def _next_pages(s, max_records: int) -> list[int]:
+    """The ``i`` bins of a paginated scan's pages until it is done (20 pages at most)."""
+    seen: list[int] = []
+    for _ in range(20):
+        if s.is_done():
+            break
+        seen += [r[2]["i"] for r in await s.results({"max_records": max_records})]
+    return seen
+
+
+def _taking(seen: list, n: int):
+    """A foreach callback that takes records' ``i`` into ``seen`` and refuses the n-th."""
+    def take(record):
+        seen.append(record[2]["i"])
+        return len(seen) < n
+    return take
+
+
 async def test_scan_paginate_and_max_records(client, namespace):
     set_name = _set()
     await _fill(client, namespace, set_name, 25)
     assert len(await client.scan(namespace, set_name).results({"max_records": 5})) == 5
     s = client.scan(namespace, set_name)
     s.paginate()
-    seen = []
-    pages = 0
-    while not s.is_done() and pages < 20:
-        seen += [r[2]["i"] for r in await s.results({"max_records": 10})]
-        pages += 1
-    assert sorted(seen) == list(range(25))
+    assert sorted(await _next_pages(s, 10)) == list(range(25))
     status = s.get_partitions_status()
     assert status["done"] is True
     # as the official client's: the partitions by id, then only "done" and "retry"
@@ -330,10 +343,7 @@ async def test_a_paginated_scan_left_early_loses_no_record(client, namespace):
         seen.append(bins["i"])
         if len(seen) == 10:
             break
-    pages = 0
-    while not s.is_done() and pages < 20:
-        seen += [r[2]["i"] for r in await s.results({"max_records": 100})]
-        pages += 1
+    seen += await _next_pages(s, 100)
     assert sorted(seen) == list(range(300))
 
 
@@ -343,17 +353,10 @@ async def test_a_paginated_scan_stopped_by_its_foreach_callback_gives_the_refuse
     await _fill(client, namespace, set_name, 300)
     s = client.scan(namespace, set_name)
     s.paginate()
-    seen = []
-
-    def take_ten(record):
-        seen.append(record[2]["i"])
-        return len(seen) < 10
-    await s.foreach(take_ten, {"max_records": 100})
+    seen: list[int] = []
+    await s.foreach(_taking(seen, 10), {"max_records": 100})
     refused = seen[-1]
-    pages = 0
-    while not s.is_done() and pages < 20:
-        seen += [r[2]["i"] for r in await s.results({"max_records": 100})]
-        pages += 1
+    seen += await _next_pages(s, 100)
     assert sorted(seen) == sorted([*range(300), refused])
 
 
@@ -367,18 +370,14 @@ def test_sync_paginated_scan_stopped_by_its_callback_loses_no_record(sync_client
         sync_client.put((namespace, set_name, i), {"i": i})
     s = sync_client.scan(namespace, set_name)
     s.paginate()
-    seen = []
-
-    def take_ten(record):
-        seen.append(record[2]["i"])
-        return len(seen) < 10
-    s.foreach(take_ten, {"max_records": 100})
+    seen: list[int] = []
+    s.foreach(_taking(seen, 10), {"max_records": 100})
     assert len(seen) == 10
     refused = seen[-1]
-    pages = 0
-    while not s.is_done() and pages < 20:
+    for _ in range(20):
+        if s.is_done():
+            break
         seen += [r[2]["i"] for r in s.results({"max_records": 100})]
-        pages += 1
     assert sorted(seen) == sorted([*range(300), refused])
 
 
