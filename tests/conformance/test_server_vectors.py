@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import base64
+import math
+import time
 import types
 from typing import Any
 
@@ -169,15 +171,39 @@ def _comparable(msg: Message) -> tuple:
             [(o.op, o.particle_type, o.name, o.value) for o in msg.ops])
 
 
+class _SecondStartClock:
+    """The wall clock, moved ahead to the start of a second before each scenario.
+
+    A scenario runs in milliseconds, so its setup and call then fall in one second, as
+    they did when recorded: a record written with ttl 1000 reads back ttl 1000, not 999
+    because a second turned in between. Moving only past mid-second keeps it near time.
+    """
+
+    def __init__(self) -> None:
+        self._ahead = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self._ahead
+
+    def start_second(self) -> None:
+        now = self()
+        if now % 1 > 0.5:
+            self._ahead += math.ceil(now) - now
+
+
+_CLOCK = _SecondStartClock()
+
+
 @pytest.fixture(scope="module")
 def server():
-    with EmbeddedServer.run_in_thread() as srv:
+    with EmbeddedServer.run_in_thread(clock=_CLOCK) as srv:
         yield srv
 
 
 @pytest.mark.parametrize("scenario,resets", _scenarios())
 def test_server_answers_like_the_recording(server, scenario, resets):
     assert resets is not None, "the setup interpreter does not know this setup's calls"
+    _CLOCK.start_second()
     setup_client = RawClient(server.port)
     for args, kwargs in resets:
         run = (_put if kwargs.get("put") else _operate if kwargs.get("operate")
