@@ -10,6 +10,7 @@ from typing import Any
 
 from . import constants as C
 from .exceptions import ParamError
+from .protocol.expressions import INVALID_EXPRESSIONS
 
 _BASE = {
     "total_timeout": 1000, "socket_timeout": 30000, "max_retries": 0,
@@ -146,6 +147,8 @@ def validate_policy(policy: Any, arg: str = "policy") -> dict[str, Any]:
                              False)
         if name in _BOOL_KEYS and not isinstance(value, (bool, int)):
             raise ParamError(-2, f"{arg} key {name!r} must be a bool", None, None, False)
+    if "expressions" in policy and policy["expressions"] is None:
+        raise ParamError(-2, INVALID_EXPRESSIONS, None, None, False)
     return policy
 
 

@@ -10,7 +10,7 @@ GeoJSON is the repr of its JSON text.
 from __future__ import annotations
 
 import json
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 from .exceptions import ClientError, ParamError
 
@@ -53,6 +53,9 @@ def _parse_geojson(text: str) -> dict[str, Any]:
     return value
 
 
+_ONE_PARAMETER = object()  # GeoJSON() given no value
+
+
 class GeoJSON:
     """A GeoJSON value (``aerospike.GeoJSON``), stored in a geo2dsphere bin.
 
@@ -61,7 +64,10 @@ class GeoJSON:
 
     __slots__ = ("geo_data",)
 
-    def __init__(self, geo_data: dict[str, Any] | str) -> None:
+    def __init__(self, geo_data: dict[str, Any] | str = cast(Any, _ONE_PARAMETER), *more: Any,
+                 **unknown: Any) -> None:
+        if geo_data is _ONE_PARAMETER or more or unknown:
+            raise ParamError(-2, "GeoJSON() expects exactly 1 parameter", None, None, False)
         if isinstance(geo_data, str):
             self.geo_data = _parse_geojson(geo_data)
         elif isinstance(geo_data, dict):

@@ -9,12 +9,15 @@ The C-accelerated ``msgpack`` does the bulk of the work otherwise.
 """
 from __future__ import annotations
 
+import os
 import struct
+import sys
+import warnings
 from typing import Any
 
 import msgpack
 
-from ..types import CDTInfinite, CDTWildcard, GeoJSON, HyperLogLog, KeyOrderedDict
+from ..types import CDTInfinite, CDTWildcard, GeoJSON, HyperLogLog, KeyOrderedDict, null
 
 STRING_PREFIX = 3
 BLOB_PREFIX = 4
@@ -87,18 +90,63 @@ def _ordered_items(value: dict) -> list:
     return sorted(value.items(), key=lambda kv: _rank(kv[0]))
 
 
-def _map_to_wire(v: dict) -> dict:
-    """A plain map travels with its keys in Aerospike order and float keys left out,
-    as the official client sends it (its ordered-map conversion drops float keys)."""
+# The official client sends values as C does: a string ends at its first NUL, an integer
+# must fit in 64 signed bits, and a map leaves out (with a DeprecationWarning) the keys its
+# server cannot take: nil, booleans and floats.
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_LEFT_OUT_KEYS = frozenset({type(None), bool, float, null})
+
+
+def _c_string(v: str) -> str:
+    return v if "\x00" not in v else v[:v.index("\x00")]
+
+
+def _int64(v: int) -> int:
+    if _INT64_MIN <= v <= _INT64_MAX:
+        return v
+    raise OverflowError("integer value exceeds sys.maxsize")
+
+
+def _leave_out(key: Any) -> bool:
+    """Warn, as the official client does, that a map key of a type in _LEFT_OUT_KEYS is
+    not sent; always False, to filter it out."""
+    shown = ("NIL" if key is None or type(key) is null
+             else ("true" if key else "false") if type(key) is bool else f"{key:g}")
+    warnings.warn(f"Attempted to store a map with key {shown}, which is an invalid type",
+                  DeprecationWarning, stacklevel=_caller_level())
+    return False
+
+
+_OUR_ROOTS = tuple(os.path.dirname(os.path.dirname(os.path.dirname(__file__))) + os.sep + name
+                   for name in ("aerospike_async", "aerospike_helpers", "compat"))
+
+
+def _caller_level() -> int:
+    """The warnings stacklevel of the first caller outside this project's packages."""
+    frame: Any = sys._getframe(2)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_OUR_ROOTS):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _map_items(v: dict) -> list:
+    """A map's pairs as they travel: keys in Aerospike order, left-out keys dropped."""
     items = _ordered_items(v) if len(v) > 1 else v.items()
-    return {_to_wire(k): _to_wire(x) for k, x in items if type(k) is not float}
+    return [(k, x) for k, x in items if type(k) not in _LEFT_OUT_KEYS or _leave_out(k)]
+
+
+def _map_to_wire(v: dict) -> dict:
+    return {_to_wire(k): _to_wire(x) for k, x in _map_items(v)}
 
 
 def _to_wire(v: Any) -> Any:
     t = type(v)
     if t is str:
-        return "\x03" + v
-    if t is int or t is float or t is bool or v is None:
+        return "\x03" + v if "\x00" not in v else "\x03" + _c_string(v)
+    if t is int:
+        return v if _INT64_MIN <= v <= _INT64_MAX else _int64(v)
+    if t is float or t is bool or v is None:
         return v
     if t is list:
         return [_to_wire(x) for x in v]
@@ -108,24 +156,26 @@ def _to_wire(v: Any) -> Any:
         return _raw(b"\x04" + v)
     if t is KeyOrderedDict:
         out = {_ORDER_EXT(MAP_KEY_ORDERED, b""): None}
-        for k, x in _ordered_items(v):
+        for k, x in _map_items(v):
             out[_to_wire(k)] = _to_wire(x)
         return out
     if t is GeoJSON:
         return "\x17" + v.dumps()
     if t is HyperLogLog:
         return _raw(b"\x12" + v)
+    if t is null:
+        return None
     if t is CDTWildcard or t is CDTInfinite:
         raise _SlowPath
     # subclasses of the plain types
     if isinstance(v, bool):
         return bool(v)
     if isinstance(v, int):
-        return int(v)
+        return _int64(int(v))
     if isinstance(v, float):
         return float(v)
     if isinstance(v, str):
-        return "\x03" + str(v)
+        return "\x03" + _c_string(str(v))
     if isinstance(v, (bytes, bytearray, memoryview)):
         return _raw(b"\x04" + bytes(v))
     if isinstance(v, list):
@@ -146,13 +196,12 @@ def pack_user(value: Any, serialize: Any) -> bytes:
 def _to_wire_user(v: Any, serialize: Any) -> Any:
     if isinstance(v, KeyOrderedDict):
         out = {_ORDER_EXT(MAP_KEY_ORDERED, b""): None}
-        for k, x in _ordered_items(v):
+        for k, x in _map_items(v):
             out[_to_wire_user(k, serialize)] = _to_wire_user(x, serialize)
         return out
     if isinstance(v, dict):
-        items = _ordered_items(v) if len(v) > 1 else v.items()
         return {_to_wire_user(k, serialize): _to_wire_user(x, serialize)
-                for k, x in items if type(k) is not float}
+                for k, x in _map_items(v)}
     if isinstance(v, list):
         return [_to_wire_user(x, serialize) for x in v]
     try:
@@ -198,29 +247,29 @@ def _pack_into(out: bytearray, v: Any) -> None:
         pack_header(out, len(v), 0x90, 15, 0xDC, 0xDD)
         for x in v:
             _pack_into(out, x)
-    elif isinstance(v, KeyOrderedDict):
-        pack_header(out, len(v) + 1, 0x80, 15, 0xDE, 0xDF)
-        out += b"\xc7\x00" + bytes((MAP_KEY_ORDERED,)) + b"\xc0"
-        for k, x in _ordered_items(v):
-            _pack_into(out, k)
-            _pack_into(out, x)
     elif isinstance(v, dict):
-        items = [(k, x) for k, x in (_ordered_items(v) if len(v) > 1 else v.items())
-                 if type(k) is not float]
-        pack_header(out, len(items), 0x80, 15, 0xDE, 0xDF)
+        items = _map_items(v)
+        if isinstance(v, KeyOrderedDict):
+            pack_header(out, len(items) + 1, 0x80, 15, 0xDE, 0xDF)
+            out += b"\xc7\x00" + bytes((MAP_KEY_ORDERED,)) + b"\xc0"
+        else:
+            pack_header(out, len(items), 0x80, 15, 0xDE, 0xDF)
         for k, x in items:
             _pack_into(out, k)
             _pack_into(out, x)
     elif isinstance(v, str):
-        pack_raw(out, b"\x03" + v.encode("utf-8"))
+        pack_raw(out, b"\x03" + _c_string(v).encode("utf-8"))
     elif isinstance(v, GeoJSON):
         pack_raw(out, b"\x17" + _geo_json(v))
     elif isinstance(v, HyperLogLog):
         pack_raw(out, b"\x12" + bytes(v))
     elif isinstance(v, (bytes, bytearray)):
         pack_raw(out, b"\x04" + bytes(v))
+    elif isinstance(v, null):
+        out.append(0xC0)
     else:
-        out += _packer_packb(v)
+        out += _packer_packb(_int64(v) if isinstance(v, int) and not isinstance(v, bool)
+                            else v)
 
 
 # -- unpacking --------------------------------------------------------------

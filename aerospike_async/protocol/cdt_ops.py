@@ -149,7 +149,9 @@ def _pack_args(args: list[Any]) -> bytes:
         return _array_header(len(args)) + b"".join(_pack_one(a) for a in args)
     except TypeError:
         raise unserializable() from None
-    except (OverflowError, ValueError) as exc:
+    except OverflowError as exc:
+        raise _perr(str(exc)) from None
+    except ValueError as exc:
         raise _perr(f"Cannot serialize CDT operation argument: {exc}") from None
 
 

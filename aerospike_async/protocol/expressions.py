@@ -26,7 +26,7 @@ from typing import Any
 import msgpack
 
 from .. import constants as C
-from ..exceptions import ParamError
+from ..exceptions import ClientError, ParamError
 from ..types import CDTInfinite, CDTWildcard, GeoJSON, null
 from .cdt import pack, pack_header, pack_raw
 
@@ -41,6 +41,17 @@ INVALID_EXPRESSIONS = ("Expressions must be a non empty list of 4 element tuples
 def ExpressionError(msg: str) -> ParamError:
     """The ParamError (code -2) raised for an expression that cannot be encoded."""
     return ParamError(-2, msg, None, None, False)
+
+
+def _compile_failed() -> ClientError:
+    """What the official client raises for an expression its C layer refuses to compile
+    (a return type that does not fit, an empty context)."""
+    return ClientError(-1, "as_exp_compile failed.", None, None, False)
+
+
+def _unserializable() -> ClientError:
+    return ClientError(-1, "Unable to serialize unknown Python native type.", None, None,
+                       False)
 
 
 # -- wire codes ---------------------------------------------------------------
@@ -91,7 +102,12 @@ def _int(v: int) -> _Entry:
 
 
 def _rawstr(s: str) -> _Entry:
-    return _Entry(_K_RAWSTR, v=s.encode("utf-8"))
+    """A name or pattern, sent as the official client sends it: a C string, ending at its
+    first NUL."""
+    try:
+        return _Entry(_K_RAWSTR, v=s.split("\x00", 1)[0].encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ExpressionError("Unicode value not encoded in utf-8.") from None
 
 
 def _vop(count: int, ctx: bytes | None = None) -> _Entry:
@@ -121,15 +137,17 @@ def _value_entry(value: Any) -> _Entry:
         return _Entry(_K_PACKED, v=_pack_value(value))
     if isinstance(value, list):
         return _Entry(_K_LIST, v=_pack_value(value))
-    if isinstance(value, tuple):
-        raise ExpressionError("Unsupported value type in expression: tuple")
-    raise ExpressionError(f"Unsupported value type in expression: {type(value).__name__}")
+    raise _unserializable()
 
 
 def _pack_value(value: Any) -> bytes:
     try:
         return pack(value)
-    except (TypeError, OverflowError, ValueError) as exc:
+    except TypeError:
+        raise _unserializable() from None
+    except OverflowError as exc:
+        raise ExpressionError(str(exc)) from None
+    except ValueError as exc:
         raise ExpressionError(f"Cannot serialize expression value: {exc}") from None
 
 
@@ -138,8 +156,10 @@ def _ctx(ctx: Any) -> tuple[bytes, int | None]:
     """(packed context, wire type of its first item) of a documented context list."""
     from .cdt_ops import pack_ctx  # cdt_ops encodes filter contexts with this module
 
-    if not isinstance(ctx, list) or not ctx:
-        raise ExpressionError("Context should be a non empty list of cdt_ctx objects")
+    if not isinstance(ctx, list):
+        raise ExpressionError("Failed to convert ctx")
+    if not ctx:
+        raise _compile_failed()
     return pack_ctx(ctx)
 
 
@@ -443,6 +463,8 @@ def _fixed_int(fixed: dict, key: str, what: str) -> int:
     v = fixed.get(key)
     if not isinstance(v, int) or isinstance(v, bool):
         raise ExpressionError(f"{what} must be an integer")
+    if not _MIN_I64 <= v <= _MAX_I64:
+        raise ExpressionError("val too large")
     return v
 
 
@@ -667,9 +689,8 @@ def _compile(table: list[_Entry]) -> bytes:
             if prev != -1:
                 table[prev].count -= 1
         elif kind == _K_RTYPE:
-            if e.v == _T_ERROR:
-                raise ExpressionError("Invalid expression: the return type does not match "
-                                      "the value type")
+            if e.v == _T_ERROR:   # a return type that does not fit the value type
+                raise _compile_failed()
         elif kind == _K_VA:
             e.count = 0
             e.prev = prev

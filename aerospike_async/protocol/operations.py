@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from .. import constants as C
-from ..exceptions import BinNameError, ParamError
+from ..exceptions import BinNameError, ClientError, ParamError
 from . import message as M
 from .cdt import pack
 from .cdt_ops import (
@@ -57,7 +57,9 @@ def _particle(value: Any) -> tuple[int, bytes]:
         return encode_particle(value)
     except TypeError:
         raise unserializable() from None
-    except (OverflowError, ValueError) as exc:
+    except OverflowError as exc:
+        raise ParamError(-2, str(exc), None, None, False) from None
+    except ValueError as exc:
         raise ParamError(-2, f"Cannot serialize operation value: {exc}", None, None,
                          False) from None
 
@@ -132,6 +134,10 @@ def _expression(wire_op: int, reads: bool) -> Callable[[dict], EncodedOp]:
     """expression_read / expression_write: ``[expression, flags]`` as a blob particle;
     the command then answers every operation, as the official client asks."""
     def encode(op: dict) -> EncodedOp:
+        name = op.get("bin")
+        if isinstance(name, str) and len(name.encode("utf-8", "surrogatepass")) > 15:
+            raise ClientError(-1, f"Failed to pack {'read' if reads else 'write'} expression "
+                              "op.", None, None, False)
         name = _bin_name(op)
         flags = op.get("expr_flags", 0) or 0
         if not isinstance(flags, int) or isinstance(flags, bool):

@@ -5,7 +5,7 @@ import contextvars
 import struct
 from typing import Any, Callable
 
-from ..types import GeoJSON, HyperLogLog, KeyOrderedDict
+from ..types import GeoJSON, HyperLogLog, KeyOrderedDict, null
 from . import cdt
 
 PARTICLE_NULL = 0
@@ -76,7 +76,8 @@ def _enc_hll(v: HyperLogLog) -> tuple[int, bytes]:
     return PARTICLE_HLL, bytes(v)
 
 
-def _enc_none(v: None) -> tuple[int, bytes]:
+def _enc_none(v: None | null) -> tuple[int, bytes]:
+    # written, it removes the bin
     return PARTICLE_NULL, b""
 
 
@@ -84,7 +85,7 @@ _ENCODERS: dict[type, Callable[[Any], tuple[int, bytes]]] = {
     int: _enc_int, bool: _enc_bool, float: _enc_float, str: _enc_str,
     bytes: _enc_bytes, bytearray: _enc_bytes, list: _enc_list,
     dict: _enc_map, KeyOrderedDict: _enc_map, GeoJSON: _enc_geo,
-    HyperLogLog: _enc_hll, type(None): _enc_none,
+    HyperLogLog: _enc_hll, type(None): _enc_none, null: _enc_none,
 }
 _BASES = (bool, int, float, str, bytes, bytearray, list, dict)
 

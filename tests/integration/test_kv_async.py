@@ -371,3 +371,37 @@ async def test_reads_send_the_same_bytes_from_their_cached_request_prefix(client
         assert request == client_module.encode_command(
             info1 | bits, 0, info3, 0, 0, 0, pol.header_timeout, fields, n)
     assert keys[2][2].encode() in sent[-1] and keys[2][2].encode() not in sent[2]
+
+
+async def test_null_removes_a_bin_and_travels_as_nil_in_collections(client, make_key):
+    from aerospike_async.types import null
+    from aerospike_helpers.operations import list_operations as lo
+    key = make_key()
+    await client.put(key, {"a": 1, "b": 2, "l": [1]})
+    await client.put(key, {"a": null(), "m": {"x": null()}})
+    await client.operate(key, [lo.list_append("l", null()), op.write("b", null())])
+    assert (await client.get(key))[2] == {"l": [1, None], "m": {"x": None}}
+
+
+async def test_values_travel_as_the_official_client_sends_them(client, make_key):
+    """Strings end at their first NUL (bins, list items, map keys and values); a map
+    leaves out, with a DeprecationWarning, the keys its server cannot take."""
+    key = make_key()
+    with pytest.warns(DeprecationWarning, match="key NIL, which is an invalid type"):
+        await client.put(key, {"s": "a\x00b", "l": ["c\x00d"], "m": {"k\x00z": "v\x00w", None: 1}})
+    with pytest.warns(DeprecationWarning, match="key true, which is an invalid type"):
+        await client.put(key, {"n": {True: 1, 2.5: 2, "a": 3}})
+    assert (await client.get(key))[2] == {"s": "a", "l": ["c"], "m": {"k": "v"}, "n": {"a": 3}}
+
+
+@pytest.mark.parametrize("value", [[1 << 63], {"k": (1 << 64) - 1}, [[-(1 << 63) - 1]]],
+                         ids=["list", "map", "nested"])
+async def test_integers_past_64_bits_in_collections_are_refused(client, make_key, value):
+    from aerospike_helpers.operations import list_operations as lo
+    key = make_key()
+    await client.put(key, {"l": [0]})
+    with pytest.raises(E.ParamError, match="integer value exceeds sys.maxsize"):
+        await client.put(key, {"l": value})
+    with pytest.raises(E.ParamError, match="integer value exceeds sys.maxsize"):
+        await client.operate(key, [lo.list_append("l", value)])
+    assert (await client.get(key))[2] == {"l": [0]}

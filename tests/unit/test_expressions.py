@@ -9,7 +9,7 @@ from fake_node import FakeNode
 
 import aerospike_helpers.expressions as exp
 from aerospike_async import constants as C
-from aerospike_async.exceptions import ParamError
+from aerospike_async.exceptions import ClientError, ParamError
 from aerospike_async.protocol.expressions import (
     INVALID_EXPRESSIONS,
     encode_expression,
@@ -18,6 +18,7 @@ from aerospike_async.protocol.expressions import (
     sindex_create_exp_command,
 )
 from aerospike_async.types import CDTInfinite, KeyOrderedDict
+from aerospike_async.types import null as aerospike_null
 from aerospike_helpers import cdt_ctx
 from aerospike_helpers.operations import expression_operations, operations
 
@@ -155,13 +156,12 @@ def test_star_import_gives_every_builder():
     ([(1, None, {}, 2), "x"], "4 element tuples"),
     ([(9999, None, {}, 0)], "Unrecognised expression op"),
     (exp.Eq(exp.IntBin("a"), 1 << 64).compile(), "exceeds sys.maxsize"),
-    (exp.Eq(exp.IntBin("a"), object()).compile(), "Unsupported value type"),
-    (exp.Eq(exp.IntBin("a"), (1, 2)).compile(), "Unsupported value type"),
+    (exp.Eq(exp.IntBin("a"), [1, [1 << 63]]).compile(), "exceeds sys.maxsize"),
+    (exp.Eq(exp.DigestMod(1 << 63), 0).compile(), "val too large"),
     (exp.CmpRegex(0, 5, exp.StrBin("s")).compile(), "regex_str must be a string"),
-    (exp.ListGetByIndex(None, C.LIST_RETURN_NONE, exp.ResultType.INTEGER, 0, "l").compile(),
-     "return type"),
-    (exp.ListSize([], "l").compile(), "Context"),
+    (exp.ListSize("l", "l").compile(), "Failed to convert ctx"),
     (exp.IntBin(5).compile(), "Bin name"),
+    (exp.IntBin("\ud800").compile(), "utf-8"),
     ([(16, None, {}, 1), (200, None, {"val": True}, 0)], "missing end"),
 ])
 def test_bad_expressions_raise_param_error(bad, message):
@@ -169,6 +169,37 @@ def test_bad_expressions_raise_param_error(bad, message):
         encode_expression(bad)
     assert info.value.code == -2
     assert message in info.value.msg
+
+
+# values with no Aerospike type, and what the official client's compiler refuses: the
+# official client's ClientError (-1)
+@pytest.mark.parametrize("bad, message", [
+    (exp.Eq(exp.IntBin("a"), object()).compile(), "Unable to serialize"),
+    (exp.Eq(exp.IntBin("a"), (1, 2)).compile(), "Unable to serialize"),
+    (exp.Eq(exp.ListBin("a"), [1, (1, 2)]).compile(), "Unable to serialize"),
+    (exp.Eq(exp.IntBin("a"), exp.Val(exp.IntBin("b"))).compile(), "Unable to serialize"),
+    (exp.ListGetByIndex(None, C.LIST_RETURN_NONE, exp.ResultType.INTEGER, 0, "l").compile(),
+     "as_exp_compile failed."),
+    (exp.ListSize([], "l").compile(), "as_exp_compile failed."),
+])
+def test_uncompilable_expressions_raise_client_error(bad, message):
+    with pytest.raises(ClientError) as info:
+        encode_expression(bad)
+    assert info.value.code == -1
+    assert message in info.value.msg
+
+
+@pytest.mark.parametrize("build, same_as", [
+    (lambda: exp.Eq(exp.StrBin("s"), "ab\x00cd"), lambda: exp.Eq(exp.StrBin("s"), "ab")),
+    (lambda: exp.Eq(exp.IntBin("i\x00x"), 1), lambda: exp.Eq(exp.IntBin("i"), 1)),
+    (lambda: exp.Eq(exp.ListBin("l"), ["a\x00b", {"k\x00": 1}]),
+     lambda: exp.Eq(exp.ListBin("l"), ["a", {"k": 1}])),
+    (lambda: exp.Eq(exp.ListBin("l"), [aerospike_null(), 1]),
+     lambda: exp.Eq(exp.ListBin("l"), [None, 1])),
+])
+def test_strings_travel_as_c_strings_and_null_as_nil(build, same_as):
+    """As the official client sends them: a string ends at its first NUL, null is nil."""
+    assert encode_expression(build().compile()) == encode_expression(same_as().compile())
 
 
 @pytest.fixture(scope="module")
