@@ -29,6 +29,7 @@ from .protocol import batch as B
 from .protocol import message as M
 from .protocol.digest import key_bytes, set_states
 from .protocol.operations import encode_operation
+from .protocol.particles import raw_collections
 from .protocol.record import encode_command, encode_name_ops, key_fields
 
 BATCH_FAILED = -16
@@ -456,11 +457,16 @@ class _Call:
                 rec.result = NO_RESPONSE  # until an answer arrives
                 rec.record = None
                 rec.in_doubt = False
-        if self.item_chunks is not None:
-            chunks, self.item_chunks = self.item_chunks, None
-            await executor.run_chunks(chunks, len(records))
-        else:
-            await executor.run(self.items)
+        raw = raw_collections.set(True) if parent.deserialize is False else None
+        try:
+            if self.item_chunks is not None:
+                chunks, self.item_chunks = self.item_chunks, None
+                await executor.run_chunks(chunks, len(records))
+            else:
+                await executor.run(self.items)
+        finally:
+            if raw is not None:
+                raw_collections.reset(raw)
         self.flush()
         if not parent.get("respond_all_keys", True):
             # the node leaves out what it did not find; a failed request's keys stay -15

@@ -29,7 +29,8 @@ from .protocol.framing import ProtocolError, compress
 from .protocol.info import encode_info_request
 from .protocol.operations import encode_operation
 from .protocol.particles import (encode_particle, encode_particle_user, enable_blob_hook,
-                                 hooks, instance_deserializer, user_serialize)
+                                 hooks, instance_deserializer, raw_collections,
+                                 user_serialize)
 from .protocol.record import (ttl_of, encode_command, encode_name_ops, key_fields,
                               op_header, record_parts)
 from .types import Bins, Key, Metadata, Record
@@ -367,7 +368,7 @@ class Client(AdminMixin, TxnMixin):
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         if txn is not None:
             self._txn_done(txn, set_name, digest, False, payload)
-        rc, gen, void_time, bins = _parts(node, payload, self._deserializer)
+        rc, gen, void_time, bins = _parts(node, payload, self._deserializer, False, pol)
         if rc:
             raise record_failure(node, rc, key)
         return ((ns, set_name or None, None, bytearray(digest)),
@@ -387,7 +388,7 @@ class Client(AdminMixin, TxnMixin):
                                  fields, n_fields, ops, n_ops)
         node, payload = await execute(self.cluster, pol, ns, digest, False, request)
         self._txn_done(txn, set_name, digest, False, payload)
-        rc, gen, void_time, found = _parts(node, payload, self._deserializer)
+        rc, gen, void_time, found = _parts(node, payload, self._deserializer, False, pol)
         if rc:
             raise record_failure(node, rc, key)
         return (self._key(ns, set_name, user_key, digest),
@@ -578,7 +579,7 @@ class Client(AdminMixin, TxnMixin):
         else:
             node, payload = await self._run(pol, ns, digest, False, request)
             self._txn_done(txn, set_name, digest, False, payload)
-        rc, gen, void_time, bins = _parts(node, payload, self._deserializer, ordered)
+        rc, gen, void_time, bins = _parts(node, payload, self._deserializer, ordered, pol)
         if rc:
             raise record_failure(node, rc, key)
         return (self._key(ns, set_name, user_key, digest),
@@ -1001,10 +1002,12 @@ def record_failure(node: Node, rc: int, key: Any, bin_arg: Any = None) -> Aerosp
 
 
 def _parts(node: Node, payload: Any, deserializer: Callable[[Any], Any] | None,
-           ordered: bool = False) -> tuple[int, int, int, Any]:
+           ordered: bool = False, pol: Policy | None = None) -> tuple[int, int, int, Any]:
     """record_parts of a reply from ``node``, blobs decoded by the client's
-    ``deserializer``; a malformed reply is a ClientError naming the node."""
+    ``deserializer``, lists and maps left as bytes when ``pol`` says not to deserialize;
+    a malformed reply is a ClientError naming the node."""
     token = instance_deserializer.set(deserializer) if deserializer is not None else None
+    raw = raw_collections.set(True) if pol is not None and pol.deserialize is False else None
     try:
         return record_parts(payload, ordered)
     except ProtocolError as exc:
@@ -1012,6 +1015,8 @@ def _parts(node: Node, payload: Any, deserializer: Callable[[Any], Any] | None,
     finally:
         if token is not None:
             instance_deserializer.reset(token)
+        if raw is not None:
+            raw_collections.reset(raw)
 
 
 def _serialization(value: Any) -> tuple[Callable[[Any], Any] | None,

@@ -31,6 +31,7 @@ from ..exceptions import (AerospikeError, ConnectionError, TimeoutError, excepti
 from ..policy import Policy
 from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload
+from ..protocol.particles import raw_collections
 from ..protocol.scan import parse_stream_payload
 from .base import RC_TIMEOUT, connection_failure, io_error, server_now
 
@@ -360,6 +361,8 @@ class RecordStream:
 
     # -- producer side -----------------------------------------------------------------
     async def _run(self) -> None:
+        if self.policy.kind == "query" and self.policy.deserialize is False:
+            raw_collections.set(True)   # in this task's own context (a scan has no such key)
         try:
             await self._rounds()
         except asyncio.CancelledError:

@@ -114,6 +114,16 @@ def _dec_int(data: bytes | memoryview) -> int:
     return int.from_bytes(data, "big", signed=True)
 
 
+#: true while a reply read with a policy's ``deserialize`` False is decoded: list and map
+#: values are then left as their msgpack bytes, as the official client returns them
+raw_collections: contextvars.ContextVar[bool] = \
+    contextvars.ContextVar("aerospike_raw_collections", default=False)
+
+
+def _dec_collection(data: bytes | memoryview) -> Any:
+    return bytes(data) if raw_collections.get() else cdt.unpack(data)
+
+
 _DECODERS: dict[int, Callable[[bytes | memoryview], Any]] = {
     PARTICLE_NULL: lambda d: None,
     PARTICLE_INTEGER: _dec_int,
@@ -123,8 +133,8 @@ _DECODERS: dict[int, Callable[[bytes | memoryview], Any]] = {
     PARTICLE_PYTHON_BLOB: bytearray,
     PARTICLE_BOOL: lambda d: bool(d[0]) if d else False,
     PARTICLE_HLL: lambda d: HyperLogLog(bytes(d)),
-    PARTICLE_MAP: cdt.unpack,
-    PARTICLE_LIST: cdt.unpack,
+    PARTICLE_MAP: _dec_collection,
+    PARTICLE_LIST: _dec_collection,
     PARTICLE_GEOJSON: _dec_geojson,
 }
 

@@ -405,3 +405,27 @@ async def test_integers_past_64_bits_in_collections_are_refused(client, make_key
     with pytest.raises(E.ParamError, match="integer value exceeds sys.maxsize"):
         await client.operate(key, [lo.list_append("l", value)])
     assert (await client.get(key))[2] == {"l": [0]}
+
+
+async def test_deserialize_false_leaves_lists_and_maps_as_their_msgpack_bytes(client, make_key):
+    from aerospike_helpers.operations import list_operations as lo
+    from aerospike_helpers.operations import map_operations as mo
+    from conftest import RUN_ID
+    key = make_key(set_name=f"deser_{RUN_ID}")
+    await client.put(key, {"l": [5, 1, 4], "m": {"a": 1}, "s": "str", "i": 3})
+    raw = {"deserialize": False}
+    raw_l, raw_m = b"\x93\x05\x01\x04", b"\x81\xa2\x03a\x01"
+    assert (await client.get(key, policy=raw))[2] == {"l": raw_l, "m": raw_m, "s": "str", "i": 3}
+    assert (await client.select(key, ["l"], policy=raw))[2] == {"l": raw_l}
+    _, _, bins = await client.operate(
+        key, [lo.list_get_range("l", 0, 3),
+              mo.map_get_by_key_list("m", ["a"], C.MAP_RETURN_KEY_VALUE)], policy=raw)
+    assert bins == {"l": raw_l, "m": b"\x82\xc7\x00\x08\xc0\xa2\x03a\x01"}
+    batch = await client.batch_read([key], policy=raw)
+    assert batch.batch_records[0].record[2]["l"] == raw_l
+    query = client.query(key[0], key[1])
+    assert [r[2]["m"] for r in await query.results(policy=raw)] == [raw_m]
+    # a scan policy has no such key: the official client decodes as usual
+    scan = client.scan(key[0], key[1])
+    assert [r[2]["m"] for r in await scan.results(policy=raw)] == [{"a": 1}]
+    assert (await client.get(key))[2]["l"] == [5, 1, 4]
