@@ -24,7 +24,7 @@ from ._validate import (check_bin_names, check_meta, param_error, parse_key, set
                         udf_call_fields)
 from .command.batch import PIECE_KEYS, BatchExecutor, BatchItem, SingleRequest, Wording
 from .exceptions import AerospikeError, ParamError
-from .policy import Policy, validate_policy
+from .policy import Policy, validate_policy, write_info4
 from .protocol import batch as B
 from .protocol import message as M
 from .protocol.digest import key_bytes, set_states
@@ -174,12 +174,36 @@ def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
     return next(_digest_chunks(checked, len(checked)), []) if checked else []
 
 
+def _encode_ops(client: Any, operations: Any) -> tuple[bytes, int, bool, bool, int | None]:
+    """(ops bytes, count, any reads, any writes, a touch's ttl) of a batch's operations."""
+    if not isinstance(operations, list):
+        raise param_error("Operations should be of type list")
+    parts = []
+    reads = writes = False
+    ttl = None
+    as_int = client._bool_as_int
+    for op in operations:
+        if as_int and isinstance(op, dict) and "val" in op:
+            from .client import _bools_to_ints
+            op = {**op, "val": _bools_to_ints(op["val"])}
+        encoded = encode_operation(op)
+        parts.append(encoded.data)
+        reads |= encoded.reads
+        writes |= encoded.writes
+        if encoded.ttl is not None:
+            ttl = encoded.ttl
+    return b"".join(parts), len(parts), reads, writes, ttl
+
+
 class _Call:
     """One batch call: its items and the records they fill."""
 
     def __init__(self, client: Any, parent: Policy) -> None:
         self.client = client
         self.parent = parent
+        # a key alone on its node goes as a single-record command: asking, as the official
+        # client's do (a remove's aside), for a compressed reply when the batch does
+        self.reply_bits = M.INFO1_COMPRESS_RESPONSE if parent.compress else 0
         self.items: list[BatchItem] = []
         self.singles: list[SingleRequest] = []  # per key: (index, timeout)
         self.records: list[BatchRecord] = []
@@ -209,25 +233,6 @@ class _Call:
                 records[i] = make(keys[i], -15, None)  # read_many's keys are result keys
 
     # -- encoding helpers ------------------------------------------------------
-    def ops(self, operations: Any) -> tuple[bytes, int, bool, bool, int | None]:
-        if not isinstance(operations, list):
-            raise param_error("Operations should be of type list")
-        parts = []
-        reads = writes = False
-        ttl = None
-        as_int = self.client._bool_as_int
-        for op in operations:
-            if as_int and isinstance(op, dict) and "val" in op:
-                from .client import _bools_to_ints
-                op = {**op, "val": _bools_to_ints(op["val"])}
-            encoded = encode_operation(op)
-            parts.append(encoded.data)
-            reads |= encoded.reads
-            writes |= encoded.writes
-            if encoded.ttl is not None:
-                ttl = encoded.ttl
-        return b"".join(parts), len(parts), reads, writes, ttl
-
     @staticmethod
     def entry_fields(ns: str, set_name: str | None, user_key: Any, send_key: bool,
                      filt: bytes | None) -> tuple[bytes, int]:
@@ -271,10 +276,12 @@ class _Call:
         ttl = pol.get("read_touch_ttl_percent", 0) or 0
         fields, n_fields = self.entry_fields(ns, set_name, user_key, False, filt)
         entry = B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops, n_ops)
+        single_info1 = info1 | self.reply_bits
 
         def single(_index: int, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, False, filt)
-            return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
+            return encode_command(single_info1, 0, info3, 0, 0, ttl, timeout, f, n, ops,
+                                  n_ops)
 
         self.add(record, parsed, entry, group, False, single, no_bins)
 
@@ -294,11 +301,13 @@ class _Call:
         single_fields = self.single_fields
         keys: list[tuple] = [()] * total   # each filled as its chunk is parsed
         self.keys = keys
+        single_info1 = info1 | self.reply_bits
 
         def single(index: int, timeout: int) -> bytes:
             ns, set_name, user_key, digest = keys[index]
             f, n = single_fields(ns, set_name, user_key, bytes(digest), False, None)
-            return encode_command(info1, 0, info3, 0, 0, ttl, timeout, f, n, ops, n_ops)
+            return encode_command(single_info1, 0, info3, 0, 0, ttl, timeout, f, n, ops,
+                                  n_ops)
 
         entry_fields = self.entry_fields
 
@@ -353,9 +362,12 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         entry = B.write_entry(info1, info2, info3, gen, ttl, fields, n_fields, ops, n_ops)
 
+        single_info1, info4 = info1 | self.reply_bits, write_info4(pol)
+
         def single(_index: int, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
-            return encode_command(info1, info2, info3, 0, gen, ttl, timeout, f, n, ops, n_ops)
+            return encode_command(single_info1, info2, info3, info4, gen, ttl, timeout, f, n,
+                                  ops, n_ops)
 
         self.add(record, parsed, entry, None if send else group, True, single)
 
@@ -390,9 +402,12 @@ class _Call:
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         entry = B.write_entry(0, info2, info3, 0, ttl, fields + udf, n_fields + n_udf, b"", 0)
 
+        reply_bits, info4 = self.reply_bits, write_info4(pol)
+
         def single(_index: int, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
-            return encode_command(0, info2, info3, 0, 0, ttl, timeout, f + udf, n + n_udf)
+            return encode_command(reply_bits, info2, info3, info4, 0, ttl, timeout, f + udf,
+                                  n + n_udf)
 
         self.add(record, parsed, entry, None if send else group, True, single)
 
@@ -541,7 +556,7 @@ async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = No
         raise param_error("op should be an aerospike operation dictionary")
     if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool)):
         raise param_error("ttl should be an int")
-    data, n_ops, reads, writes, op_ttl = _Call(client, None).ops(ops)  # type: ignore[arg-type]
+    data, n_ops, reads, writes, op_ttl = _encode_ops(client, ops)
     parent = client._policies.resolve("batch_parent_write" if writes else "batch",
                                       policy_batch)
     call = _Call(client, parent)
@@ -606,7 +621,7 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
         if isinstance(rec, Write):
             pol = client._policies.resolve("batch_write", rec.policy)
             meta = check_meta(rec.meta)
-            data, n, reads, _w, op_ttl = call.ops(rec.ops)
+            data, n, reads, _w, op_ttl = _encode_ops(client, rec.ops)
             if op_ttl is not None and "ttl" not in meta:
                 meta = {**meta, "ttl": op_ttl}
             call.write(rec, p, pol, meta, data, n, reads, None)
@@ -618,7 +633,7 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
                 data, n = b"", 0
                 group = ("R", p[0], p[1], info1) if rec.policy is None else None
             else:
-                data, n, _r, _w, _t = call.ops(rec.ops)
+                data, n, _r, _w, _t = _encode_ops(client, rec.ops)
                 info1 = M.INFO1_READ
                 group = None
             call.read(rec, p, pol, info1, data, n, filter_bytes(pol), group,

@@ -21,7 +21,7 @@ from .cluster.tls import build_tls
 from .command.base import execute, server_error, server_now
 from .exceptions import (AerospikeError, ClientError, ParamError, RecordError, TimeoutError,
                          UDFError, exception_for, not_connected)
-from .policy import Policy, PolicySet, validate_policy
+from .policy import Policy, PolicySet, validate_policy, write_info4
 from .protocol import message as M
 from .protocol.digest import partition_id
 from .protocol.expressions import expression_base64, filter_field
@@ -271,6 +271,8 @@ class Client(AdminMixin, TxnMixin):
         if prefix is not None:
             return prefix + digest
         r1, info3 = self._read_bits(pol)
+        if info1 & M.INFO1_NOBINDATA:   # exists: the official client asks no compressed reply
+            r1 &= ~M.INFO1_COMPRESS_RESPONSE
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest)
         request = encode_command(r1 | info1, 0, info3, 0, 0, pol.read_touch_ttl_percent or 0,
                                  pol.header_timeout, fields, n_fields)
@@ -420,10 +422,12 @@ class Client(AdminMixin, TxnMixin):
         meta = check_meta(meta)
         pol = self._policies.resolve(kind, policy)
         info2, info3, generation, expiration = self._write_header(pol, meta)
+        # as the official client: operate-based writes ask for a compressed reply
+        info1 = M.INFO1_COMPRESS_RESPONSE if pol.compress and kind == "operate" else 0
         txn = await self._txn_prepare(pol, ns, set_name, digest, True) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
-        request = encode_command(0, info2, info3, 0, generation, expiration,
-                                 pol.header_timeout, fields, n_fields, ops, n_ops)
+        request = encode_command(info1, info2, info3, write_info4(pol), generation,
+                                 expiration, pol.header_timeout, fields, n_fields, ops, n_ops)
         node, payload = await self._run_txn(txn, pol, ns, set_name, digest, request)
         rc = payload[5]
         if rc:
@@ -520,7 +524,8 @@ class Client(AdminMixin, TxnMixin):
         info2, info3, _gen, expiration = self._write_header(pol, {})
         txn = await self._txn_prepare(pol, ns, set_name, digest, True) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
-        request = encode_command(0, info2, info3, 0, 0, expiration, pol.header_timeout,
+        request = encode_command(M.INFO1_COMPRESS_RESPONSE if pol.compress else 0, info2,
+                                 info3, write_info4(pol), 0, expiration, pol.header_timeout,
                                  fields + udf, n_fields + n_udf)
         node, payload = await self._run_txn(txn, pol, ns, set_name, digest, request)
         rc, _gen, _void_time, bins = _parts(node, payload, self._deserializer)
@@ -561,6 +566,8 @@ class Client(AdminMixin, TxnMixin):
         info1, info3r = self._read_bits(pol) if reads else (0, 0)
         if reads:
             info1 |= M.INFO1_READ
+        elif pol.compress:
+            info1 |= M.INFO1_COMPRESS_RESPONSE
         if writes:
             info2, info3, generation, expiration = self._write_header(pol, meta)
         else:
@@ -569,9 +576,10 @@ class Client(AdminMixin, TxnMixin):
             info2 |= M.INFO2_RESPOND_ALL_OPS
         txn = await self._txn_prepare(pol, ns, set_name, digest, writes) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, writes)
-        request = encode_command(info1, info2, info3, 0, generation, expiration,
-                                 pol.header_timeout, fields, n_fields, b"".join(parts),
-                                 len(parts))
+        request = encode_command(info1, info2, info3,
+                                 write_info4(pol) if writes else 0, generation,
+                                 expiration, pol.header_timeout, fields, n_fields,
+                                 b"".join(parts), len(parts))
         if txn is None:
             node, payload = await self._run(pol, ns, digest, writes, request)
         elif writes:

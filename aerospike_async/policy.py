@@ -11,6 +11,7 @@ from typing import Any
 from . import constants as C
 from .exceptions import ParamError
 from .protocol.expressions import INVALID_EXPRESSIONS
+from .protocol.message import INFO4_MRT_ON_LOCKING_ONLY
 
 _BASE = {
     "total_timeout": 1000, "socket_timeout": 30000, "max_retries": 0,
@@ -130,6 +131,11 @@ class Policy:
             value = getattr(self, name)
             return default if value is None else value
         return self.extra.get(name, default)
+
+
+def write_info4(pol: Policy) -> int:
+    """info4 of a write under ``pol``: its ``on_locking_only`` flag."""
+    return INFO4_MRT_ON_LOCKING_ONLY if pol.extra and pol.get("on_locking_only") else 0
 
 
 def validate_policy(policy: Any, arg: str = "policy") -> dict[str, Any]:

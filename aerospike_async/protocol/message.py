@@ -32,6 +32,7 @@ INFO3_CREATE_OR_REPLACE = 1 << 4
 INFO3_REPLACE_ONLY = 1 << 5
 INFO3_SC_READ_TYPE = 1 << 6
 INFO3_SC_READ_RELAX = 1 << 7
+INFO4_MRT_ON_LOCKING_ONLY = 1 << 4   # the write runs only if its transaction has not locked the record
 
 # field types
 FIELD_NAMESPACE = 0

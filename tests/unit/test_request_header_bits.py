@@ -1,0 +1,55 @@
+"""Header bits a command's request carries for its policy, as the official client 19.3 sets
+them (seen on the wire through a logging proxy): which commands ask for a compressed reply
+under ``compress``, and which writes carry ``on_locking_only``."""
+from __future__ import annotations
+
+import pytest
+from fake_node import FakeNode
+
+from aerospike_async import Client
+from aerospike_async.protocol.message import Message, encode_message
+from aerospike_helpers.operations import operations as op
+
+KEY = ("test", "bits", "k")
+COMPRESS = {"compress": True}
+LOCKING = {"on_locking_only": True}
+
+# (call, the request's info1 & 0x80, its info4)
+CASES = {
+    "get": (lambda c: c.get(KEY, policy=COMPRESS), 0x80, 0),
+    "select": (lambda c: c.select(KEY, ["a"], policy=COMPRESS), 0x80, 0),
+    "exists": (lambda c: c.exists(KEY, policy=COMPRESS), 0, 0),
+    "put": (lambda c: c.put(KEY, {"a": 1}, policy=COMPRESS), 0, 0),
+    "remove": (lambda c: c.remove(KEY, policy=COMPRESS), 0, 0),
+    "operate write": (lambda c: c.operate(KEY, [op.write("a", 1)], policy=COMPRESS), 0x80, 0),
+    "touch": (lambda c: c.touch(KEY, policy=COMPRESS), 0x80, 0),
+    "apply": (lambda c: c.apply(KEY, "m", "f", [], policy=COMPRESS), 0x80, 0),
+    "batch_operate one key": (
+        lambda c: c.batch_operate([KEY], [op.write("a", 1)], policy_batch=COMPRESS), 0x80, 0),
+    "batch_remove one key": (lambda c: c.batch_remove([KEY], policy_batch=COMPRESS), 0, 0),
+    "put on_locking_only": (lambda c: c.put(KEY, {"a": 1}, policy=LOCKING), 0, 0x10),
+    "operate on_locking_only": (
+        lambda c: c.operate(KEY, [op.write("a", 1)], policy=LOCKING), 0, 0x10),
+    "apply on_locking_only": (lambda c: c.apply(KEY, "m", "f", [], policy=LOCKING), 0, 0x10),
+    "remove on_locking_only": (lambda c: c.remove(KEY, policy=LOCKING), 0, 0),
+}
+
+
+@pytest.fixture(scope="module")
+def node():
+    fake = FakeNode().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.mark.parametrize("name", CASES)
+async def test_request_header_bits_follow_the_official_client(node, name):
+    call, compress_bit, info4 = CASES[name]
+    node.script([[encode_message(Message(generation=1))]])
+    async with Client({"hosts": [("127.0.0.1", node.port)]}) as client:
+        try:
+            await call(client)
+        except Exception:   # noqa: BLE001 - the scripted reply may not fit the command
+            pass
+    request = node.requests[-1]
+    assert (request[9] & 0x80, request[12]) == (compress_bit, info4)
