@@ -15,7 +15,9 @@ from . import message as M
 from .cdt import pack
 from .cdt_ops import (
     CDT_OPERATORS,
+    RawMsgpack,
     _int as _int_field,
+    _pack_args as pack_args,
     encode_cdt,
     encode_modify_by_path,
     encode_select_by_path,
@@ -158,37 +160,69 @@ def _bytes_field(op: dict, key: str) -> bytes:
     return bytes(v)
 
 
+def _uint32(op: dict, key: str) -> int:
+    v = _int_field(op, key)
+    if not 0 <= v <= 0xFFFFFFFF:
+        raise ParamError(-2, f"{key} is not a valid uint32", None, None, False)
+    return v
+
+
+def _bool_field(op: dict, key: str) -> bool:
+    v = op.get(key)
+    if not isinstance(v, bool):
+        raise ParamError(-2, f"key {key} does not point to a boolean in the dict", None, None,
+                         False)
+    return v
+
+
+def _bit_value(op: dict, low: int, high: int) -> int | RawMsgpack:
+    """An add/subtract (unsigned 64 bits) or set_int (signed) value; past the signed
+    range it travels as msgpack's uint64, as the official client sends it."""
+    v = _int_field(op, "value")
+    if not low <= v <= high:
+        raise ParamError(-2, "value too large", None, None, False)
+    return v if v < 1 << 63 else RawMsgpack(b"\xcf" + v.to_bytes(8, "big"))
+
+
 def _bit_args(op: dict) -> tuple[int, list[Any]]:
-    """The bit op code and its args, as the official client sends them."""
+    """The bit op code and its args, checked as the official client checks them."""
     code = op["op"]
     flags = (op.get("policy") or {}).get("bit_write_flags", 0) or 0
 
     def off_size() -> list[Any]:
-        return [_int_field(op, "bit_offset"), _int_field(op, "bit_size")]
+        return [_int_field(op, "bit_offset"), _uint32(op, "bit_size")]
     if code == C.OP_BIT_RESIZE:
-        return 0, [_int_field(op, "byte_size"), flags, op.get("resize_flags", 0) or 0]
+        return 0, [_uint32(op, "byte_size"), flags, op.get("resize_flags", 0) or 0]
     if code == C.OP_BIT_INSERT:
         return 1, [_int_field(op, "byte_offset"), _bytes_field(op, "value"), flags]
     if code == C.OP_BIT_REMOVE:
-        return 2, [_int_field(op, "byte_offset"), _int_field(op, "byte_size"), flags]
+        return 2, [_int_field(op, "byte_offset"), _uint32(op, "byte_size"), flags]
     if code in _BIT_BUF_OPS:
         return _BIT_BUF_OPS[code], [*off_size(), _bytes_field(op, "value"), flags]
     if code == C.OP_BIT_NOT:
         return 7, [*off_size(), flags]
     if code in (C.OP_BIT_LSHIFT, C.OP_BIT_RSHIFT):
-        return 8 if code == C.OP_BIT_LSHIFT else 9, [*off_size(), _int_field(op, "value"), flags]
+        return 8 if code == C.OP_BIT_LSHIFT else 9, [*off_size(), _uint32(op, "value"), flags]
     if code in (C.OP_BIT_ADD, C.OP_BIT_SUBTRACT):
-        action = (op.get("action", 0) or 0) | (1 if op.get("sign") else 0)
-        return 10 if code == C.OP_BIT_ADD else 11, [*off_size(), _int_field(op, "value"),
+        action = (op.get("action", 0) or 0) | (1 if _bool_field(op, "sign") else 0)
+        return 10 if code == C.OP_BIT_ADD else 11, [*off_size(), _bit_value(op, 0, (1 << 64) - 1),
                                                      flags, action]
     if code == C.OP_BIT_SET_INT:
-        return 12, [*off_size(), _int_field(op, "value"), flags]
+        return 12, [*off_size(), _bit_value(op, -(1 << 63), (1 << 63) - 1), flags]
     if code in (C.OP_BIT_GET, C.OP_BIT_COUNT):
         return 50 if code == C.OP_BIT_GET else 51, off_size()
     if code in (C.OP_BIT_LSCAN, C.OP_BIT_RSCAN):
-        return 52 if code == C.OP_BIT_LSCAN else 53, [*off_size(), bool(op.get("value"))]
+        return 52 if code == C.OP_BIT_LSCAN else 53, [*off_size(), _bool_field(op, "value")]
     if code == C.OP_BIT_GET_INT:
-        return 54, off_size() + ([1] if op.get("sign") else [])
+        return 54, off_size() + ([1] if _bool_field(op, "sign") else [])
+    if code == C._OP_BIT_B64_ENCODE:
+        size = op.get("byte_size")
+        args = [_int_field(op, "byte_offset")]
+        if size is not None:
+            args.append(_uint32(op, "byte_size"))
+            if op.get("invert_size"):
+                args.append(1)
+        return 55, args
     raise ParamError(-2, "Unsupported bit operation", None, None, False)
 
 
@@ -197,7 +231,7 @@ _BIT_OPERATORS = (
     C.OP_BIT_RESIZE, C.OP_BIT_INSERT, C.OP_BIT_REMOVE, C.OP_BIT_SET, C.OP_BIT_OR, C.OP_BIT_XOR,
     C.OP_BIT_AND, C.OP_BIT_NOT, C.OP_BIT_LSHIFT, C.OP_BIT_RSHIFT, C.OP_BIT_ADD,
     C.OP_BIT_SUBTRACT, C.OP_BIT_SET_INT, C.OP_BIT_GET, C.OP_BIT_COUNT, C.OP_BIT_LSCAN,
-    C.OP_BIT_RSCAN, C.OP_BIT_GET_INT)
+    C.OP_BIT_RSCAN, C.OP_BIT_GET_INT, C._OP_BIT_B64_ENCODE)
 
 
 def _hll_list(op: dict) -> list[Any]:
@@ -242,7 +276,7 @@ def _bits_or_hll(read_op: int, modify_op: int, args_of: Callable[[dict], tuple[i
     def encode(op: dict) -> EncodedOp:
         name = _bin_name(op)
         code, args = args_of(op)
-        data = pack([code, *args])
+        data = pack_args([code, *args])
         modify = code < 50
         wire_op = modify_op if modify else read_op
         return EncodedOp(op_header(wire_op, _PARTICLE_BLOB, name, len(data)) + data,

@@ -216,10 +216,16 @@ class BitGetInt(_BaseExpr):
 
 class BitB64Encode(_BaseExpr):
     """The base64 text of ``byte_size`` bytes of the blob from ``byte_offset`` (counting back
-    from the end with ``invert_size``); newer servers only."""
-
-    _op = as_const._OP_BIT_B64_ENCODE
+    from the end with ``invert_size``), or of the whole blob when ``byte_size`` is None;
+    newer servers only."""
 
     def __init__(self, byte_offset: int, byte_size: int | None, invert_size: bool,
                  bin: TypeBinName) -> None:
-        self._children = (byte_offset, byte_size, 1 if invert_size else 0, _blob(bin))
+        # without a size, the whole blob: the official helper then sends neither offset
+        # nor flag
+        if byte_size is None:
+            self._op = as_const._OP_BIT_B64_ENCODE
+            self._children = (_blob(bin),)
+        else:
+            self._op = as_const._OP_BIT_B64_ENCODE_RANGE
+            self._children = (byte_offset, byte_size, 1 if invert_size else 0, _blob(bin))

@@ -245,3 +245,12 @@ def test_base64_helpers_on_the_client(sync_client):
     assert client.get_expression_base64(exp.Eq(exp.IntBin("i"), 10).compile()) == "kwGTUQKhaQo="
     assert client.get_cdtctx_base64([cdt_ctx.cdt_ctx_map_key("k"), cdt_ctx.cdt_ctx_list_rank(-1),
                                      cdt_ctx.cdt_ctx_map_value(5)]) == "liKiA2sR/yMF"
+
+
+@pytest.mark.parametrize("expr, wire", [
+    # the official client's bytes (get_expression_base64): without a size, no offset/flag
+    (exp.BitB64Encode(5, None, True, exp.BlobBin("bl")), "957f03019137935106a2626c"),
+    (exp.BitB64Encode(1, 3, True, "bl"), "957f03019437010301935106a2626c"),
+])
+def test_bit_b64_encode_expression_bytes(expr, wire):
+    assert encode_expression(expr.compile()).hex() == wire
