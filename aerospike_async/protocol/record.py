@@ -33,10 +33,10 @@ def _ns_set_fields(namespace: str, set_name: str | None) -> bytes:
     cached = _ns_set_cache.get((namespace, set_name))
     if cached is None:
         ns = namespace.encode("utf-8")
-        cached = _FIELD.pack(len(ns) + 1, FIELD_NAMESPACE) + ns
-        if set_name is not None:
-            sb = set_name.encode("utf-8")
-            cached += _FIELD.pack(len(sb) + 1, FIELD_SET) + sb
+        # no set: an empty set field, as the official client sends it
+        sb = set_name.encode("utf-8") if set_name is not None else b""
+        cached = _FIELD.pack(len(ns) + 1, FIELD_NAMESPACE) + ns + _FIELD.pack(len(sb) + 1,
+                                                                            FIELD_SET) + sb
         if len(_ns_set_cache) < 4096:
             _ns_set_cache[(namespace, set_name)] = cached
     return cached
@@ -46,7 +46,7 @@ def key_fields(namespace: str, set_name: str | None, digest: bytes,
                user_key: Any = None) -> tuple[bytes, int]:
     """Encoded namespace, set, digest (and user key when given) fields, and their count."""
     out = _ns_set_fields(namespace, set_name) + _DIGEST_FIELD + digest
-    count = 3 if set_name is not None else 2
+    count = 3
     if user_key is not None:
         ktype, kb = key_bytes(user_key)
         out += _FIELD.pack(len(kb) + 2, FIELD_KEY) + bytes((ktype,)) + kb

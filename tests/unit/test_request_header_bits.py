@@ -53,3 +53,11 @@ async def test_request_header_bits_follow_the_official_client(node, name):
             pass
     request = node.requests[-1]
     assert (request[9] & 0x80, request[12]) == (compress_bit, info4)
+
+
+def test_a_key_without_a_set_sends_an_empty_set_field():
+    from aerospike_async.protocol.record import key_fields
+    fields, count = key_fields("test", None, bytes(20))
+    assert count == 3
+    assert fields == (b"\x00\x00\x00\x05\x00test" + b"\x00\x00\x00\x01\x01"
+                      + b"\x00\x00\x00\x15\x04" + bytes(20))
