@@ -104,7 +104,7 @@ class GeoJSON:
         return self.dumps()
 
     def __repr__(self) -> str:
-        return repr(self.dumps())
+        return f"'{self.dumps()}'"   # quoted, not escaped, as the official client shows it
 
 
 def geodata(geo_data: dict[str, Any]) -> GeoJSON:

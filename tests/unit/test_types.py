@@ -25,7 +25,9 @@ def test_geojson_repr_and_str_like_official() -> None:
     assert repr({"v": g}) == """{'v': '{"type": "Point", "coordinates": [-122.0, 37.5]}'}"""
     assert str(g) == '{"type": "Point", "coordinates": [-122.0, 37.5]}'
     assert g.dumps() == str(g)
-    assert repr(GeoJSON({"n": "é"})) == """'{"n": "\\\\u00e9"}'"""
+    # quoted but not escaped, as the official client 19.3 shows it
+    assert repr(GeoJSON({"n": "é"})) == """'{"n": "\\u00e9"}'"""
+    assert repr(GeoJSON({"n": "it's"})) == """'{"n": "it's"}'"""
 
 
 def test_geojson_from_text_wrap_loads() -> None:
