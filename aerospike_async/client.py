@@ -480,8 +480,7 @@ class Client(AdminMixin, TxnMixin):
         check_bin_names([bin], "Bin name should be of type string")
         check_bins({bin: offset})
         if isinstance(offset, bool) or not isinstance(offset, (int, float)):
-            raise param_error("Unsupported operand type(s) for +: only 'int' and 'float' "
-                              "are allowed")
+            raise param_error("Unsupported operand type(s) for +: only 'int' allowed")
         ops, n_ops = self._bin_ops(M.OP_INCR, {bin: offset})
         return await self._write("operate", key, ops, n_ops, meta, policy, parsed, bin)
 

@@ -212,7 +212,7 @@ def ctx_items(ctx: Any, create_flag: int = 0) -> list[Any]:
 
             out += [cid, RawMsgpack(encode_expression(extra[C._CDT_CTX_FILTER_EXPR_KEY]))]
         else:
-            raise _perr(f"Invalid cdt_ctx id {cid!r}")
+            raise _perr("Failed to convert ctx, id")
     if create_flag and len(out) >= 2:
         out[-2] |= create_flag
     return out
@@ -343,7 +343,7 @@ def _l_append(code: int) -> Callable[[dict], tuple[list[Any], int]]:
     def build(op: dict) -> tuple[list[Any], int]:
         val = _need(op, "val")
         if code == LIST_APPEND_ITEMS and not isinstance(val, list):
-            raise _perr("Value of list_append_items should be a list")
+            raise _perr("Value must be a list")
         return [code, val] + _list_order_flags(op), 0
     return build
 
@@ -352,7 +352,7 @@ def _l_insert(code: int) -> Callable[[dict], tuple[list[Any], int]]:
     def build(op: dict) -> tuple[list[Any], int]:
         val = _need(op, "val")
         if code == LIST_INSERT_ITEMS and not isinstance(val, list):
-            raise _perr("Value of list_insert_items should be a list")
+            raise _perr("Value must be a list")
         return [code, _int(op, "index"), val] + _list_flags(op), 0
     return build
 
@@ -363,6 +363,8 @@ def _l_increment(op: dict) -> tuple[list[Any], int]:
 
 def _l_range(code: int) -> Callable[[dict], tuple[list[Any], int]]:
     def build(op: dict) -> tuple[list[Any], int]:
+        if op.get("val") is None:
+            raise _perr("Operation missing required entry val")
         return [code, _int(op, "index"), _int(op, "val", "count")], 0
     return build
 
@@ -459,7 +461,9 @@ def _m_interval(code: int, begin: str, end: str) -> Callable[[dict], tuple[list[
 
 def _m_index_count(code: int) -> Callable[[dict], tuple[list[Any], int]]:
     def build(op: dict) -> tuple[list[Any], int]:
-        return [code, _return_type(op), _int(op, "index"), _int(op, "val", "count")], 0
+        if op.get("val") is None:   # the official client's wording, count though it is
+            raise _perr("Offset should be of int or long type")
+        return [code, _return_type(op), _int(op, "index", "Index"), _int(op, "val", "count")], 0
     return build
 
 

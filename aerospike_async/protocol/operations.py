@@ -81,8 +81,8 @@ def _write_like(wire_op: int) -> Callable[[dict], EncodedOp]:
 def _incr(op: dict) -> EncodedOp:
     value = _value(op)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParamError(-2, "Unsupported operand type(s) for +: only 'int' and 'float' "
-                         "are allowed", None, None, False)
+        raise ParamError(-2, "Unsupported operand type(s) for +: only 'int' allowed", None,
+                         None, False)
     return _write_like(M.OP_INCR)(op)
 
 
@@ -156,12 +156,19 @@ _PARTICLE_BLOB = 4
 def _bytes_field(op: dict, key: str) -> bytes:
     v = op.get(key)
     if not isinstance(v, (bytes, bytearray)):
-        raise ParamError(-2, f"{key} should be bytes or bytearray", None, None, False)
+        raise ParamError(-2, f"{key} must be bytes or byte array", None, None, False)
     return bytes(v)
 
 
+def _bit_int(op: dict, key: str) -> int:
+    v = op.get(key)
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise ParamError(-2, f"{key} must be an integer", None, None, False)
+    return v
+
+
 def _uint32(op: dict, key: str) -> int:
-    v = _int_field(op, key)
+    v = _bit_int(op, key)
     if not 0 <= v <= 0xFFFFFFFF:
         raise ParamError(-2, f"{key} is not a valid uint32", None, None, False)
     return v
@@ -178,7 +185,7 @@ def _bool_field(op: dict, key: str) -> bool:
 def _bit_value(op: dict, low: int, high: int) -> int | RawMsgpack:
     """An add/subtract (unsigned 64 bits) or set_int (signed) value; past the signed
     range it travels as msgpack's uint64, as the official client sends it."""
-    v = _int_field(op, "value")
+    v = _bit_int(op, "value")
     if not low <= v <= high:
         raise ParamError(-2, "value too large", None, None, False)
     return v if v < 1 << 63 else RawMsgpack(b"\xcf" + v.to_bytes(8, "big"))
@@ -190,13 +197,13 @@ def _bit_args(op: dict) -> tuple[int, list[Any]]:
     flags = (op.get("policy") or {}).get("bit_write_flags", 0) or 0
 
     def off_size() -> list[Any]:
-        return [_int_field(op, "bit_offset"), _uint32(op, "bit_size")]
+        return [_bit_int(op, "bit_offset"), _uint32(op, "bit_size")]
     if code == C.OP_BIT_RESIZE:
         return 0, [_uint32(op, "byte_size"), flags, op.get("resize_flags", 0) or 0]
     if code == C.OP_BIT_INSERT:
-        return 1, [_int_field(op, "byte_offset"), _bytes_field(op, "value"), flags]
+        return 1, [_bit_int(op, "byte_offset"), _bytes_field(op, "value"), flags]
     if code == C.OP_BIT_REMOVE:
-        return 2, [_int_field(op, "byte_offset"), _uint32(op, "byte_size"), flags]
+        return 2, [_bit_int(op, "byte_offset"), _uint32(op, "byte_size"), flags]
     if code in _BIT_BUF_OPS:
         return _BIT_BUF_OPS[code], [*off_size(), _bytes_field(op, "value"), flags]
     if code == C.OP_BIT_NOT:
@@ -217,7 +224,7 @@ def _bit_args(op: dict) -> tuple[int, list[Any]]:
         return 54, off_size() + ([1] if _bool_field(op, "sign") else [])
     if code == C._OP_BIT_B64_ENCODE:
         size = op.get("byte_size")
-        args = [_int_field(op, "byte_offset")]
+        args = [_bit_int(op, "byte_offset")]
         if size is not None:
             args.append(_uint32(op, "byte_size"))
             if op.get("invert_size"):
@@ -237,7 +244,7 @@ _BIT_OPERATORS = (
 def _hll_list(op: dict) -> list[Any]:
     values = op.get("value_list")
     if not isinstance(values, list):
-        raise ParamError(-2, "value_list should be a list", None, None, False)
+        raise ParamError(-2, "Value must be a list", None, None, False)
     return values
 
 
