@@ -551,7 +551,7 @@ class Client(AdminMixin, TxnMixin):
         meta = dict(check_meta(meta))
         pol = self._policies.resolve("operate", policy)
         parts = []
-        reads = writes = respond_all = False
+        reads = writes = respond_all = read_all = False
         for op in operations:
             if self._bool_as_int and isinstance(op, dict) and "val" in op:
                 op = {**op, "val": _bools_to_ints(op["val"])}
@@ -560,18 +560,21 @@ class Client(AdminMixin, TxnMixin):
             reads |= encoded.reads
             writes |= encoded.writes
             respond_all |= encoded.respond_all
+            # a read (or expression read) without a bin name reads the whole record: the
+            # official client then asks for every bin and not for every operation's answer
+            read_all |= encoded.data[7] == 0 and encoded.data[4] in (M.OP_READ, M.OP_EXP_READ)
             if encoded.ttl is not None and "ttl" not in meta:
                 meta["ttl"] = encoded.ttl
         info1, info3r = self._read_bits(pol) if reads else (0, 0)
         if reads:
-            info1 |= M.INFO1_READ
+            info1 |= M.INFO1_READ | (M.INFO1_GET_ALL if read_all else 0)
         elif pol.compress:
             info1 |= M.INFO1_COMPRESS_RESPONSE
         if writes:
             info2, info3, generation, expiration = self._write_header(pol, meta)
         else:
             info2, info3, generation, expiration = 0, info3r, 0, pol.read_touch_ttl_percent or 0
-        if respond_all:
+        if respond_all and not read_all:
             info2 |= M.INFO2_RESPOND_ALL_OPS
         txn = await self._txn_prepare(pol, ns, set_name, digest, writes) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, writes)

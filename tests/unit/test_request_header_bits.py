@@ -61,3 +61,12 @@ def test_a_key_without_a_set_sends_an_empty_set_field():
     assert count == 3
     assert fields == (b"\x00\x00\x00\x05\x00test" + b"\x00\x00\x00\x01\x01"
                       + b"\x00\x00\x00\x15\x04" + bytes(20))
+
+
+@pytest.mark.parametrize("ops", [[op.read("")], [op.read(""), op.read("a")]])
+async def test_a_read_without_a_bin_name_asks_for_the_whole_record(node, ops):
+    node.script([[encode_message(Message(generation=1))]])
+    async with Client({"hosts": [("127.0.0.1", node.port)]}) as client:
+        await client.operate(KEY, ops)
+    request = node.requests[-1]
+    assert request[9] & 0x02 and not request[10] & 0x80   # GET_ALL, not RESPOND_ALL_OPS
