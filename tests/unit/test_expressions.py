@@ -148,44 +148,36 @@ def test_star_import_gives_every_builder():
         assert name in ns
 
 
-# -- bad input: ParamError, nothing sent ---------------------------------------------------------
-@pytest.mark.parametrize("bad, message", [
-    (exp.Eq(exp.IntBin("a"), 1), INVALID_EXPRESSIONS),
-    ([], INVALID_EXPRESSIONS),
-    ("kwGTUQKhaQo=", INVALID_EXPRESSIONS),
-    ([(1, None, {}, 2), "x"], "4 element tuples"),
-    ([(9999, None, {}, 0)], "Unrecognised expression op"),
-    (exp.Eq(exp.IntBin("a"), 1 << 64).compile(), "exceeds sys.maxsize"),
-    (exp.Eq(exp.IntBin("a"), [1, [1 << 63]]).compile(), "exceeds sys.maxsize"),
-    (exp.Eq(exp.DigestMod(1 << 63), 0).compile(), "val too large"),
-    (exp.CmpRegex(0, 5, exp.StrBin("s")).compile(), "regex_str must be a string"),
-    (exp.ListSize("l", "l").compile(), "Failed to convert ctx"),
-    (exp.IntBin(5).compile(), "Bin name"),
-    (exp.IntBin("\ud800").compile(), "utf-8"),
-    ([(16, None, {}, 1), (200, None, {"val": True}, 0)], "missing end"),
-])
-def test_bad_expressions_raise_param_error(bad, message):
-    with pytest.raises(ParamError) as info:
-        encode_expression(bad)
-    assert info.value.code == -2
-    assert message in info.value.msg
-
-
-# values with no Aerospike type, and what the official client's compiler refuses: the
-# official client's ClientError (-1)
-@pytest.mark.parametrize("bad, message", [
-    (exp.Eq(exp.IntBin("a"), object()).compile(), "Unable to serialize"),
-    (exp.Eq(exp.IntBin("a"), (1, 2)).compile(), "Unable to serialize"),
-    (exp.Eq(exp.ListBin("a"), [1, (1, 2)]).compile(), "Unable to serialize"),
-    (exp.Eq(exp.IntBin("a"), exp.Val(exp.IntBin("b"))).compile(), "Unable to serialize"),
+# -- bad input: refused before sending ------------------------------------------------------------
+# ParamError (-2) for malformed expressions; the official client's ClientError (-1) for values
+# with no Aerospike type and for what its compiler refuses
+@pytest.mark.parametrize("bad, error, message", [
+    (exp.Eq(exp.IntBin("a"), 1), ParamError, INVALID_EXPRESSIONS),
+    ([], ParamError, INVALID_EXPRESSIONS),
+    ("kwGTUQKhaQo=", ParamError, INVALID_EXPRESSIONS),
+    ([(1, None, {}, 2), "x"], ParamError, "4 element tuples"),
+    ([(9999, None, {}, 0)], ParamError, "Unrecognised expression op"),
+    (exp.Eq(exp.IntBin("a"), 1 << 64).compile(), ParamError, "exceeds sys.maxsize"),
+    (exp.Eq(exp.IntBin("a"), [1, [1 << 63]]).compile(), ParamError, "exceeds sys.maxsize"),
+    (exp.Eq(exp.DigestMod(1 << 63), 0).compile(), ParamError, "val too large"),
+    (exp.CmpRegex(0, 5, exp.StrBin("s")).compile(), ParamError, "regex_str must be a string"),
+    (exp.ListSize("l", "l").compile(), ParamError, "Failed to convert ctx"),
+    (exp.IntBin(5).compile(), ParamError, "Bin name"),
+    (exp.IntBin("\ud800").compile(), ParamError, "utf-8"),
+    ([(16, None, {}, 1), (200, None, {"val": True}, 0)], ParamError, "missing end"),
+    (exp.Eq(exp.IntBin("a"), object()).compile(), ClientError, "Unable to serialize"),
+    (exp.Eq(exp.IntBin("a"), (1, 2)).compile(), ClientError, "Unable to serialize"),
+    (exp.Eq(exp.ListBin("a"), [1, (1, 2)]).compile(), ClientError, "Unable to serialize"),
+    (exp.Eq(exp.IntBin("a"), exp.Val(exp.IntBin("b"))).compile(), ClientError,
+     "Unable to serialize"),
     (exp.ListGetByIndex(None, C.LIST_RETURN_NONE, exp.ResultType.INTEGER, 0, "l").compile(),
-     "as_exp_compile failed."),
-    (exp.ListSize([], "l").compile(), "as_exp_compile failed."),
+     ClientError, "as_exp_compile failed."),
+    (exp.ListSize([], "l").compile(), ClientError, "as_exp_compile failed."),
 ])
-def test_uncompilable_expressions_raise_client_error(bad, message):
-    with pytest.raises(ClientError) as info:
+def test_bad_expressions_are_refused(bad, error, message):
+    with pytest.raises(error) as info:
         encode_expression(bad)
-    assert info.value.code == -1
+    assert info.value.code == (-2 if error is ParamError else -1)
     assert message in info.value.msg
 
 
