@@ -318,11 +318,11 @@ class Client(AdminMixin, TxnMixin):
         if pol.commit_level == C.POLICY_COMMIT_LEVEL_MASTER:
             info3 |= M.INFO3_COMMIT_MASTER
         ttl = meta.get("ttl")
-        # -3 and its unsigned form (TTL_CLIENT_DEFAULT) both mean the policy's ttl
+        # -3 and its unsigned form (TTL_CLIENT_DEFAULT) both mean the policy's ttl; a
+        # policy ttl of -3 travels as it is, as the official client sends it (the server
+        # refuses it)
         if ttl is None or ttl & 0xFFFFFFFF == C.TTL_CLIENT_DEFAULT:
             ttl = pol.ttl or 0
-            if ttl & 0xFFFFFFFF == C.TTL_CLIENT_DEFAULT:
-                ttl = 0
         return info2, info3, generation & 0xFFFFFFFF, ttl & 0xFFFFFFFF
 
     @staticmethod
@@ -373,7 +373,10 @@ class Client(AdminMixin, TxnMixin):
         rc, gen, void_time, bins = _parts(node, payload, self._deserializer, False, pol)
         if rc:
             raise record_failure(node, rc, key)
-        return ((ns, set_name or None, None, bytearray(digest)),
+        # the official client's get gives back the user key only when it sent it
+        return ((ns, set_name or None,
+                 self._key(ns, set_name, user_key, digest)[2] if pol.key == C.POLICY_KEY_SEND
+                 else None, bytearray(digest)),
                 {"ttl": remaining_ttl(void_time), "gen": gen}, bins)
 
     async def select(self, key: Key, bins: list[str], policy: dict | None = None) -> Record:
@@ -443,13 +446,13 @@ class Client(AdminMixin, TxnMixin):
 
     async def touch(self, key: Key, val: int = 0, meta: dict | None = None,
                     policy: dict | None = None) -> int:
-        """Reset a record's ttl (``val`` seconds, or meta['ttl']) and bump its generation."""
+        """Reset a record's ttl to ``val`` seconds and bump its generation; as the official
+        client does, ``val`` decides the ttl (0 by default) even when meta has one."""
         parsed = parse_key(key)
         meta = dict(check_meta(meta))
-        if val and "ttl" not in meta:
-            if not isinstance(val, int) or isinstance(val, bool):
-                raise param_error("Ttl should be an int or long")
-            meta["ttl"] = val
+        if not isinstance(val, int) or isinstance(val, bool):
+            raise param_error("Ttl should be an int or long")
+        meta["ttl"] = val
         return await self._write("operate", key, op_header(M.OP_TOUCH, 0, b"", 0), 1, meta,
                                  policy, parsed)
 
@@ -498,6 +501,8 @@ class Client(AdminMixin, TxnMixin):
         ns, set_name, user_key, digest = parse_key(key)
         meta = check_meta(meta)
         pol = self._policies.resolve("remove", policy)
+        if "gen" not in meta and pol.get("generation"):   # the remove policy's own key
+            meta = {**meta, "gen": pol.get("generation")}
         info2, info3, generation, _exp = self._write_header(pol, meta)
         txn = await self._txn_prepare(pol, ns, set_name, digest, True) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
@@ -563,7 +568,7 @@ class Client(AdminMixin, TxnMixin):
             # a read (or expression read) without a bin name reads the whole record: the
             # official client then asks for every bin and not for every operation's answer
             read_all |= encoded.data[7] == 0 and encoded.data[4] in (M.OP_READ, M.OP_EXP_READ)
-            if encoded.ttl is not None and "ttl" not in meta:
+            if encoded.ttl is not None:   # a touch's ttl wins over meta's, as in C
                 meta["ttl"] = encoded.ttl
         info1, info3r = self._read_bits(pol) if reads else (0, 0)
         if reads:

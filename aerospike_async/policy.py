@@ -113,6 +113,8 @@ class Policy:
             else:
                 extra[name] = value
         self.extra = extra
+        if self.read_touch_ttl_percent:   # -1 (never reset the ttl) travels as 0xFFFFFFFF
+            self.read_touch_ttl_percent &= 0xFFFFFFFF
         # the deadline algebra (REFERENCE §5): socket = min(socket, total), total when
         # socket is 0; the header carries it only when there is a total timeout
         total = (self.total_timeout or 0) / 1000.0
@@ -148,7 +150,7 @@ def validate_policy(policy: Any, arg: str = "policy") -> dict[str, Any]:
         if name in _INT_KEYS and (not isinstance(value, int) or isinstance(value, bool)):
             raise ParamError(-2, f"{arg} key {name!r} must be an int, not "
                              f"{type(value).__name__}", None, None, False)
-        if name in _INT_KEYS and value < 0 and name not in ("ttl",):
+        if name in _INT_KEYS and value < 0 and name not in ("ttl", "read_touch_ttl_percent"):
             raise ParamError(-2, f"{arg} key {name!r} must not be negative", None, None,
                              False)
         if name in _BOOL_KEYS and not isinstance(value, (bool, int)):

@@ -27,7 +27,7 @@ from ..protocol.particles import (
 from . import bits, cdt, expressions, hll
 from .geo import store_geojson
 from .store import (
-    TTL_DONT_UPDATE, Bins, Namespace, Record, Store, next_generation, remove_bin,
+    TTL_DONT_UPDATE, Bins, Namespace, Record, Store, next_generation, remove_bin, valid_ttl,
 )
 
 # result codes the server answers
@@ -328,6 +328,8 @@ class Engine:
 
     def _write(self, msg: Message, namespace: Namespace, digest: bytes,
                flt: expressions.Expression | None = None) -> bytes:
+        if not valid_ttl(msg.expiration):
+            return reply(PARAMETER_ERROR)
         now = self.store.now()
         rec = namespace.get(digest, now)
         if rec is not None:

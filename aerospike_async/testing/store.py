@@ -16,6 +16,12 @@ CITRUSLEAF_EPOCH = 1262304000
 TTL_NAMESPACE_DEFAULT = 0
 TTL_NEVER_EXPIRE = 0xFFFFFFFF
 TTL_DONT_UPDATE = 0xFFFFFFFE
+MAX_ALLOWED_TTL = 10 * 365 * 24 * 3600   # ten years: a write asking for more is refused
+
+
+def valid_ttl(ttl: int) -> bool:
+    """Whether a write's ttl (wire value) is one the server takes."""
+    return ttl <= MAX_ALLOWED_TTL or ttl == TTL_NEVER_EXPIRE or ttl == TTL_DONT_UPDATE
 
 MAX_GENERATION = 0xFFFF
 MAX_RECORD_SIZE = 1024 * 1024

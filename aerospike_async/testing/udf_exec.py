@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Iterable
 
 from .. import modlua
 from ..protocol.particles import PARTICLE_NULL, PARTICLE_STRING
-from .store import TTL_DONT_UPDATE, Bins, Namespace, Record, next_generation, remove_bin
+from .store import (
+    TTL_DONT_UPDATE, Bins, Namespace, Record, next_generation, remove_bin, valid_ttl,
+)
 
 if TYPE_CHECKING:
     from .store import Store
@@ -213,6 +215,8 @@ def run_record_udf(store: Store, namespace: Namespace, digest: bytes, module: st
                    now_ns: int = 0) -> tuple[int, int, int, list[tuple[str, int, bytes]]]:
     """Run a record UDF on one record. Returns ``(result code, generation, void time,
     bins)``: the reply's header values and its one bin (SUCCESS or FAILURE)."""
+    if not valid_ttl(expiration):
+        return 4, 0, 0, []   # a ttl the server does not take: parameter error
     now = store.now()
     rec = namespace.get(digest, now)
     gen = rec.generation if rec is not None else 0

@@ -387,10 +387,12 @@ async def test_values_travel_as_the_official_client_sends_them(client, make_key)
     """Strings end at their first NUL (bins, list items, map keys and values); a map
     leaves out, with a DeprecationWarning, the keys its server cannot take."""
     key = make_key()
-    with pytest.warns(DeprecationWarning, match="key NIL, which is an invalid type"):
+    with pytest.warns(DeprecationWarning) as caught:
         await client.put(key, {"s": "a\x00b", "l": ["c\x00d"], "m": {"k\x00z": "v\x00w", None: 1}})
-    with pytest.warns(DeprecationWarning, match="key true, which is an invalid type"):
         await client.put(key, {"n": {True: 1, 2.5: 2, "a": 3}})
+    assert sorted(str(w.message) for w in caught) == [
+        f"Attempted to store a map with key {k}, which is an invalid type"
+        for k in ("2.5", "NIL", "true")]
     assert (await client.get(key))[2] == {"s": "a", "l": ["c"], "m": {"k": "v"}, "n": {"a": 3}}
 
 
@@ -429,3 +431,39 @@ async def test_deserialize_false_leaves_lists_and_maps_as_their_msgpack_bytes(cl
     scan = client.scan(key[0], key[1])
     assert [r[2]["m"] for r in await scan.results(policy=raw)] == [{"a": 1}]
     assert (await client.get(key))[2]["l"] == [5, 1, 4]
+
+
+async def test_ttl_rules_of_the_official_client(client, make_key):
+    """touch's val decides the ttl over meta's; an operate touch's ttl wins over meta's; a
+    ttl past ten years, or a policy ttl of -3, is the server's parameter error."""
+    key = make_key()
+    await client.put(key, {"a": 1})
+    await client.touch(key, 120, meta={"ttl": 77})
+    assert 118 <= (await client.exists(key))[1]["ttl"] <= 120
+    with pytest.warns(DeprecationWarning, match="TTL should be specified in the policy"):
+        _, meta, _ = await client.operate(key, [op.touch(300)], meta={"ttl": 50})
+    assert 298 <= meta["ttl"] <= 300
+    for policy, meta_ttl in (({}, {"ttl": 11 * 365 * 24 * 3600}), ({"ttl": -3}, {})):
+        with pytest.raises(E.InvalidRequest):
+            await client.put(key, {"a": 2}, meta=meta_ttl, policy=policy)
+    assert (await client.get(key))[2] == {"a": 1}
+
+
+async def test_remove_takes_the_generation_of_its_policy(client, make_key):
+    key = make_key()
+    await client.put(key, {"a": 1})
+    await client.put(key, {"a": 2})
+    eq = {"gen": C.POLICY_GEN_EQ}
+    with pytest.raises(E.RecordGenerationError):
+        await client.remove(key, policy={**eq, "generation": 1})
+    assert await client.remove(key, policy={**eq, "generation": 2}) == 0
+    assert (await client.exists(key))[1] is None
+
+
+async def test_get_gives_back_the_user_key_it_sent(client, make_key):
+    key = make_key()
+    await client.put(key, {"a": 1})
+    assert (await client.get(key))[0][2] is None
+    assert (await client.get(key, policy={"key": C.POLICY_KEY_SEND}))[0][2] == key[2]
+    # -1: never reset the ttl on read (sent as 0xFFFFFFFF)
+    assert (await client.get(key, policy={"read_touch_ttl_percent": -1}))[2] == {"a": 1}
