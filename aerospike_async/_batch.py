@@ -86,6 +86,14 @@ def _check_keys(keys: Any) -> list[tuple]:
     return out
 
 
+def _result_key(ns: str, set_name: str | None, user_key: Any, digest: bytes) -> tuple:
+    """The key a batch record reports, as the official client reports it: an empty set
+    is None, a bytes user key (sent as a string) a str."""
+    if type(user_key) is bytes:
+        user_key = user_key.decode("utf-8", "replace")
+    return (ns, set_name or None, user_key, bytearray(digest))
+
+
 def _digest_chunks(checked: list[tuple], size: int, as_result: bool = False
                    ) -> Iterator[list[tuple[str, str | None, Any, Any]]]:
     """The keys _check_keys gave, ``size`` at a time, each parsed to (ns, set, user_key,
@@ -111,10 +119,10 @@ def _digest_chunks(checked: list[tuple], size: int, as_result: bool = False
                 else:
                     h = bases[1].copy()
                     h.update(user_key.encode())
-                append((ns, set_name, user_key, wrap(h.digest())))
+                append((ns, (set_name or None) if as_result else set_name, user_key,
+                        wrap(h.digest())))
             elif as_result:
-                ns, set_name, user_key, digest = key
-                append((ns, set_name, user_key, bytearray(digest)))
+                append(_result_key(*key))
             else:
                 append(key)
         yield out
@@ -165,7 +173,7 @@ def _one_set_chunks(ns: str, set_name: str | None, user_keys: tuple, size: int
             h = copy()
             h.update(data)
             append(bytearray(h.digest()))
-        yield list(zip(repeat(ns), repeat(set_name), part, digests))
+        yield list(zip(repeat(ns), repeat(set_name or None), part, digests))
 
 
 def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
@@ -259,17 +267,17 @@ class _Call:
         return fields, n
 
     def add(self, record: BatchRecord, parsed: tuple, entry: bytes, group: Any,
-            is_write: bool, single: Any, no_bins: bool = False) -> None:
+            is_write: bool, single: Any) -> None:
         ns, _set, _uk, digest = parsed
         self.items.append((len(self.items), ns, digest, entry, group, is_write))
         self.singles.append(single)
         self.records.append(record)
         self.keys.append(parsed)
-        self.no_bins.append(no_bins)
+        self.no_bins.append(False)   # only read_many's records leave their bins out
 
     # -- item builders -----------------------------------------------------------
     def read(self, record: BatchRecord, parsed: tuple, pol: Policy, info1: int, ops: bytes,
-             n_ops: int, filt: bytes | None, group: Any, no_bins: bool = False) -> None:
+             n_ops: int, filt: bytes | None, group: Any) -> None:
         ns, set_name, user_key, digest = parsed
         r1, info3 = self.client._read_bits(pol)
         info1 |= r1 & M.INFO1_READ_MODE_AP_ALL
@@ -283,7 +291,7 @@ class _Call:
             return encode_command(single_info1, 0, info3, 0, 0, ttl, timeout, f, n, ops,
                                   n_ops)
 
-        self.add(record, parsed, entry, group, False, single, no_bins)
+        self.add(record, parsed, entry, group, False, single)
 
     def read_many(self, chunks: Iterable[list[tuple]], total: int, pol: Policy, info1: int,
                   ops: bytes, n_ops: int, no_bins: bool, one_set: bool = False) -> None:
@@ -428,8 +436,7 @@ class _Call:
                 if rec is None:   # read_many's record, its key the result key already
                     key = keys[index]
                 else:
-                    ns, set_name, user_key, digest = keys[index]
-                    key = (ns, set_name, user_key, bytearray(digest))
+                    key = _result_key(*keys[index])
                 if rc == 0:
                     record = ((key, {"ttl": ttl, "gen": gen}) if no_bins[index]
                               else (key, {"ttl": ttl, "gen": gen}, bins))
@@ -494,8 +501,13 @@ class _Call:
         if self.failure is not None:
             batch.result = self.failure
         else:
-            ok = {r.result for r in self.records} <= _OK_CODES
-            batch.result = 0 if ok else BATCH_FAILED
+            failed = [r.result for r in self.records if r.result not in _OK_CODES]
+            if not failed:
+                batch.result = 0
+            elif self.parent.get("respond_all_keys", True):
+                batch.result = BATCH_FAILED
+            else:   # the node stopped at a record's failure: the call reports its code
+                batch.result = failed[0]
         return batch
 
 
@@ -517,8 +529,7 @@ def _record_for(parsed: tuple) -> BatchRecord:
     """The BatchRecord reporting on a parsed key: batch_operate, batch_remove and
     batch_apply return these, as the official client does, not the Write, Remove or
     Apply records they imply."""
-    ns, set_name, user_key, digest = parsed
-    return _answer_record((ns, set_name, user_key, bytearray(digest)), 0, None)
+    return _answer_record(_result_key(*parsed), 0, None)
 
 
 # -- the public calls ----------------------------------------------------------------------
@@ -531,6 +542,8 @@ async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = Non
     if bins is None:
         info1, ops, n_ops = M.INFO1_READ | M.INFO1_GET_ALL, b"", 0
     else:
+        if not isinstance(bins, list):
+            raise param_error("Bins argument should be a list.")
         names = check_bin_names(bins, "Bin name should be a string or unicode string.")
         if names:
             ops, n_ops = encode_name_ops(M.OP_READ, names)
@@ -556,17 +569,14 @@ async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = No
         raise param_error("op should be an aerospike operation dictionary")
     if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool)):
         raise param_error("ttl should be an int")
-    data, n_ops, reads, writes, op_ttl = _encode_ops(client, ops)
+    data, n_ops, reads, writes, _op_ttl = _encode_ops(client, ops)
     parent = client._policies.resolve("batch_parent_write" if writes else "batch",
                                       policy_batch)
     call = _Call(client, parent)
     if writes:
         wpol = client._policies.resolve("batch_write", policy_batch_write)
-        meta = {}
-        if ttl is not None:
-            meta["ttl"] = ttl
-        elif op_ttl is not None:
-            meta["ttl"] = op_ttl
+        # the ttl argument, else the write policy's: a touch's ttl is not used, as in C
+        meta = {} if ttl is None else {"ttl": ttl}
         for p in parsed:
             call.write(_record_for(p), p, wpol, meta, data, n_ops, reads, (p[0], p[1]))
     else:
@@ -622,11 +632,14 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
             pol = client._policies.resolve("batch_write", rec.policy)
             meta = check_meta(rec.meta)
             data, n, reads, _w, op_ttl = _encode_ops(client, rec.ops)
-            if op_ttl is not None and "ttl" not in meta:
+            if op_ttl is not None:   # a touch's ttl wins over meta's, as in C
                 meta = {**meta, "ttl": op_ttl}
             call.write(rec, p, pol, meta, data, n, reads, None)
         elif isinstance(rec, Read):
-            pol = client._policies.resolve("batch_read", rec.policy)
+            # without a policy of its own, a Read record takes the batch policy's read
+            # settings (its filter goes once, for the whole batch), as in C
+            pol = (parent if rec.policy is None
+                   else client._policies.resolve("batch_read", rec.policy))
             if rec.ops is None:
                 info1 = M.INFO1_READ | (M.INFO1_GET_ALL if rec.read_all_bins
                                         else M.INFO1_NOBINDATA)
@@ -636,8 +649,8 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
                 data, n, _r, _w, _t = _encode_ops(client, rec.ops)
                 info1 = M.INFO1_READ
                 group = None
-            call.read(rec, p, pol, info1, data, n, filter_bytes(pol), group,
-                      no_bins=rec.ops is None and not rec.read_all_bins)
+            call.read(rec, p, pol, info1, data, n,
+                      None if rec.policy is None else filter_bytes(pol), group)
         elif isinstance(rec, Remove):
             pol = client._policies.resolve("batch_remove", rec.policy)
             call.remove(rec, p, pol, ("D", p[0], p[1]) if rec.policy is None else None)

@@ -30,6 +30,7 @@ from ..policy import Policy
 from ..protocol.batch import REPEAT, encode_batch_body, parse_batch_records
 from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload, compress
+from ..protocol.message import INFO2_DELETE
 from ..protocol.record import parse_record_reply, ttl_of
 from .base import (RC_DEVICE_OVERLOAD, RC_TIMEOUT, connection_failure, io_error, server_error,
                    server_now)
@@ -104,7 +105,10 @@ class BatchExecutor:
         self.sleep = (policy.sleep_between_retries or 0) / 1000.0
         self.replica = policy.replica if policy.replica is not None else REPLICA_SEQUENCE
         self.concurrent = bool(policy.get("concurrent_nodes", True))
+        # a key alone on its node goes as a single-record command, with that command's
+        # header timeout; a batch request's header carries the total timeout, as in C
         self.header_timeout = policy.header_timeout
+        self.batch_timeout = policy.total_timeout or 0
 
     # -- splitting ---------------------------------------------------------------
     def split(self, items: list[BatchItem], sequence: int, prev: Node | None = None
@@ -389,9 +393,9 @@ class BatchExecutor:
                       timeout: float) -> AerospikeError | None:
         pool = node.pool
         index = item[0]
+        request = self.single(index, self.header_timeout)
         try:
-            mtype, payload = await conn.request(self.single(index, self.header_timeout),
-                                                timeout)
+            mtype, payload = await conn.request(request, timeout)
             reply = parse_record_reply(as_msg_payload(mtype, payload))
         except (SocketTimeout, ConnectionClosed, ProtocolError, OSError) as exc:
             return self._io_failure(node, conn, exc)
@@ -404,8 +408,10 @@ class BatchExecutor:
             node.error_count += 1
             return server_error(node, rc)
         answered.add(index)
-        self.on_replies([index, rc, reply.generation, ttl_of(reply.ttl, server_now()),
-                         reply.bins], _single_wording(node))
+        # a removed record's meta has ttl 0, as the official client reports it
+        ttl = 0 if request[10] & INFO2_DELETE else ttl_of(reply.ttl, server_now())
+        self.on_replies([index, rc, reply.generation, ttl, reply.bins],
+                        _single_wording(node))
         return None
 
     def _start(self, node: Node, conn: Any, items: list[BatchItem]) -> None:
@@ -476,7 +482,7 @@ class BatchExecutor:
             ids = list(map(pack_id, map(_INDEX, items), map(_DIGEST, items)))
             body = ids[0] + items[0][3] + REPEAT.join(ids[1:]) + (REPEAT if ids[1:] else b"")
             return encode_batch_body(body, len(items), self.flags, self.info1,
-                                     self.header_timeout, self.filter_exp)
+                                     self.batch_timeout, self.filter_exp)
         parts: list[bytes] = []
         append = parts.append
         prev = None
@@ -488,7 +494,7 @@ class BatchExecutor:
                 append(entry)
             prev = group
         return encode_batch_body(b"".join(parts), len(items), self.flags, self.info1,
-                                 self.header_timeout, self.filter_exp)
+                                 self.batch_timeout, self.filter_exp)
 
 
 _INDEX_DIGEST = struct.Struct(">I20s")

@@ -189,6 +189,54 @@ async def test_batch_calls_answer_with_plain_batch_records(client, sync_client, 
                for r in res.batch_records)
 
 
+async def test_batch_results_as_the_official_client_gives_them(client, make_key):
+    """Keys report an empty set as None and a bytes user key as a str; a Read record
+    without bins still has its (empty) bins; a key removed alone has ttl 0."""
+    first, second = make_key(), make_key()
+    await client.put(first, {"a": 1})
+    await client.put(second, {"a": 1})
+    no_set = (first[0], "", first[2])
+    await client.put(no_set, {"a": 1})
+    res = await client.batch_read([no_set, (first[0], first[1], first[2].encode())])
+    assert [r.key[1:3] for r in res.batch_records] == [(None, first[2]), (first[1], first[2])]
+    res = await client.batch_write(br.BatchRecords([br.Read(first, None)]))
+    assert res.batch_records[0].record[2] == {}
+    with pytest.raises(E.ParamError, match="Bins argument should be a list."):
+        await client.batch_read([first], ("a",))
+    res = await client.batch_remove([second])
+    assert res.batch_records[0].record[1] == {"ttl": 0, "gen": 0}
+
+
+async def test_batch_ttls_as_the_official_client_sets_them(client, make_key):
+    """batch_operate ignores a touch's ttl (the write policy's applies); a Write record's
+    touch ttl wins over its meta's."""
+    keys = [make_key() for _ in range(3)]
+    for key in keys:
+        await client.put(key, {"a": 1})
+    with pytest.warns(DeprecationWarning, match="TTL should be specified in the policy"):
+        touch = ops.touch(300)
+    await client.batch_operate(keys, [touch], policy_batch_write={"ttl": 700})
+    assert all(698 <= t <= 700 for t in [(await client.exists(k))[1]["ttl"] for k in keys])
+    await client.batch_write(br.BatchRecords(
+        [br.Write(k, [touch], meta={"ttl": 50}) for k in keys]))
+    assert all(298 <= t <= 300 for t in [(await client.exists(k))[1]["ttl"] for k in keys])
+
+
+async def test_without_respond_all_keys_a_failed_batch_reports_the_records_code(
+        client, make_key):
+    keys = [make_key() for _ in range(3)]
+    for key in keys:
+        await client.put(key, {"a": 1})
+    res = await client.batch_operate(
+        keys, [ops.write("b", 1)], policy_batch={"respond_all_keys": False},
+        policy_batch_write={"exists": aerospike.POLICY_EXISTS_CREATE})
+    assert res.result == 5   # RECORD_EXISTS, not -16
+    res = await client.batch_operate(
+        keys, [ops.write("b", 1)],
+        policy_batch_write={"exists": aerospike.POLICY_EXISTS_CREATE})
+    assert res.result == -16 and {r.result for r in res.batch_records} == {5}
+
+
 def test_sync_batch(sync_client, make_key):
     keys = [make_key(i) for i in range(5)]
     for k in keys:

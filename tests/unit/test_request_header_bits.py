@@ -70,3 +70,19 @@ async def test_a_read_without_a_bin_name_asks_for_the_whole_record(node, ops):
         await client.operate(KEY, ops)
     request = node.requests[-1]
     assert request[9] & 0x02 and not request[10] & 0x80   # GET_ALL, not RESPOND_ALL_OPS
+
+
+async def test_a_batch_request_carries_the_total_timeout(node):
+    """Its header timeout is the total timeout even when the socket timeout is shorter;
+    a single-record command's is the socket timeout."""
+    last = encode_message(Message(info3=1))   # the batch's LAST message
+    timeouts = {"socket_timeout": 2000, "total_timeout": 8000}
+    async with Client({"hosts": [("127.0.0.1", node.port)]}) as client:
+        node.script([[last]])
+        await client.batch_read([KEY, (KEY[0], KEY[1], "other")], policy=timeouts)
+        batch_request = node.requests[-1]
+        node.script([[encode_message(Message(generation=1))]])
+        await client.get(KEY, policy=timeouts)
+        single_request = node.requests[-1]
+    assert int.from_bytes(batch_request[22:26], "big") == 8000
+    assert int.from_bytes(single_request[22:26], "big") == 2000
