@@ -368,9 +368,9 @@ class _Call:
         send = pol.key == C.POLICY_KEY_SEND
         filt = filter_bytes(pol)
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
-        entry = B.write_entry(info1, info2, info3, gen, ttl, fields, n_fields, ops, n_ops)
-
-        single_info1, info4 = info1 | self.reply_bits, write_info4(pol)
+        info4 = write_info4(pol)
+        entry = B.write_entry(info1, info2, info3, gen, ttl, fields, n_fields, ops, n_ops, info4)
+        single_info1 = info1 | self.reply_bits
 
         def single(_index: int, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)
@@ -408,9 +408,9 @@ class _Call:
         send = pol.key == C.POLICY_KEY_SEND
         filt = filter_bytes(pol)
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
-        entry = B.write_entry(0, info2, info3, 0, ttl, fields + udf, n_fields + n_udf, b"", 0)
-
         reply_bits, info4 = self.reply_bits, write_info4(pol)
+        entry = B.write_entry(0, info2, info3, 0, ttl, fields + udf, n_fields + n_udf, b"", 0,
+                              info4)
 
         def single(_index: int, timeout: int) -> bytes:
             f, n = self.single_fields(ns, set_name, user_key, digest, send, filt)

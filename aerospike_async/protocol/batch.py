@@ -32,6 +32,7 @@ BATCH_MSG_REPEAT = 0x1
 BATCH_MSG_INFO = 0x2
 BATCH_MSG_GEN = 0x4
 BATCH_MSG_TTL = 0x8
+BATCH_MSG_INFO4 = 0x10
 
 REPEAT = b"\x01"
 
@@ -41,6 +42,7 @@ _FIELD = struct.Struct(">IB")
 _U32 = struct.Struct(">I")
 _READ_ENTRY = struct.Struct(">BBBBIHH")
 _WRITE_ENTRY = struct.Struct(">BBBBHIHH")
+_WRITE_ENTRY_INFO4 = struct.Struct(">BBBBBHIHH")
 _INDEX = struct.Struct(">I")
 
 
@@ -86,8 +88,13 @@ def read_entry(info1: int, info2: int, info3: int, ttl: int, fields: bytes, n_fi
 
 
 def write_entry(info1: int, info2: int, info3: int, generation: int, ttl: int, fields: bytes,
-                n_fields: int, ops: bytes, n_ops: int) -> bytes:
-    """An entry with generation and ttl (writes, removes, UDF applies)."""
+                n_fields: int, ops: bytes, n_ops: int, info4: int = 0) -> bytes:
+    """An entry with generation and ttl (writes, removes, UDF applies); with ``info4`` (the
+    transaction bits) that byte too, after info3."""
+    if info4:
+        return _WRITE_ENTRY_INFO4.pack(
+            BATCH_MSG_INFO | BATCH_MSG_INFO4 | BATCH_MSG_GEN | BATCH_MSG_TTL, info1, info2,
+            info3, info4, generation & 0xFFFF, ttl & 0xFFFFFFFF, n_fields, n_ops) + fields + ops
     return _WRITE_ENTRY.pack(BATCH_MSG_INFO | BATCH_MSG_GEN | BATCH_MSG_TTL, info1, info2,
                              info3, generation & 0xFFFF, ttl & 0xFFFFFFFF, n_fields,
                              n_ops) + fields + ops
@@ -250,7 +257,7 @@ def iter_entries(field_data: bytes) -> Iterator[tuple[int, bytes, bytes | None]]
             yield index, digest, None
             continue
         start = pos
-        pos += 4 + (2 if kind & BATCH_MSG_GEN else 0) + 4
+        pos += 4 + (1 if kind & BATCH_MSG_INFO4 else 0) + (2 if kind & BATCH_MSG_GEN else 0) + 4
         n_fields, n_ops = struct.unpack_from(">HH", field_data, pos)
         pos += 4
         for _ in range(n_fields + n_ops):

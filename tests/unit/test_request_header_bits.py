@@ -86,3 +86,16 @@ async def test_a_batch_request_carries_the_total_timeout(node):
         single_request = node.requests[-1]
     assert int.from_bytes(batch_request[22:26], "big") == 8000
     assert int.from_bytes(single_request[22:26], "big") == 2000
+
+
+async def test_batch_write_entries_carry_on_locking_only(node):
+    from aerospike_async.protocol.batch import iter_entries
+    from aerospike_async.protocol.message import parse_messages
+    keys = [KEY, (KEY[0], KEY[1], "other")]
+    async with Client({"hosts": [("127.0.0.1", node.port)]}) as client:
+        node.script([[encode_message(Message(info3=1))]])
+        await client.batch_operate(keys, [op.write("a", 1)], policy_batch_write=LOCKING)
+    batch_field = parse_messages(node.requests[-1][8:])[0].field(41)
+    entries = [entry for _i, _d, entry in iter_entries(batch_field) if entry is not None]
+    # entry flags: info, info4, generation and ttl; info4 after info3 carries the flag
+    assert [(entry[0], entry[4]) for entry in entries] == [(0x1E, 0x10)]
