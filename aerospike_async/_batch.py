@@ -212,6 +212,10 @@ class _Call:
         # a key alone on its node goes as a single-record command: asking, as the official
         # client's do (a remove's aside), for a compressed reply when the batch does
         self.reply_bits = M.INFO1_COMPRESS_RESPONSE if parent.compress else 0
+        self.stopped_by: int | None = None   # the first failure a batch request answered
+        # False: the records all share one write policy, whose filter then goes once, for
+        # the whole batch, in place of the batch policy's (as the official client sends it)
+        self.entry_filters = True
         self.items: list[BatchItem] = []
         self.singles: list[SingleRequest] = []  # per key: (index, timeout)
         self.records: list[BatchRecord] = []
@@ -245,11 +249,11 @@ class _Call:
     def entry_fields(ns: str, set_name: str | None, user_key: Any, send_key: bool,
                      filt: bytes | None) -> tuple[bytes, int]:
         fields, n = B.ns_set_fields(ns, set_name)
+        if filt is not None:   # before the key, in the official client's order
+            fields += B.field(M.FIELD_FILTER_EXP, filt)
+            n += 1
         if send_key and user_key is not None:
             fields += B.key_field(*key_bytes(user_key))
-            n += 1
-        if filt is not None:
-            fields += B.field(M.FIELD_FILTER_EXP, filt)
             n += 1
         return fields, n
 
@@ -366,7 +370,7 @@ class _Call:
         info2 |= M.INFO2_RESPOND_ALL_OPS
         info1 = M.INFO1_READ if reads else 0
         send = pol.key == C.POLICY_KEY_SEND
-        filt = filter_bytes(pol)
+        filt = filter_bytes(pol) if self.entry_filters else None
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         info4 = write_info4(pol)
         entry = B.write_entry(info1, info2, info3, gen, ttl, fields, n_fields, ops, n_ops, info4)
@@ -385,7 +389,7 @@ class _Call:
         info2, info3, gen, _ttl = self.client._write_header(pol, {"gen": generation})
         info2 |= M.INFO2_DELETE
         send = pol.key == C.POLICY_KEY_SEND
-        filt = filter_bytes(pol)
+        filt = filter_bytes(pol) if self.entry_filters else None
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         entry = B.write_entry(0, info2 | M.INFO2_RESPOND_ALL_OPS, info3, gen, 0, fields,
                               n_fields, b"", 0)
@@ -406,7 +410,7 @@ class _Call:
             info2 |= M.INFO2_DURABLE_DELETE
         ttl = pol.ttl or 0
         send = pol.key == C.POLICY_KEY_SEND
-        filt = filter_bytes(pol)
+        filt = filter_bytes(pol) if self.entry_filters else None
         fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
         reply_bits, info4 = self.reply_bits, write_info4(pol)
         entry = B.write_entry(0, info2, info3, 0, ttl, fields + udf, n_fields + n_udf, b"", 0,
@@ -429,7 +433,7 @@ class _Call:
 
         make_read = self.make_read
 
-        def on_replies(replies: list, wording: Wording) -> None:
+        def on_replies(replies: list, wording: Wording, batched: bool) -> None:
             it = iter(replies)
             for index, rc, gen, ttl, bins in zip(it, it, it, it, it):
                 rec = records[index]
@@ -449,6 +453,8 @@ class _Call:
                     rec.record = record
                 if rc and rc != 2:   # a failure (not-found is none) gets a message
                     rec.message = wording(rc, bins)
+                    if batched and self.stopped_by is None and rc not in _OK_CODES:
+                        self.stopped_by = rc
 
         def on_error(index: int, exc: AerospikeError, in_doubt: bool, refused: bool) -> None:
             rec = records[index]
@@ -501,13 +507,13 @@ class _Call:
         if self.failure is not None:
             batch.result = self.failure
         else:
-            failed = [r.result for r in self.records if r.result not in _OK_CODES]
-            if not failed:
+            ok = {r.result for r in self.records} <= _OK_CODES
+            if ok:
                 batch.result = 0
-            elif self.parent.get("respond_all_keys", True):
+            elif self.parent.get("respond_all_keys", True) or self.stopped_by is None:
                 batch.result = BATCH_FAILED
             else:   # the node stopped at a record's failure: the call reports its code
-                batch.result = failed[0]
+                batch.result = self.stopped_by
         return batch
 
 
@@ -575,15 +581,17 @@ async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = No
     call = _Call(client, parent)
     if writes:
         wpol = client._policies.resolve("batch_write", policy_batch_write)
+        call.entry_filters = False
+        filt = filter_bytes(wpol) or filter_bytes(parent)
         # the ttl argument, else the write policy's: a touch's ttl is not used, as in C
         meta = {} if ttl is None else {"ttl": ttl}
         for p in parsed:
             call.write(_record_for(p), p, wpol, meta, data, n_ops, reads, (p[0], p[1]))
     else:
-        keys_out = [(ns, set_name, user_key, bytearray(digest))
-                    for ns, set_name, user_key, digest in parsed]
+        filt = filter_bytes(parent)
+        keys_out = [_result_key(*p) for p in parsed]
         call.read_many([keys_out], len(parsed), parent, M.INFO1_READ, data, n_ops, False)
-    await call.run(filter_bytes(parent), reset=bool(writes))
+    await call.run(filt, reset=bool(writes))
     return call.outcome(BatchRecords(call.records))
 
 
@@ -593,9 +601,10 @@ async def batch_remove(client: Any, keys: Any, policy_batch: Any = None,
     parent = client._policies.resolve("batch_parent_write", policy_batch)
     rpol = client._policies.resolve("batch_remove", policy_batch_remove)
     call = _Call(client, parent)
+    call.entry_filters = False
     for p in parsed:
         call.remove(_record_for(p), p, rpol, (p[0], p[1]))
-    await call.run(filter_bytes(parent))
+    await call.run(filter_bytes(rpol) or filter_bytes(parent))
     return call.outcome(BatchRecords(call.records))
 
 
@@ -606,9 +615,10 @@ async def batch_apply(client: Any, keys: Any, module: Any, function: Any, args: 
     parent = client._policies.resolve("batch_parent_write", policy_batch)
     apol = client._policies.resolve("batch_apply", policy_batch_apply)
     call = _Call(client, parent)
+    call.entry_filters = False
     for p in parsed:
         call.apply(_record_for(p), p, apol, module, function, args, (p[0], p[1]))
-    await call.run(filter_bytes(parent))
+    await call.run(filter_bytes(apol) or filter_bytes(parent))
     return call.outcome(BatchRecords(call.records))
 
 
@@ -619,7 +629,9 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
         raise param_error("batch_records must be a BatchRecords object")
     parent = client._policies.resolve("batch_parent_write", policy_batch)
     call = _Call(client, parent)
-    for i, rec in enumerate(batch_records.batch_records):
+    records = batch_records.batch_records
+    mismatched = False   # a Write record that writes nothing, or a Read record that writes
+    for i, rec in enumerate(records):
         if not isinstance(rec, BatchRecord):
             raise param_error(f"batch_records[{i}] is not a batch record")
         try:
@@ -629,9 +641,13 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
         # consecutive records may repeat the previous entry only when nothing of their
         # own (operations, arguments, policy) differs, as the C client decides
         if isinstance(rec, Write):
+            if not isinstance(rec.ops, list) or not rec.ops:
+                raise param_error("py_ops_list is NULL or not a list, ops must be a list of "
+                                  "aerospike operation dicts")
             pol = client._policies.resolve("batch_write", rec.policy)
             meta = check_meta(rec.meta)
-            data, n, reads, _w, op_ttl = _encode_ops(client, rec.ops)
+            data, n, reads, writes, op_ttl = _encode_ops(client, rec.ops)
+            mismatched |= not writes
             if op_ttl is not None:   # a touch's ttl wins over meta's, as in C
                 meta = {**meta, "ttl": op_ttl}
             call.write(rec, p, pol, meta, data, n, reads, None)
@@ -646,7 +662,8 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
                 data, n = b"", 0
                 group = ("R", p[0], p[1], info1) if rec.policy is None else None
             else:
-                data, n, _r, _w, _t = _encode_ops(client, rec.ops)
+                data, n, _r, writes, _t = _encode_ops(client, rec.ops)
+                mismatched |= writes
                 info1 = M.INFO1_READ
                 group = None
             call.read(rec, p, pol, info1, data, n,
@@ -659,6 +676,12 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
             call.apply(rec, p, pol, rec.module, rec.function, rec.args, None)
         else:
             raise param_error(f"batch_records[{i}] has an unknown type")
+    if mismatched and len(records) > 1:
+        # the official client sends no such batch: the call fails, no record is answered
+        for rec in records:
+            rec.result, rec.record, rec.in_doubt = NO_RESPONSE, None, False
+        batch_records.result = -2
+        return batch_records
     await call.run(filter_bytes(parent))
     return call.outcome(batch_records)
 

@@ -152,7 +152,7 @@ def udf_call_fields(module: Any, function: Any, args: Any) -> tuple[bytes, int]:
     if not isinstance(function, str):
         raise param_error("function must be a string")
     if not isinstance(args, list):
-        raise param_error("args must be a list")
+        raise param_error("args must be a list of arguments for the UDF")
     try:
         packed = cdt_pack(args)
     except TypeError:

@@ -148,8 +148,7 @@ def validate_policy(policy: Any, arg: str = "policy") -> dict[str, Any]:
         raise ParamError(-2, f"{arg} must be a dict", None, None, False)
     for name, value in policy.items():
         if name in _INT_KEYS and (not isinstance(value, int) or isinstance(value, bool)):
-            raise ParamError(-2, f"{arg} key {name!r} must be an int, not "
-                             f"{type(value).__name__}", None, None, False)
+            raise ParamError(-2, f"{name} is invalid", None, None, False)   # C's wording
         if name in _INT_KEYS and value < 0 and name not in ("ttl", "read_touch_ttl_percent"):
             raise ParamError(-2, f"{arg} key {name!r} must not be negative", None, None,
                              False)

@@ -51,7 +51,7 @@ _RETRY_CODES = frozenset({RC_TIMEOUT, RC_DEVICE_OVERLOAD, ConnectionError.code,
 # reports it, bins dict; then the next answer's five. With them, how the official client
 # words a failed answer's message, from its result code and bins.
 Wording = Callable[[int, dict], str]
-OnReplies = Callable[[list, Wording], None]
+OnReplies = Callable[[list, Wording, bool], None]   # bool: from a batch request
 # a key that failed without an answer: (index, error, in doubt, whether it was refused
 # before anything was sent, rather than left unanswered by its node's failed request)
 OnError = Callable[[int, AerospikeError, bool, bool], None]
@@ -411,7 +411,7 @@ class BatchExecutor:
         # a removed record's meta has ttl 0, as the official client reports it
         ttl = 0 if request[10] & INFO2_DELETE else ttl_of(reply.ttl, server_now())
         self.on_replies([index, rc, reply.generation, ttl, reply.bins],
-                        _single_wording(node))
+                        _single_wording(node), False)
         return None
 
     def _start(self, node: Node, conn: Any, items: list[BatchItem]) -> None:
@@ -447,7 +447,7 @@ class BatchExecutor:
                     if (len(got) * 5 == len(replies) and got <= wanted
                             and got.isdisjoint(answered)):
                         answered |= got   # the usual case: each answer new and asked for
-                        on_replies(replies, wording)
+                        on_replies(replies, wording, True)
                     else:
                         accepted: list = []
                         for i in range(0, len(replies), 5):
@@ -456,7 +456,7 @@ class BatchExecutor:
                                 answered.add(index)
                                 accepted += replies[i:i + 5]
                         if accepted:
-                            on_replies(accepted, wording)
+                            on_replies(accepted, wording, True)
                 if last:
                     break
         except (SocketTimeout, ConnectionClosed, ProtocolError, OSError) as exc:

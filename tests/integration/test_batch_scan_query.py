@@ -237,6 +237,22 @@ async def test_without_respond_all_keys_a_failed_batch_reports_the_records_code(
     assert res.result == -16 and {r.result for r in res.batch_records} == {5}
 
 
+async def test_batch_write_refuses_records_whose_operations_do_not_fit_them(client, make_key):
+    """As the official client: a Write record must have operations; in a batch of several
+    keys, a Write record that writes nothing or a Read record that writes makes the call
+    fail (result -2) with nothing sent."""
+    keys = [make_key() for _ in range(2)]
+    for key in keys:
+        await client.put(key, {"a": 1})
+    with pytest.raises(E.ParamError, match="py_ops_list is NULL or not a list"):
+        await client.batch_write(br.BatchRecords([br.Write(keys[0], [])]))
+    for records in ([br.Write(keys[0], [ops.read("a")]), br.Write(keys[1], [ops.write("b", 1)])],
+                    [br.Read(keys[0], [ops.write("b", 1)]), br.Read(keys[1], None)]):
+        res = await client.batch_write(br.BatchRecords(records))
+        assert res.result == -2 and [r.result for r in res.batch_records] == [-15, -15]
+    assert [(await client.get(k))[2] for k in keys] == [{"a": 1}, {"a": 1}]
+
+
 def test_sync_batch(sync_client, make_key):
     keys = [make_key(i) for i in range(5)]
     for k in keys:

@@ -99,3 +99,37 @@ async def test_batch_write_entries_carry_on_locking_only(node):
     entries = [entry for _i, _d, entry in iter_entries(batch_field) if entry is not None]
     # entry flags: info, info4, generation and ttl; info4 after info3 carries the flag
     assert [(entry[0], entry[4]) for entry in entries] == [(0x1E, 0x10)]
+
+
+async def test_a_shared_write_policy_filter_goes_once_for_the_whole_batch(node):
+    """batch_operate's write policy filter travels as the batch's filter, in place of the
+    batch policy's, and not in each entry, as the official client sends it."""
+    from aerospike_async.protocol.batch import iter_entries
+    from aerospike_async.protocol.message import parse_messages
+    from aerospike_async.protocol.expressions import encode_expression
+    from aerospike_helpers import expressions as exp
+    write_filter = exp.Eq(exp.IntBin("a"), 1).compile()
+    keys = [KEY, (KEY[0], KEY[1], "other")]
+    async with Client({"hosts": [("127.0.0.1", node.port)]}) as client:
+        node.script([[encode_message(Message(info3=1))]])
+        await client.batch_operate(
+            keys, [op.write("a", 2)],
+            policy_batch={"expressions": exp.Eq(exp.IntBin("a"), 9).compile()},
+            policy_batch_write={"expressions": write_filter})
+    request = parse_messages(node.requests[-1][8:])[0]
+    assert request.field(43) == encode_expression(write_filter)
+    entries = [e for _i, _d, e in iter_entries(request.field(41)) if e is not None]
+    assert entries and all(43 not in _entry_field_types(entry) for entry in entries)
+
+
+def _entry_field_types(entry: bytes) -> list[int]:
+    """The field types of a batch entry (flags, info bytes, generation, ttl, counts)."""
+    flags = entry[0]
+    pos = 4 + (1 if flags & 0x10 else 0) + (2 if flags & 0x04 else 0) + (4 if flags & 0x08 else 0)
+    n_fields = int.from_bytes(entry[pos:pos + 2], "big")
+    pos += 4
+    types = []
+    for _ in range(n_fields):
+        types.append(entry[pos + 4])
+        pos += 4 + int.from_bytes(entry[pos:pos + 4], "big")
+    return types
