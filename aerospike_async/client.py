@@ -662,9 +662,10 @@ class Client(AdminMixin, TxnMixin):
                           policy: dict | None = None) -> int:
         """Run a record UDF in the background on the records a predicate selects."""
         from .query import Query
+        if not isinstance(predicate, tuple):
+            raise param_error("Predicate must be a tuple")
         q = Query(self, ns, set)
-        if predicate is not None:
-            q.where(predicate)
+        q.where(predicate)
         q.apply(module, function, args)
         return await q.execute_background(policy)
 
@@ -733,6 +734,8 @@ class Client(AdminMixin, TxnMixin):
                                policy: dict | None = None) -> int:
         """Create a secondary index on a value inside a collection (``ctx``)."""
         from ._sindex import index_create
+        if ctx is None:
+            raise param_error("ctx cannot be None")
         return await index_create(self, ns, set, bin, index_type, index_datatype, index_name,
                                   policy, ctx)
 
@@ -883,7 +886,7 @@ class Client(AdminMixin, TxnMixin):
 
     async def _info(self, node: Node, command: str, policy: Any) -> str:
         if not isinstance(command, str):
-            raise param_error("Info request should be a string")
+            raise param_error("Request should be a string.")
         validate_policy(policy)
         timeout = self._policies.resolve("info", policy).get("timeout", 1000) / 1000.0
         pool = node.pool
@@ -927,7 +930,9 @@ class Client(AdminMixin, TxnMixin):
     async def info_single_node(self, command: str, host: str, policy: dict | None = None
                                ) -> str:
         """Ask the node named ``host`` (a node name)."""
-        node = self.cluster.nodes_by_name.get(host) if isinstance(host, str) else None
+        if not isinstance(host, str):
+            raise param_error("Host must be a string.")
+        node = self.cluster.nodes_by_name.get(host)
         if node is None:
             raise param_error(f"Could not get node with name {host}.")
         return await self._info(node, command, policy)

@@ -92,16 +92,22 @@ def _validate_policy_ints(policy: Any) -> None:
                 raise param_error(f"{name} is invalid")
 
 
-def _no_bins(options: Any) -> bool:
+_SCAN_OPTIONS = frozenset({"concurrent", "nobins"})
+
+
+def _no_bins(options: Any, scan: bool = False) -> bool:
     """The ``nobins`` of a results/foreach ``options`` dict, checked as the official
-    client checks it."""
+    client checks it (a scan's options may only be ``concurrent`` and ``nobins``)."""
     if options is None:
         return False
     if not isinstance(options, dict):
         raise param_error("query options must be a dictionary")
+    if scan and not options.keys() <= _SCAN_OPTIONS:
+        raise param_error("Invalid value for scan options")
     no_bins = options.get("nobins", False)
     if not isinstance(no_bins, bool):
-        raise param_error("nobins value must be a bool")
+        raise param_error("Invalid value(type) for nobins" if scan
+                          else "nobins value must be a bool")
     return no_bins
 
 
@@ -166,6 +172,7 @@ class QueryBase:
         self._paginate = False
         self._tracker: PartitionTracker | None = None
         self._last_stream: RecordStream | None = None   # the one of self._tracker
+        self._ops_read = False
         self.max_records = 0
         self.records_per_second = 0
         self.ttl = 0
@@ -187,14 +194,16 @@ class QueryBase:
         args = arguments if arguments is not None else []
         if not isinstance(args, list):
             raise param_error("arguments must be a list")
-        self._udf = (module, function, cdt_pack(args) if args else b"")
+        # no argument list: an empty field; a given one, even empty, packed (as in C)
+        self._udf = (module, function, b"" if arguments is None else cdt_pack(args))
 
     def add_ops(self, ops: list[dict]) -> None:
         """Operations that execute_background applies to every record."""
         if not isinstance(ops, list):
             raise param_error("ops must be a list")
-        parts = [encode_operation(op).data for op in ops]
-        self._ops = (b"".join(parts), len(parts))
+        encoded = [encode_operation(op) for op in ops]
+        self._ops = (b"".join(e.data for e in encoded), len(encoded))
+        self._ops_read = any(e.reads for e in encoded)
 
     def paginate(self) -> None:
         """Make results()/foreach() return one page (max_records) per call."""
@@ -215,8 +224,14 @@ class QueryBase:
         _validate_policy_ints(policy)
         return self._client._policies.resolve(self._kind, policy)
 
+    # A scan takes max_records and records_per_second from its policy, a query from its
+    # attributes of those names, as the official client does (each ignores the other)
     def _max_records(self, pol: Policy) -> int:
-        return pol.get("max_records", 0) or self.max_records or 0
+        return (pol.get("max_records", 0) if self._kind == "scan" else self.max_records) or 0
+
+    def _records_per_second(self, pol: Policy) -> int:
+        return (pol.get("records_per_second", 0) if self._kind == "scan"
+                else self.records_per_second) or 0
 
     def _node_filter(self, nodename: Any) -> str | None:
         """The name of the one node to scan (C ``aerospike_scan_node``), checked."""
@@ -249,11 +264,11 @@ class QueryBase:
             return self._aggregate_stream(policy)
         pol = self._policy(policy)
         node_filter = self._node_filter(nodename)
-        no_bins = _no_bins(options)
+        no_bins = _no_bins(options, self._kind == "scan")
         from ._batch import filter_bytes
         filt = filter_bytes(pol)
         tracker = self._tracker_for(pol, node_filter)
-        info1 = M.INFO1_READ
+        info1 = M.INFO1_READ | (M.INFO1_COMPRESS_RESPONSE if pol.compress else 0)
         if no_bins:
             info1 |= M.INFO1_NOBINDATA
         info2 = 0
@@ -263,7 +278,7 @@ class QueryBase:
         elif duration == C.QUERY_DURATION_LONG_RELAX_AP:
             info2 |= M.INFO2_RELAX_AP_LONG_QUERY
         ops, n_ops = encode_name_ops(M.OP_READ, self._bins) if self._bins else (b"", 0)
-        rps = pol.get("records_per_second", 0) or self.records_per_second or 0
+        rps = self._records_per_second(pol)
         where = self._where
         ns, set_name = self.namespace, self.set
         ctx = self._ctx
@@ -309,9 +324,11 @@ class QueryBase:
         where = self._where
         ops, n_ops = encode_name_ops(M.OP_READ, self._bins) if self._bins else (b"", 0)
         request = encode_query(
-            self.namespace, self.set, info1=M.INFO1_READ, info3=M.INFO3_PARTITION_DONE,
+            self.namespace, self.set,
+            info1=M.INFO1_READ | (M.INFO1_COMPRESS_RESPONSE if pol.compress else 0),
+            info3=M.INFO3_PARTITION_DONE,
             expiration=0xFFFFFFFF, header_timeout=pol.total_timeout or 0,
-            records_per_second=pol.get("records_per_second", 0) or self.records_per_second,
+            records_per_second=self._records_per_second(pol),
             socket_timeout=pol.socket_timeout or 0, task_id=_task_id(),
             index_type=where[1] if where else None, index_range=where[0] if where else None,
             index_context=self._ctx, index_expression=self._index_expr,
@@ -392,6 +409,9 @@ class QueryBase:
         returns the job id for ``client.job_info``."""
         if self._ops is None and self._udf is None:
             raise param_error("execute_background needs add_ops() or apply()")
+        if self._ops is not None and self._ops_read:
+            raise param_error("Background scan operations must be write-only. Use scan for "
+                              "read-only operations.")
         pol = self._client._policies.resolve(self._background_kind, policy)
         from ._batch import filter_bytes
         from .command.base import server_error
@@ -405,8 +425,8 @@ class QueryBase:
         where = self._where
         request = encode_query(
             self.namespace, self.set, info2=M.INFO2_WRITE, expiration=self.ttl or 0,
-            header_timeout=pol.total_timeout or 0,
-            records_per_second=pol.get("records_per_second", 0) or self.records_per_second,
+            header_timeout=pol.header_timeout,   # the socket timeout, as the official client
+            records_per_second=self._records_per_second(pol),
             socket_timeout=pol.socket_timeout or 0, task_id=task_id,
             index_type=where[1] if where else None, index_range=where[0] if where else None,
             index_context=self._ctx, index_expression=self._index_expr,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .protocol.digest import partition_id
 from .query import QueryBase
 
 
@@ -29,8 +30,19 @@ class Scan(QueryBase):
     async def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
                       options: dict | None = None, nodename: str | None = None) -> None:
         """Call ``callback(record)`` for each record; returning False stops the scan.
-        With ``nodename``, only that node's partitions are scanned."""
-        await self._foreach(self.stream(policy, options, nodename=nodename), callback)
+        With ``nodename``, only that node's partitions are scanned. With a policy
+        ``partition_filter``, the callback gets ``(partition_id, record)``, as the
+        official client calls it."""
+        await self._foreach(self.stream(policy, options, nodename=nodename),
+                            self.foreach_callback(callback, policy))
+
+    @staticmethod
+    def foreach_callback(callback: Callable[..., Any], policy: Any) -> Callable[[tuple], Any]:
+        """``callback`` as foreach calls it under ``policy``: given the record's partition
+        id too when the policy has a partition filter."""
+        if not (isinstance(policy, dict) and policy.get("partition_filter") is not None):
+            return callback
+        return lambda record: callback(partition_id(record[0][3]), record)
 
 
 __all__ = ["Scan"]

@@ -20,8 +20,10 @@ class Scan(QueryBase):
 
     def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
                 options: dict | None = None, nodename: str | None = None) -> None:
-        """Call ``callback(record)`` on this thread for each record; False stops."""
-        _foreach(self._client, self._q, callback, policy, options, nodename)
+        """Call ``callback(record)`` on this thread for each record; False stops. With a
+        policy ``partition_filter``, the callback gets ``(partition_id, record)``."""
+        _foreach(self._client, self._q, AsyncScan.foreach_callback(callback, policy), policy,
+                 options, nodename)
 
 
 __all__ = ["Scan"]

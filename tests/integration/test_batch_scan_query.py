@@ -395,6 +395,50 @@ async def test_scan_paginate_and_max_records(client, namespace):
     assert status["retry"] is False and len(status) == 4096 + 2
 
 
+async def test_max_records_where_the_official_client_takes_it(client, namespace):
+    """A scan takes max_records from its policy; a query from its attribute only."""
+    set_name = _set()
+    await _fill(client, namespace, set_name, 60)   # enough on every node for its share
+    query = client.query(namespace, set_name)
+    assert len(await query.results({"max_records": 3})) == 60
+    query.max_records = 4
+    assert len(await query.results()) == 4
+    assert len(await client.scan(namespace, set_name).results({"max_records": 5})) == 5
+
+
+async def test_scan_foreach_with_a_partition_filter_gets_the_partition_id(client, namespace):
+    from aerospike_async.protocol.digest import partition_id
+    set_name = _set()
+    await _fill(client, namespace, set_name, 20)
+    seen: list[tuple[int, int]] = []
+    await client.scan(namespace, set_name).foreach(
+        lambda part, record: seen.append((part, partition_id(record[0][3]))),
+        {"partition_filter": {"begin": 0, "count": 4096}})
+    assert len(seen) == 20 and all(part == expected for part, expected in seen)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"percent": 50}, "Invalid value for scan options"),
+    ({"nobins": 1}, "Invalid value(type) for nobins")])
+async def test_scan_options_are_checked_as_the_official_client_checks_them(
+        client, namespace, options, message):
+    with pytest.raises(E.ParamError) as info:
+        await client.scan(namespace, _set()).foreach(lambda r: None, options=options)
+    assert info.value.msg == message
+
+
+async def test_background_jobs_refuse_what_the_official_client_refuses(client, namespace):
+    scan = client.scan(namespace, _set())
+    scan.add_ops([ops.read("i")])
+    with pytest.raises(E.ParamError, match="Background scan operations must be write-only"):
+        await scan.execute_background()
+    with pytest.raises(E.ParamError, match="Predicate must be a tuple"):
+        await client.query_apply(namespace, _set(), None, "m", "f", [])
+    with pytest.raises(E.ParamError, match="ctx cannot be None"):
+        await client.index_cdt_create(namespace, _set(), "c", aerospike.INDEX_TYPE_LIST,
+                                      aerospike.INDEX_NUMERIC, "idx_none_ctx", None)
+
+
 async def test_a_paginated_scan_left_early_loses_no_record(client, namespace):
     """Leaving a page early (a break out of async for) hands back the records received but
     not taken: the following pages still give every record, once."""

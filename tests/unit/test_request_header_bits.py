@@ -133,3 +133,25 @@ def _entry_field_types(entry: bytes) -> list[int]:
         types.append(entry[pos + 4])
         pos += 4 + int.from_bytes(entry[pos:pos + 4], "big")
     return types
+
+
+@pytest.mark.parametrize("kind", ["scan", "query"])
+async def test_scans_and_queries_ask_for_a_compressed_reply_under_compress(node, kind):
+    async with Client({"hosts": [("127.0.0.1", node.port)]}) as client:
+        node.script([[encode_message(Message(info3=1))]])
+        await getattr(client, kind)("test", "bits").results(policy=COMPRESS)
+    assert node.requests[-1][9] & 0x80
+
+
+@pytest.mark.parametrize("arguments, arglist", [(None, b""), ([], b"\x90"), ([1], b"\x91\x01")])
+async def test_background_jobs_as_the_official_client_sends_them(node, arguments, arglist):
+    """The header carries the socket timeout; an argument list, even empty, is packed."""
+    from aerospike_async.protocol.message import parse_messages
+    async with Client({"hosts": [("127.0.0.1", node.port)]}) as client:
+        node.script([[encode_message(Message(info3=1))]])
+        scan = client.scan("test", "bits")
+        scan.apply("m", "f", arguments)
+        await scan.execute_background({"socket_timeout": 4000, "total_timeout": 9000})
+    request = node.requests[-1]
+    assert int.from_bytes(request[22:26], "big") == 4000
+    assert parse_messages(request[8:])[0].field(32) == arglist   # UDF_ARGLIST
