@@ -224,7 +224,7 @@ async def test_batch_ttls_as_the_official_client_sets_them(client, make_key):
 
 async def test_without_respond_all_keys_a_failed_batch_reports_the_records_code(
         client, make_key):
-    keys = [make_key() for _ in range(3)]
+    keys = [make_key() for _ in range(30)]   # several on every node: batch requests
     for key in keys:
         await client.put(key, {"a": 1})
     res = await client.batch_operate(
