@@ -173,8 +173,8 @@ class QueryBase:
         self._tracker: PartitionTracker | None = None
         self._last_stream: RecordStream | None = None   # the one of self._tracker
         self._ops_read = False
-        self.max_records = 0
-        self.records_per_second = 0
+        self.max_records = 0          # a query's (a scan takes it from its policy)
+        self.records_per_second = 0   # likewise
         self.ttl = 0
 
     # -- building -----------------------------------------------------------------------

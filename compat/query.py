@@ -28,24 +28,6 @@ class QueryBase:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
-    def max_records(self) -> int:
-        """At most this many records (0: no limit); one page's size when paginated."""
-        return self._q.max_records
-
-    @max_records.setter
-    def max_records(self, value: int) -> None:
-        self._q.max_records = value
-
-    @property
-    def records_per_second(self) -> int:
-        """The rate limit each node applies (0: none)."""
-        return self._q.records_per_second
-
-    @records_per_second.setter
-    def records_per_second(self, value: int) -> None:
-        self._q.records_per_second = value
-
-    @property
     def ttl(self) -> int:
         """The ttl that execute_background writes give the records they touch."""
         return self._q.ttl
@@ -88,6 +70,25 @@ class Query(QueryBase):
 
     _async_class = AsyncQuery
     _q: AsyncQuery
+
+    # a query's own; a scan takes these from its policy (the official Scan has neither)
+    @property
+    def max_records(self) -> int:
+        """At most this many records (0: no limit); one page's size when paginated."""
+        return self._q.max_records
+
+    @max_records.setter
+    def max_records(self, value: int) -> None:
+        self._q.max_records = value
+
+    @property
+    def records_per_second(self) -> int:
+        """The rate limit each node applies (0: none)."""
+        return self._q.records_per_second
+
+    @records_per_second.setter
+    def records_per_second(self, value: int) -> None:
+        self._q.records_per_second = value
 
     def where(self, predicate: Any, ctx: Any = None) -> Query:
         """Filter with a secondary-index predicate; returns this Query (one predicate per
