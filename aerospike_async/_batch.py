@@ -20,8 +20,8 @@ from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, R
                                              Write)
 
 from . import constants as C
-from ._validate import (check_bin_names, check_meta, param_error, parse_key, set_name_fits,
-                        udf_call_fields)
+from ._validate import (check_bin_names, check_meta, echoed_user_key, param_error, parse_key,
+                        set_name_fits, udf_call_fields)
 from .command.batch import PIECE_KEYS, BatchExecutor, BatchItem, SingleRequest, Wording
 from .exceptions import AerospikeError, ParamError
 from .policy import Policy, validate_policy, write_info4
@@ -88,10 +88,8 @@ def _check_keys(keys: Any) -> list[tuple]:
 
 def _result_key(ns: str, set_name: str | None, user_key: Any, digest: bytes) -> tuple:
     """The key a batch record reports, as the official client reports it: an empty set
-    is None, a bytes user key (sent as a string) a str."""
-    if type(user_key) is bytes:
-        user_key = user_key.decode("utf-8", "replace")
-    return (ns, set_name or None, user_key, bytearray(digest))
+    is None, a bytes user key a str."""
+    return (ns, set_name or None, echoed_user_key(user_key), bytearray(digest))
 
 
 def _digest_chunks(checked: list[tuple], size: int, as_result: bool = False
@@ -104,6 +102,7 @@ def _digest_chunks(checked: list[tuple], size: int, as_result: bool = False
     pack = _I64_PACK
     last_set: Any = _NO_SET
     bases: Any = None
+    out_set: str | None = None   # the set the key tuple carries (a result's: '' is None)
     for start in range(0, len(checked), size):
         out: list[tuple[str, str | None, Any, Any]] = []
         append = out.append
@@ -113,14 +112,14 @@ def _digest_chunks(checked: list[tuple], size: int, as_result: bool = False
                 if set_name is not last_set:
                     last_set = set_name
                     bases = set_states(set_name)
+                    out_set = (set_name or None) if as_result else set_name
                 if type(user_key) is int:
                     h = bases[0].copy()
                     h.update(pack(user_key))
                 else:
                     h = bases[1].copy()
                     h.update(user_key.encode())
-                append((ns, (set_name or None) if as_result else set_name, user_key,
-                        wrap(h.digest())))
+                append((ns, out_set, user_key, wrap(h.digest())))
             elif as_result:
                 append(_result_key(*key))
             else:
@@ -220,7 +219,7 @@ class _Call:
         self.singles: list[SingleRequest] = []  # per key: (index, timeout)
         self.records: list[BatchRecord] = []
         self.keys: list[tuple] = []       # (ns, set, user_key, digest bytes)
-        self.no_bins: list[bool] = []
+        self.no_bins = False   # read_many's records: (key, meta), without bins
         # read_many leaves its records None: each is made when its answer arrives (or by
         # flush()), in one step instead of a default record that the answer then rewrites
         self.make_read: Callable[[tuple, int, tuple | None], BatchRecord] | None = None
@@ -270,6 +269,16 @@ class _Call:
             n += 1
         return fields, n
 
+    def write_fields(self, parsed: tuple, pol: Policy
+                     ) -> tuple[bool, bytes | None, bytes, int]:
+        """(whether the key is sent, the entry's own filter, its fields and their count) of
+        a write, remove or UDF entry under ``pol``; no filter of its own when the call's
+        records share one (``entry_filters`` False)."""
+        send = pol.key == C.POLICY_KEY_SEND
+        filt = filter_bytes(pol) if self.entry_filters else None
+        fields, n = self.entry_fields(parsed[0], parsed[1], parsed[2], send, filt)
+        return send, filt, fields, n
+
     def add(self, record: BatchRecord, parsed: tuple, entry: bytes, group: Any,
             is_write: bool, single: Any) -> None:
         ns, _set, _uk, digest = parsed
@@ -277,7 +286,6 @@ class _Call:
         self.singles.append(single)
         self.records.append(record)
         self.keys.append(parsed)
-        self.no_bins.append(False)   # only read_many's records leave their bins out
 
     # -- item builders -----------------------------------------------------------
     def read(self, record: BatchRecord, parsed: tuple, pol: Policy, info1: int, ops: bytes,
@@ -358,7 +366,7 @@ class _Call:
 
         self.item_chunks = item_chunks()
         self.singles = [single] * total
-        self.no_bins = [no_bins] * total
+        self.no_bins = no_bins
         self.records = [None] * total  # type: ignore[list-item]
 
         self.make_read = _answer_record
@@ -369,9 +377,7 @@ class _Call:
         info2, info3, gen, ttl = self.client._write_header(pol, meta)
         info2 |= M.INFO2_RESPOND_ALL_OPS
         info1 = M.INFO1_READ if reads else 0
-        send = pol.key == C.POLICY_KEY_SEND
-        filt = filter_bytes(pol) if self.entry_filters else None
-        fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
+        send, filt, fields, n_fields = self.write_fields(parsed, pol)
         info4 = write_info4(pol)
         entry = B.write_entry(info1, info2, info3, gen, ttl, fields, n_fields, ops, n_ops, info4)
         single_info1 = info1 | self.reply_bits
@@ -388,9 +394,7 @@ class _Call:
         generation = pol.get("generation", 0) or 0
         info2, info3, gen, _ttl = self.client._write_header(pol, {"gen": generation})
         info2 |= M.INFO2_DELETE
-        send = pol.key == C.POLICY_KEY_SEND
-        filt = filter_bytes(pol) if self.entry_filters else None
-        fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
+        send, filt, fields, n_fields = self.write_fields(parsed, pol)
         entry = B.write_entry(0, info2 | M.INFO2_RESPOND_ALL_OPS, info3, gen, 0, fields,
                               n_fields, b"", 0)
 
@@ -409,9 +413,7 @@ class _Call:
         if pol.durable_delete:
             info2 |= M.INFO2_DURABLE_DELETE
         ttl = pol.ttl or 0
-        send = pol.key == C.POLICY_KEY_SEND
-        filt = filter_bytes(pol) if self.entry_filters else None
-        fields, n_fields = self.entry_fields(ns, set_name, user_key, send, filt)
+        send, filt, fields, n_fields = self.write_fields(parsed, pol)
         reply_bits, info4 = self.reply_bits, write_info4(pol)
         entry = B.write_entry(0, info2, info3, 0, ttl, fields + udf, n_fields + n_udf, b"", 0,
                               info4)
@@ -442,7 +444,7 @@ class _Call:
                 else:
                     key = _result_key(*keys[index])
                 if rc == 0:
-                    record = ((key, {"ttl": ttl, "gen": gen}) if no_bins[index]
+                    record = ((key, {"ttl": ttl, "gen": gen}) if no_bins
                               else (key, {"ttl": ttl, "gen": gen}, bins))
                 else:
                     record = None

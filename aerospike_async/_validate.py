@@ -5,8 +5,7 @@ from typing import Any
 
 from .exceptions import AerospikeError, BinNameError, ClientError, ParamError
 from .protocol.batch import udf_fields
-from .protocol.cdt import pack as cdt_pack
-from .protocol.cdt_ops import unserializable
+from .protocol.cdt import pack as cdt_pack, unserializable
 from .protocol.digest import compute_digest
 
 MAX_BIN_NAME = 15
@@ -98,6 +97,12 @@ def check_bins(bins: Any) -> dict:
         if type(name) is not str or len(name) > MAX_BIN_NAME:
             check_bin_name(name)
     return bins
+
+
+def echoed_user_key(user_key: Any) -> Any:
+    """A user key as the official client gives it back: a bytes key, which travels as a
+    string, comes back as a str."""
+    return user_key.decode("utf-8", "replace") if type(user_key) is bytes else user_key
 
 
 def check_bin_list(bins: Any) -> list:

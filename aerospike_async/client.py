@@ -12,8 +12,8 @@ from . import constants as C
 from ._admin import AdminMixin
 from ._metrics import Metrics, app_id, cluster_stats
 from ._txn import TxnMixin, command_fields, txn_of
-from ._validate import (check_bin_list, check_bin_names, check_bins, check_meta, param_error,
-                        parse_key, udf_call_fields, value_error)
+from ._validate import (check_bin_list, check_bin_names, check_bins, check_meta,
+                        echoed_user_key, param_error, parse_key, udf_call_fields, value_error)
 from .cluster.cluster import Cluster, ClusterSettings
 from .cluster.connection import ConnectionClosed, SocketTimeout
 from .cluster.node import Node, info_host
@@ -36,6 +36,7 @@ from .protocol.record import (ttl_of, encode_command, encode_name_ops, key_field
 from .types import Bins, Key, Metadata, Record
 
 COMPRESS_THRESHOLD = 128
+_NAMELESS_READS = (M.OP_READ, M.OP_EXP_READ)   # operations that read a whole record unnamed
 RC_OK = 0
 RC_NOT_FOUND = 2
 
@@ -355,10 +356,7 @@ class Client(AdminMixin, TxnMixin):
 
     @staticmethod
     def _key(ns: str, set_name: str | None, user_key: Any, digest: bytes) -> Key:
-        # the official client keeps a bytes user key as a string, and echoes it as one
-        if type(user_key) is bytes:
-            user_key = user_key.decode("utf-8", "replace")
-        return (ns, set_name, user_key, bytearray(digest))
+        return (ns, set_name, echoed_user_key(user_key), bytearray(digest))
 
     # -- reads -------------------------------------------------------------
     async def get(self, key: Key, policy: dict | None = None) -> Record:
@@ -375,8 +373,8 @@ class Client(AdminMixin, TxnMixin):
             raise record_failure(node, rc, key)
         # the official client's get gives back the user key only when it sent it
         return ((ns, set_name or None,
-                 self._key(ns, set_name, user_key, digest)[2] if pol.key == C.POLICY_KEY_SEND
-                 else None, bytearray(digest)),
+                 echoed_user_key(user_key) if pol.key == C.POLICY_KEY_SEND else None,
+                 bytearray(digest)),
                 {"ttl": remaining_ttl(void_time), "gen": gen}, bins)
 
     async def select(self, key: Key, bins: list[str], policy: dict | None = None) -> Record:
@@ -501,8 +499,9 @@ class Client(AdminMixin, TxnMixin):
         ns, set_name, user_key, digest = parse_key(key)
         meta = check_meta(meta)
         pol = self._policies.resolve("remove", policy)
-        if "gen" not in meta and pol.get("generation"):   # the remove policy's own key
-            meta = {**meta, "gen": pol.get("generation")}
+        policy_gen = pol.get("generation")   # the remove policy's own key, under meta's
+        if policy_gen and "gen" not in meta:
+            meta = {**meta, "gen": policy_gen}
         info2, info3, generation, _exp = self._write_header(pol, meta)
         txn = await self._txn_prepare(pol, ns, set_name, digest, True) if pol.extra else None
         fields, n_fields = self._fields(pol, ns, set_name, user_key, digest, True)
@@ -567,7 +566,8 @@ class Client(AdminMixin, TxnMixin):
             respond_all |= encoded.respond_all
             # a read (or expression read) without a bin name reads the whole record: the
             # official client then asks for every bin and not for every operation's answer
-            read_all |= encoded.data[7] == 0 and encoded.data[4] in (M.OP_READ, M.OP_EXP_READ)
+            if encoded.reads and not encoded.data[7]:   # byte 7: the bin name's length
+                read_all |= encoded.data[4] in _NAMELESS_READS
             if encoded.ttl is not None:   # a touch's ttl wins over meta's, as in C
                 meta["ttl"] = encoded.ttl
         info1, info3r = self._read_bits(pol) if reads else (0, 0)

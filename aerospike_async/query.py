@@ -191,11 +191,10 @@ class QueryBase:
         which it raises ClientError. See ``aerospike_async._aggregate``."""
         if not isinstance(module, str) or not isinstance(function, str):
             raise param_error("module and function must be strings")
-        args = arguments if arguments is not None else []
-        if not isinstance(args, list):
+        if arguments is not None and not isinstance(arguments, list):
             raise param_error("arguments must be a list")
         # no argument list: an empty field; a given one, even empty, packed (as in C)
-        self._udf = (module, function, b"" if arguments is None else cdt_pack(args))
+        self._udf = (module, function, b"" if arguments is None else cdt_pack(arguments))
 
     def add_ops(self, ops: list[dict]) -> None:
         """Operations that execute_background applies to every record."""
@@ -224,14 +223,18 @@ class QueryBase:
         _validate_policy_ints(policy)
         return self._client._policies.resolve(self._kind, policy)
 
-    # A scan takes max_records and records_per_second from its policy, a query from its
-    # attributes of those names, as the official client does (each ignores the other)
+    # A query takes max_records and records_per_second from its attributes, and decodes
+    # lists and maps by its policy's deserialize, as the official client does (a Scan
+    # overrides these: it takes the first two from its policy and has no deserialize)
     def _max_records(self, pol: Policy) -> int:
-        return (pol.get("max_records", 0) if self._kind == "scan" else self.max_records) or 0
+        return self.max_records or 0
 
     def _records_per_second(self, pol: Policy) -> int:
-        return (pol.get("records_per_second", 0) if self._kind == "scan"
-                else self.records_per_second) or 0
+        return self.records_per_second or 0
+
+    @staticmethod
+    def _raw_collections(pol: Policy) -> bool:
+        return pol.deserialize is False
 
     def _node_filter(self, nodename: Any) -> str | None:
         """The name of the one node to scan (C ``aerospike_scan_node``), checked."""
@@ -305,7 +308,7 @@ class QueryBase:
         if previous is not None and previous.tracker.parts is not tracker.parts:
             previous = None   # not the page before this one
         stream = RecordStream(self._client.cluster, pol, ns, tracker, build, no_bins,
-                              previous=previous)
+                              previous=previous, raw=self._raw_collections(pol))
         if self._tracker is tracker:
             self._last_stream = stream
         return stream

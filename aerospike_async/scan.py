@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .protocol.digest import partition_id
+from .policy import Policy
 from .query import QueryBase
 
 
@@ -20,6 +21,16 @@ class Scan(QueryBase):
     _kind = "scan"
     _background_kind = "scan"
     _callback_failed = "Callback function raised an exception"
+
+    def _max_records(self, pol: Policy) -> int:
+        return pol.get("max_records", 0) or 0
+
+    def _records_per_second(self, pol: Policy) -> int:
+        return pol.get("records_per_second", 0) or 0
+
+    @staticmethod
+    def _raw_collections(pol: Policy) -> bool:
+        return False
 
     async def results(self, policy: dict | None = None, nodename: str | None = None,
                       options: dict | None = None) -> list[tuple]:

@@ -11,6 +11,13 @@ from typing import Any, Callable
 from aerospike_async.query import Query as AsyncQuery
 from aerospike_async.query import QueryBase as AsyncQueryBase
 
+
+def _forwarded(name: str, doc: str) -> Any:
+    """A property read and set through on the async query this object wraps."""
+    return property(lambda self: getattr(self._q, name),
+                    lambda self, value: setattr(self._q, name, value), doc=doc)
+
+
 class QueryBase:
     """What ``Query`` and ``Scan`` share; each adds its documented ``results`` and
     ``foreach`` (and ``Query`` its ``where``)."""
@@ -27,14 +34,8 @@ class QueryBase:
             return getattr(self._q, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    @property
-    def ttl(self) -> int:
-        """The ttl that execute_background writes give the records they touch."""
-        return self._q.ttl
-
-    @ttl.setter
-    def ttl(self, value: int) -> None:
-        self._q.ttl = value
+    ttl = _forwarded("ttl", "The ttl that execute_background writes give the records they "
+                     "touch.")
 
     def select(self, *bins: str) -> None:
         """Read only these bins."""
@@ -72,23 +73,10 @@ class Query(QueryBase):
     _q: AsyncQuery
 
     # a query's own; a scan takes these from its policy (the official Scan has neither)
-    @property
-    def max_records(self) -> int:
-        """At most this many records (0: no limit); one page's size when paginated."""
-        return self._q.max_records
-
-    @max_records.setter
-    def max_records(self, value: int) -> None:
-        self._q.max_records = value
-
-    @property
-    def records_per_second(self) -> int:
-        """The rate limit each node applies (0: none)."""
-        return self._q.records_per_second
-
-    @records_per_second.setter
-    def records_per_second(self, value: int) -> None:
-        self._q.records_per_second = value
+    max_records = _forwarded("max_records", "At most this many records (0: no limit); one "
+                             "page's size when paginated.")
+    records_per_second = _forwarded("records_per_second",
+                                    "The rate limit each node applies (0: none).")
 
     def where(self, predicate: Any, ctx: Any = None) -> Query:
         """Filter with a secondary-index predicate; returns this Query (one predicate per

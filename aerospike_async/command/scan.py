@@ -29,7 +29,7 @@ from ..cluster.node import Node
 from ..exceptions import (AerospikeError, ConnectionError, TimeoutError, exception_for,
                           result_code_name)
 from ..policy import Policy
-from ..protocol.digest import PARTITIONS
+from ..protocol.digest import PARTITIONS, partition_id
 from ..protocol.framing import ProtocolError, as_msg_payload
 from ..protocol.particles import raw_collections
 from ..protocol.scan import parse_stream_payload
@@ -180,12 +180,13 @@ class PartitionTracker:
         by_id = self.by_id
         settled: set[int] = set()
         for records, before, resume, taken in pending:
-            left = {_pid(rec) for rec in records[taken:]} - settled
+            left = {partition_id(rec[0][3]) for rec in records[taken:]} - settled
             settled |= left
             # a query's index position (bval) is known per message only: with one, go back
             # to the message's start (records may come again) rather than guess
             exact = all(bval is None for _digest, bval in resume.values())
-            last_taken = {_pid(rec): rec for rec in records[:taken]} if exact else {}
+            last_taken = ({partition_id(rec[0][3]): rec for rec in records[:taken]}
+                          if exact else {})
             for pid in left:
                 ps = by_id.get(pid)
                 if ps is None:
@@ -245,12 +246,6 @@ class PartitionTracker:
 BuildRequest = Callable[[NodePartitions, int], bytes]
 
 
-def _pid(record: tuple) -> int:
-    """The partition of a scan/query record, from its key's digest."""
-    digest = record[0][3]
-    return (digest[0] | (digest[1] << 8)) & (PARTITIONS - 1)
-
-
 class RecordStream:
     """The records of one scan/query call, as they arrive from every node.
 
@@ -262,13 +257,14 @@ class RecordStream:
     def __init__(self, cluster: Cluster, policy: Policy, namespace: str,
                  tracker: PartitionTracker, build: BuildRequest, no_bins: bool = False,
                  queue_chunks: int = _QUEUE_CHUNKS,
-                 previous: "RecordStream | None" = None) -> None:
+                 previous: "RecordStream | None" = None, raw: bool = False) -> None:
         self.cluster = cluster
         self.policy = policy
         self.namespace = namespace
         self.tracker = tracker
         self.build = build
         self.no_bins = no_bins
+        self.raw = raw   # lists and maps left as their msgpack bytes (deserialize False)
         self.queue: asyncio.Queue = asyncio.Queue(queue_chunks)
         self._task: asyncio.Task | None = None
         self._finished = False
@@ -361,8 +357,8 @@ class RecordStream:
 
     # -- producer side -----------------------------------------------------------------
     async def _run(self) -> None:
-        if self.policy.kind == "query" and self.policy.deserialize is False:
-            raw_collections.set(True)   # in this task's own context (a scan has no such key)
+        if self.raw:
+            raw_collections.set(True)   # in this task's own context
         try:
             await self._rounds()
         except asyncio.CancelledError:

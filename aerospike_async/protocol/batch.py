@@ -15,11 +15,11 @@ import struct
 from typing import Any, Iterator
 
 from .framing import MSG_AS, ProtocolError, proto_word
-from .message import (FIELD_BATCH_INDEX, FIELD_FILTER_EXP, FIELD_KEY, FIELD_NAMESPACE,
-                      FIELD_SET, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION,
-                      FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO3_LAST, MSG_HEADER_SIZE)
+from .message import (FIELD_BATCH_INDEX, FIELD_FILTER_EXP, FIELD_KEY, FIELD_UDF_ARGLIST,
+                      FIELD_UDF_FUNCTION, FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO3_LAST,
+                      MSG_HEADER_SIZE)
 from ._records import read_bins as _read_bins, read_pairs
-from .record import TTL_NEVER
+from .record import TTL_NEVER, ns_set_field_bytes
 
 # batch field flags
 BATCH_ALLOW_INLINE = 0x1
@@ -64,10 +64,7 @@ def field(ftype: int, data: bytes) -> bytes:
 
 def ns_set_fields(namespace: str, set_name: str | None) -> tuple[bytes, int]:
     """Namespace and set fields of an entry (the set is sent even when empty)."""
-    ns = namespace.encode("utf-8")
-    sb = (set_name or "").encode("utf-8")
-    return _FIELD.pack(len(ns) + 1, FIELD_NAMESPACE) + ns + _FIELD.pack(len(sb) + 1,
-                                                                         FIELD_SET) + sb, 2
+    return ns_set_field_bytes(namespace, set_name), 2
 
 
 def key_field(ktype: int, kbytes: bytes) -> bytes:

@@ -17,6 +17,7 @@ from typing import Any
 
 import msgpack
 
+from ..exceptions import ClientError
 from ..types import CDTInfinite, CDTWildcard, GeoJSON, HyperLogLog, KeyOrderedDict, null
 
 STRING_PREFIX = 3
@@ -97,8 +98,16 @@ _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _LEFT_OUT_KEYS = frozenset({type(None), bool, float, null})
 
 
-def _c_string(v: str) -> str:
+def c_string(v: str) -> str:
+    """``v`` as C reads it: up to its first NUL."""
     return v if "\x00" not in v else v[:v.index("\x00")]
+
+
+def unserializable() -> ClientError:
+    """A value of a type no particle or msgpack form exists for (a bin value, an operation
+    or UDF argument, an expression value): the official client's ClientError."""
+    return ClientError(-1, "Unable to serialize unknown Python native type.", None, None,
+                       False)
 
 
 def _int64(v: int) -> int:
@@ -143,7 +152,7 @@ def _map_to_wire(v: dict) -> dict:
 def _to_wire(v: Any) -> Any:
     t = type(v)
     if t is str:
-        return "\x03" + v if "\x00" not in v else "\x03" + _c_string(v)
+        return "\x03" + v if "\x00" not in v else "\x03" + c_string(v)
     if t is int:
         return v if _INT64_MIN <= v <= _INT64_MAX else _int64(v)
     if t is float or t is bool or v is None:
@@ -175,7 +184,7 @@ def _to_wire(v: Any) -> Any:
     if isinstance(v, float):
         return float(v)
     if isinstance(v, str):
-        return "\x03" + _c_string(str(v))
+        return "\x03" + c_string(str(v))
     if isinstance(v, (bytes, bytearray, memoryview)):
         return _raw(b"\x04" + bytes(v))
     if isinstance(v, list):
@@ -258,7 +267,7 @@ def _pack_into(out: bytearray, v: Any) -> None:
             _pack_into(out, k)
             _pack_into(out, x)
     elif isinstance(v, str):
-        pack_raw(out, b"\x03" + _c_string(v).encode("utf-8"))
+        pack_raw(out, b"\x03" + c_string(v).encode("utf-8"))
     elif isinstance(v, GeoJSON):
         pack_raw(out, b"\x17" + _geo_json(v))
     elif isinstance(v, HyperLogLog):

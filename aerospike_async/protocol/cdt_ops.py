@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import constants as C
-from ..exceptions import ClientError, ParamError
+from ..exceptions import ParamError
 from . import message as M
-from .cdt import pack
+from .cdt import pack, unserializable
 from .record import op_header
 
 PARTICLE_BLOB = 4
@@ -131,13 +131,6 @@ def _array_header(n: int) -> bytes:
 
 class RawMsgpack(bytes):
     """Bytes that are already msgpack (a filter expression inside a context)."""
-
-
-def unserializable() -> ClientError:
-    """A value of a type no particle or msgpack form exists for, in an operation or a UDF
-    argument: the official client's ClientError."""
-    return ClientError(-1, "Unable to serialize unknown Python native type.", None, None,
-                       False)
 
 
 def _pack_one(value: Any) -> bytes:

@@ -28,7 +28,7 @@ import msgpack
 from .. import constants as C
 from ..exceptions import ClientError, ParamError
 from ..types import CDTInfinite, CDTWildcard, GeoJSON, null
-from .cdt import pack, pack_header, pack_raw
+from .cdt import c_string, pack, pack_header, pack_raw, unserializable
 
 __all__ = ["ExpressionError", "encode_expression", "expression_base64", "filter_data",
            "filter_field"]
@@ -47,11 +47,6 @@ def _compile_failed() -> ClientError:
     """What the official client raises for an expression its C layer refuses to compile
     (a return type that does not fit, an empty context)."""
     return ClientError(-1, "as_exp_compile failed.", None, None, False)
-
-
-def _unserializable() -> ClientError:
-    return ClientError(-1, "Unable to serialize unknown Python native type.", None, None,
-                       False)
 
 
 # -- wire codes ---------------------------------------------------------------
@@ -105,7 +100,7 @@ def _rawstr(s: str) -> _Entry:
     """A name or pattern, sent as the official client sends it: a C string, ending at its
     first NUL."""
     try:
-        return _Entry(_K_RAWSTR, v=s.split("\x00", 1)[0].encode("utf-8"))
+        return _Entry(_K_RAWSTR, v=c_string(s).encode("utf-8"))
     except UnicodeEncodeError:
         raise ExpressionError("Unicode value not encoded in utf-8.") from None
 
@@ -137,14 +132,14 @@ def _value_entry(value: Any) -> _Entry:
         return _Entry(_K_PACKED, v=_pack_value(value))
     if isinstance(value, list):
         return _Entry(_K_LIST, v=_pack_value(value))
-    raise _unserializable()
+    raise unserializable()
 
 
 def _pack_value(value: Any) -> bytes:
     try:
         return pack(value)
     except TypeError:
-        raise _unserializable() from None
+        raise unserializable() from None
     except OverflowError as exc:
         raise ExpressionError(str(exc)) from None
     except ValueError as exc:
@@ -397,7 +392,7 @@ def _str_value(fixed: dict, key: str) -> _Entry:
     v = fixed.get(key)
     if not isinstance(v, str):
         raise ExpressionError("String value required")
-    return _Entry(_K_PACKED, v=_pack_value(v.split("\x00", 1)[0]))  # sent as a C string
+    return _Entry(_K_PACKED, v=_pack_value(v))   # packed as a C string, as every str
 
 
 def _str_args(args: tuple, fixed: dict, out: list[_Entry]) -> None:

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from .. import constants as C
 from ..exceptions import BinNameError, ClientError, ParamError
 from . import message as M
-from .cdt import pack
+from .cdt import pack, unserializable
 from .cdt_ops import (
     CDT_OPERATORS,
     RawMsgpack,
@@ -21,7 +21,6 @@ from .cdt_ops import (
     encode_cdt,
     encode_modify_by_path,
     encode_select_by_path,
-    unserializable,
 )
 from .expressions import encode_expression
 from .particles import encode_particle
@@ -136,11 +135,11 @@ def _expression(wire_op: int, reads: bool) -> Callable[[dict], EncodedOp]:
     """expression_read / expression_write: ``[expression, flags]`` as a blob particle;
     the command then answers every operation, as the official client asks."""
     def encode(op: dict) -> EncodedOp:
-        name = op.get("bin")
-        if isinstance(name, str) and len(name.encode("utf-8", "surrogatepass")) > 15:
+        try:
+            name = _bin_name(op)
+        except BinNameError:   # too long: the official client's packing failure
             raise ClientError(-1, f"Failed to pack {'read' if reads else 'write'} expression "
-                              "op.", None, None, False)
-        name = _bin_name(op)
+                              "op.", None, None, False) from None
         flags = op.get("expr_flags", 0) or 0
         if not isinstance(flags, int) or isinstance(flags, bool):
             raise ParamError(-2, "expression flags must be an integer", None, None, False)

@@ -49,11 +49,8 @@ def _enc_float(v: float) -> tuple[int, bytes]:
 
 
 def _enc_str(v: str) -> tuple[int, bytes]:
-    data = v.encode("utf-8")
-    if b"\x00" in data:
-        # the official client sends a string bin as a C string: it ends at the first NUL
-        data = data[:data.index(b"\x00")]
-    return PARTICLE_STRING, data
+    # the official client sends a string bin as a C string: it ends at the first NUL
+    return PARTICLE_STRING, cdt.c_string(v).encode("utf-8")
 
 
 def _enc_bytes(v: bytes) -> tuple[int, bytes]:

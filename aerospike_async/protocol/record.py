@@ -29,11 +29,12 @@ def ttl_of(void_time: int, now: int) -> int:
 _ns_set_cache: dict[tuple[str, str | None], bytes] = {}
 
 
-def _ns_set_fields(namespace: str, set_name: str | None) -> bytes:
+def ns_set_field_bytes(namespace: str, set_name: str | None) -> bytes:
+    """The namespace and set fields of a request (cached): without a set, an empty set
+    field, as the official client sends it."""
     cached = _ns_set_cache.get((namespace, set_name))
     if cached is None:
         ns = namespace.encode("utf-8")
-        # no set: an empty set field, as the official client sends it
         sb = set_name.encode("utf-8") if set_name is not None else b""
         cached = _FIELD.pack(len(ns) + 1, FIELD_NAMESPACE) + ns + _FIELD.pack(len(sb) + 1,
                                                                             FIELD_SET) + sb
@@ -45,7 +46,7 @@ def _ns_set_fields(namespace: str, set_name: str | None) -> bytes:
 def key_fields(namespace: str, set_name: str | None, digest: bytes,
                user_key: Any = None) -> tuple[bytes, int]:
     """Encoded namespace, set, digest (and user key when given) fields, and their count."""
-    out = _ns_set_fields(namespace, set_name) + _DIGEST_FIELD + digest
+    out = ns_set_field_bytes(namespace, set_name) + _DIGEST_FIELD + digest
     count = 3
     if user_key is not None:
         ktype, kb = key_bytes(user_key)
