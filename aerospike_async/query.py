@@ -307,7 +307,7 @@ class QueryBase:
         previous = self._last_stream
         if previous is not None and previous.tracker.parts is not tracker.parts:
             previous = None   # not the page before this one
-        stream = RecordStream(self._client.cluster, pol, ns, tracker, build, no_bins,
+        stream = RecordStream(self._client.cluster, pol, ns, tracker, build,
                               previous=previous, raw=self._raw_collections(pol))
         if self._tracker is tracker:
             self._last_stream = stream

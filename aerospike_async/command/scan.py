@@ -32,7 +32,7 @@ from ..policy import Policy
 from ..protocol.digest import PARTITIONS, partition_id
 from ..protocol.framing import ProtocolError, as_msg_payload
 from ..protocol.particles import raw_collections
-from ..protocol.scan import parse_stream_payload
+from ..protocol.scan import StreamPayload, parse_stream_payload
 from .base import RC_TIMEOUT, connection_failure, io_error, server_now
 
 RC_PARTITION_UNAVAILABLE = 11
@@ -255,7 +255,7 @@ class RecordStream:
     """
 
     def __init__(self, cluster: Cluster, policy: Policy, namespace: str,
-                 tracker: PartitionTracker, build: BuildRequest, no_bins: bool = False,
+                 tracker: PartitionTracker, build: BuildRequest,
                  queue_chunks: int = _QUEUE_CHUNKS,
                  previous: "RecordStream | None" = None, raw: bool = False) -> None:
         self.cluster = cluster
@@ -263,7 +263,6 @@ class RecordStream:
         self.namespace = namespace
         self.tracker = tracker
         self.build = build
-        self.no_bins = no_bins
         self.raw = raw   # lists and maps left as their msgpack bytes (deserialize False)
         self.queue: asyncio.Queue = asyncio.Queue(queue_chunks)
         self._task: asyncio.Task | None = None
@@ -442,29 +441,31 @@ class RecordStream:
             raise io_error(node, exc) from None
         tracker = self.tracker
         queue = self.queue
-        no_bins = self.no_bins
         error = 0
         try:
             conn.start_stream(request)
-            while True:
+            last = False
+            while not last:
                 mtype, payload = await conn.next_message(timeout)
-                chunk = parse_stream_payload(as_msg_payload(mtype, payload), no_bins,
-                                             server_now())
-                records = chunk.records
-                before: dict = {}
-                if records:
-                    # queued first: a stop while the queue is full leaves these unread
-                    await queue.put((records, before, chunk.resume))
-                tracker.apply(np, chunk.resume, chunk.unavailable, len(records), before)
-                if chunk.last:
-                    error = chunk.error
-                    break
-                if records:
-                    # the consumer's turn before the next message is decoded: records
-                    # taken and dropped while young cost the garbage collector almost
-                    # nothing, and their memory is reused warm; left queued, they would
-                    # be promoted through every generation
-                    await asyncio.sleep(0)
+                message = StreamPayload(as_msg_payload(mtype, payload), server_now())
+                while not message.done:
+                    chunk = message.next_chunk()
+                    records = chunk.records
+                    before: dict = {}
+                    if records:
+                        # queued first: a stop while the queue is full leaves these unread
+                        await queue.put((records, before, chunk.resume))
+                    tracker.apply(np, chunk.resume, chunk.unavailable, len(records), before)
+                    if chunk.last:
+                        error = chunk.error
+                        last = True
+                        break
+                    if records:
+                        # the consumer's turn before the next piece is decoded: records
+                        # taken and dropped while young cost the garbage collector almost
+                        # nothing, and their memory is reused warm; left queued, they
+                        # would be promoted through every generation
+                        await asyncio.sleep(0)
         except SocketTimeout:
             pool.discard(conn)
             node.error_count += 1
@@ -536,7 +537,7 @@ async def send_to_all(nodes: list[Node], policy: Policy, request: bytes,
         async with _streaming(node, request, timeout) as conn:
             while True:
                 mtype, payload = await conn.next_message(timeout)
-                chunk = parse_stream_payload(as_msg_payload(mtype, payload), True)
+                chunk = parse_stream_payload(as_msg_payload(mtype, payload))
                 if chunk.last:
                     rc = chunk.error
                     break

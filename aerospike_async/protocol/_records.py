@@ -6,6 +6,11 @@ in arrival order; ``cached_name`` turns name bytes
 (bin, namespace and set names) into ``str`` through one bounded cache.
 Both are written for the hot loops: what they use is bound as default arguments, so
 it is read as fast locals on every call.
+
+``op_shape`` and ``ops_source`` serve decoders compiled per record layout: the records
+of a scan or batch mostly share their bins' names and types, so a decoder written for
+that layout checks each operation's constant bytes with one ``startswith`` and decodes
+its value with one expression, instead of parsing the operation field by field.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ _OP3 = struct.Struct(">IxBxB")       # op size, particle type, name length
 _OP5 = struct.Struct(">IBBBB")       # op size, op, particle type, flags, name length
 _I64 = struct.Struct(">q")
 _F64 = struct.Struct(">d")
+_U32 = struct.Struct(">I")
 
 _names: dict[bytes, str] = {}
 _NAMES_MAX = 10000
@@ -63,6 +69,87 @@ def read_bins(data: bytes, pos: int, n_ops: int, end: int, bins: dict[str, Any],
             bins[name] = _decode(ptype, data[name_end:stop])
         pos = stop
     return pos
+
+
+def op_shape(data: bytes, pos: int, n_ops: int, end: int
+             ) -> tuple[tuple[int, bool, bytes], ...] | None:
+    """The layout of the ``n_ops`` operations at ``pos``, as ``ops_source`` takes it: per
+    operation its particle type, whether its value has a fixed size (8-byte integers and
+    floats) and its constant bytes (from the size for a fixed value, else from after it,
+    through the name). None when an operation is malformed."""
+    shape = []
+    for _ in range(n_ops):
+        size, ptype, name_len = _OP3.unpack_from(data, pos)
+        name_end = pos + 8 + name_len
+        stop = pos + 4 + size
+        if stop > end or name_end > stop:
+            return None
+        if (ptype == 1 or ptype == 2) and stop - name_end == 8:
+            shape.append((ptype, True, data[pos:name_end]))
+        else:
+            shape.append((ptype, False, data[pos + 4:name_end]))
+        pos = stop
+    return tuple(shape)
+
+
+def ops_source(shape: tuple[tuple[int, bool, bytes], ...], bail: str, base: str,
+               offset: int = 0, prefix: bytes = b""
+               ) -> tuple[list[str], dict[str, Any], str, str]:
+    """Source lines decoding operations laid out as ``shape`` (see ``op_shape``) at
+    ``base + offset`` of ``data`` (``base`` a variable, ``offset`` a constant), after the
+    constant bytes ``prefix``; ``bail`` is the statement run when the bytes do not match.
+    Returns the lines, the constants they name (bind them as fast locals, with
+    ``bound_helpers()``), the source of the bins dict display and of the offset after the
+    last operation. Names and constant bytes are bound, never written into source.
+
+    Offsets are constants from one variable-size value to the next, and adjacent
+    constant bytes (the prefix, a fixed-size operation's header) are checked at once."""
+    lines: list[str] = []
+    consts: dict[str, Any] = {}
+    items = []
+    pending = prefix   # constant bytes expected at the current offset, not yet checked
+
+    def at(extra: int) -> str:
+        return f"{base} + {offset + extra}" if offset + extra else base
+
+    for i, (ptype, fixed, head) in enumerate(shape):
+        if fixed:
+            consts[f"_c{i}"] = check = pending + head
+            consts[f"_n{i}"] = cached_name(head[8:])
+            lines += [f"if not startswith(_c{i}, {at(0)}): {bail}",
+                      f"v{i} = {'_i64' if ptype == 1 else '_f64'}(data, {at(len(check))})[0]"]
+            offset += len(check) + 8
+        else:
+            if pending:
+                consts[f"_p{i}"] = pending
+                lines.append(f"if not startswith(_p{i}, {at(0)}): {bail}")
+                offset += len(pending)
+            consts[f"_c{i}"] = head
+            consts[f"_n{i}"] = cached_name(head[4:])
+            value = at(4 + len(head))
+            lines += [f"q{i} = {at(4)} + _u32(data, {at(0)})[0]",
+                      f"if not ({value} <= q{i} <= end and startswith(_c{i}, {at(4)})): {bail}"]
+            raw = f"data[{value}:q{i}]"
+            if ptype == 3:
+                lines.append(f'v{i} = {raw}.decode("utf-8", "surrogateescape")')
+            elif ptype == 4:
+                lines.append(f"v{i} = _decode(4, {raw}) if _hooks.on else {raw}")
+            else:
+                lines.append(f"v{i} = _decode({int(ptype)}, {raw})")
+            base, offset = f"q{i}", 0
+        pending = b""
+        items.append(f"_n{i}: v{i}")
+    if pending:
+        consts["_p"] = pending
+        lines.append(f"if not startswith(_p, {at(0)}): {bail}")
+        offset += len(pending)
+    return lines, consts, "{" + ", ".join(items) + "}", at(0)
+
+
+def bound_helpers() -> dict[str, Any]:
+    """What ``ops_source`` lines call, by the names they use."""
+    return {"_i64": _I64.unpack_from, "_f64": _F64.unpack_from, "_u32": _U32.unpack_from,
+            "_decode": decode_particle, "_hooks": hooks}
 
 
 def read_pairs(data: Any, pos: int, n_ops: int, end: int) -> tuple[list[tuple[str, Any]], int]:

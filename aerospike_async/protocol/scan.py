@@ -25,7 +25,7 @@ from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
                       FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
                       FIELD_UDF_PACKAGE_NAME, INFO3_LAST, INFO3_PARTITION_DONE,
                       MSG_HEADER_SIZE)
-from ._records import _names, cached_name
+from ._records import _names, bound_helpers, cached_name, op_shape, ops_source
 from ._records import read_bins as _read_bins
 from .particles import decode_particle
 from .record import TTL_NEVER
@@ -42,8 +42,10 @@ _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
 _I64LE = struct.Struct("<q")
 _I64 = struct.Struct(">q")
-_HEAD4 = struct.Struct(">3xBxBII")   # info3, result code, generation, void time
+_HEAD4 = struct.Struct(">B2xBxBII")  # header size, info3, result code, generation, void time
 _COUNTS = struct.Struct(">HH")       # n_fields, n_ops (header bytes 18..22)
+_GEN_VOID = struct.Struct(">II")     # header bytes 6..14
+_U16LE = struct.Struct("<H")
 
 
 def _field(ftype: int, data: bytes) -> bytes:
@@ -140,38 +142,72 @@ def _decode_key(data: Any) -> Any:
     return decode_particle(ktype, data[1:])
 
 
-def parse_stream_payload(payload: bytes | memoryview, no_bins: bool = False,
-                         now: int = 0) -> StreamChunk:
-    """Decode one type-3 payload of a scan/query reply (see StreamChunk).
+def parse_stream_payload(payload: bytes | memoryview, now: int = 0) -> StreamChunk:
+    """Decode one type-3 payload of a scan/query reply (see StreamChunk) at once.
 
     ``now`` is the server clock (seconds since 2010-01-01) that record void
     times are turned into ttls against.
 
     Raises ProtocolError on malformed bytes.
     """
-    try:
-        return _parse_stream(payload, no_bins, now)
-    except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"malformed scan/query reply: {exc}") from None
+    return StreamPayload(payload, now).next_chunk(None)
 
 
-def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> StreamChunk:
-    # One pass over the whole payload, records built inline. A scan's records all carry
-    # the same namespace, digest and set fields, so after the first record the bytes from
-    # the header's field/op counts to the digest value, and from the digest to the bins,
-    # are a template checked with two startswith() calls instead of parsed field by field.
-    # Bins: _records.read_bins, shared with the batch decoder (common particles decoded
-    # inline); names are cached.
-    # Digests: a record's key gets a slice of one bytearray copy of the payload, and per
-    # partition only the offset of its last record's digest is kept until the end.
-    data = payload if type(payload) is bytes else bytes(payload)
-    ba = bytearray(data)
+class StreamPayload:
+    """One type-3 payload of a scan/query reply, decoded a piece at a time.
+
+    A payload holds up to about 128 KB of records. Handed on in pieces of about 32 KB, a
+    consumer takes and drops each piece's records before the next piece is decoded: they
+    die young, cost the garbage collector almost nothing, and their memory is reused while
+    it is still in the cache.
+    """
+
+    __slots__ = ("_data", "_copy", "_pos", "_now", "_loop")
+
+    PIECE = 32 * 1024
+
+    def __init__(self, payload: bytes | memoryview, now: int = 0) -> None:
+        self._data = payload if type(payload) is bytes else bytes(payload)
+        self._copy = bytearray(self._data)   # record digests are slices of it
+        self._pos = 0
+        self._now = now
+        self._loop: Any = None   # the compiled loop of the last record layout seen
+
+    @property
+    def done(self) -> bool:
+        """Whether every message of the payload has been decoded."""
+        return self._pos >= len(self._data)
+
+    def next_chunk(self, size: int | None = PIECE) -> StreamChunk:
+        """The next records: those starting within ``size`` bytes (None: all), and at
+        least one message. Raises ProtocolError on malformed bytes."""
+        data = self._data
+        stop = len(data) if size is None else min(self._pos + size, len(data))
+        try:
+            chunk, self._pos, self._loop = _parse_stream(data, self._copy, self._pos, stop,
+                                                         self._now, self._loop)
+        except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
+            raise ProtocolError(f"malformed scan/query reply: {exc}") from None
+        if chunk.last:
+            self._pos = len(data)
+        return chunk
+
+
+def _parse_stream(data: bytes, ba: bytearray, pos: int, stop: int, now: int, fast: Any
+                  ) -> tuple[StreamChunk, int, Any]:
+    # One pass over the messages starting before ``stop``. A scan's records mostly share
+    # their layout: the same namespace, set and digest fields, the same bins' names and
+    # types. A record of a layout not seen just before is decoded field by field here, and
+    # then decodes the records after it with a loop compiled for its layout (``fast``, see
+    # _record_loop), up to the first record that differs. Digests: a record's key gets a
+    # slice of the payload's bytearray copy ``ba``, and per partition only the offset of its
+    # last record's digest is kept until the end.
     chunk = StreamChunk()
     append = chunk.records.append
     where: dict[int, int | bytes] = {}   # partition -> offset of its last digest (or it)
-    bvals: dict[int, int] = {}           # partition -> bval of its last record, if it had one
+    bvals: dict[int, tuple[int | bytes, int]] = {}   # partition -> (where, bval) of its
+    # last record that had a bval: the resume's bval if that record is the partition's last
     end = len(data)
-    pos = 0
     head = _HEAD4.unpack_from
     counts = _COUNTS.unpack_from
     fhead = _FIELD.unpack_from
@@ -181,17 +217,16 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
     _name = cached_name
     read_bins = _read_bins
     never = TTL_NEVER
-    tpl: bytes | None = None
-    tpl_post = b""
-    tpl_len = post_len = 0
-    t_ns = t_set = None
-    t_ops = 0
-    while pos < end:
-        if data[pos] != MSG_HEADER_SIZE:
-            raise ValueError(f"header size {data[pos]}")
-        info3, rc, gen, void = head(data, pos)
+    while pos < stop:
+        if fast is not None:
+            pos = fast(data, ba, pos, stop, end, append, where, now, startswith)
+            if pos >= stop:
+                break
+        hsize, info3, rc, gen, void = head(data, pos)
+        if hsize != MSG_HEADER_SIZE:
+            raise ValueError(f"header size {hsize}")
+        n_fields, n_ops = counts(data, pos + 18)
         if info3 & 5 or rc:   # LAST, PARTITION_DONE or a result code: the rare cases
-            n_fields, n_ops = counts(data, pos + 18)
             pos += MSG_HEADER_SIZE
             if info3 & INFO3_LAST:
                 chunk.last = True
@@ -208,80 +243,108 @@ def _parse_stream(payload: bytes | memoryview, no_bins: bool, now: int) -> Strea
             for _ in range(n_fields + n_ops):
                 pos += 4 + u32(data, pos)[0]
             continue
-        d0 = pos + 18 + tpl_len
-        if tpl is not None and startswith(tpl, pos + 18) and startswith(tpl_post, d0 + 20):
-            pos = d0 + 20 + post_len
-            bins: dict[Any, Any] = {}
-            if t_ops:
-                pos = read_bins(data, pos, t_ops, end, bins)
-            if pos > end:
-                raise ValueError("record runs past the message")
-            append(((t_ns, t_set, None, ba[d0:d0 + 20]),
-                    {"ttl": never if void == 0 else (void - now if void > now else 1),
-                     "gen": gen},
-                    bins))
-            pid = (data[d0] | (data[d0 + 1] << 8)) & 4095
-            where[pid] = d0
-            if bvals:
-                bvals.pop(pid, None)
-        else:
-            n_fields, n_ops = counts(data, pos + 18)
-            counts_at = pos + 18
-            pos += MSG_HEADER_SIZE
-            ns = set_name = user_key = digest = bval = None
-            simple = True
-            for _ in range(n_fields):
-                size, ftype = fhead(data, pos)
-                start = pos + 5
-                pos += 4 + size
-                if ftype == 4:
-                    digest = data[start:pos]
-                    d0 = start
-                elif ftype == 0:
-                    raw = data[start:pos]
-                    ns = names_get(raw)
-                    if ns is None:
-                        ns = _name(raw)
-                elif ftype == 1:
-                    raw = data[start:pos]
-                    set_name = names_get(raw)
-                    if set_name is None:
-                        set_name = _name(raw)
-                elif ftype == 2:
-                    user_key = _decode_key(data[start:pos])
-                    simple = False
-                elif ftype == 15:
-                    bval = _I64LE.unpack_from(data, start)[0]
-                    simple = False
-                else:
-                    simple = False
-            if simple and digest is not None and len(digest) == 20 and pos <= end:
-                tpl = data[counts_at:d0]
-                tpl_len = len(tpl)
-                tpl_post = data[d0 + 20:pos]
-                post_len = len(tpl_post)
-                t_ns = ns
-                t_set = set_name
-                t_ops = n_ops
-            bins = {}
-            if n_ops:
-                pos = read_bins(data, pos, n_ops, end, bins)
-            if pos > end or digest is None:
-                raise ValueError("record runs past the message or has no digest")
-            append(((ns, set_name, user_key, bytearray(digest)),
-                    {"ttl": never if void == 0 else (void - now if void > now else 1), "gen": gen},
-                    bins))
-            pid = (digest[0] | (digest[1] << 8)) & 4095
-            where[pid] = d0 if len(digest) == 20 else digest
-            if bval is not None:
-                bvals[pid] = bval
-            elif bvals:
-                bvals.pop(pid, None)
+        counts_at = pos + 18
+        pos += MSG_HEADER_SIZE
+        ns = set_name = user_key = digest = bval = None
+        d0 = 0
+        simple = True
+        for _ in range(n_fields):
+            size, ftype = fhead(data, pos)
+            start = pos + 5
+            pos += 4 + size
+            if ftype == 4:
+                digest = data[start:pos]
+                d0 = start
+            elif ftype == 0:
+                raw = data[start:pos]
+                ns = names_get(raw)
+                if ns is None:
+                    ns = _name(raw)
+            elif ftype == 1:
+                raw = data[start:pos]
+                set_name = names_get(raw)
+                if set_name is None:
+                    set_name = _name(raw)
+            elif ftype == 2:
+                user_key = _decode_key(data[start:pos])
+                simple = False
+            elif ftype == 15:
+                bval = _I64LE.unpack_from(data, start)[0]
+                simple = False
+            else:
+                simple = False
+        ops_at = pos
+        bins: dict[Any, Any] = {}
+        if n_ops:
+            pos = read_bins(data, pos, n_ops, end, bins)
+        if pos > end or digest is None:
+            raise ValueError("record runs past the message or has no digest")
+        append(((ns, set_name, user_key, bytearray(digest)),
+                {"ttl": never if void == 0 else (void - now if void > now else 1), "gen": gen},
+                bins))
+        pid = (digest[0] | (digest[1] << 8)) & 4095
+        where[pid] = here = d0 if len(digest) == 20 else digest
+        if bval is not None:
+            bvals[pid] = (here, bval)
+        if simple and len(digest) == 20:
+            shape = op_shape(data, ops_at, n_ops, end)
+            if shape is not None:
+                fast = _record_loop(data[counts_at - 18:counts_at - 12],
+                                    data[counts_at:d0], data[d0 + 20:ops_at], ns, set_name,
+                                    shape)
     if where:
         resume = chunk.resume
         for pid, d in where.items():
-            resume[pid] = (data[d:d + 20] if isinstance(d, int) else d, bvals.get(pid))
-    return chunk
+            with_bval = bvals.get(pid)
+            resume[pid] = (data[d:d + 20] if isinstance(d, int) else d,
+                           with_bval[1] if with_bval is not None and with_bval[0] == d
+                           else None)
+    return chunk, pos, fast
+
+
+_loops: dict[tuple, Any] = {}
+_LOOPS_MAX = 256
+
+
+def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str | None,
+                 set_name: str | None, shape: tuple) -> Any:
+    """A function decoding, from an offset, records laid out as one just decoded: its
+    first six header bytes ``lead`` (header size, info bits, result code), from the field
+    and operation counts to the digest's value ``fields_before``, after the digest
+    ``fields_after``, then operations as ``shape`` (see op_shape). It returns the offset
+    of the first message that is not such a record, or the first at or after ``stop``."""
+    key = (lead, fields_before, fields_after, shape)
+    loop = _loops.get(key)
+    if loop is not None:
+        return loop
+    bail = "return pos"
+    ops, consts, bins, after_ops = ops_source(shape, bail, "d0", 20, fields_after)
+    lines = [
+        "while pos < stop:",
+        f"    if not (startswith(_lead, pos) and startswith(_before, pos + 18)): {bail}",
+        "    gen, void = _gen_void(data, pos + 6)",
+        f"    d0 = pos + {18 + len(fields_before)}",
+        *("    " + line for line in ops),
+        "    append(((_ns, _set, None, ba[d0:d0 + 20]),",
+        '            {"ttl": _never if void == 0 else (void - now if void > now else 1),'
+        ' "gen": gen},',
+        f"            {bins}))",
+        "    where[_pid(data, d0)[0] & 4095] = d0",
+        f"    pos = {after_ops}",
+        "return pos",
+    ]
+    bound = {**bound_helpers(), **consts, "_gen_void": _GEN_VOID.unpack_from,
+             "_pid": _U16LE.unpack_from, "_lead": lead, "_before": fields_before,
+             "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
+    params = ", ".join(f"{name}={name}" for name in bound)
+    source = (f"def loop(data, ba, pos, stop, end, append, where, now, startswith, {params}):\n"
+              + "".join(f"    {line}\n" for line in lines))
+    namespace = dict(bound)
+    exec(compile(source, "<scan record loop>", "exec"), namespace)
+    if len(_loops) >= _LOOPS_MAX:
+        _loops.clear()
+    loop = _loops[key] = namespace["loop"]
+    return loop
 
 
 # -- info commands: jobs and secondary indexes ----------------------------------------------
@@ -366,7 +429,8 @@ def parse_info_error(text: str) -> tuple[int, str] | None:
     return code, msg
 
 
-__all__ = ["encode_query", "encode_index_range", "parse_stream_payload", "StreamChunk",
+__all__ = ["encode_query", "encode_index_range", "parse_stream_payload", "StreamPayload",
+           "StreamChunk",
            "job_info_command", "parse_job_info", "sindex_create_command",
            "sindex_stat_command", "sindex_delete_command", "parse_info_error",
            "UDF_OP_AGGREGATE", "UDF_OP_BACKGROUND"]

@@ -1,8 +1,8 @@
 """The one-pass batch and scan reply decoders against plain reference decodings.
 
 ``parse_batch_records`` must answer what ``parse_batch_payload`` does (bins as a dict,
-ttl from the void time); ``parse_stream_payload``, whose alike records take a template
-path, what a message-by-message decoding does. Random payloads mix records with and
+ttl from the void time); ``parse_stream_payload``, whose alike records take a loop
+compiled for their layout, what a message-by-message decoding does. Random payloads mix records with and
 without set, user key or bval fields, partition-done and not-found messages, and every
 common particle type.
 """
@@ -99,10 +99,72 @@ def test_scan_decoder_matches_a_message_by_message_decoding(seed: int) -> None:
         payload = b"".join(_scan_record(rnd) for _ in range(rnd.randrange(1, 25)))
         if rnd.random() < 0.2:
             payload += _HEAD.pack(22, 0, 0, INFO3_LAST, 0, rnd.choice([0, 2, 4]), 0, 0, 0, 0, 0)
-        chunk = parse_stream_payload(payload, False, NOW)
+        chunk = parse_stream_payload(payload, NOW)
         got = (chunk.records, chunk.last, chunk.error, chunk.unavailable, chunk.resume)
         assert got == _reference_scan(payload)
-        assert parse_stream_payload(memoryview(payload), False, NOW).records == chunk.records
+        assert parse_stream_payload(memoryview(payload), NOW).records == chunk.records
+
+
+def _layout(rnd: random.Random):
+    """A record layout (fields, bins' names and types) and a maker of records in it whose
+    values (string and blob lengths included) differ from record to record."""
+    fields_first = rnd.random() < 0.5
+    ns, set_name = rnd.choice([b"test", b"bar"]), rnd.choice([None, b"s1", b"set2"])
+    bval = rnd.random() < 0.1
+    bins = [(rnd.choice([b"a", b"bb", b"n", b"\xc3\xa9"]), rnd.choice([1, 1, 2, 3, 3, 4, 17, 20]))
+            for _ in range(rnd.randrange(5))]
+
+    def record() -> bytes:
+        fields = [field_bytes(4, os.urandom(20))]
+        named = [field_bytes(0, ns)] + ([] if set_name is None else [field_bytes(1, set_name)])
+        fields = named + fields if fields_first else fields + named
+        if bval:
+            fields.append(field_bytes(15, struct.pack("<q", rnd.randrange(100))))
+        ops = []
+        for name, ptype in bins:
+            value = {1: struct.pack(">q", rnd.randrange(-2**63, 2**63)),
+                     2: struct.pack(">d", rnd.random()),
+                     3: "é✓x".encode()[:rnd.randrange(7)], 4: os.urandom(rnd.randrange(5)),
+                     17: bytes([rnd.randrange(2)]), 20: b"\x92\x01\xa1z"}[ptype]
+            ops.append(_OP.pack(4 + len(name) + len(value), 1, ptype, 0, len(name)) + name
+                       + value)
+        return (_HEAD.pack(22, 0, 0, 0, 0, 0, rnd.randrange(5), rnd.choice([0, 500, 5000]),
+                           0, len(fields), len(ops)) + b"".join(fields) + b"".join(ops))
+    return record
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_scan_decoder_reads_runs_of_alike_records_as_one_by_one(seed: int) -> None:
+    # Alike records after the first are read by a loop compiled for their layout; runs of
+    # several layouts, broken by partition-done messages and by records of other layouts,
+    # must read as each record read alone.
+    rnd = random.Random(seed)
+    layouts = [_layout(rnd) for _ in range(3)]
+    for _ in range(10):
+        parts = []
+        for _ in range(rnd.randrange(1, 6)):
+            record = rnd.choice(layouts)
+            parts += [record() for _ in range(rnd.randrange(1, 12))]
+            if rnd.random() < 0.3:
+                parts.append(_scan_record(rnd))
+        payload = b"".join(parts)
+        chunk = parse_stream_payload(payload, NOW)
+        got = (chunk.records, chunk.last, chunk.error, chunk.unavailable, chunk.resume)
+        assert got == _reference_scan(payload)
+        alone = [r for part in parts for r in parse_stream_payload(part, NOW).records]
+        assert chunk.records == alone
+
+
+def test_scan_decoder_rejects_a_record_that_breaks_its_layout_midway() -> None:
+    # a run of alike records, then one whose string op's size is shorter than its name:
+    # the compiled loop leaves it to the field-by-field decoding, which refuses it
+    fields = field_bytes(0, b"test") + field_bytes(4, b"d" * 20)
+    good = _OP.pack(4 + 1 + 2, 1, 3, 0, 1) + b"a" + b"xy"
+    bad = _OP.pack(4, 1, 3, 0, 1) + b"a"
+    head = _HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 2, 1)
+    assert len(parse_stream_payload((head + fields + good) * 3, NOW).records) == 3
+    with pytest.raises(ProtocolError):
+        parse_stream_payload((head + fields + good) * 3 + head + fields + bad, NOW)
 
 
 def test_scan_decoder_rejects_truncated_payloads_of_alike_records() -> None:
@@ -110,7 +172,7 @@ def test_scan_decoder_rejects_truncated_payloads_of_alike_records() -> None:
                    + field_bytes(4, os.urandom(20)) + field_bytes(1, b"s") for _ in range(3))
     for cut in range(len(rec) - 40, len(rec)):
         with pytest.raises(ProtocolError):
-            parse_stream_payload(rec[:cut], False, NOW)
+            parse_stream_payload(rec[:cut], NOW)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -156,8 +218,8 @@ def test_both_decoders_reject_an_op_whose_name_runs_past_it() -> None:
         parse_messages(scan)
     for payload in (scan, _HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 2, 2) + fields + valid * 2
                     + scan):
-        with pytest.raises(ProtocolError):   # first record, then the template path
-            parse_stream_payload(payload, False, NOW)
+        with pytest.raises(ProtocolError):   # first record, then the compiled loop
+            parse_stream_payload(payload, NOW)
     batch = _HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2) + _name_past_op(valid)
     with pytest.raises(ProtocolError):
         parse_batch_records(batch, NOW)
@@ -170,6 +232,6 @@ def test_both_decoders_reject_an_op_running_past_the_payload() -> None:
     batch = _HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1) + op
     for cut in range(1, 9):
         with pytest.raises(ProtocolError):
-            parse_stream_payload(scan[:-cut], False, NOW)
+            parse_stream_payload(scan[:-cut], NOW)
         with pytest.raises(ProtocolError):
             parse_batch_records(batch[:-cut], NOW)
