@@ -7,10 +7,11 @@ in arrival order; ``cached_name`` turns name bytes
 Both are written for the hot loops: what they use is bound as default arguments, so
 it is read as fast locals on every call.
 
-``op_shape`` and ``ops_source`` serve decoders compiled per record layout: the records
-of a scan or batch mostly share their bins' names and types, so a decoder written for
-that layout checks each operation's constant bytes with one ``startswith`` and decodes
-its value with one expression, instead of parsing the operation field by field.
+``op_shape``, ``key_layout`` and ``ops_source`` serve decoders compiled per record
+layout: the records of a scan or batch mostly share their bins' names and types, so a
+decoder written for that layout checks each operation's constant bytes with one
+``startswith`` and decodes its value with one expression, instead of parsing the
+operation field by field.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ _OP5 = struct.Struct(">IBBBB")       # op size, op, particle type, flags, name l
 _I64 = struct.Struct(">q")
 _F64 = struct.Struct(">d")
 _U32 = struct.Struct(">I")
+_KEY_HEAD = struct.Struct(">IxB")   # a key field's size and particle type
 
 _names: dict[bytes, str] = {}
 _NAMES_MAX = 10000
@@ -71,12 +73,15 @@ def read_bins(data: bytes, pos: int, n_ops: int, end: int, bins: dict[str, Any],
     return pos
 
 
-def op_shape(data: bytes, pos: int, n_ops: int, end: int
-             ) -> tuple[tuple[int, bool, bytes], ...] | None:
-    """The layout of the ``n_ops`` operations at ``pos``, as ``ops_source`` takes it: per
-    operation its particle type, whether its value has a fixed size (8-byte integers and
-    floats) and its constant bytes (from the size for a fixed value, else from after it,
-    through the name). None when an operation is malformed."""
+#: one value of a compiled layout: particle type, whether the value has a fixed size (an
+#: 8-byte integer or float), the constant bytes before the value (from its size word when
+#: fixed, else from after it) and the bin name, or None for the record's user key
+Layout = tuple[int, bool, bytes, "bytes | None"]
+
+
+def op_shape(data: bytes, pos: int, n_ops: int, end: int) -> tuple[Layout, ...] | None:
+    """The layout of the ``n_ops`` operations at ``pos`` (see Layout), as ``ops_source``
+    takes it. None when an operation is malformed."""
     shape = []
     for _ in range(n_ops):
         size, ptype, name_len = _OP3.unpack_from(data, pos)
@@ -84,26 +89,37 @@ def op_shape(data: bytes, pos: int, n_ops: int, end: int
         stop = pos + 4 + size
         if stop > end or name_end > stop:
             return None
+        name = data[pos + 8:name_end]
         if (ptype == 1 or ptype == 2) and stop - name_end == 8:
-            shape.append((ptype, True, data[pos:name_end]))
+            shape.append((ptype, True, data[pos:name_end], name))
         else:
-            shape.append((ptype, False, data[pos + 4:name_end]))
+            shape.append((ptype, False, data[pos + 4:name_end], name))
         pos = stop
     return tuple(shape)
 
 
-def ops_source(shape: tuple[tuple[int, bool, bytes], ...], bail: str, base: str,
-               offset: int = 0, prefix: bytes = b""
-               ) -> tuple[list[str], dict[str, Any], str, str]:
-    """Source lines decoding operations laid out as ``shape`` (see ``op_shape``) at
-    ``base + offset`` of ``data`` (``base`` a variable, ``offset`` a constant), after the
-    constant bytes ``prefix``; ``bail`` is the statement run when the bytes do not match.
-    Returns the lines, the constants they name (bind them as fast locals, with
-    ``bound_helpers()``), the source of the bins dict display and of the offset after the
-    last operation. Names and constant bytes are bound, never written into source.
+def key_layout(data: bytes, pos: int) -> Layout | None:
+    """The layout of the user key field at ``pos`` (an integer, string or bytes key), else
+    None."""
+    size, ptype = _KEY_HEAD.unpack_from(data, pos)
+    if ptype == 1 and size == 10:
+        return (1, True, data[pos:pos + 6], None)
+    if ptype == 3 or ptype == 4:
+        return (ptype, False, data[pos + 4:pos + 6], None)
+    return None
+
+
+def ops_source(values: tuple[Layout, ...], bail: str, base: str, offset: int = 0,
+               prefix: bytes = b"") -> tuple[list[str], dict[str, Any], str, str]:
+    """Source lines decoding values laid out as ``values`` (see Layout) at ``base +
+    offset`` of ``data`` (``base`` a variable, ``offset`` a constant), after the constant
+    bytes ``prefix``, into ``v0``, ``v1``...; ``bail`` is the statement run when the bytes
+    do not match. Returns the lines, the constants they name (bind them as fast locals,
+    with ``bound_helpers()``), the source of the bins dict display and of the offset after
+    the last value. Names and constant bytes are bound, never written into source.
 
     Offsets are constants from one variable-size value to the next, and adjacent
-    constant bytes (the prefix, a fixed-size operation's header) are checked at once."""
+    constant bytes (the prefix, a fixed-size value's header) are checked at once."""
     lines: list[str] = []
     consts: dict[str, Any] = {}
     items = []
@@ -112,10 +128,9 @@ def ops_source(shape: tuple[tuple[int, bool, bytes], ...], bail: str, base: str,
     def at(extra: int) -> str:
         return f"{base} + {offset + extra}" if offset + extra else base
 
-    for i, (ptype, fixed, head) in enumerate(shape):
+    for i, (ptype, fixed, head, name) in enumerate(values):
         if fixed:
             consts[f"_c{i}"] = check = pending + head
-            consts[f"_n{i}"] = cached_name(head[8:])
             lines += [f"if not startswith(_c{i}, {at(0)}): {bail}",
                       f"v{i} = {'_i64' if ptype == 1 else '_f64'}(data, {at(len(check))})[0]"]
             offset += len(check) + 8
@@ -125,20 +140,24 @@ def ops_source(shape: tuple[tuple[int, bool, bytes], ...], bail: str, base: str,
                 lines.append(f"if not startswith(_p{i}, {at(0)}): {bail}")
                 offset += len(pending)
             consts[f"_c{i}"] = head
-            consts[f"_n{i}"] = cached_name(head[4:])
             value = at(4 + len(head))
             lines += [f"q{i} = {at(4)} + _u32(data, {at(0)})[0]",
                       f"if not ({value} <= q{i} <= end and startswith(_c{i}, {at(4)})): {bail}"]
             raw = f"data[{value}:q{i}]"
-            if ptype == 3:
-                lines.append(f'v{i} = {raw}.decode("utf-8", "surrogateescape")')
+            if name is None:   # the user key, decoded as a key field is
+                decode = f'str({raw}, "utf-8")' if ptype == 3 else f"bytearray({raw})"
+            elif ptype == 3:
+                decode = f'{raw}.decode("utf-8", "surrogateescape")'
             elif ptype == 4:
-                lines.append(f"v{i} = _decode(4, {raw}) if _hooks.on else {raw}")
+                decode = f"_decode(4, {raw}) if _hooks.on else {raw}"
             else:
-                lines.append(f"v{i} = _decode({int(ptype)}, {raw})")
+                decode = f"_decode({int(ptype)}, {raw})"
+            lines.append(f"v{i} = {decode}")
             base, offset = f"q{i}", 0
         pending = b""
-        items.append(f"_n{i}: v{i}")
+        if name is not None:
+            consts[f"_n{i}"] = cached_name(name)
+            items.append(f"_n{i}: v{i}")
     if pending:
         consts["_p"] = pending
         lines.append(f"if not startswith(_p, {at(0)}): {bail}")

@@ -25,7 +25,8 @@ from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
                       FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
                       FIELD_UDF_PACKAGE_NAME, INFO3_LAST, INFO3_PARTITION_DONE,
                       MSG_HEADER_SIZE)
-from ._records import _names, bound_helpers, cached_name, op_shape, ops_source
+from ._records import (Layout, _names, bound_helpers, cached_name, key_layout, op_shape,
+                       ops_source)
 from ._records import read_bins as _read_bins
 from .particles import decode_particle
 from .record import TTL_NEVER
@@ -246,8 +247,8 @@ def _parse_stream(data: bytes, ba: bytearray, pos: int, stop: int, now: int, fas
         counts_at = pos + 18
         pos += MSG_HEADER_SIZE
         ns = set_name = user_key = digest = bval = None
-        d0 = 0
-        simple = True
+        d0 = key_at = key_end = 0
+        simple = True   # no field a compiled loop cannot read
         for _ in range(n_fields):
             size, ftype = fhead(data, pos)
             start = pos + 5
@@ -267,7 +268,7 @@ def _parse_stream(data: bytes, ba: bytearray, pos: int, stop: int, now: int, fas
                     set_name = _name(raw)
             elif ftype == 2:
                 user_key = _decode_key(data[start:pos])
-                simple = False
+                key_at, key_end = start - 5, pos
             elif ftype == 15:
                 bval = _I64LE.unpack_from(data, start)[0]
                 simple = False
@@ -287,11 +288,13 @@ def _parse_stream(data: bytes, ba: bytearray, pos: int, stop: int, now: int, fas
         if bval is not None:
             bvals[pid] = (here, bval)
         if simple and len(digest) == 20:
+            # a user key is read by the loop only as the last field, after the digest
+            key = key_layout(data, key_at) if key_at > d0 and key_end == ops_at else None
             shape = op_shape(data, ops_at, n_ops, end)
-            if shape is not None:
+            if shape is not None and (key is not None or not key_at):
                 fast = _record_loop(data[counts_at - 18:counts_at - 12],
-                                    data[counts_at:d0], data[d0 + 20:ops_at], ns, set_name,
-                                    shape)
+                                    data[counts_at:d0], data[d0 + 20:key_at or ops_at],
+                                    ns, set_name, key, shape)
     if where:
         resume = chunk.resume
         for pid, d in where.items():
@@ -307,25 +310,27 @@ _LOOPS_MAX = 256
 
 
 def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str | None,
-                 set_name: str | None, shape: tuple) -> Any:
+                 set_name: str | None, key: Layout | None, shape: tuple[Layout, ...]) -> Any:
     """A function decoding, from an offset, records laid out as one just decoded: its
     first six header bytes ``lead`` (header size, info bits, result code), from the field
     and operation counts to the digest's value ``fields_before``, after the digest
-    ``fields_after``, then operations as ``shape`` (see op_shape). It returns the offset
-    of the first message that is not such a record, or the first at or after ``stop``."""
-    key = (lead, fields_before, fields_after, shape)
-    loop = _loops.get(key)
+    ``fields_after``, then a user key field laid out as ``key`` (or none) and operations as
+    ``shape`` (see Layout). It returns the offset of the first message that is not such a
+    record, or the first at or after ``stop``."""
+    cache_key = (lead, fields_before, fields_after, key, shape)
+    loop = _loops.get(cache_key)
     if loop is not None:
         return loop
     bail = "return pos"
-    ops, consts, bins, after_ops = ops_source(shape, bail, "d0", 20, fields_after)
+    values = shape if key is None else (key, *shape)
+    ops, consts, bins, after_ops = ops_source(values, bail, "d0", 20, fields_after)
     lines = [
         "while pos < stop:",
         f"    if not (startswith(_lead, pos) and startswith(_before, pos + 18)): {bail}",
         "    gen, void = _gen_void(data, pos + 6)",
         f"    d0 = pos + {18 + len(fields_before)}",
         *("    " + line for line in ops),
-        "    append(((_ns, _set, None, ba[d0:d0 + 20]),",
+        f"    append(((_ns, _set, {'None' if key is None else 'v0'}, ba[d0:d0 + 20]),",
         '            {"ttl": _never if void == 0 else (void - now if void > now else 1),'
         ' "gen": gen},',
         f"            {bins}))",
@@ -343,7 +348,7 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
     exec(compile(source, "<scan record loop>", "exec"), namespace)
     if len(_loops) >= _LOOPS_MAX:
         _loops.clear()
-    loop = _loops[key] = namespace["loop"]
+    loop = _loops[cache_key] = namespace["loop"]
     return loop
 
 
