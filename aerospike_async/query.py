@@ -19,7 +19,7 @@ from typing import Any, AsyncIterator, Callable
 from . import constants as C
 from ._validate import check_bin_name, check_bin_names, param_error
 from .exceptions import ClientError
-from .command.scan import PartitionStatus, PartitionTracker, RecordStream
+from .command.scan import Partitions, PartitionTracker, RecordStream
 from .policy import Policy
 from .protocol import message as M
 from .protocol.cdt import pack as cdt_pack
@@ -111,7 +111,7 @@ def _no_bins(options: Any, scan: bool = False) -> bool:
     return no_bins
 
 
-def _partition_filter(pol: Policy) -> tuple[int, int, list[PartitionStatus] | None]:
+def _partition_filter(pol: Policy) -> tuple[int, int, Partitions | None]:
     pf = pol.get("partition_filter")
     if not pf:
         return 0, PARTITIONS, None
@@ -123,25 +123,23 @@ def _partition_filter(pol: Policy) -> tuple[int, int, list[PartitionStatus] | No
             or begin + count > PARTITIONS:
         raise param_error("invalid partition filter range")
     status = pf.get("partition_status")
-    parts: list[PartitionStatus] | None = None
+    parts: Partitions | None = None
     if isinstance(status, dict):
-        parts = []
-        for pid in range(begin, begin + count):
+        parts = Partitions(begin, count)
+        for i, pid in enumerate(range(begin, begin + count)):
             st = status.get(pid)
             if isinstance(st, tuple) and len(st) >= 4:
-                ps = PartitionStatus(pid, bytes(st[3]) if st[1] else None,
-                                     st[4] if len(st) > 4 and st[1] else None, bool(st[2]))
-            else:
-                ps = PartitionStatus(pid)
-            parts.append(ps)
+                if st[1]:
+                    parts.digests[i] = bytes(st[3])
+                    parts.bvals[i] = st[4] if len(st) > 4 else None
+                parts.retry[i] = bool(st[2])
     digest = pf.get("digest")
     if parts is None and isinstance(digest, dict) and digest.get("init"):
         # the official client copies only a str digest value (else 20 zero bytes)
         value = digest.get("value")
         raw = value.encode("utf-8")[:20] if isinstance(value, str) else b""
-        raw = raw.ljust(20, b"\0")
-        parts = [PartitionStatus(pid, raw if pid == begin else None)
-                 for pid in range(begin, begin + count)]
+        parts = Partitions(begin, count)
+        parts.digests[0] = raw.ljust(20, b"\0")
     return begin, count, parts
 
 
@@ -290,8 +288,11 @@ class QueryBase:
         header_timeout = pol.total_timeout or 0
         socket_timeout = pol.socket_timeout or 0
 
+        resume_at = tracker.parts
+
         def build(np: Any, record_max: int) -> bytes:
-            partial = np.partial
+            begin = resume_at.begin
+            partial = [pid - begin for pid in np.partial]
             return encode_query(
                 ns, set_name, info1=info1, info2=info2, info3=M.INFO3_PARTITION_DONE,
                 expiration=0xFFFFFFFF, header_timeout=header_timeout,
@@ -299,9 +300,9 @@ class QueryBase:
                 index_type=where[1] if where else None,
                 index_range=where[0] if where else None, index_context=ctx,
                 index_expression=index_expr, index_name=index_name, filter_exp=filt,
-                pids=[p.id for p in np.full],
-                digests=[p.digest for p in partial],
-                bvals=[p.bval or 0 for p in partial] if where and partial else None,
+                pids=np.full,
+                digests=[resume_at.digests[i] for i in partial],
+                bvals=[resume_at.bvals[i] or 0 for i in partial] if where and partial else None,
                 max_records=record_max, ops=ops, n_ops=n_ops)
 
         previous = self._last_stream

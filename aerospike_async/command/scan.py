@@ -46,35 +46,40 @@ _QUEUE_CHUNKS = 16  # proto messages' worth of records waiting for the consumer
 _END = object()
 
 
-class PartitionStatus:
-    """One partition of a scan: where to resume and whether to read it (again)."""
+class Partitions:
+    """The state of partitions ``begin`` to ``begin + count - 1`` of a scan, shared by the
+    pages of a paginated one. Per partition (at index ``pid - begin``): the digest and
+    index value (bval) of the last record received, to resume after; whether it is to be
+    read (again); and how many rounds its node failed it (``sequence``, which picks the
+    replica). Lists rather than an object per partition: a whole scan starts 4096."""
 
-    __slots__ = ("id", "digest", "bval", "retry", "sequence")
+    __slots__ = ("begin", "count", "digests", "bvals", "retry", "sequence")
 
-    def __init__(self, pid: int, digest: bytes | None = None, bval: int | None = None,
-                 retry: bool = True) -> None:
-        self.id = pid
-        self.digest = digest
-        self.bval = bval
-        self.retry = retry
-        self.sequence = 0
+    def __init__(self, begin: int = 0, count: int = PARTITIONS) -> None:
+        self.begin = begin
+        self.count = count
+        self.digests: list[bytes | None] = [None] * count
+        self.bvals: list[int | None] = [None] * count
+        self.retry = [True] * count
+        self.sequence = [0] * count
 
 
 class NodePartitions:
-    """The partitions one node reads in a round, and what it returned."""
+    """The partitions one node reads in a round (ids: ``full`` from their start, ``partial``
+    after their digest), and what it returned."""
 
     __slots__ = ("node", "full", "partial", "record_max", "record_count", "unavailable")
 
     def __init__(self, node: Node) -> None:
         self.node = node
-        self.full: list[PartitionStatus] = []
-        self.partial: list[PartitionStatus] = []
+        self.full: list[int] = []
+        self.partial: list[int] = []
         self.record_max = 0
         self.record_count = 0
         self.unavailable = 0
 
     @property
-    def parts(self) -> list[PartitionStatus]:
+    def parts(self) -> list[int]:
         return self.full + self.partial
 
 
@@ -82,15 +87,10 @@ class PartitionTracker:
     """Which partitions are done, across rounds and (paginated) calls."""
 
     def __init__(self, begin: int = 0, count: int = PARTITIONS, max_records: int = 0,
-                 parts: list[PartitionStatus] | None = None,
+                 parts: Partitions | None = None,
                  node_filter: str | None = None) -> None:
         self.node_filter = node_filter  # a node name: read only the partitions it serves
-        self.begin = begin
-        self.count = count
-        if parts is None:
-            parts = [PartitionStatus(p) for p in range(begin, begin + count)]
-        self.parts = parts
-        self.by_id = {p.id: p for p in parts}
+        self.parts = Partitions(begin, count) if parts is None else parts
         self.max_records = max_records
         self.iteration = 1
         self.done = False
@@ -103,7 +103,7 @@ class PartitionTracker:
     @classmethod
     def resumed(cls, previous: "PartitionTracker", max_records: int) -> "PartitionTracker":
         """The next page of a paginated scan: the partitions left by ``previous``."""
-        t = cls(previous.begin, previous.count, max_records, previous.parts)
+        t = cls(max_records=max_records, parts=previous.parts)
         t.retry = previous.retry or max_records <= 0
         return t
 
@@ -117,33 +117,33 @@ class PartitionTracker:
         masters = rows[0] if rows and cluster.reads_master_first(replica) else None
         by_name = cluster.nodes_by_name
         retry_all = self.retry and self.iteration == 1
-        for part in self.parts:
-            if not (retry_all or part.retry):
+        parts = self.parts
+        digests, retry, sequence = parts.digests, parts.retry, parts.sequence
+        for i, pid in enumerate(range(parts.begin, parts.begin + parts.count)):
+            if not (retry_all or retry[i]):
                 continue
-            pid = part.id
             node = None
-            if masters is not None and part.sequence == 0:
+            if masters is not None and sequence[i] == 0:
                 name = masters[pid]
                 node = by_name.get(name) if name else None
                 if node is not None and not node.active:
                     node = None
             if node is None:
                 node = cluster.node_for(namespace, bytes((pid & 0xFF, pid >> 8)), False,
-                                        replica, part.sequence)
+                                        replica, sequence[i])
             if node_filter is not None and node.name != node_filter:
                 continue  # C node_filter: another node's partition is not read at all
             np = out.get(node)
             if np is None:
                 np = out[node] = NodePartitions(node)
                 order.append(np)
-            (np.full if part.digest is None else np.partial).append(part)
-            part.retry = False
+            (np.full if digests[i] is None else np.partial).append(pid)
+            retry[i] = False
         if self.max_records > 0 and order:
             n = len(order)
             if self.max_records < n:
                 for np in order[self.max_records:]:
-                    for p in np.parts:
-                        p.retry = True
+                    self._read_again(np.parts)
                 order = order[:self.max_records]
                 n = len(order)
             share, rem = divmod(self.max_records, n)
@@ -153,22 +153,34 @@ class PartitionTracker:
         self.retry = True   # until this call ends normally (a break leaves it set)
         return order
 
+    def _index(self, pid: int) -> int | None:
+        i = pid - self.parts.begin
+        return i if 0 <= i < self.parts.count else None
+
+    def _read_again(self, pids: list[int], failed: bool = False) -> None:
+        """Mark ``pids`` to be read again; ``failed``: by the next replica."""
+        parts = self.parts
+        begin = parts.begin
+        for pid in pids:
+            parts.retry[pid - begin] = True
+            if failed:
+                parts.sequence[pid - begin] += 1
+
     def apply(self, np: NodePartitions, resume: dict, unavailable: list[int], n: int,
               before: dict) -> None:
         """Take in what one message of ``np``'s stream held; ``before`` gets, per partition
         whose position moved, where it was (see undeliver)."""
-        by_id = self.by_id
+        parts = self.parts
+        begin, count, digests, bvals = parts.begin, parts.count, parts.digests, parts.bvals
         for pid, (digest, bval) in resume.items():
-            ps = by_id.get(pid)
-            if ps is not None:
-                before[pid] = (ps.digest, ps.bval)
-                ps.digest = digest
-                ps.bval = bval
+            i = pid - begin
+            if 0 <= i < count:
+                before[pid] = (digests[i], bvals[i])
+                digests[i] = digest
+                bvals[i] = bval
         for pid in unavailable:
-            ps = by_id.get(pid)
-            if ps is not None:
-                ps.retry = True
-                ps.sequence += 1
+            if self._index(pid) is not None:
+                self._read_again([pid], failed=True)
                 np.unavailable += 1
         np.record_count += n
 
@@ -177,7 +189,7 @@ class PartitionTracker:
         loop left early) to the last record that was, so that a paginated query's next page
         reads them again. ``pending``: in arrival order, ``(records, before, resume, taken)``
         of each message whose records from index ``taken`` on were not handed out."""
-        by_id = self.by_id
+        parts = self.parts
         settled: set[int] = set()
         for records, before, resume, taken in pending:
             left = {partition_id(rec[0][3]) for rec in records[taken:]} - settled
@@ -188,20 +200,19 @@ class PartitionTracker:
             last_taken = ({partition_id(rec[0][3]): rec for rec in records[:taken]}
                           if exact else {})
             for pid in left:
-                ps = by_id.get(pid)
-                if ps is None:
+                i = self._index(pid)
+                if i is None:
                     continue
                 rec = last_taken.get(pid)
-                ps.digest, ps.bval = ((bytes(rec[0][3]), None) if rec is not None
-                                      else before.get(pid, (ps.digest, ps.bval)))
-                ps.retry = True
+                parts.digests[i], parts.bvals[i] = (
+                    (bytes(rec[0][3]), None) if rec is not None
+                    else before.get(pid, (parts.digests[i], parts.bvals[i])))
+                parts.retry[i] = True
 
     def node_failed(self, np: NodePartitions, exc: AerospikeError) -> None:
         code = exc.code if exc.code is not None else -1
         self.errors.append((code, self.iteration, np.node.address, exc.msg or ""))
-        for ps in np.parts:
-            ps.retry = True
-            ps.sequence += 1
+        self._read_again(np.parts, failed=True)
         np.unavailable = len(np.full) + len(np.partial)
 
     def round_complete(self) -> bool:
@@ -220,8 +231,7 @@ class PartitionTracker:
                 done = True
                 for np in self.node_parts:
                     if np.record_count >= np.record_max:
-                        for p in np.parts:
-                            p.retry = True
+                        self._read_again(np.parts)
                         done = False
                 self.done = done
             return True
@@ -236,10 +246,12 @@ class PartitionTracker:
     def status(self) -> dict[Any, Any]:
         """``get_partitions_status()``: per partition ``(id, init, retry, digest, bval)``."""
         out: dict[Any, Any] = {"done": self.done, "retry": self.retry}
-        for p in self.parts:
-            out[p.id] = (p.id, p.digest is not None, p.retry,
-                         bytearray(p.digest) if p.digest is not None else bytearray(20),
-                         p.bval or 0)
+        parts = self.parts
+        for i, pid in enumerate(range(parts.begin, parts.begin + parts.count)):
+            digest = parts.digests[i]
+            out[pid] = (pid, digest is not None, parts.retry[i],
+                        bytearray(digest) if digest is not None else bytearray(20),
+                        parts.bvals[i] or 0)
         return out
 
 
@@ -497,7 +509,7 @@ class RecordStream:
             raise exception_for(error, result_code_name(error))
 
 
-__all__ = ["PartitionStatus", "PartitionTracker", "NodePartitions", "RecordStream", "send_to_all"]
+__all__ = ["Partitions", "PartitionTracker", "NodePartitions", "RecordStream", "send_to_all"]
 
 
 @contextlib.asynccontextmanager

@@ -62,8 +62,7 @@ def test_request_is_the_official_clients(case):
             mock.patch("aerospike_async.query.RecordStream", lambda *args, **_kw: args), \
             mock.patch.object(Client, "cluster", None):
         build = q.stream(policy)[4]
-        everything = types.SimpleNamespace(
-            full=[types.SimpleNamespace(id=i) for i in range(4096)], partial=[])
+        everything = types.SimpleNamespace(full=list(range(4096)), partial=[])
         got = build(everything, 0)
     assert got.hex() == want.hex()
 
