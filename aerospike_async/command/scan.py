@@ -19,8 +19,9 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterator
-from operator import length_hint
-from typing import Any, AsyncIterator, Callable
+from itertools import compress, repeat
+from operator import eq, is_not, length_hint
+from typing import Any, AsyncIterator, Callable, Sequence
 
 from ..cluster.cluster import Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
@@ -108,37 +109,59 @@ class PartitionTracker:
         return t
 
     def assign(self, cluster: Cluster, namespace: str, replica: int) -> list[NodePartitions]:
-        out: dict[Node, NodePartitions] = {}
-        order: list[NodePartitions] = []
-        node_filter = self.node_filter
-        # a first try at the partition's live master, when that is what node_for answers,
-        # is looked up inline: a whole scan routes 4096 partitions
-        rows = cluster.partition_map.get(namespace)
-        masters = rows[0] if rows and cluster.reads_master_first(replica) else None
-        by_name = cluster.nodes_by_name
-        retry_all = self.retry and self.iteration == 1
         parts = self.parts
-        digests, retry, sequence = parts.digests, parts.retry, parts.sequence
-        for i, pid in enumerate(range(parts.begin, parts.begin + parts.count)):
-            if not (retry_all or retry[i]):
-                continue
-            node = None
-            if masters is not None and sequence[i] == 0:
-                name = masters[pid]
-                node = by_name.get(name) if name else None
-                if node is not None and not node.active:
-                    node = None
-            if node is None:
-                node = cluster.node_for(namespace, bytes((pid & 0xFF, pid >> 8)), False,
-                                        replica, sequence[i])
+        begin, count = parts.begin, parts.count
+        everything = range(begin, begin + count)
+        wanted: Sequence[int] = (everything if self.retry and self.iteration == 1
+                                 else list(compress(everything, parts.retry)))
+        # A whole scan routes 4096 partitions. While none has failed yet, each goes to its
+        # live master (what node_for answers then): picked out a master at a time, in C.
+        # The others (their master not live, or after a failure) are routed one by one.
+        by_node: dict[Node, list[int]] = {}
+        rest: list[int] = []
+        rows = cluster.partition_map.get(namespace)
+        if rows and cluster.reads_master_first(replica) and not any(parts.sequence):
+            masters = rows[0]
+            names = (masters[begin:begin + count] if wanted is everything
+                     else list(map(masters.__getitem__, wanted)))
+            distinct = dict.fromkeys(names)
+            for name in distinct:
+                picked = (list(wanted) if len(distinct) == 1
+                          else list(compress(wanted, map(eq, names, repeat(name)))))
+                node = cluster.nodes_by_name.get(name) if name else None
+                if node is not None and node.active:
+                    by_node[node] = picked
+                else:
+                    rest += picked
+        else:
+            rest = list(wanted)
+        for pid in rest:
+            node = cluster.node_for(namespace, bytes((pid & 0xFF, pid >> 8)), False, replica,
+                                    parts.sequence[pid - begin])
+            by_node.setdefault(node, []).append(pid)
+        if rest:
+            for pids in by_node.values():
+                pids.sort()
+        node_filter = self.node_filter   # C: another node's partitions are not read at all
+        order: list[NodePartitions] = []
+        resuming = parts.digests.count(None) != count   # some resume after a digest
+        has_digest = list(map(is_not, parts.digests, repeat(None))) if resuming else []
+        retry = parts.retry
+        for node, pids in sorted(by_node.items(), key=lambda item: item[1][0]):
             if node_filter is not None and node.name != node_filter:
-                continue  # C node_filter: another node's partition is not read at all
-            np = out.get(node)
-            if np is None:
-                np = out[node] = NodePartitions(node)
-                order.append(np)
-            (np.full if digests[i] is None else np.partial).append(pid)
-            retry[i] = False
+                continue
+            np = NodePartitions(node)
+            if resuming:
+                np.full = [pid for pid in pids if not has_digest[pid - begin]]
+                np.partial = [pid for pid in pids if has_digest[pid - begin]]
+            else:
+                np.full = pids
+            if len(pids) == count:
+                retry[:] = repeat(False, count)
+            else:
+                for pid in pids:
+                    retry[pid - begin] = False
+            order.append(np)
         if self.max_records > 0 and order:
             n = len(order)
             if self.max_records < n:
