@@ -146,13 +146,16 @@ def ops_source(values: tuple[Layout, ...], bail: str, base: str, offset: int = 0
             raw = f"data[{value}:q{i}]"
             if name is None:   # the user key, decoded as a key field is
                 decode = f'str({raw}, "utf-8")' if ptype == 3 else f"bytearray({raw})"
-            elif ptype == 3:
-                decode = f'{raw}.decode("utf-8", "surrogateescape")'
+            elif ptype == 3:   # strict first: the default arguments take a faster path
+                decode = ""
+                lines += ["try:", f"    v{i} = {raw}.decode()", "except UnicodeDecodeError:",
+                          f'    v{i} = {raw}.decode("utf-8", "surrogateescape")']
             elif ptype == 4:
                 decode = f"_decode(4, {raw}) if _hooks.on else {raw}"
             else:
                 decode = f"_decode({int(ptype)}, {raw})"
-            lines.append(f"v{i} = {decode}")
+            if decode:
+                lines.append(f"v{i} = {decode}")
             base, offset = f"q{i}", 0
         pending = b""
         if name is not None:

@@ -45,7 +45,8 @@ _I64LE = struct.Struct("<q")
 _I64 = struct.Struct(">q")
 _HEAD4 = struct.Struct(">B2xBxBII")  # header size, info3, result code, generation, void time
 _COUNTS = struct.Struct(">HH")       # n_fields, n_ops (header bytes 18..22)
-_GEN_VOID = struct.Struct(">II")     # header bytes 6..14
+_LEAD = struct.Struct(">IH")         # header bytes 0..6: size, info bits, result code
+_HEAD_WORDS = struct.Struct(">IHII")  # the same, then generation and void time
 _U16LE = struct.Struct("<H")
 
 
@@ -326,20 +327,23 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
     ops, consts, bins, after_ops = ops_source(values, bail, "d0", 20, fields_after)
     lines = [
         "while pos < stop:",
-        f"    if not (startswith(_lead, pos) and startswith(_before, pos + 18)): {bail}",
-        "    gen, void = _gen_void(data, pos + 6)",
+        "    lead, lead_end, gen, void = _head(data, pos)",
+        "    if lead != _lead or lead_end != _lead_end or not startswith(_before, pos + 18):",
+        f"        {bail}",
         f"    d0 = pos + {18 + len(fields_before)}",
         *("    " + line for line in ops),
         f"    append(((_ns, _set, {'None' if key is None else 'v0'}, ba[d0:d0 + 20]),",
-        '            {"ttl": _never if void == 0 else (void - now if void > now else 1),'
+        '            {"ttl": void - now if void > now else (_never if void == 0 else 1),'
         ' "gen": gen},',
         f"            {bins}))",
         "    where[_pid(data, d0)[0] & 4095] = d0",
         f"    pos = {after_ops}",
         "return pos",
     ]
-    bound = {**bound_helpers(), **consts, "_gen_void": _GEN_VOID.unpack_from,
-             "_pid": _U16LE.unpack_from, "_lead": lead, "_before": fields_before,
+    lead_words = _LEAD.unpack(lead)
+    bound = {**bound_helpers(), **consts, "_head": _HEAD_WORDS.unpack_from,
+             "_lead": lead_words[0], "_lead_end": lead_words[1],
+             "_pid": _U16LE.unpack_from, "_before": fields_before,
              "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
     params = ", ".join(f"{name}={name}" for name in bound)
     source = (f"def loop(data, ba, pos, stop, end, append, where, now, startswith, {params}):\n"
