@@ -43,7 +43,7 @@ RC_SCAN_ABORTED = 15
 RC_QUERY_ABORTED = 210
 _RETRYABLE = frozenset({ConnectionError.code, RC_TIMEOUT, RC_PARTITION_UNAVAILABLE,
                         RC_INDEX_NOT_FOUND, RC_INDEX_NOT_READABLE, -7})
-_QUEUE_CHUNKS = 16  # proto messages' worth of records waiting for the consumer
+_QUEUE_CHUNKS = 16  # pieces of records (StreamPayload.PIECE bytes) awaiting the consumer
 _END = object()
 
 
@@ -176,10 +176,6 @@ class PartitionTracker:
         self.retry = True   # until this call ends normally (a break leaves it set)
         return order
 
-    def _index(self, pid: int) -> int | None:
-        i = pid - self.parts.begin
-        return i if 0 <= i < self.parts.count else None
-
     def _read_again(self, pids: list[int], failed: bool = False) -> None:
         """Mark ``pids`` to be read again; ``failed``: by the next replica."""
         parts = self.parts
@@ -202,8 +198,10 @@ class PartitionTracker:
                 digests[i] = digest
                 bvals[i] = bval
         for pid in unavailable:
-            if self._index(pid) is not None:
-                self._read_again([pid], failed=True)
+            i = pid - begin
+            if 0 <= i < count:
+                parts.retry[i] = True
+                parts.sequence[i] += 1   # the next round asks the next replica
                 np.unavailable += 1
         np.record_count += n
 
@@ -223,8 +221,8 @@ class PartitionTracker:
             last_taken = ({partition_id(rec[0][3]): rec for rec in records[:taken]}
                           if exact else {})
             for pid in left:
-                i = self._index(pid)
-                if i is None:
+                i = pid - parts.begin
+                if not 0 <= i < parts.count:
                     continue
                 rec = last_taken.get(pid)
                 parts.digests[i], parts.bvals[i] = (

@@ -66,7 +66,8 @@ def encode_query(namespace: str, set_name: str | None, *, info1: int = 0, info2:
                  records_per_second: int = 0, socket_timeout: int = 0, task_id: int = 0,
                  index_type: int | None = None, index_range: bytes | None = None,
                  index_context: bytes | None = None, index_expression: bytes | None = None,
-                 index_name: str | None = None, filter_exp: bytes | None = None, pids: Iterable[int] | None = None,
+                 index_name: str | None = None, filter_exp: bytes | None = None,
+                 pids: Iterable[int] | None = None,
                  digests: list[bytes] | None = None, bvals: list[int] | None = None,
                  max_records: int = 0, udf: tuple[int, str, str, bytes] | None = None,
                  ops: bytes = b"", n_ops: int = 0) -> bytes:
