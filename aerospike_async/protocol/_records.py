@@ -168,6 +168,37 @@ def ops_source(values: tuple[Layout, ...], bail: str, base: str, offset: int = 0
     return lines, consts, "{" + ", ".join(items) + "}", at(0)
 
 
+class Loops:
+    """Decoding loops compiled per record layout: at most ``size`` kept, all dropped when
+    full (a client sees few layouts; a stream of ever new ones must not grow memory)."""
+
+    def __init__(self, name: str, size: int = 256) -> None:
+        self._name = f"<{name}>"
+        self._size = size
+        self._loops: dict[tuple, Any] = {}
+
+    def get(self, layout: tuple) -> Any:
+        """The loop compiled for ``layout``, or None."""
+        return self._loops.get(layout)
+
+    def compile(self, layout: tuple, signature: str, lines: list[str],
+                bound: dict[str, Any]) -> Any:
+        """Compile ``def loop(signature, ...)`` with body ``lines``, the names of ``bound``
+        as defaulted parameters (fast locals), and keep it for ``layout``."""
+        params = ", ".join(f"{name}={name}" for name in bound)
+        source = (f"def loop({signature}, {params}):\n"
+                  + "".join(f"    {line}\n" for line in lines))
+        namespace = dict(bound)
+        exec(compile(source, self._name, "exec"), namespace)
+        if len(self._loops) >= self._size:
+            self._loops.clear()
+        loop = self._loops[layout] = namespace["loop"]
+        return loop
+
+    def __len__(self) -> int:
+        return len(self._loops)
+
+
 def bound_helpers() -> dict[str, Any]:
     """What ``ops_source`` lines call, by the names they use."""
     return {"_i64": _I64.unpack_from, "_f64": _F64.unpack_from, "_u32": _U32.unpack_from,

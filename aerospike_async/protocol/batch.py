@@ -18,7 +18,8 @@ from .framing import MSG_AS, ProtocolError, proto_word
 from .message import (FIELD_BATCH_INDEX, FIELD_FILTER_EXP, FIELD_KEY, FIELD_UDF_ARGLIST,
                       FIELD_UDF_FUNCTION, FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO3_LAST,
                       MSG_HEADER_SIZE)
-from ._records import read_bins as _read_bins, read_pairs
+from ._records import Layout, Loops, bound_helpers, op_shape, ops_source, read_pairs
+from ._records import read_bins as _read_bins
 from .record import TTL_NEVER, ns_set_field_bytes
 
 # batch field flags
@@ -191,6 +192,8 @@ def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply],
 
 # hsize, info3, result code, generation, void time, index, n_fields, n_ops
 _HEAD_BATCH = struct.Struct(">BxxBxBIIIHH")
+_LEAD = struct.Struct(">IH")            # header bytes 0..6: size, info bits, result code
+_HEAD_WORDS = struct.Struct(">IHIII")   # the same, then generation, void time and index
 
 
 def parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, bool, int]:
@@ -210,7 +213,10 @@ def parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, bo
 
 
 def _parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, bool, int]:
-    # one pass; bins by the decoder shared with scan/query replies (_records.read_bins)
+    # One pass. A record of a layout not seen just before (its header's flags and result
+    # code, no fields, its bins' names and types) is decoded here, with the bins decoder
+    # shared with scan/query replies (_records.read_bins); the records after it, while
+    # alike, by a loop compiled for that layout (see _batch_loop).
     data = payload if type(payload) is bytes else bytes(payload)
     end = len(data)
     pos = 0
@@ -220,16 +226,24 @@ def _parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, b
     u32 = _U32.unpack_from
     read_bins = _read_bins
     never = TTL_NEVER
+    startswith = data.startswith
+    fast: Any = None
     while pos < end:
+        if fast is not None:
+            pos = fast(data, pos, end, extend, now, startswith)
+            if pos >= end:
+                break
         hsize, info3, rc, gen, void, index, n_fields, n_ops = head(data, pos)
         if hsize != MSG_HEADER_SIZE:
             raise ValueError(f"header size {hsize}")
+        start = pos
         pos += MSG_HEADER_SIZE
         if info3 & INFO3_LAST:
             return out, True, rc
         if n_fields:
             for _ in range(n_fields):
                 pos += 4 + u32(data, pos)[0]
+        ops_at = pos
         bins: dict[str, Any] = {}
         if n_ops:
             pos = read_bins(data, pos, n_ops, end, bins)
@@ -237,7 +251,44 @@ def _parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, b
             raise ValueError("message runs past the payload")
         extend((index, rc, gen, never if void == 0 else (void - now if void > now else 1),
                 bins))
+        if not n_fields:
+            shape = op_shape(data, ops_at, n_ops, end)
+            if shape is not None:
+                fast = _batch_loop(data[start:start + 6], data[start + 18:ops_at], shape)
     return out, False, 0
+
+
+_loops = Loops("batch record loop")
+
+
+def _batch_loop(lead: bytes, counts: bytes, shape: tuple[Layout, ...]) -> Any:
+    """A function decoding, from an offset, records laid out as one just decoded: its
+    first six header bytes ``lead`` (header size, info bits, result code), its field and
+    operation counts ``counts`` (no fields), then operations as ``shape`` (see Layout). It
+    returns the offset of the first message that is not such a record (or the end)."""
+    layout = (lead, counts, shape)
+    loop = _loops.get(layout)
+    if loop is not None:
+        return loop
+    bail = "return pos"
+    # the counts (header bytes 18..22) are checked with the first operation's constant bytes
+    ops, consts, bins, after_ops = ops_source(shape, bail, "pos", 18, counts)
+    lines = [
+        "while pos < end:",
+        "    lead, lead_end, gen, void, index = _head(data, pos)",
+        f"    if lead != _lead or lead_end != _lead_end: {bail}",
+        *("    " + line for line in ops),
+        "    extend((index, _rc, gen,",
+        "            void - now if void > now else (_never if void == 0 else 1),",
+        f"            {bins}))",
+        f"    pos = {after_ops}",
+        "return pos",
+    ]
+    lead_words = _LEAD.unpack(lead)
+    bound = {**bound_helpers(), **consts, "_head": _HEAD_WORDS.unpack_from,
+             "_lead": lead_words[0], "_lead_end": lead_words[1], "_rc": lead[5],
+             "_never": TTL_NEVER}
+    return _loops.compile(layout, "data, pos, end, extend, now, startswith", lines, bound)
 
 
 def iter_entries(field_data: bytes) -> Iterator[tuple[int, bytes, bytes | None]]:

@@ -25,8 +25,8 @@ from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
                       FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
                       FIELD_UDF_PACKAGE_NAME, INFO3_LAST, INFO3_PARTITION_DONE,
                       MSG_HEADER_SIZE)
-from ._records import (Layout, _names, bound_helpers, cached_name, key_layout, op_shape,
-                       ops_source)
+from ._records import (Layout, Loops, _names, bound_helpers, cached_name, key_layout,
+                       op_shape, ops_source)
 from ._records import read_bins as _read_bins
 from .particles import decode_particle
 from .record import TTL_NEVER
@@ -307,8 +307,7 @@ def _parse_stream(data: bytes, ba: bytearray, pos: int, stop: int, now: int, fas
     return chunk, pos, fast
 
 
-_loops: dict[tuple, Any] = {}
-_LOOPS_MAX = 256
+_loops = Loops("scan record loop")
 
 
 def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str | None,
@@ -319,8 +318,8 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
     ``fields_after``, then a user key field laid out as ``key`` (or none) and operations as
     ``shape`` (see Layout). It returns the offset of the first message that is not such a
     record, or the first at or after ``stop``."""
-    cache_key = (lead, fields_before, fields_after, key, shape)
-    loop = _loops.get(cache_key)
+    layout = (lead, fields_before, fields_after, key, shape)
+    loop = _loops.get(layout)
     if loop is not None:
         return loop
     bail = "return pos"
@@ -346,15 +345,8 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
              "_lead": lead_words[0], "_lead_end": lead_words[1],
              "_pid": _U16LE.unpack_from, "_before": fields_before,
              "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
-    params = ", ".join(f"{name}={name}" for name in bound)
-    source = (f"def loop(data, ba, pos, stop, end, append, where, now, startswith, {params}):\n"
-              + "".join(f"    {line}\n" for line in lines))
-    namespace = dict(bound)
-    exec(compile(source, "<scan record loop>", "exec"), namespace)
-    if len(_loops) >= _LOOPS_MAX:
-        _loops.clear()
-    loop = _loops[cache_key] = namespace["loop"]
-    return loop
+    return _loops.compile(layout, "data, ba, pos, stop, end, append, where, now, startswith",
+                          lines, bound)
 
 
 # -- info commands: jobs and secondary indexes ----------------------------------------------

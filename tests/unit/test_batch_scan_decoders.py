@@ -1,10 +1,11 @@
 """The one-pass batch and scan reply decoders against plain reference decodings.
 
 ``parse_batch_records`` must answer what ``parse_batch_payload`` does (bins as a dict,
-ttl from the void time); ``parse_stream_payload``, whose alike records take a loop
-compiled for their layout, what a message-by-message decoding does. Random payloads mix records with and
-without set, user key or bval fields, partition-done and not-found messages, and every
-common particle type.
+ttl from the void time), and ``parse_stream_payload`` what a message-by-message decoding
+does. Both read alike records with a loop compiled for their layout: runs of alike
+records must read as each record alone. Random payloads mix records with and without
+set, user key or bval fields, partition-done and not-found messages, and every common
+particle type.
 """
 from __future__ import annotations
 
@@ -209,6 +210,48 @@ def test_batch_decoder_matches_the_reply_objects(seed: int) -> None:
         else:
             got = parse_batch_records(cut, NOW)
             assert got[0][::5] == [r.index for r in want[0]]
+
+
+def _bins_layout(rnd: random.Random):
+    """A maker of batch answers whose bins share names and types, values differing."""
+    bins = [(rnd.choice([b"a", b"bb", b"n", b"\xc3\xa9"]), rnd.choice([1, 1, 2, 3, 3, 4, 17, 20]))
+            for _ in range(rnd.randrange(4))]
+    rc = rnd.choice([0, 0, 0, 2])
+
+    def answer(index: int) -> bytes:
+        ops = [] if rc else [
+            _OP.pack(4 + len(name) + len(value), 1, ptype, 0, len(name)) + name + value
+            for name, ptype in bins
+            for value in [{1: struct.pack(">q", rnd.randrange(-2**63, 2**63)),
+                           2: struct.pack(">d", rnd.random()),
+                           3: "é✓x".encode()[:rnd.randrange(7)],
+                           4: os.urandom(rnd.randrange(5)), 17: bytes([rnd.randrange(2)]),
+                           20: b"\x92\x01\xa1z"}[ptype]]]
+        return (_HEAD.pack(22, 0, 0, 0, 0, rc, rnd.randrange(5), rnd.choice([0, 900, 5000]),
+                           index, 0, len(ops)) + b"".join(ops))
+    return answer
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_batch_decoder_reads_runs_of_alike_answers_as_one_by_one(seed: int) -> None:
+    # alike answers after the first are read by a loop compiled for their layout
+    rnd = random.Random(seed)
+    layouts = [_bins_layout(rnd) for _ in range(3)]
+    for _ in range(10):
+        parts: list[bytes] = []
+        for _ in range(rnd.randrange(1, 6)):
+            answer = rnd.choice(layouts)
+            parts += [answer(len(parts)) for _ in range(rnd.randrange(1, 12))]
+        payload = b"".join(parts)
+        if rnd.random() < 0.5:
+            payload += _HEAD.pack(22, 0, 0, INFO3_LAST, 0, 0, 0, 0, 0, 0, 0)
+        got = parse_batch_records(payload, NOW)
+        replies, last, rc = parse_batch_payload(payload)
+        expected = [x for r in replies
+                    for x in (r.index, r.result_code, r.generation, _ttl(r.ttl), dict(r.bins))]
+        assert got == (expected, last, rc)
+        alone = [x for part in parts for x in parse_batch_records(part, NOW)[0]]
+        assert repr(got[0]) == repr(alone)
 
 
 def _name_past_op(valid: bytes) -> bytes:
