@@ -16,7 +16,7 @@ operation field by field.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, Callable
 
 from .particles import decode_particle, hooks
 
@@ -169,29 +169,77 @@ def ops_source(values: tuple[Layout, ...], bail: str, base: str, offset: int = 0
 
 
 class Loops:
-    """Decoding loops compiled per record layout: at most ``size`` kept, all dropped when
-    full (a client sees few layouts; a stream of ever new ones must not grow memory)."""
+    """Decoding loops compiled per record layout, and when to compile one.
+
+    A compile costs about as much as decoding a few hundred records field by field. So a
+    layout gets a loop only when it comes again within the last ``RECENT`` records
+    decoded field by field, and compiles are paid for with records decoded (``earn``): a
+    compile spends ``COMPILE_COST`` of them, and at most four compiles' worth is saved
+    up. Records of ever new layouts (sparse bins, say) thus stay about as fast as without
+    loops; after ``MISSES`` lookups in a row found no loop, only one such record in
+    ``LOOK_EVERY`` is looked up. At most ``size`` loops are kept, the oldest dropped first.
+    """
+
+    COMPILE_COST = 1000
+    RECENT = 8
+    MISSES = 8
+    LOOK_EVERY = 16
 
     def __init__(self, name: str, size: int = 256) -> None:
         self._name = f"<{name}>"
         self._size = size
         self._loops: dict[tuple, Any] = {}
+        self._recent: dict[tuple, None] = {}   # the last layouts without a loop
+        self._credit = 4 * self.COMPILE_COST
+        self._misses = 0
+        self._skip = 0
 
-    def get(self, layout: tuple) -> Any:
-        """The loop compiled for ``layout``, or None."""
-        return self._loops.get(layout)
+    def earn(self, records: int) -> None:
+        """Count ``records`` decoded towards the next compiles."""
+        self._credit = min(self._credit + records, 4 * self.COMPILE_COST)
 
-    def compile(self, layout: tuple, signature: str, lines: list[str],
-                bound: dict[str, Any]) -> Any:
-        """Compile ``def loop(signature, ...)`` with body ``lines``, the names of ``bound``
-        as defaulted parameters (fast locals), and keep it for ``layout``."""
+    def wanted(self) -> bool:
+        """Called for each record decoded field by field: whether to look up (``find``)
+        a loop for its layout."""
+        if self._skip:
+            self._skip -= 1
+            return False
+        return True
+
+    def find(self, layout: tuple, build: Callable[[], tuple[str, list[str], dict[str, Any]]]
+             ) -> Any:
+        """The loop for ``layout``: kept, or compiled now from ``build()`` (the signature,
+        body lines and bound names of the loop); None when not (yet) worth it."""
+        loop = self._loops.get(layout)
+        if loop is None:
+            recent = self._recent
+            if layout in recent and self._credit >= self.COMPILE_COST:
+                del recent[layout]
+                self._credit -= self.COMPILE_COST
+                loop = self._compile(layout, *build())
+            else:
+                recent[layout] = None
+                if len(recent) > self.RECENT:
+                    del recent[next(iter(recent))]
+        if loop is None:
+            self._misses += 1
+            if self._misses >= self.MISSES:
+                self._skip = self.LOOK_EVERY - 1
+        else:
+            self._misses = 0
+        return loop
+
+    def _compile(self, layout: tuple, signature: str, lines: list[str],
+                 bound: dict[str, Any]) -> Any:
+        # def loop(signature, ...) with body ``lines``, the names of ``bound`` as defaulted
+        # parameters (read as fast locals)
         params = ", ".join(f"{name}={name}" for name in bound)
         source = (f"def loop({signature}, {params}):\n"
                   + "".join(f"    {line}\n" for line in lines))
         namespace = dict(bound)
         exec(compile(source, self._name, "exec"), namespace)
         if len(self._loops) >= self._size:
-            self._loops.clear()
+            del self._loops[next(iter(self._loops))]
         loop = self._loops[layout] = namespace["loop"]
         return loop
 

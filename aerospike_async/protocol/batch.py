@@ -239,6 +239,7 @@ def _parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, b
         start = pos
         pos += MSG_HEADER_SIZE
         if info3 & INFO3_LAST:
+            _loops.earn(len(out) // 5)
             return out, True, rc
         if n_fields:
             for _ in range(n_fields):
@@ -251,10 +252,11 @@ def _parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, b
             raise ValueError("message runs past the payload")
         extend((index, rc, gen, never if void == 0 else (void - now if void > now else 1),
                 bins))
-        if not n_fields:
+        if not n_fields and _loops.wanted():
             shape = op_shape(data, ops_at, n_ops, end)
-            if shape is not None:
-                fast = _batch_loop(data[start:start + 6], data[start + 18:ops_at], shape)
+            fast = None if shape is None else _batch_loop(data[start:start + 6],
+                                                          data[start + 18:ops_at], shape)
+    _loops.earn(len(out) // 5)
     return out, False, 0
 
 
@@ -265,30 +267,31 @@ def _batch_loop(lead: bytes, counts: bytes, shape: tuple[Layout, ...]) -> Any:
     """A function decoding, from an offset, records laid out as one just decoded: its
     first six header bytes ``lead`` (header size, info bits, result code), its field and
     operation counts ``counts`` (no fields), then operations as ``shape`` (see Layout). It
-    returns the offset of the first message that is not such a record (or the end)."""
-    layout = (lead, counts, shape)
-    loop = _loops.get(layout)
-    if loop is not None:
-        return loop
-    bail = "return pos"
-    # the counts (header bytes 18..22) are checked with the first operation's constant bytes
-    ops, consts, bins, after_ops = ops_source(shape, bail, "pos", 18, counts)
-    lines = [
-        "while pos < end:",
-        "    lead, lead_end, gen, void, index = _head(data, pos)",
-        f"    if lead != _lead or lead_end != _lead_end: {bail}",
-        *("    " + line for line in ops),
-        "    extend((index, _rc, gen,",
-        "            void - now if void > now else (_never if void == 0 else 1),",
-        f"            {bins}))",
-        f"    pos = {after_ops}",
-        "return pos",
-    ]
-    lead_words = _LEAD.unpack(lead)
-    bound = {**bound_helpers(), **consts, "_head": _HEAD_WORDS.unpack_from,
-             "_lead": lead_words[0], "_lead_end": lead_words[1], "_rc": lead[5],
-             "_never": TTL_NEVER}
-    return _loops.compile(layout, "data, pos, end, extend, now, startswith", lines, bound)
+    returns the offset of the first message that is not such a record (or the end). None
+    while the layout has no loop (see Loops)."""
+
+    def build() -> tuple[str, list[str], dict[str, Any]]:
+        bail = "return pos"
+        # the counts (header bytes 18..22) are checked with the first operation's bytes
+        ops, consts, bins, after_ops = ops_source(shape, bail, "pos", 18, counts)
+        lines = [
+            "while pos < end:",
+            "    lead, lead_end, gen, void, index = _head(data, pos)",
+            f"    if lead != _lead or lead_end != _lead_end: {bail}",
+            *("    " + line for line in ops),
+            "    extend((index, _rc, gen,",
+            "            void - now if void > now else (_never if void == 0 else 1),",
+            f"            {bins}))",
+            f"    pos = {after_ops}",
+            "return pos",
+        ]
+        lead_words = _LEAD.unpack(lead)
+        bound = {**bound_helpers(), **consts, "_head": _HEAD_WORDS.unpack_from,
+                 "_lead": lead_words[0], "_lead_end": lead_words[1], "_rc": lead[5],
+                 "_never": TTL_NEVER}
+        return "data, pos, end, extend, now, startswith", lines, bound
+
+    return _loops.find((lead, counts, shape), build)
 
 
 def iter_entries(field_data: bytes) -> Iterator[tuple[int, bytes, bytes | None]]:

@@ -289,14 +289,15 @@ def _parse_stream(data: bytes, ba: bytearray, pos: int, stop: int, now: int, fas
         where[pid] = here = d0 if len(digest) == 20 else digest
         if bval is not None:
             bvals[pid] = (here, bval)
-        if simple and len(digest) == 20:
+        if simple and len(digest) == 20 and _loops.wanted():
             # a user key is read by the loop only as the last field, after the digest
             key = key_layout(data, key_at) if key_at > d0 and key_end == ops_at else None
             shape = op_shape(data, ops_at, n_ops, end)
-            if shape is not None and (key is not None or not key_at):
-                fast = _record_loop(data[counts_at - 18:counts_at - 12],
-                                    data[counts_at:d0], data[d0 + 20:key_at or ops_at],
-                                    ns, set_name, key, shape)
+            fast = _record_loop(data[counts_at - 18:counts_at - 12], data[counts_at:d0],
+                                data[d0 + 20:key_at or ops_at], ns, set_name, key, shape
+                                ) if shape is not None and (key is not None or not key_at) \
+                else None
+    _loops.earn(len(chunk.records))
     if where:
         resume = chunk.resume
         for pid, d in where.items():
@@ -317,36 +318,36 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
     and operation counts to the digest's value ``fields_before``, after the digest
     ``fields_after``, then a user key field laid out as ``key`` (or none) and operations as
     ``shape`` (see Layout). It returns the offset of the first message that is not such a
-    record, or the first at or after ``stop``."""
-    layout = (lead, fields_before, fields_after, key, shape)
-    loop = _loops.get(layout)
-    if loop is not None:
-        return loop
-    bail = "return pos"
-    values = shape if key is None else (key, *shape)
-    ops, consts, bins, after_ops = ops_source(values, bail, "d0", 20, fields_after)
-    lines = [
-        "while pos < stop:",
-        "    lead, lead_end, gen, void = _head(data, pos)",
-        "    if lead != _lead or lead_end != _lead_end or not startswith(_before, pos + 18):",
-        f"        {bail}",
-        f"    d0 = pos + {18 + len(fields_before)}",
-        *("    " + line for line in ops),
-        f"    append(((_ns, _set, {'None' if key is None else 'v0'}, ba[d0:d0 + 20]),",
-        '            {"ttl": void - now if void > now else (_never if void == 0 else 1),'
-        ' "gen": gen},',
-        f"            {bins}))",
-        "    where[_pid(data, d0)[0] & 4095] = d0",
-        f"    pos = {after_ops}",
-        "return pos",
-    ]
-    lead_words = _LEAD.unpack(lead)
-    bound = {**bound_helpers(), **consts, "_head": _HEAD_WORDS.unpack_from,
-             "_lead": lead_words[0], "_lead_end": lead_words[1],
-             "_pid": _U16LE.unpack_from, "_before": fields_before,
-             "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
-    return _loops.compile(layout, "data, ba, pos, stop, end, append, where, now, startswith",
-                          lines, bound)
+    record, or the first at or after ``stop``. None while the layout has no loop (see
+    Loops)."""
+
+    def build() -> tuple[str, list[str], dict[str, Any]]:
+        bail = "return pos"
+        values = shape if key is None else (key, *shape)
+        ops, consts, bins, after_ops = ops_source(values, bail, "d0", 20, fields_after)
+        lines = [
+            "while pos < stop:",
+            "    lead, lead_end, gen, void = _head(data, pos)",
+            "    if lead != _lead or lead_end != _lead_end or not startswith(_before, pos + 18):",
+            f"        {bail}",
+            f"    d0 = pos + {18 + len(fields_before)}",
+            *("    " + line for line in ops),
+            f"    append(((_ns, _set, {'None' if key is None else 'v0'}, ba[d0:d0 + 20]),",
+            '            {"ttl": void - now if void > now else (_never if void == 0 else 1),'
+            ' "gen": gen},',
+            f"            {bins}))",
+            "    where[_pid(data, d0)[0] & 4095] = d0",
+            f"    pos = {after_ops}",
+            "return pos",
+        ]
+        lead_words = _LEAD.unpack(lead)
+        bound = {**bound_helpers(), **consts, "_head": _HEAD_WORDS.unpack_from,
+                 "_lead": lead_words[0], "_lead_end": lead_words[1],
+                 "_pid": _U16LE.unpack_from, "_before": fields_before,
+                 "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
+        return "data, ba, pos, stop, end, append, where, now, startswith", lines, bound
+
+    return _loops.find((lead, fields_before, fields_after, key, shape), build)
 
 
 # -- info commands: jobs and secondary indexes ----------------------------------------------

@@ -15,6 +15,9 @@ import struct
 
 import pytest
 
+from aerospike_async.protocol import batch as batch_decoder
+from aerospike_async.protocol import scan as scan_decoder
+from aerospike_async.protocol._records import Loops
 from aerospike_async.protocol.batch import parse_batch_payload, parse_batch_records
 from aerospike_async.protocol.framing import ProtocolError
 from aerospike_async.protocol.message import (INFO3_LAST, INFO3_PARTITION_DONE, field_bytes,
@@ -25,6 +28,24 @@ from aerospike_async.protocol.scan import TTL_NEVER, parse_stream_payload
 _HEAD = struct.Struct(">BBBBBBIIIHH")
 _OP = struct.Struct(">IBBBB")
 NOW = 1000
+
+
+@pytest.fixture
+def fresh_loops(monkeypatch: pytest.MonkeyPatch) -> tuple[Loops, Loops]:
+    """The scan and batch decoders with no loops compiled yet, as in a fresh process:
+    (scan's, batch's)."""
+    made = Loops("scan test"), Loops("batch test")
+    monkeypatch.setattr(scan_decoder, "_loops", made[0])
+    monkeypatch.setattr(batch_decoder, "_loops", made[1])
+    return made
+
+
+@pytest.fixture
+def eager_loops(fresh_loops: tuple[Loops, Loops]) -> tuple[Loops, Loops]:
+    """As fresh_loops, and every layout that comes again gets its loop at once."""
+    for loops in fresh_loops:
+        loops.COMPILE_COST = 0
+    return fresh_loops
 
 
 def _ttl(void: int) -> int:
@@ -142,7 +163,8 @@ def _layout(rnd: random.Random):
 
 
 @pytest.mark.parametrize("seed", range(30))
-def test_scan_decoder_reads_runs_of_alike_records_as_one_by_one(seed: int) -> None:
+def test_scan_decoder_reads_runs_of_alike_records_as_one_by_one(
+        seed: int, eager_loops: tuple[Loops, Loops]) -> None:
     # Alike records after the first are read by a loop compiled for their layout; runs of
     # several layouts, broken by partition-done messages and by records of other layouts,
     # must read as each record read alone.
@@ -162,6 +184,7 @@ def test_scan_decoder_reads_runs_of_alike_records_as_one_by_one(seed: int) -> No
         alone = [r for part in parts for r in parse_stream_payload(part, NOW).records]
         assert repr(chunk.records) == repr(alone)   # types too: a bytearray key is no bytes
         assert repr(chunk.records) == repr(_reference_scan(payload)[0])
+    assert len(eager_loops[0]) > 0   # the runs were read by compiled loops
 
 
 def test_scan_decoder_rejects_a_record_that_breaks_its_layout_midway() -> None:
@@ -233,7 +256,8 @@ def _bins_layout(rnd: random.Random):
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_batch_decoder_reads_runs_of_alike_answers_as_one_by_one(seed: int) -> None:
+def test_batch_decoder_reads_runs_of_alike_answers_as_one_by_one(
+        seed: int, eager_loops: tuple[Loops, Loops]) -> None:
     # alike answers after the first are read by a loop compiled for their layout
     rnd = random.Random(seed)
     layouts = [_bins_layout(rnd) for _ in range(3)]
@@ -252,6 +276,39 @@ def test_batch_decoder_reads_runs_of_alike_answers_as_one_by_one(seed: int) -> N
         assert got == (expected, last, rc)
         alone = [x for part in parts for x in parse_batch_records(part, NOW)[0]]
         assert repr(got[0]) == repr(alone)
+    assert len(eager_loops[1]) > 0
+
+
+def _sparse_record(i: int, rnd: random.Random) -> bytes:
+    # a record with a random subset of 20 integer bins: nearly every record a new layout
+    chosen = [b"b%d" % j for j in range(20) if rnd.random() < 0.5]
+    ops = [_OP.pack(4 + len(name) + 8, 1, 1, 0, len(name)) + name + struct.pack(">q", i)
+           for name in chosen]
+    fields = field_bytes(0, b"test") + field_bytes(4, os.urandom(20)) + field_bytes(1, b"s")
+    return _HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 3, len(ops)) + fields + b"".join(ops)
+
+
+def test_a_layout_gets_its_loop_when_it_comes_again(fresh_loops: tuple[Loops, Loops]
+                                                     ) -> None:
+    rnd = random.Random(5)
+    record = _layout(rnd)
+    parse_stream_payload(record(), NOW)
+    assert len(fresh_loops[0]) == 0       # seen once: decoded field by field
+    parse_stream_payload(record() + record() + record(), NOW)
+    assert len(fresh_loops[0]) == 1
+
+
+def test_records_of_ever_new_layouts_compile_few_loops(fresh_loops: tuple[Loops, Loops]
+                                                        ) -> None:
+    # compiling costs about as much as decoding hundreds of records: sparse records, each
+    # of a layout hardly ever seen again, must not compile one loop per record
+    rnd = random.Random(7)
+    for _ in range(4):
+        parts = [_sparse_record(i, rnd) for i in range(500)]
+        payload = b"".join(parts)
+        chunk = parse_stream_payload(payload, NOW)
+        assert repr(chunk.records) == repr(_reference_scan(payload)[0])
+    assert len(fresh_loops[0]) <= 10
 
 
 def _name_past_op(valid: bytes) -> bytes:
