@@ -79,9 +79,16 @@ def read_bins(data: bytes, pos: int, n_ops: int, end: int, bins: dict[str, Any],
 Layout = tuple[int, bool, bytes, "bytes | None"]
 
 
+#: records with more operations are decoded one by one (their loop would nest too deep)
+MAX_COMPILED_OPS = 64
+
+
 def op_shape(data: bytes, pos: int, n_ops: int, end: int) -> tuple[Layout, ...] | None:
     """The layout of the ``n_ops`` operations at ``pos`` (see Layout), as ``ops_source``
-    takes it. None when an operation is malformed."""
+    takes it. None when an operation is malformed, or there are more than
+    MAX_COMPILED_OPS."""
+    if n_ops > MAX_COMPILED_OPS:
+        return None
     shape = []
     for _ in range(n_ops):
         size, ptype, name_len = _OP3.unpack_from(data, pos)
@@ -109,14 +116,17 @@ def key_layout(data: bytes, pos: int) -> Layout | None:
     return None
 
 
-def ops_source(values: tuple[Layout, ...], bail: str, base: str, offset: int = 0,
-               prefix: bytes = b"") -> tuple[list[str], dict[str, Any], str, str]:
+def ops_source(values: tuple[Layout, ...], bail: str | None, base: str, offset: int = 0,
+               prefix: bytes = b"", first: int = 0
+               ) -> tuple[list[str], dict[str, Any], str, str, int]:
     """Source lines decoding values laid out as ``values`` (see Layout) at ``base +
     offset`` of ``data`` (``base`` a variable, ``offset`` a constant), after the constant
-    bytes ``prefix``, into ``v0``, ``v1``...; ``bail`` is the statement run when the bytes
-    do not match. Returns the lines, the constants they name (bind them as fast locals,
-    with ``bound_helpers()``), the source of the bins dict display and of the offset after
-    the last value. Names and constant bytes are bound, never written into source.
+    bytes ``prefix``, into ``v<first>``, ``v<first + 1>``...; ``bail`` is the statement
+    run when the bytes do not match, or None to nest what follows each check under it.
+    Returns the lines, the constants they name (bind them as fast locals, with
+    ``bound_helpers()``), the source of the bins dict display and of the offset after the
+    last value, and how deep the last lines are nested. Names and constant bytes are
+    bound, never written into source.
 
     Offsets are constants from one variable-size value to the next, and adjacent
     constant bytes (the prefix, a fixed-size value's header) are checked at once."""
@@ -124,56 +134,90 @@ def ops_source(values: tuple[Layout, ...], bail: str, base: str, offset: int = 0
     consts: dict[str, Any] = {}
     items = []
     pending = prefix   # constant bytes expected at the current offset, not yet checked
+    depth = 0
 
     def at(extra: int) -> str:
         return f"{base} + {offset + extra}" if offset + extra else base
 
-    for i, (ptype, fixed, head, name) in enumerate(values):
+    def emit(*new: str) -> None:
+        lines.extend("    " * depth + line for line in new)
+
+    def check(condition: str) -> None:
+        nonlocal depth
+        if bail is None:
+            emit(f"if {condition}:")
+            depth += 1
+        else:
+            emit(f"if not {condition}: {bail}")
+
+    for i, (ptype, fixed, head, name) in enumerate(values, first):
         if fixed:
-            consts[f"_c{i}"] = check = pending + head
-            lines += [f"if not startswith(_c{i}, {at(0)}): {bail}",
-                      f"v{i} = {'_i64' if ptype == 1 else '_f64'}(data, {at(len(check))})[0]"]
-            offset += len(check) + 8
+            consts[f"_c{i}"] = constant = pending + head
+            check(f"startswith(_c{i}, {at(0)})")
+            emit(f"v{i} = {'_i64' if ptype == 1 else '_f64'}(data, {at(len(constant))})[0]")
+            offset += len(constant) + 8
         else:
             if pending:
                 consts[f"_p{i}"] = pending
-                lines.append(f"if not startswith(_p{i}, {at(0)}): {bail}")
+                check(f"startswith(_p{i}, {at(0)})")
                 offset += len(pending)
             consts[f"_c{i}"] = head
             value = at(4 + len(head))
-            lines += [f"q{i} = {at(4)} + _u32(data, {at(0)})[0]",
-                      f"if not ({value} <= q{i} <= end and startswith(_c{i}, {at(4)})): {bail}"]
+            emit(f"q{i} = {at(4)} + _u32(data, {at(0)})[0]")
+            check(f"({value} <= q{i} <= end and startswith(_c{i}, {at(4)}))")
             raw = f"data[{value}:q{i}]"
             if name is None:   # the user key, decoded as a key field is
-                decode = f'str({raw}, "utf-8")' if ptype == 3 else f"bytearray({raw})"
+                emit(f'v{i} = str({raw}, "utf-8")' if ptype == 3 else f"v{i} = bytearray({raw})")
             elif ptype == 3:   # strict first: the default arguments take a faster path
-                decode = ""
-                lines += ["try:", f"    v{i} = {raw}.decode()", "except UnicodeDecodeError:",
-                          f'    v{i} = {raw}.decode("utf-8", "surrogateescape")']
+                emit("try:", f"    v{i} = {raw}.decode()", "except UnicodeDecodeError:",
+                     f'    v{i} = {raw}.decode("utf-8", "surrogateescape")')
             elif ptype == 4:
-                decode = f"_decode(4, {raw}) if _hooks.on else {raw}"
+                emit(f"v{i} = _decode(4, {raw}) if _hooks.on else {raw}")
             else:
-                decode = f"_decode({int(ptype)}, {raw})"
-            if decode:
-                lines.append(f"v{i} = {decode}")
+                emit(f"v{i} = _decode({int(ptype)}, {raw})")
             base, offset = f"q{i}", 0
         pending = b""
         if name is not None:
             consts[f"_n{i}"] = cached_name(name)
             items.append(f"_n{i}: v{i}")
     if pending:
-        consts["_p"] = pending
-        lines.append(f"if not startswith(_p, {at(0)}): {bail}")
+        consts[f"_p{first}_end"] = pending
+        check(f"startswith(_p{first}_end, {at(0)})")
         offset += len(pending)
-    return lines, consts, "{" + ", ".join(items) + "}", at(0)
+    return lines, consts, "{" + ", ".join(items) + "}", at(0), depth
+
+
+def bins_source(shape: tuple[Layout, ...], at: tuple[str, int, bytes], first: int,
+                counts: int, fallback: list[str], ops_at: str,
+                finish: Callable[[str, str], list[str]]) -> tuple[list[str], dict[str, Any]]:
+    """Source lines, in a loop over records, ending a record whose field and operation
+    counts are ``counts`` (header bytes 18..22 as one word) and whose operations are laid
+    out as ``shape`` (see ops_source, with ``at`` its base, offset and prefix, ``first``
+    its first value's number), with ``finish(bins, end)`` lines and ``continue``. Any
+    other record falls through to ``fallback`` lines (which check what the bins decoded
+    one by one need, or give up) and is finished with its bins decoded one by one from
+    ``ops_at``: a record with another bin or a bin of another type (an optional bin, say)
+    still goes through the compiled loop."""
+    ops, consts, bins, after, depth = ops_source(shape, None, *at, first)
+    consts["_counts"] = counts
+    inner = "    " * (depth + 1)
+    return ["if counts == _counts:",
+            *("    " + line for line in ops),
+            *(inner + line for line in finish(bins, after)),
+            inner + "continue",
+            *fallback,
+            "bins = {}",
+            f"p = _read_bins(data, {ops_at}, counts & 0xFFFF, end, bins)",
+            *finish("bins", "p")], consts
 
 
 class Loops:
     """Decoding loops compiled per record layout, and when to compile one.
 
     A compile costs about as much as decoding a few hundred records field by field. So a
-    layout gets a loop only when it comes again within the last ``RECENT`` records
-    decoded field by field, and compiles are paid for with records decoded (``earn``): a
+    layout gets a loop only when its family (see ``find``) comes again within the last
+    ``RECENT`` records decoded field by field, and compiles are paid for with records
+    decoded (``earn``): a
     compile spends ``COMPILE_COST`` of them, and at most four compiles' worth is saved
     up. Records of ever new layouts (sparse bins, say) thus stay about as fast as without
     loops; after ``MISSES`` lookups in a row found no loop, only one such record in
@@ -189,7 +233,7 @@ class Loops:
         self._name = f"<{name}>"
         self._size = size
         self._loops: dict[tuple, Any] = {}
-        self._recent: dict[tuple, None] = {}   # the last layouts without a loop
+        self._recent: dict[tuple, None] = {}   # the last families without a loop
         self._credit = 4 * self.COMPILE_COST
         self._misses = 0
         self._skip = 0
@@ -206,19 +250,21 @@ class Loops:
             return False
         return True
 
-    def find(self, layout: tuple, build: Callable[[], tuple[str, list[str], dict[str, Any]]]
-             ) -> Any:
+    def find(self, layout: tuple, family: tuple,
+             build: Callable[[], tuple[str, list[str], dict[str, Any]]]) -> Any:
         """The loop for ``layout``: kept, or compiled now from ``build()`` (the signature,
-        body lines and bound names of the loop); None when not (yet) worth it."""
+        body lines and bound names of the loop); None when not (yet) worth it. ``family``
+        is the part of the layout a loop needs its records to share (their fields: one
+        reads records of other bins too, one by one): what has to come again."""
         loop = self._loops.get(layout)
         if loop is None:
             recent = self._recent
-            if layout in recent and self._credit >= self.COMPILE_COST:
-                del recent[layout]
+            if family in recent and self._credit >= self.COMPILE_COST:
+                del recent[family]
                 self._credit -= self.COMPILE_COST
                 loop = self._compile(layout, *build())
             else:
-                recent[layout] = None
+                recent[family] = None
                 if len(recent) > self.RECENT:
                     del recent[next(iter(recent))]
         if loop is None:
@@ -250,7 +296,7 @@ class Loops:
 def bound_helpers() -> dict[str, Any]:
     """What ``ops_source`` lines call, by the names they use."""
     return {"_i64": _I64.unpack_from, "_f64": _F64.unpack_from, "_u32": _U32.unpack_from,
-            "_decode": decode_particle, "_hooks": hooks}
+            "_decode": decode_particle, "_hooks": hooks, "_read_bins": read_bins}
 
 
 def read_pairs(data: Any, pos: int, n_ops: int, end: int) -> tuple[list[tuple[str, Any]], int]:

@@ -18,7 +18,7 @@ from .framing import MSG_AS, ProtocolError, proto_word
 from .message import (FIELD_BATCH_INDEX, FIELD_FILTER_EXP, FIELD_KEY, FIELD_UDF_ARGLIST,
                       FIELD_UDF_FUNCTION, FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO3_LAST,
                       MSG_HEADER_SIZE)
-from ._records import Layout, Loops, bound_helpers, op_shape, ops_source, read_pairs
+from ._records import Layout, Loops, bins_source, bound_helpers, op_shape, read_pairs
 from ._records import read_bins as _read_bins
 from .record import TTL_NEVER, ns_set_field_bytes
 
@@ -193,7 +193,8 @@ def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply],
 # hsize, info3, result code, generation, void time, index, n_fields, n_ops
 _HEAD_BATCH = struct.Struct(">BxxBxBIIIHH")
 _LEAD = struct.Struct(">IH")            # header bytes 0..6: size, info bits, result code
-_HEAD_WORDS = struct.Struct(">IHIII")   # the same, then generation, void time and index
+_HEAD_WORDS = struct.Struct(">IHIIII")  # the same, then generation, void time, index and
+# the field and operation counts as one word
 
 
 def parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, bool, int]:
@@ -254,8 +255,9 @@ def _parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, b
                 bins))
         if not n_fields and _loops.wanted():
             shape = op_shape(data, ops_at, n_ops, end)
-            fast = None if shape is None else _batch_loop(data[start:start + 6],
-                                                          data[start + 18:ops_at], shape)
+            if shape is not None:   # kept when none is found: it reads any bins
+                fast = _batch_loop(data[start:start + 6], data[start + 18:ops_at],
+                                   shape) or fast
     _loops.earn(len(out) // 5)
     return out, False, 0
 
@@ -266,23 +268,28 @@ _loops = Loops("batch record loop")
 def _batch_loop(lead: bytes, counts: bytes, shape: tuple[Layout, ...]) -> Any:
     """A function decoding, from an offset, records laid out as one just decoded: its
     first six header bytes ``lead`` (header size, info bits, result code), its field and
-    operation counts ``counts`` (no fields), then operations as ``shape`` (see Layout). It
+    operation counts ``counts`` (no fields), then operations as ``shape`` (see Layout;
+    a record without fields whose operations differ has them decoded one by one). It
     returns the offset of the first message that is not such a record (or the end). None
     while the layout has no loop (see Loops)."""
 
     def build() -> tuple[str, list[str], dict[str, Any]]:
         bail = "return pos"
-        # the counts (header bytes 18..22) are checked with the first operation's bytes
-        ops, consts, bins, after_ops = ops_source(shape, bail, "pos", 18, counts)
+
+        def finish(bins: str, end: str) -> list[str]:
+            return ["extend((index, _rc, gen,",
+                    "        void - now if void > now else (_never if void == 0 else 1),",
+                    f"        {bins}))",
+                    f"pos = {end}"]
+
+        bins_lines, consts = bins_source(shape, ("pos", 22, b""), 0,
+                                         _U32.unpack_from(counts)[0],
+                                         [f"if counts >> 16: {bail}"], "pos + 22", finish)
         lines = [
             "while pos < end:",
-            "    lead, lead_end, gen, void, index = _head(data, pos)",
+            "    lead, lead_end, gen, void, index, counts = _head(data, pos)",
             f"    if lead != _lead or lead_end != _lead_end: {bail}",
-            *("    " + line for line in ops),
-            "    extend((index, _rc, gen,",
-            "            void - now if void > now else (_never if void == 0 else 1),",
-            f"            {bins}))",
-            f"    pos = {after_ops}",
+            *("    " + line for line in bins_lines),
             "return pos",
         ]
         lead_words = _LEAD.unpack(lead)
@@ -291,7 +298,7 @@ def _batch_loop(lead: bytes, counts: bytes, shape: tuple[Layout, ...]) -> Any:
                  "_never": TTL_NEVER}
         return "data, pos, end, extend, now, startswith", lines, bound
 
-    return _loops.find((lead, counts, shape), build)
+    return _loops.find((lead, counts, shape), (lead,), build)
 
 
 def iter_entries(field_data: bytes) -> Iterator[tuple[int, bytes, bytes | None]]:

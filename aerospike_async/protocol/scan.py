@@ -25,8 +25,8 @@ from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
                       FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
                       FIELD_UDF_PACKAGE_NAME, INFO3_LAST, INFO3_PARTITION_DONE,
                       MSG_HEADER_SIZE)
-from ._records import (Layout, Loops, _names, bound_helpers, cached_name, key_layout,
-                       op_shape, ops_source)
+from ._records import (Layout, Loops, _names, bins_source, bound_helpers, cached_name,
+                       key_layout, op_shape, ops_source)
 from ._records import read_bins as _read_bins
 from .particles import decode_particle
 from .record import TTL_NEVER
@@ -46,7 +46,8 @@ _I64 = struct.Struct(">q")
 _HEAD4 = struct.Struct(">B2xBxBII")  # header size, info3, result code, generation, void time
 _COUNTS = struct.Struct(">HH")       # n_fields, n_ops (header bytes 18..22)
 _LEAD = struct.Struct(">IH")         # header bytes 0..6: size, info bits, result code
-_HEAD_WORDS = struct.Struct(">IHII")  # the same, then generation and void time
+_HEAD_COUNTS = struct.Struct(">IHII4xI")  # the same, generation, void time, then the field
+# and operation counts as one word
 _U16LE = struct.Struct("<H")
 
 
@@ -293,10 +294,11 @@ def _parse_stream(data: bytes, ba: bytearray, pos: int, stop: int, now: int, fas
             # a user key is read by the loop only as the last field, after the digest
             key = key_layout(data, key_at) if key_at > d0 and key_end == ops_at else None
             shape = op_shape(data, ops_at, n_ops, end)
-            fast = _record_loop(data[counts_at - 18:counts_at - 12], data[counts_at:d0],
-                                data[d0 + 20:key_at or ops_at], ns, set_name, key, shape
-                                ) if shape is not None and (key is not None or not key_at) \
-                else None
+            if shape is not None and (key is not None or not key_at):
+                # kept when none is found: it reads records of its fields, whatever bins
+                fast = _record_loop(data[counts_at - 18:counts_at - 12], data[counts_at:d0],
+                                    data[d0 + 20:key_at or ops_at], ns, set_name, key,
+                                    shape) or fast
     _loops.earn(len(chunk.records))
     if where:
         resume = chunk.resume
@@ -323,31 +325,50 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
 
     def build() -> tuple[str, list[str], dict[str, Any]]:
         bail = "return pos"
-        values = shape if key is None else (key, *shape)
-        ops, consts, bins, after_ops = ops_source(values, bail, "d0", 20, fields_after)
+        counts = _U32.unpack_from(fields_before)[0]
+        consts: dict[str, Any] = {}
         lines = [
             "while pos < stop:",
-            "    lead, lead_end, gen, void = _head(data, pos)",
-            "    if lead != _lead or lead_end != _lead_end or not startswith(_before, pos + 18):",
+            "    lead, lead_end, gen, void, counts = _head(data, pos)",
+            "    if lead != _lead or lead_end != _lead_end or not startswith(_before, pos + 22):",
             f"        {bail}",
             f"    d0 = pos + {18 + len(fields_before)}",
-            *("    " + line for line in ops),
-            f"    append(((_ns, _set, {'None' if key is None else 'v0'}, ba[d0:d0 + 20]),",
-            '            {"ttl": void - now if void > now else (_never if void == 0 else 1),'
-            ' "gen": gen},',
-            f"            {bins}))",
-            "    where[_pid(data, d0)[0] & 4095] = d0",
-            f"    pos = {after_ops}",
-            "return pos",
         ]
+        # the fields: as many, and those after the digest checked with the first bin's
+        # constant bytes (or the key's); for bins decoded one by one, checked alone
+        fallback = [f"if counts >> 16 != {counts >> 16}: {bail}"]
+        if key is None:
+            fallback.append(f"if not startswith(_after, d0 + 20): {bail}")
+            at: tuple[str, int, bytes] = ("d0", 20, fields_after)
+            ops_at = f"d0 + {20 + len(fields_after)}"
+        else:
+            key_lines, consts, _, after_key, _ = ops_source((key,), bail, "d0", 20,
+                                                            fields_after)
+            lines += ["    " + line for line in key_lines]
+            lines.append(f"    p0 = {after_key}")
+            at = ("p0", 0, b"")
+            ops_at = "p0"
+
+        def finish(bins: str, end: str) -> list[str]:
+            return [f"append(((_ns, _set, {'None' if key is None else 'v0'}, ba[d0:d0 + 20]),",
+                    '        {"ttl": void - now if void > now else (_never if void == 0 else 1),'
+                    ' "gen": gen},',
+                    f"        {bins}))",
+                    "where[_pid(data, d0)[0] & 4095] = d0",
+                    f"pos = {end}"]
+
+        bins_lines, bins_consts = bins_source(shape, at, 1, counts, fallback, ops_at, finish)
+        lines += ["    " + line for line in bins_lines]
+        lines.append("return pos")
         lead_words = _LEAD.unpack(lead)
-        bound = {**bound_helpers(), **consts, "_head": _HEAD_WORDS.unpack_from,
+        bound = {**bound_helpers(), **consts, **bins_consts, "_head": _HEAD_COUNTS.unpack_from,
                  "_lead": lead_words[0], "_lead_end": lead_words[1],
-                 "_pid": _U16LE.unpack_from, "_before": fields_before,
-                 "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
+                 "_before": fields_before[4:], "_after": fields_after,
+                 "_pid": _U16LE.unpack_from, "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
         return "data, ba, pos, stop, end, append, where, now, startswith", lines, bound
 
-    return _loops.find((lead, fields_before, fields_after, key, shape), build)
+    family = (lead, fields_before[:2], fields_before[4:], fields_after, key)
+    return _loops.find((*family, shape), family, build)
 
 
 # -- info commands: jobs and secondary indexes ----------------------------------------------

@@ -279,6 +279,47 @@ def test_batch_decoder_reads_runs_of_alike_answers_as_one_by_one(
     assert len(eager_loops[1]) > 0
 
 
+def _optional_bins_ops(i: int, rnd: random.Random, wide: bool = False) -> list[bytes]:
+    # "n" always; "deleted" now and then; "s" a string or, now and then, a blob
+    ops = [_OP.pack(4 + 1 + 8, 1, 1, 0, 1) + b"n" + struct.pack(">q", i)]
+    if rnd.random() < 0.3:
+        ops.append(_OP.pack(4 + 7 + 8, 1, 1, 0, 7) + b"deleted" + struct.pack(">q", 1))
+    value = "é✓x".encode()[:rnd.randrange(7)]
+    ops.append(_OP.pack(4 + 1 + len(value), 1, 3 if rnd.random() < 0.8 else 4, 0, 1) + b"s"
+               + value)
+    if wide:   # more bins than a loop is compiled for
+        ops += [_OP.pack(4 + 3 + 8, 1, 1, 0, 3) + b"w%02d" % j + struct.pack(">q", j)
+                for j in range(70)]
+    return ops
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_records_with_optional_bins_read_as_one_by_one(eager_loops: tuple[Loops, Loops],
+                                                       wide: bool) -> None:
+    # Records of one set whose bins differ (a bin now and then, a bin of another type) go
+    # through one compiled loop, which reads the bins of those unlike its layout one by
+    # one; a record of more bins than a loop is compiled for is read field by field.
+    rnd = random.Random(11)
+    fields = (field_bytes(0, b"test"), field_bytes(1, b"s1"))
+    parts, answers = [], []
+    for i in range(300):
+        ops = _optional_bins_ops(i, rnd, wide)
+        parts.append(_HEAD.pack(22, 0, 0, 0, 0, 0, 1, 500, 0, 3, len(ops)) + fields[0]
+                     + field_bytes(4, os.urandom(20)) + fields[1] + b"".join(ops))
+        answers.append(_HEAD.pack(22, 0, 0, 0, 0, 0, 1, 500, i, 0, len(ops)) + b"".join(ops))
+    scan = b"".join(parts)
+    chunk = parse_stream_payload(scan, NOW)
+    assert repr(chunk.records) == repr(_reference_scan(scan)[0])
+    assert repr(chunk.records) == repr([r for part in parts
+                                        for r in parse_stream_payload(part, NOW).records])
+    batch = b"".join(answers)
+    replies, _, _ = parse_batch_payload(batch)
+    assert parse_batch_records(batch, NOW)[0] == [
+        x for r in replies
+        for x in (r.index, r.result_code, r.generation, _ttl(r.ttl), dict(r.bins))]
+    assert (len(eager_loops[0]) == 0) is wide
+
+
 def _sparse_record(i: int, rnd: random.Random) -> bytes:
     # a record with a random subset of 20 integer bins: nearly every record a new layout
     chosen = [b"b%d" % j for j in range(20) if rnd.random() < 0.5]
