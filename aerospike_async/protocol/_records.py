@@ -7,11 +7,14 @@ in arrival order; ``cached_name`` turns name bytes
 Both are written for the hot loops: what they use is bound as default arguments, so
 it is read as fast locals on every call.
 
-``op_shape``, ``key_layout`` and ``ops_source`` serve decoders compiled per record
-layout: the records of a scan or batch mostly share their bins' names and types, so a
-decoder written for that layout checks each operation's constant bytes with one
-``startswith`` and decodes its value with one expression, instead of parsing the
-operation field by field.
+The rest serves loops compiled per record layout. The records of a scan or a batch
+mostly share their fields and their bins' names and types, so a loop written for one
+layout checks each operation's constant bytes with one ``startswith`` and decodes its
+value with one expression, instead of parsing the record field by field: ``op_shape``
+and ``key_layout`` describe a record's layout, ``ops_source`` and ``bins_source`` write
+the source that decodes it, ``Loops`` compiles and keeps the loops and decides when one
+is worth compiling. Only ints and fixed names reach the source; every value taken from
+a reply is bound as a constant.
 """
 from __future__ import annotations
 

@@ -319,9 +319,9 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
     first six header bytes ``lead`` (header size, info bits, result code), from the field
     and operation counts to the digest's value ``fields_before``, after the digest
     ``fields_after``, then a user key field laid out as ``key`` (or none) and operations as
-    ``shape`` (see Layout). It returns the offset of the first message that is not such a
-    record, or the first at or after ``stop``. None while the layout has no loop (see
-    Loops)."""
+    ``shape`` (see Layout; a record of these fields but other bins has its bins decoded
+    one by one). It returns the offset of the first message that is not such a record, or
+    the first at or after ``stop``. None while the layout has no loop (see Loops)."""
 
     def build() -> tuple[str, list[str], dict[str, Any]]:
         bail = "return pos"
