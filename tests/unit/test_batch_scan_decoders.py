@@ -129,6 +129,19 @@ def test_scan_decoder_matches_a_message_by_message_decoding(seed: int) -> None:
         assert parse_stream_payload(memoryview(payload), NOW).records == chunk.records
 
 
+def _random_ops(rnd: random.Random, bins: list[tuple[bytes, int]]) -> list[bytes]:
+    """Read operations of ``bins`` (name, particle type), values (and string and blob
+    lengths, invalid UTF-8 included) drawn at random."""
+    ops = []
+    for name, ptype in bins:
+        value = {1: struct.pack(">q", rnd.randrange(-2**63, 2**63)),
+                 2: struct.pack(">d", rnd.random()),
+                 3: "é✓x".encode()[:rnd.randrange(7)], 4: os.urandom(rnd.randrange(5)),
+                 17: bytes([rnd.randrange(2)]), 20: b"\x92\x01\xa1z"}[ptype]
+        ops.append(_OP.pack(4 + len(name) + len(value), 1, ptype, 0, len(name)) + name + value)
+    return ops
+
+
 def _layout(rnd: random.Random):
     """A record layout (fields, bins' names and types) and a maker of records in it whose
     values (string and blob lengths included) differ from record to record."""
@@ -149,14 +162,7 @@ def _layout(rnd: random.Random):
             fields.append(field_bytes(2, bytes([key_type]) + {
                 1: struct.pack(">q", rnd.randrange(-2**63, 2**63)),
                 3: "kéy"[:rnd.randrange(4)].encode(), 4: os.urandom(rnd.randrange(4))}[key_type]))
-        ops = []
-        for name, ptype in bins:
-            value = {1: struct.pack(">q", rnd.randrange(-2**63, 2**63)),
-                     2: struct.pack(">d", rnd.random()),
-                     3: "é✓x".encode()[:rnd.randrange(7)], 4: os.urandom(rnd.randrange(5)),
-                     17: bytes([rnd.randrange(2)]), 20: b"\x92\x01\xa1z"}[ptype]
-            ops.append(_OP.pack(4 + len(name) + len(value), 1, ptype, 0, len(name)) + name
-                       + value)
+        ops = _random_ops(rnd, bins)
         return (_HEAD.pack(22, 0, 0, 0, 0, 0, rnd.randrange(5), rnd.choice([0, 500, 5000]),
                            0, len(fields), len(ops)) + b"".join(fields) + b"".join(ops))
     return record
@@ -242,14 +248,7 @@ def _bins_layout(rnd: random.Random):
     rc = rnd.choice([0, 0, 0, 2])
 
     def answer(index: int) -> bytes:
-        ops = [] if rc else [
-            _OP.pack(4 + len(name) + len(value), 1, ptype, 0, len(name)) + name + value
-            for name, ptype in bins
-            for value in [{1: struct.pack(">q", rnd.randrange(-2**63, 2**63)),
-                           2: struct.pack(">d", rnd.random()),
-                           3: "é✓x".encode()[:rnd.randrange(7)],
-                           4: os.urandom(rnd.randrange(5)), 17: bytes([rnd.randrange(2)]),
-                           20: b"\x92\x01\xa1z"}[ptype]]]
+        ops = [] if rc else _random_ops(rnd, bins)
         return (_HEAD.pack(22, 0, 0, 0, 0, rc, rnd.randrange(5), rnd.choice([0, 900, 5000]),
                            index, 0, len(ops)) + b"".join(ops))
     return answer
