@@ -233,6 +233,8 @@ def _parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, b
         if fast is not None:
             pos = fast(data, pos, end, extend, now, startswith)
             if pos >= end:
+                if pos > end:
+                    raise ValueError("message runs past the payload")
                 break
         hsize, info3, rc, gen, void, index, n_fields, n_ops = head(data, pos)
         if hsize != MSG_HEADER_SIZE:

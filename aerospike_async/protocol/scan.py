@@ -225,6 +225,8 @@ def _parse_stream(data: bytes, ba: bytearray, pos: int, stop: int, now: int, fas
         if fast is not None:
             pos = fast(data, ba, pos, stop, end, append, where, now, startswith)
             if pos >= stop:
+                if pos > end:   # the last record's digest, which nothing follows, was cut
+                    raise ValueError("record runs past the message")
                 break
         hsize, info3, rc, gen, void = head(data, pos)
         if hsize != MSG_HEADER_SIZE:

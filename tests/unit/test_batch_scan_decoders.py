@@ -205,6 +205,47 @@ def test_scan_decoder_rejects_a_record_that_breaks_its_layout_midway() -> None:
         parse_stream_payload((head + fields + good) * 3 + head + fields + bad, NOW)
 
 
+def _decoded(parse, payload: bytes, monkeypatch: pytest.MonkeyPatch, loops: bool
+             ) -> tuple[str, int]:
+    """repr of what ``parse`` makes of ``payload`` (or what it raises), with fresh Loops
+    that compile every layout at once (``loops``) or none; and how many they compiled."""
+    made = []
+    for module in (scan_decoder, batch_decoder):
+        fresh = Loops("test")
+        fresh.COMPILE_COST = 0 if loops else 10**9
+        monkeypatch.setattr(module, "_loops", fresh)
+        made.append(fresh)
+    try:
+        got = repr(parse(payload))
+    except Exception as exc:   # ProtocolError, or what a damaged value decodes to
+        got = type(exc).__name__
+    return got, sum(map(len, made))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_compiled_loops_never_change_what_a_damaged_payload_decodes_to(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Payloads of alike records and answers with bytes flipped or cut: decoded with loops
+    # compiled at once and with none, they give the same records or the same error.
+    rnd = random.Random(seed)
+    record, answer = _layout(rnd), _bins_layout(rnd)
+    scan = b"".join(record() for _ in range(12))
+    batch = b"".join(answer(i) for i in range(12))
+    compiled_any = 0
+    for parse, payload in ((lambda p: parse_stream_payload(p, NOW).records, scan),
+                           (lambda p: parse_batch_records(p, NOW), batch)):
+        for _ in range(25):
+            damaged = bytearray(payload)
+            for _ in range(rnd.randrange(1, 4)):
+                damaged[rnd.randrange(len(damaged))] = rnd.randrange(256)
+            if rnd.random() < 0.3:
+                del damaged[rnd.randrange(len(damaged)):]
+            with_loops, compiled = _decoded(parse, bytes(damaged), monkeypatch, True)
+            compiled_any += compiled
+            assert with_loops == _decoded(parse, bytes(damaged), monkeypatch, False)[0]
+    assert compiled_any
+
+
 def test_scan_decoder_rejects_truncated_payloads_of_alike_records() -> None:
     rec = b"".join(_HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, 3, 0) + field_bytes(0, b"test")
                    + field_bytes(4, os.urandom(20)) + field_bytes(1, b"s") for _ in range(3))
