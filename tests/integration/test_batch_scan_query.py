@@ -288,7 +288,12 @@ async def test_scan_break_leaves_no_connection_busy(client, namespace):
         n += 1
         if n == 5:
             break
-    await asyncio.sleep(0.1)  # the generator's finalizer closes the streams
+    # the generator's finalizer closes the streams, in a task of its own: give it up to
+    # two seconds (a loaded machine), not a fixed tenth
+    for _ in range(100):
+        if all(node.pool.in_use == 0 for node in client.cluster.nodes):
+            break
+        await asyncio.sleep(0.02)
     for node in client.cluster.nodes:
         assert node.pool.in_use == 0, node.pool
     assert len(await client.scan(namespace, set_name).results()) == 2000
