@@ -220,11 +220,11 @@ class Loops:
     A compile costs about as much as decoding a few hundred records field by field. So a
     layout gets a loop only when its family (see ``find``) comes again within the last
     ``RECENT`` records decoded field by field, and compiles are paid for with records
-    decoded (``earn``): a
-    compile spends ``COMPILE_COST`` of them, and at most four compiles' worth is saved
-    up. Records of ever new layouts (sparse bins, say) thus stay about as fast as without
-    loops; after ``MISSES`` lookups in a row found no loop, only one such record in
-    ``LOOK_EVERY`` is looked up. At most ``size`` loops are kept, the oldest dropped first.
+    decoded (``earn``): a compile spends ``COMPILE_COST`` of them, and at most four
+    compiles' worth is saved up. Records of ever new families thus cost about what they
+    did without loops: after ``MISSES`` lookups in a row found no loop, only one such
+    record in ``LOOK_EVERY`` is looked up. At most ``size`` loops are kept, the oldest
+    dropped first.
     """
 
     COMPILE_COST = 1000
