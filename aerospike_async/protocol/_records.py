@@ -223,8 +223,9 @@ class Loops:
     decoded (``earn``): a compile spends ``COMPILE_COST`` of them, and at most four
     compiles' worth is saved up. Records of ever new families thus cost about what they
     did without loops: after ``MISSES`` lookups in a row found no loop, only one such
-    record in ``LOOK_EVERY`` is looked up. At most ``size`` loops are kept, the oldest
-    dropped first.
+    record in ``LOOK_EVERY`` is looked up. At most ``size`` loops are kept (all dropped
+    when full). Event loops in several threads may share one Loops: what it keeps is
+    only ever added, popped or cleared whole, each one step under the GIL.
     """
 
     COMPILE_COST = 1000
@@ -236,7 +237,7 @@ class Loops:
         self._name = f"<{name}>"
         self._size = size
         self._loops: dict[tuple, Any] = {}
-        self._recent: dict[tuple, None] = {}   # the last families without a loop
+        self._recent: dict[tuple, None] = {}   # recent families without a loop
         self._credit = 4 * self.COMPILE_COST
         self._misses = 0
         self._skip = 0
@@ -263,13 +264,13 @@ class Loops:
         if loop is None:
             recent = self._recent
             if family in recent and self._credit >= self.COMPILE_COST:
-                del recent[family]
+                recent.pop(family, None)
                 self._credit -= self.COMPILE_COST
                 loop = self._compile(layout, *build())
             else:
+                if len(recent) >= self.RECENT:
+                    recent.clear()
                 recent[family] = None
-                if len(recent) > self.RECENT:
-                    del recent[next(iter(recent))]
         if loop is None:
             self._misses += 1
             if self._misses >= self.MISSES:
@@ -288,7 +289,7 @@ class Loops:
         namespace = dict(bound)
         exec(compile(source, self._name, "exec"), namespace)
         if len(self._loops) >= self._size:
-            del self._loops[next(iter(self._loops))]
+            self._loops.clear()
         loop = self._loops[layout] = namespace["loop"]
         return loop
 

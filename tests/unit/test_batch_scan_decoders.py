@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import random
 import struct
+import sys
+import threading
 
 import pytest
 
@@ -358,6 +360,43 @@ def test_records_with_optional_bins_read_as_one_by_one(eager_loops: tuple[Loops,
         x for r in replies
         for x in (r.index, r.result_code, r.generation, _ttl(r.ttl), dict(r.bins))]
     assert (len(eager_loops[0]) == 0) is wide
+
+
+def test_loops_shared_by_threads_decode_as_one_by_one(monkeypatch: pytest.MonkeyPatch
+                                                     ) -> None:
+    # event loops in several threads share the decoders' Loops: with room for two loops
+    # and every family compiled at once, threads decoding many layouts keep compiling,
+    # clearing and finding loops under each other, and still decode every record right
+    shared = Loops("shared", size=2)
+    shared.COMPILE_COST = 0
+    monkeypatch.setattr(scan_decoder, "_loops", shared)
+    payloads = []
+    for seed in range(24):
+        rnd = random.Random(seed)
+        record = _layout(rnd)
+        parts = [record() for _ in range(rnd.randrange(2, 30))]
+        payloads.append((b"".join(parts), repr(_reference_scan(b"".join(parts))[0])))
+    failures: list[BaseException] = []
+
+    def decode(offset: int) -> None:
+        try:
+            for round_ in range(30):
+                payload, want = payloads[(offset + round_) % len(payloads)]
+                assert repr(parse_stream_payload(payload, NOW).records) == want
+        except BaseException as exc:   # handed to the test's thread
+            failures.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)   # threads switch between nearly any two bytecodes
+    try:
+        threads = [threading.Thread(target=decode, args=(n * 5,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not failures, failures[0]
 
 
 def _sparse_record(i: int, rnd: random.Random) -> bytes:
