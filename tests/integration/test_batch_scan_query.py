@@ -280,6 +280,43 @@ async def test_scan_async_for_results_foreach(client, namespace):
     assert all(set(r[2]) == {"s"} for r in await s.results())
 
 
+async def test_scan_and_batch_read_records_whose_bins_and_keys_differ(client, namespace):
+    """Records of one set whose bins differ (a bin now and then, a bin whose type changes)
+    and of which some keep their user key: a scan and a batch read give each record as a
+    get does, in the reply decoders' every path (alike records, records unlike their
+    neighbours, stored keys of three types)."""
+    set_name = _set()
+    send_key = {"key": aerospike.POLICY_KEY_SEND}
+    keys = []
+    for i in range(600):
+        # the first 300 keep int keys (records alike but for their bins), the others
+        # keys of three types, or none
+        mixed = i >= 300
+        user_key: object = [i, f"k{i}", bytearray(f"b{i}".encode())][i % 3] if mixed else i
+        key = (namespace, set_name, user_key)
+        bins: dict = {"n": i, "s": "x" * (i % 50)}
+        if i % 7 == 0:
+            bins["deleted"] = 1
+        if i % 11 == 0:
+            bins["s"] = i * 0.5   # the same bin, another type
+        await client.put(key, bins, policy=send_key if not mixed or i % 4 else None)
+        keys.append(key)
+    digests, want = [], {}
+    for key in keys:
+        got_key, _meta, bins = await client.get(key)
+        digests.append(bytes(got_key[3]))
+        want[digests[-1]] = bins
+    scanned = [(k, b) async for k, _meta, b in client.scan(namespace, set_name)]
+    assert {bytes(k[3]): b for k, b in scanned} == want
+    stored = {bytes(k[3]): k[2] for k, _b in scanned}
+    for i, key in enumerate(keys):
+        expected = None if i >= 300 and i % 4 == 0 else key[2]   # (a bytearray: a blob)
+        assert stored[digests[i]] == expected
+        assert type(stored[digests[i]]) is type(expected)
+    read = await client.batch_read(keys)
+    assert [r.record[2] for r in read.batch_records] == [want[d] for d in digests]
+
+
 async def test_scan_break_leaves_no_connection_busy(client, namespace):
     set_name = _set()
     await _fill(client, namespace, set_name, 2000)
