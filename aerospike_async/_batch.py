@@ -212,9 +212,7 @@ class _Call:
         # client's do (a remove's aside), for a compressed reply when the batch does
         self.reply_bits = M.INFO1_COMPRESS_RESPONSE if parent.compress else 0
         self.stopped_by: int | None = None   # the first failure a batch request answered
-        # False: the records all share one write policy, whose filter then goes once, for
-        # the whole batch, in place of the batch policy's (as the official client sends it)
-        self.entry_filters = True
+        self.entry_filters = True   # False: the records share one filter (shared_filter)
         self.items: list[BatchItem] = []
         self.singles: list[SingleRequest] = []  # per key: (index, timeout)
         self.records: list[BatchRecord] = []
@@ -278,6 +276,13 @@ class _Call:
         filt = filter_bytes(pol) if self.entry_filters else None
         fields, n = self.entry_fields(parsed[0], parsed[1], parsed[2], send, filt)
         return send, filt, fields, n
+
+    def shared_filter(self, pol: Policy) -> bytes | None:
+        """The records all share ``pol``: its filter goes once, for the whole batch, in
+        place of the batch policy's (as the official client sends it), and not in each
+        entry. Returns the batch's filter."""
+        self.entry_filters = False
+        return filter_bytes(pol) or filter_bytes(self.parent)
 
     def add(self, record: BatchRecord, parsed: tuple, entry: bytes, group: Any,
             is_write: bool, single: Any) -> None:
@@ -583,8 +588,7 @@ async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = No
     call = _Call(client, parent)
     if writes:
         wpol = client._policies.resolve("batch_write", policy_batch_write)
-        call.entry_filters = False
-        filt = filter_bytes(wpol) or filter_bytes(parent)
+        filt = call.shared_filter(wpol)
         # the ttl argument, else the write policy's: a touch's ttl is not used, as in C
         meta = {} if ttl is None else {"ttl": ttl}
         for p in parsed:
@@ -603,10 +607,10 @@ async def batch_remove(client: Any, keys: Any, policy_batch: Any = None,
     parent = client._policies.resolve("batch_parent_write", policy_batch)
     rpol = client._policies.resolve("batch_remove", policy_batch_remove)
     call = _Call(client, parent)
-    call.entry_filters = False
+    filt = call.shared_filter(rpol)
     for p in parsed:
         call.remove(_record_for(p), p, rpol, (p[0], p[1]))
-    await call.run(filter_bytes(rpol) or filter_bytes(parent))
+    await call.run(filt)
     return call.outcome(BatchRecords(call.records))
 
 
@@ -617,10 +621,10 @@ async def batch_apply(client: Any, keys: Any, module: Any, function: Any, args: 
     parent = client._policies.resolve("batch_parent_write", policy_batch)
     apol = client._policies.resolve("batch_apply", policy_batch_apply)
     call = _Call(client, parent)
-    call.entry_filters = False
+    filt = call.shared_filter(apol)
     for p in parsed:
         call.apply(_record_for(p), p, apol, module, function, args, (p[0], p[1]))
-    await call.run(filter_bytes(apol) or filter_bytes(parent))
+    await call.run(filt)
     return call.outcome(BatchRecords(call.records))
 
 

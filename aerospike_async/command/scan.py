@@ -197,12 +197,10 @@ class PartitionTracker:
                 before[pid] = (digests[i], bvals[i])
                 digests[i] = digest
                 bvals[i] = bval
-        for pid in unavailable:
-            i = pid - begin
-            if 0 <= i < count:
-                parts.retry[i] = True
-                parts.sequence[i] += 1   # the next round asks the next replica
-                np.unavailable += 1
+        if unavailable:
+            ours = [pid for pid in unavailable if 0 <= pid - begin < count]
+            self._read_again(ours, failed=True)
+            np.unavailable += len(ours)
         np.record_count += n
 
     def undeliver(self, pending: list[tuple[list, dict, dict, int]]) -> None:

@@ -29,6 +29,7 @@ _I64 = struct.Struct(">q")
 _F64 = struct.Struct(">d")
 _U32 = struct.Struct(">I")
 _KEY_HEAD = struct.Struct(">IxB")   # a key field's size and particle type
+_LEAD = struct.Struct(">IH")        # header bytes 0..6: size, info bits, result code
 
 _names: dict[bytes, str] = {}
 _NAMES_MAX = 10000
@@ -188,6 +189,31 @@ def ops_source(values: tuple[Layout, ...], bail: str | None, base: str, offset: 
         check(f"startswith(_p{first}_end, {at(0)})")
         offset += len(pending)
     return lines, consts, "{" + ", ".join(items) + "}", at(0), depth
+
+
+#: the ttl the API reports, as loop source: from the record's ``void`` time against ``now``
+#: (``_never``: the ttl of a record that never expires)
+TTL_SOURCE = "void - now if void > now else (_never if void == 0 else 1)"
+
+
+def loop_source(lead: bytes, unpack: str, body: list[str], stop: str
+                ) -> tuple[list[str], dict[str, Any]]:
+    """The lines of a loop over the records at ``pos`` up to ``stop``, and the constants
+    they name: ``unpack`` assigns a record's header words, ``lead`` and ``lead_end`` first
+    (its first six bytes); a record whose six bytes are not ``lead`` (header size, info
+    bits, result code) ends the loop at its offset, any other goes through ``body``, which
+    ends the loop there too or leaves ``pos`` after the record. A last record that ran
+    past ``end`` (a cut reply) raises ValueError."""
+    lead_words = _LEAD.unpack(lead)
+    return ([f"while pos < {stop}:",
+             f"    {unpack}",
+             "    if lead != _lead or lead_end != _lead_end:",
+             "        return pos",
+             *("    " + line for line in body),
+             "if pos > end:",
+             '    raise ValueError("record runs past the message")',
+             "return pos"],
+            {"_lead": lead_words[0], "_lead_end": lead_words[1]})
 
 
 def bins_source(shape: tuple[Layout, ...], at: tuple[str, int, bytes], first: int,

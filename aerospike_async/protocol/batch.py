@@ -18,7 +18,8 @@ from .framing import MSG_AS, ProtocolError, proto_word
 from .message import (FIELD_BATCH_INDEX, FIELD_FILTER_EXP, FIELD_KEY, FIELD_UDF_ARGLIST,
                       FIELD_UDF_FUNCTION, FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO3_LAST,
                       MSG_HEADER_SIZE)
-from ._records import Layout, Loops, bins_source, bound_helpers, op_shape, read_pairs
+from ._records import (TTL_SOURCE, Layout, Loops, bins_source, bound_helpers, loop_source,
+                       op_shape, read_pairs)
 from ._records import read_bins as _read_bins
 from .record import TTL_NEVER, ns_set_field_bytes
 
@@ -192,9 +193,8 @@ def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply],
 
 # hsize, info3, result code, generation, void time, index, n_fields, n_ops
 _HEAD_BATCH = struct.Struct(">BxxBxBIIIHH")
-_LEAD = struct.Struct(">IH")            # header bytes 0..6: size, info bits, result code
-_HEAD_WORDS = struct.Struct(">IHIIII")  # the same, then generation, void time, index and
-# the field and operation counts as one word
+_HEAD_WORDS = struct.Struct(">IHIIII")  # header size to result code (two words), generation,
+# void time, index, the field and operation counts as one word
 
 
 def parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, bool, int]:
@@ -229,12 +229,11 @@ def _parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, b
     never = TTL_NEVER
     startswith = data.startswith
     fast: Any = None
+    last, last_rc = False, 0
     while pos < end:
         if fast is not None:
             pos = fast(data, pos, end, extend, now, startswith)
             if pos >= end:
-                if pos > end:
-                    raise ValueError("message runs past the payload")
                 break
         hsize, info3, rc, gen, void, index, n_fields, n_ops = head(data, pos)
         if hsize != MSG_HEADER_SIZE:
@@ -242,8 +241,8 @@ def _parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, b
         start = pos
         pos += MSG_HEADER_SIZE
         if info3 & INFO3_LAST:
-            _loops.earn(len(out) // 5)
-            return out, True, rc
+            last, last_rc = True, rc
+            break
         if n_fields:
             for _ in range(n_fields):
                 pos += 4 + u32(data, pos)[0]
@@ -261,7 +260,7 @@ def _parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, b
                 fast = _batch_loop(data[start:start + 6], data[start + 18:ops_at],
                                    shape) or fast
     _loops.earn(len(out) // 5)
-    return out, False, 0
+    return out, last, last_rc
 
 
 _loops = Loops("batch record loop")
@@ -276,28 +275,17 @@ def _batch_loop(lead: bytes, counts: bytes, shape: tuple[Layout, ...]) -> Any:
     while the layout has no loop (see Loops)."""
 
     def build() -> tuple[str, list[str], dict[str, Any]]:
-        bail = "return pos"
-
         def finish(bins: str, end: str) -> list[str]:
-            return ["extend((index, _rc, gen,",
-                    "        void - now if void > now else (_never if void == 0 else 1),",
-                    f"        {bins}))",
-                    f"pos = {end}"]
+            return [f"extend((index, _rc, gen, {TTL_SOURCE}, {bins}))", f"pos = {end}"]
 
         bins_lines, consts = bins_source(shape, ("pos", 22, b""), 0,
                                          _U32.unpack_from(counts)[0],
-                                         [f"if counts >> 16: {bail}"], "pos + 22", finish)
-        lines = [
-            "while pos < end:",
-            "    lead, lead_end, gen, void, index, counts = _head(data, pos)",
-            f"    if lead != _lead or lead_end != _lead_end: {bail}",
-            *("    " + line for line in bins_lines),
-            "return pos",
-        ]
-        lead_words = _LEAD.unpack(lead)
-        bound = {**bound_helpers(), **consts, "_head": _HEAD_WORDS.unpack_from,
-                 "_lead": lead_words[0], "_lead_end": lead_words[1], "_rc": lead[5],
-                 "_never": TTL_NEVER}
+                                         ["if counts >> 16: return pos"], "pos + 22", finish)
+        lines, lead_consts = loop_source(
+            lead, "lead, lead_end, gen, void, index, counts = _head(data, pos)", bins_lines,
+            "end")
+        bound = {**bound_helpers(), **consts, **lead_consts, "_head": _HEAD_WORDS.unpack_from,
+                 "_rc": lead[5], "_never": TTL_NEVER}
         return "data, pos, end, extend, now, startswith", lines, bound
 
     return _loops.find((lead, counts, shape), (lead,), build)

@@ -25,8 +25,8 @@ from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
                       FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
                       FIELD_UDF_PACKAGE_NAME, INFO3_LAST, INFO3_PARTITION_DONE,
                       MSG_HEADER_SIZE)
-from ._records import (Layout, Loops, _names, bins_source, bound_helpers, cached_name,
-                       key_layout, op_shape, ops_source)
+from ._records import (TTL_SOURCE, Layout, Loops, _names, bins_source, bound_helpers,
+                       cached_name, key_layout, loop_source, op_shape, ops_source)
 from ._records import read_bins as _read_bins
 from .particles import decode_particle
 from .record import TTL_NEVER
@@ -45,7 +45,6 @@ _I64LE = struct.Struct("<q")
 _I64 = struct.Struct(">q")
 _HEAD4 = struct.Struct(">B2xBxBII")  # header size, info3, result code, generation, void time
 _COUNTS = struct.Struct(">HH")       # n_fields, n_ops (header bytes 18..22)
-_LEAD = struct.Struct(">IH")         # header bytes 0..6: size, info bits, result code
 _HEAD_COUNTS = struct.Struct(">IHII4xI")  # the same, generation, void time, then the field
 # and operation counts as one word
 _U16LE = struct.Struct("<H")
@@ -225,8 +224,6 @@ def _parse_stream(data: bytes, ba: bytearray, pos: int, stop: int, now: int, fas
         if fast is not None:
             pos = fast(data, ba, pos, stop, end, append, where, now, startswith)
             if pos >= stop:
-                if pos > end:   # the last record's digest, which nothing follows, was cut
-                    raise ValueError("record runs past the message")
                 break
         hsize, info3, rc, gen, void = head(data, pos)
         if hsize != MSG_HEADER_SIZE:
@@ -329,13 +326,8 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
         bail = "return pos"
         counts = _U32.unpack_from(fields_before)[0]
         consts: dict[str, Any] = {}
-        lines = [
-            "while pos < stop:",
-            "    lead, lead_end, gen, void, counts = _head(data, pos)",
-            "    if lead != _lead or lead_end != _lead_end or not startswith(_before, pos + 22):",
-            f"        {bail}",
-            f"    d0 = pos + {18 + len(fields_before)}",
-        ]
+        body = [f"if not startswith(_before, pos + 22): {bail}",
+                f"d0 = pos + {18 + len(fields_before)}"]
         # the fields: as many, and those after the digest checked with the first bin's
         # constant bytes (or the key's); for bins decoded one by one, checked alone
         fallback = [f"if counts >> 16 != {counts >> 16}: {bail}"]
@@ -346,27 +338,25 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
         else:
             key_lines, consts, _, after_key, _ = ops_source((key,), bail, "d0", 20,
                                                             fields_after)
-            lines += ["    " + line for line in key_lines]
-            lines.append(f"    p0 = {after_key}")
+            body += [*key_lines, f"p0 = {after_key}"]
             at = ("p0", 0, b"")
             ops_at = "p0"
 
         def finish(bins: str, end: str) -> list[str]:
             return [f"append(((_ns, _set, {'None' if key is None else 'v0'}, ba[d0:d0 + 20]),",
-                    '        {"ttl": void - now if void > now else (_never if void == 0 else 1),'
-                    ' "gen": gen},',
+                    f'        {{"ttl": {TTL_SOURCE}, "gen": gen}},',
                     f"        {bins}))",
                     "where[_pid(data, d0)[0] & 4095] = d0",
                     f"pos = {end}"]
 
         bins_lines, bins_consts = bins_source(shape, at, 1, counts, fallback, ops_at, finish)
-        lines += ["    " + line for line in bins_lines]
-        lines.append("return pos")
-        lead_words = _LEAD.unpack(lead)
-        bound = {**bound_helpers(), **consts, **bins_consts, "_head": _HEAD_COUNTS.unpack_from,
-                 "_lead": lead_words[0], "_lead_end": lead_words[1],
-                 "_before": fields_before[4:], "_after": fields_after,
-                 "_pid": _U16LE.unpack_from, "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
+        lines, lead_consts = loop_source(
+            lead, "lead, lead_end, gen, void, counts = _head(data, pos)", body + bins_lines,
+            "stop")
+        bound = {**bound_helpers(), **consts, **bins_consts, **lead_consts,
+                 "_head": _HEAD_COUNTS.unpack_from, "_before": fields_before[4:],
+                 "_after": fields_after, "_pid": _U16LE.unpack_from, "_ns": ns,
+                 "_set": set_name, "_never": TTL_NEVER}
         return "data, ba, pos, stop, end, append, where, now, startswith", lines, bound
 
     family = (lead, fields_before[:2], fields_before[4:], fields_after, key)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 import random
 import struct
-import sys
-import threading
+from typing import Any
 
 import pytest
 
@@ -154,7 +153,7 @@ def _layout(rnd: random.Random):
     bins = [(rnd.choice([b"a", b"bb", b"n", b"\xc3\xa9"]), rnd.choice([1, 1, 2, 3, 3, 4, 17, 20]))
             for _ in range(rnd.randrange(5))]
 
-    def record() -> bytes:
+    def record(_index: int = 0) -> bytes:
         fields = [field_bytes(4, os.urandom(20))]
         named = [field_bytes(0, ns)] + ([] if set_name is None else [field_bytes(1, set_name)])
         fields = named + fields if fields_first else fields + named
@@ -170,6 +169,19 @@ def _layout(rnd: random.Random):
     return record
 
 
+def _runs(rnd: random.Random, makers: list, between: Any = None) -> list[bytes]:
+    """Runs of records (or answers) from ``makers`` (each called with its run's first
+    index), a maker chosen at random per run; with ``between``, now and then one of its
+    records after a run."""
+    parts: list[bytes] = []
+    for _ in range(rnd.randrange(1, 6)):
+        make = rnd.choice(makers)
+        parts += [make(len(parts)) for _ in range(rnd.randrange(1, 12))]
+        if between is not None and rnd.random() < 0.3:
+            parts.append(between(rnd))
+    return parts
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_scan_decoder_reads_runs_of_alike_records_as_one_by_one(
         seed: int, eager_loops: tuple[Loops, Loops]) -> None:
@@ -179,19 +191,15 @@ def test_scan_decoder_reads_runs_of_alike_records_as_one_by_one(
     rnd = random.Random(seed)
     layouts = [_layout(rnd) for _ in range(3)]
     for _ in range(10):
-        parts = []
-        for _ in range(rnd.randrange(1, 6)):
-            record = rnd.choice(layouts)
-            parts += [record() for _ in range(rnd.randrange(1, 12))]
-            if rnd.random() < 0.3:
-                parts.append(_scan_record(rnd))
+        parts = _runs(rnd, layouts, _scan_record)
         payload = b"".join(parts)
         chunk = parse_stream_payload(payload, NOW)
-        got = (chunk.records, chunk.last, chunk.error, chunk.unavailable, chunk.resume)
-        assert got == _reference_scan(payload)
+        reference = _reference_scan(payload)
+        assert (chunk.records, chunk.last, chunk.error, chunk.unavailable,
+                chunk.resume) == reference
         alone = [r for part in parts for r in parse_stream_payload(part, NOW).records]
-        assert repr(chunk.records) == repr(alone)   # types too: a bytearray key is no bytes
-        assert repr(chunk.records) == repr(_reference_scan(payload)[0])
+        # reprs: types too (a bytearray key is no bytes key)
+        assert repr(chunk.records) == repr(alone) == repr(reference[0])
     assert len(eager_loops[0]) > 0   # the runs were read by compiled loops
 
 
@@ -304,10 +312,7 @@ def test_batch_decoder_reads_runs_of_alike_answers_as_one_by_one(
     rnd = random.Random(seed)
     layouts = [_bins_layout(rnd) for _ in range(3)]
     for _ in range(10):
-        parts: list[bytes] = []
-        for _ in range(rnd.randrange(1, 6)):
-            answer = rnd.choice(layouts)
-            parts += [answer(len(parts)) for _ in range(rnd.randrange(1, 12))]
+        parts = _runs(rnd, layouts)
         payload = b"".join(parts)
         if rnd.random() < 0.5:
             payload += _HEAD.pack(22, 0, 0, INFO3_LAST, 0, 0, 0, 0, 0, 0, 0)
@@ -360,43 +365,6 @@ def test_records_with_optional_bins_read_as_one_by_one(eager_loops: tuple[Loops,
         x for r in replies
         for x in (r.index, r.result_code, r.generation, _ttl(r.ttl), dict(r.bins))]
     assert (len(eager_loops[0]) == 0) is wide
-
-
-def test_loops_shared_by_threads_decode_as_one_by_one(monkeypatch: pytest.MonkeyPatch
-                                                     ) -> None:
-    # event loops in several threads share the decoders' Loops: with room for two loops
-    # and every family compiled at once, threads decoding many layouts keep compiling,
-    # clearing and finding loops under each other, and still decode every record right
-    shared = Loops("shared", size=2)
-    shared.COMPILE_COST = 0
-    monkeypatch.setattr(scan_decoder, "_loops", shared)
-    payloads = []
-    for seed in range(24):
-        rnd = random.Random(seed)
-        record = _layout(rnd)
-        parts = [record() for _ in range(rnd.randrange(2, 30))]
-        payloads.append((b"".join(parts), repr(_reference_scan(b"".join(parts))[0])))
-    failures: list[BaseException] = []
-
-    def decode(offset: int) -> None:
-        try:
-            for round_ in range(30):
-                payload, want = payloads[(offset + round_) % len(payloads)]
-                assert repr(parse_stream_payload(payload, NOW).records) == want
-        except BaseException as exc:   # handed to the test's thread
-            failures.append(exc)
-
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)   # threads switch between nearly any two bytecodes
-    try:
-        threads = [threading.Thread(target=decode, args=(n * 5,)) for n in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(interval)
-    assert not failures, failures[0]
 
 
 def _sparse_record(i: int, rnd: random.Random) -> bytes:
