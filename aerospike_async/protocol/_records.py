@@ -9,11 +9,12 @@ it is read as fast locals on every call.
 
 The rest serves loops compiled per record layout. The records of a scan or a batch
 mostly share their fields and their bins' names and types, so a loop written for one
-layout checks each operation's constant bytes with one ``startswith`` and decodes its
-value with one expression, instead of parsing the record field by field: ``op_shape``
-and ``key_layout`` describe a record's layout, ``ops_source`` and ``bins_source`` write
-the source that decodes it, ``Loops`` compiles and keeps the loops and decides when one
-is worth compiling. Only ints and fixed names reach the source; every value taken from
+layout reads a record's header and what lies at constant offsets with one struct
+(``Head``), checks the remaining constant bytes with one ``startswith`` per run and
+decodes each value with one expression, instead of parsing the record field by field:
+``op_shape`` and ``key_layout`` describe a record's layout, ``ops_source``,
+``bins_source`` and ``loop_source`` write the source that decodes it, ``Loops`` compiles
+and keeps the loops and decides when one is worth compiling. Only ints and fixed names reach the source; every value taken from
 a reply is bound as a constant.
 """
 from __future__ import annotations
@@ -29,7 +30,6 @@ _I64 = struct.Struct(">q")
 _F64 = struct.Struct(">d")
 _U32 = struct.Struct(">I")
 _KEY_HEAD = struct.Struct(">IxB")   # a key field's size and particle type
-_LEAD = struct.Struct(">IH")        # header bytes 0..6: size, info bits, result code
 
 _names: dict[bytes, str] = {}
 _NAMES_MAX = 10000
@@ -120,55 +120,125 @@ def key_layout(data: bytes, pos: int) -> Layout | None:
     return None
 
 
+class Head:
+    """What a compiled loop reads of each record with one struct, from the record's start
+    ``pos``: header words, then the constant bytes and the values that lie at constant
+    offsets, up to the size word and constant bytes of the first value of variable size.
+
+    ``read`` adds a value, ``expect`` constant bytes (read as one bytes object, compared
+    with the constant bound as ``_<name>``). One ``unpack_from`` and a few bytes compares
+    cost far less than a ``startswith`` call per run of constant bytes and an unpack per
+    value. A record too short for the struct (the last of a cut reply, say) leaves the
+    loop, and is decoded field by field.
+    """
+
+    def __init__(self) -> None:
+        self._format = ">"
+        self._size = 0
+        self.names: list[str] = []
+        self.consts: dict[str, bytes] = {}
+        self.open = True   # ops_source reads values through it until one of variable size
+
+    def read(self, offset: int, code: str, name: str) -> None:
+        """Read ``name`` as struct ``code`` at ``offset``, at or after what is read already."""
+        if offset < self._size:
+            raise ValueError(f"{name} at {offset} overlaps what is read before it")
+        self._format += f"{offset - self._size}x{code}" if offset > self._size else code
+        self._size = offset + struct.calcsize(">" + code)
+        self.names.append(name)
+
+    def expect(self, offset: int, name: str, constant: bytes) -> str:
+        """Read ``len(constant)`` bytes at ``offset`` as ``name``; returns the condition
+        that they are ``constant``."""
+        self.read(offset, f"{len(constant)}s", name)
+        self.consts[f"_{name}"] = constant
+        return f"{name} == _{name}"
+
+    def unpacker(self) -> Callable[[bytes, int], tuple]:
+        """The struct's ``unpack_from``: what it reads, in the order of ``names``."""
+        return struct.Struct(self._format).unpack_from
+
+
+def position(base: str, offset: int) -> str:
+    """Source of the offset ``offset`` bytes after the variable ``base``."""
+    return f"{base} + {offset}" if offset else base
+
+
 def ops_source(values: tuple[Layout, ...], bail: str | None, base: str, offset: int = 0,
-               prefix: bytes = b"", first: int = 0
-               ) -> tuple[list[str], dict[str, Any], str, str, int]:
+               prefix: bytes = b"", first: int = 0, head: Head | None = None,
+               checks: tuple[str, ...] = ()
+               ) -> tuple[list[str], dict[str, Any], str, tuple[str, int], int]:
     """Source lines decoding values laid out as ``values`` (see Layout) at ``base +
     offset`` of ``data`` (``base`` a variable, ``offset`` a constant), after the constant
     bytes ``prefix``, into ``v<first>``, ``v<first + 1>``...; ``bail`` is the statement
     run when the bytes do not match, or None to nest what follows each check under it.
-    Returns the lines, the constants they name (bind them as fast locals, with
-    ``bound_helpers()``), the source of the bins dict display and of the offset after the
-    last value, and how deep the last lines are nested. Names and constant bytes are
-    bound, never written into source.
+    ``checks`` are conditions checked along with the first.
 
-    Offsets are constants from one variable-size value to the next, and adjacent
-    constant bytes (the prefix, a fixed-size value's header) are checked at once."""
+    With an open ``head`` (``base`` then is the record's start), the values up to the
+    first of variable size, its size word and their constant bytes are read by the head's
+    struct, and all their conditions checked at once. The rest are checked with one
+    ``startswith`` per run of constant bytes: offsets are constants from one
+    variable-size value to the next, and adjacent constant bytes (the prefix, a
+    fixed-size value's header) are checked at once.
+
+    Returns the lines, the constants they name (bind them as fast locals, with
+    ``bound_helpers()``), the source of the bins dict display, the offset after the last
+    value (base and constant) and how deep the last lines are nested. Names and constant
+    bytes are bound, never written into source."""
     lines: list[str] = []
     consts: dict[str, Any] = {}
     items = []
     pending = prefix   # constant bytes expected at the current offset, not yet checked
+    conditions = list(checks)   # not yet checked
     depth = 0
 
     def at(extra: int) -> str:
-        return f"{base} + {offset + extra}" if offset + extra else base
+        return position(base, offset + extra)
 
     def emit(*new: str) -> None:
         lines.extend("    " * depth + line for line in new)
 
-    def check(condition: str) -> None:
+    def check(*also: str) -> None:
         nonlocal depth
+        condition = " and ".join((*conditions, *also))
+        conditions.clear()
         if bail is None:
             emit(f"if {condition}:")
             depth += 1
         else:
-            emit(f"if not {condition}: {bail}")
+            emit(f"if not ({condition}): {bail}")
 
-    for i, (ptype, fixed, head, name) in enumerate(values, first):
+    def expect(name: str, constant: bytes) -> None:   # constant bytes at the offset
+        if head is not None and head.open:
+            conditions.append(head.expect(offset, name, constant))
+        else:
+            consts[f"_{name}"] = constant
+            check(f"startswith(_{name}, {at(0)})")
+
+    for i, (ptype, fixed, head_bytes, name) in enumerate(values, first):
         if fixed:
-            consts[f"_c{i}"] = constant = pending + head
-            check(f"startswith(_c{i}, {at(0)})")
-            emit(f"v{i} = {'_i64' if ptype == 1 else '_f64'}(data, {at(len(constant))})[0]")
-            offset += len(constant) + 8
+            expect(f"k{i}", pending + head_bytes)
+            offset += len(pending) + len(head_bytes)
+            if head is not None and head.open:
+                head.read(offset, "q" if ptype == 1 else "d", f"v{i}")
+            else:
+                emit(f"v{i} = {'_i64' if ptype == 1 else '_f64'}(data, {at(0)})[0]")
+            offset += 8
         else:
             if pending:
-                consts[f"_p{i}"] = pending
-                check(f"startswith(_p{i}, {at(0)})")
+                expect(f"b{i}", pending)
                 offset += len(pending)
-            consts[f"_c{i}"] = head
-            value = at(4 + len(head))
-            emit(f"q{i} = {at(4)} + _u32(data, {at(0)})[0]")
-            check(f"({value} <= q{i} <= end and startswith(_c{i}, {at(4)}))")
+            value = at(4 + len(head_bytes))
+            if head is not None and head.open:
+                head.read(offset, "I", f"n{i}")
+                conditions.append(head.expect(offset + 4, f"k{i}", head_bytes))
+                head.open = False
+                emit(f"q{i} = {at(4)} + n{i}")
+                check(f"{value} <= q{i} <= end")
+            else:
+                consts[f"_k{i}"] = head_bytes
+                emit(f"q{i} = {at(4)} + _u32(data, {at(0)})[0]")
+                check(f"{value} <= q{i} <= end", f"startswith(_k{i}, {at(4)})")
             raw = f"data[{value}:q{i}]"
             if name is None:   # the user key, decoded as a key field is
                 emit(f'v{i} = str({raw}, "utf-8")' if ptype == 3 else f"v{i} = bytearray({raw})")
@@ -185,10 +255,11 @@ def ops_source(values: tuple[Layout, ...], bail: str | None, base: str, offset: 
             consts[f"_n{i}"] = cached_name(name)
             items.append(f"_n{i}: v{i}")
     if pending:
-        consts[f"_p{first}_end"] = pending
-        check(f"startswith(_p{first}_end, {at(0)})")
+        expect(f"k{first}_end", pending)
         offset += len(pending)
-    return lines, consts, "{" + ", ".join(items) + "}", at(0), depth
+    if conditions:
+        check()
+    return lines, consts, "{" + ", ".join(items) + "}", (base, offset), depth
 
 
 #: the ttl the API reports, as loop source: from the record's ``void`` time against ``now``
@@ -196,43 +267,48 @@ def ops_source(values: tuple[Layout, ...], bail: str | None, base: str, offset: 
 TTL_SOURCE = "void - now if void > now else (_never if void == 0 else 1)"
 
 
-def loop_source(lead: bytes, unpack: str, body: list[str], stop: str
+def loop_source(head: Head, stays: str, body: list[str], stop: str
                 ) -> tuple[list[str], dict[str, Any]]:
     """The lines of a loop over the records at ``pos`` up to ``stop``, and the constants
-    they name: ``unpack`` assigns a record's header words, ``lead`` and ``lead_end`` first
-    (its first six bytes); a record whose six bytes are not ``lead`` (header size, info
-    bits, result code) ends the loop at its offset, any other goes through ``body``, which
-    ends the loop there too or leaves ``pos`` after the record. A last record that ran
-    past ``end`` (a cut reply) raises ValueError."""
-    lead_words = _LEAD.unpack(lead)
+    they name: each record is read by ``head`` first; one for which ``stays`` (a condition
+    on what the head read) is false, or too short for the head, ends the loop at its
+    offset; any other goes through ``body``, which ends the loop there too or leaves
+    ``pos`` after the record. A last record that ran past ``end`` (a cut reply) raises
+    ValueError."""
     return ([f"while pos < {stop}:",
-             f"    {unpack}",
-             "    if lead != _lead or lead_end != _lead_end:",
+             "    try:",
+             f"        {', '.join(head.names)} = _head(data, pos)",
+             "    except _error:",
+             "        return pos",
+             f"    if not ({stays}):",
              "        return pos",
              *("    " + line for line in body),
              "if pos > end:",
              '    raise ValueError("record runs past the message")',
              "return pos"],
-            {"_lead": lead_words[0], "_lead_end": lead_words[1]})
+            {**head.consts, "_head": head.unpacker(),
+             "_error": struct.error})
 
 
 def bins_source(shape: tuple[Layout, ...], at: tuple[str, int, bytes], first: int,
                 counts: int, fallback: list[str], ops_at: str,
-                finish: Callable[[str, str], list[str]]) -> tuple[list[str], dict[str, Any]]:
+                finish: Callable[[str, str], list[str]], head: Head | None = None
+                ) -> tuple[list[str], dict[str, Any]]:
     """Source lines, in a loop over records, ending a record whose field and operation
-    counts are ``counts`` (header bytes 18..22 as one word) and whose operations are laid
-    out as ``shape`` (see ops_source, with ``at`` its base, offset and prefix, ``first``
-    its first value's number), with ``finish(bins, end)`` lines and ``continue``. Any
-    other record falls through to ``fallback`` lines (which check what the bins decoded
-    one by one need, or give up) and is finished with its bins decoded one by one from
-    ``ops_at``: a record with another bin or a bin of another type (an optional bin, say)
-    still goes through the compiled loop."""
-    ops, consts, bins, after, depth = ops_source(shape, None, *at, first)
+    counts are ``counts`` (header bytes 18..22 as one word, read as ``counts``) and whose
+    operations are laid out as ``shape`` (see ops_source, with ``at`` its base, offset
+    and prefix, ``first`` its first value's number, ``head`` the loop's head) with
+    ``finish(bins, end)`` lines and ``continue``. Any other record falls through to
+    ``fallback`` lines (which check what the bins decoded one by one need, or give up)
+    and is finished with its bins decoded one by one from ``ops_at``: a record with
+    another bin or a bin of another type (an optional bin, say) still goes through the
+    compiled loop."""
+    ops, consts, bins, after, depth = ops_source(shape, None, *at, first, head,
+                                                 ("counts == _counts",))
     consts["_counts"] = counts
-    inner = "    " * (depth + 1)
-    return ["if counts == _counts:",
-            *("    " + line for line in ops),
-            *(inner + line for line in finish(bins, after)),
+    inner = "    " * depth
+    return [*ops,
+            *(inner + line for line in finish(bins, position(*after))),
             inner + "continue",
             *fallback,
             "bins = {}",

@@ -18,8 +18,8 @@ from .framing import MSG_AS, ProtocolError, proto_word
 from .message import (FIELD_BATCH_INDEX, FIELD_FILTER_EXP, FIELD_KEY, FIELD_UDF_ARGLIST,
                       FIELD_UDF_FUNCTION, FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO3_LAST,
                       MSG_HEADER_SIZE)
-from ._records import (TTL_SOURCE, Layout, Loops, bins_source, bound_helpers, loop_source,
-                       op_shape, read_pairs)
+from ._records import (TTL_SOURCE, Head, Layout, Loops, bins_source, bound_helpers,
+                       loop_source, op_shape, read_pairs)
 from ._records import read_bins as _read_bins
 from .record import TTL_NEVER, ns_set_field_bytes
 
@@ -193,8 +193,6 @@ def _parse_batch_payload(payload: bytes | memoryview) -> tuple[list[BatchReply],
 
 # hsize, info3, result code, generation, void time, index, n_fields, n_ops
 _HEAD_BATCH = struct.Struct(">BxxBxBIIIHH")
-_HEAD_WORDS = struct.Struct(">IHIIII")  # header size to result code (two words), generation,
-# void time, index, the field and operation counts as one word
 
 
 def parse_batch_records(payload: bytes | memoryview, now: int) -> tuple[list, bool, int]:
@@ -278,14 +276,17 @@ def _batch_loop(lead: bytes, counts: bytes, shape: tuple[Layout, ...]) -> Any:
         def finish(bins: str, end: str) -> list[str]:
             return [f"extend((index, _rc, gen, {TTL_SOURCE}, {bins}))", f"pos = {end}"]
 
+        head = Head()
+        stays = head.expect(0, "lead", lead)
+        for name, offset in (("gen", 6), ("void", 10), ("index", 14), ("counts", 18)):
+            head.read(offset, "I", name)
         bins_lines, consts = bins_source(shape, ("pos", 22, b""), 0,
                                          _U32.unpack_from(counts)[0],
-                                         ["if counts >> 16: return pos"], "pos + 22", finish)
-        lines, lead_consts = loop_source(
-            lead, "lead, lead_end, gen, void, index, counts = _head(data, pos)", bins_lines,
-            "end")
-        bound = {**bound_helpers(), **consts, **lead_consts, "_head": _HEAD_WORDS.unpack_from,
-                 "_rc": lead[5], "_never": TTL_NEVER}
+                                         ["if counts >> 16: return pos"], "pos + 22", finish,
+                                         head)
+        lines, loop_consts = loop_source(head, stays, bins_lines, "end")
+        bound = {**bound_helpers(), **consts, **loop_consts, "_rc": lead[5],
+                 "_never": TTL_NEVER}
         return "data, pos, end, extend, now, startswith", lines, bound
 
     return _loops.find((lead, counts, shape), (lead,), build)

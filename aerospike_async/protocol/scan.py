@@ -25,8 +25,8 @@ from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
                       FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
                       FIELD_UDF_PACKAGE_NAME, INFO3_LAST, INFO3_PARTITION_DONE,
                       MSG_HEADER_SIZE)
-from ._records import (TTL_SOURCE, Layout, Loops, _names, bins_source, bound_helpers,
-                       cached_name, key_layout, loop_source, op_shape, ops_source)
+from ._records import (TTL_SOURCE, Head, Layout, Loops, _names, bins_source, bound_helpers,
+                       cached_name, key_layout, loop_source, op_shape, ops_source, position)
 from ._records import read_bins as _read_bins
 from .particles import decode_particle
 from .record import TTL_NEVER
@@ -45,9 +45,6 @@ _I64LE = struct.Struct("<q")
 _I64 = struct.Struct(">q")
 _HEAD4 = struct.Struct(">B2xBxBII")  # header size, info3, result code, generation, void time
 _COUNTS = struct.Struct(">HH")       # n_fields, n_ops (header bytes 18..22)
-_HEAD_COUNTS = struct.Struct(">IHII4xI")  # the same, generation, void time, then the field
-# and operation counts as one word
-_U16LE = struct.Struct("<H")
 
 
 def _field(ftype: int, data: bytes) -> bytes:
@@ -325,38 +322,42 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
     def build() -> tuple[str, list[str], dict[str, Any]]:
         bail = "return pos"
         counts = _U32.unpack_from(fields_before)[0]
-        consts: dict[str, Any] = {}
-        body = [f"if not startswith(_before, pos + 22): {bail}",
-                f"d0 = pos + {18 + len(fields_before)}"]
+        d0 = 18 + len(fields_before)   # the digest's offset in the record
+        head = Head()
+        stays = head.expect(0, "lead", lead)
+        for name, offset in (("gen", 6), ("void", 10), ("counts", 18)):
+            head.read(offset, "I", name)
+        stays += " and " + head.expect(22, "before", fields_before[4:])
+        head.read(d0, "B", "pid_low")   # the partition id: the digest's first 12 bits,
+        head.read(d0 + 1, "B", "pid_high")   # little-endian
         # the fields: as many, and those after the digest checked with the first bin's
         # constant bytes (or the key's); for bins decoded one by one, checked alone
         fallback = [f"if counts >> 16 != {counts >> 16}: {bail}"]
+        consts: dict[str, Any] = {}
+        body: list[str] = []
         if key is None:
-            fallback.append(f"if not startswith(_after, d0 + 20): {bail}")
-            at: tuple[str, int, bytes] = ("d0", 20, fields_after)
-            ops_at = f"d0 + {20 + len(fields_after)}"
+            fallback.append(f"if not startswith(_after, pos + {d0 + 20}): {bail}")
+            at: tuple[str, int, bytes] = ("pos", d0 + 20, fields_after)
+            ops_at = f"pos + {d0 + 20 + len(fields_after)}"
         else:
-            key_lines, consts, _, after_key, _ = ops_source((key,), bail, "d0", 20,
-                                                            fields_after)
-            body += [*key_lines, f"p0 = {after_key}"]
-            at = ("p0", 0, b"")
-            ops_at = "p0"
+            body, consts, _, after_key, _ = ops_source((key,), bail, "pos", d0 + 20,
+                                                       fields_after, 0, head)
+            at = (*after_key, b"")
+            ops_at = position(*after_key)
 
         def finish(bins: str, end: str) -> list[str]:
-            return [f"append(((_ns, _set, {'None' if key is None else 'v0'}, ba[d0:d0 + 20]),",
+            return [f"append(((_ns, _set, {'None' if key is None else 'v0'}, "
+                    f"ba[pos + {d0}:pos + {d0 + 20}]),",
                     f'        {{"ttl": {TTL_SOURCE}, "gen": gen}},',
                     f"        {bins}))",
-                    "where[_pid(data, d0)[0] & 4095] = d0",
+                    f"where[(pid_low | pid_high << 8) & 4095] = pos + {d0}",
                     f"pos = {end}"]
 
-        bins_lines, bins_consts = bins_source(shape, at, 1, counts, fallback, ops_at, finish)
-        lines, lead_consts = loop_source(
-            lead, "lead, lead_end, gen, void, counts = _head(data, pos)", body + bins_lines,
-            "stop")
-        bound = {**bound_helpers(), **consts, **bins_consts, **lead_consts,
-                 "_head": _HEAD_COUNTS.unpack_from, "_before": fields_before[4:],
-                 "_after": fields_after, "_pid": _U16LE.unpack_from, "_ns": ns,
-                 "_set": set_name, "_never": TTL_NEVER}
+        bins_lines, bins_consts = bins_source(shape, at, 1, counts, fallback, ops_at, finish,
+                                              head)
+        lines, loop_consts = loop_source(head, stays, body + bins_lines, "stop")
+        bound = {**bound_helpers(), **consts, **bins_consts, **loop_consts,
+                 "_after": fields_after, "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
         return "data, ba, pos, stop, end, append, where, now, startswith", lines, bound
 
     family = (lead, fields_before[:2], fields_before[4:], fields_after, key)
