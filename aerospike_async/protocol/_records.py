@@ -291,21 +291,19 @@ def loop_source(head: Head, stays: str, body: list[str], stop: str
 
 
 def bins_source(shape: tuple[Layout, ...], at: tuple[str, int, bytes], first: int,
-                counts: int, fallback: list[str], ops_at: str,
-                finish: Callable[[str, str], list[str]], head: Head | None = None
+                fallback: list[str], ops_at: str, finish: Callable[[str, str], list[str]],
+                head: Head | None = None, checks: tuple[str, ...] = ()
                 ) -> tuple[list[str], dict[str, Any]]:
-    """Source lines, in a loop over records, ending a record whose field and operation
-    counts are ``counts`` (header bytes 18..22 as one word, read as ``counts``) and whose
-    operations are laid out as ``shape`` (see ops_source, with ``at`` its base, offset
-    and prefix, ``first`` its first value's number, ``head`` the loop's head) with
-    ``finish(bins, end)`` lines and ``continue``. Any other record falls through to
-    ``fallback`` lines (which check what the bins decoded one by one need, or give up)
-    and is finished with its bins decoded one by one from ``ops_at``: a record with
-    another bin or a bin of another type (an optional bin, say) still goes through the
-    compiled loop."""
-    ops, consts, bins, after, depth = ops_source(shape, None, *at, first, head,
-                                                 ("counts == _counts",))
-    consts["_counts"] = counts
+    """Source lines, in a loop over records, ending a record whose operations are laid
+    out as ``shape`` (see ops_source, with ``at`` its base, offset and prefix, ``first``
+    its first value's number, ``head`` the loop's head, ``checks`` what else such a
+    record meets) with ``finish(bins, end)`` lines and ``continue``. Any other record
+    falls through to ``fallback`` lines, which give up on it unless its bins can be
+    decoded one by one, and read its field and operation counts (header bytes 18..22) as
+    ``counts``; it is finished with its bins decoded one by one from ``ops_at``: a record
+    with another bin or a bin of another type (an optional bin, say) still goes through
+    the compiled loop."""
+    ops, consts, bins, after, depth = ops_source(shape, None, *at, first, head, checks)
     inner = "    " * depth
     return [*ops,
             *(inner + line for line in finish(bins, position(*after))),

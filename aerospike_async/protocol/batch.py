@@ -278,12 +278,12 @@ def _batch_loop(lead: bytes, counts: bytes, shape: tuple[Layout, ...]) -> Any:
 
         head = Head()
         stays = head.expect(0, "lead", lead)
-        for name, offset in (("gen", 6), ("void", 10), ("index", 14), ("counts", 18)):
+        for name, offset in (("gen", 6), ("void", 10), ("index", 14)):
             head.read(offset, "I", name)
-        bins_lines, consts = bins_source(shape, ("pos", 22, b""), 0,
-                                         _U32.unpack_from(counts)[0],
-                                         ["if counts >> 16: return pos"], "pos + 22", finish,
-                                         head)
+        # the counts are checked with the first operation's constant bytes
+        fallback = ["counts = _u32(data, pos + 18)[0]", "if counts >> 16: return pos"]
+        bins_lines, consts = bins_source(shape, ("pos", 18, counts), 0, fallback, "pos + 22",
+                                         finish, head)
         lines, loop_consts = loop_source(head, stays, bins_lines, "end")
         bound = {**bound_helpers(), **consts, **loop_consts, "_rc": lead[5],
                  "_never": TTL_NEVER}

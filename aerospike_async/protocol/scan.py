@@ -321,18 +321,21 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
 
     def build() -> tuple[str, list[str], dict[str, Any]]:
         bail = "return pos"
-        counts = _U32.unpack_from(fields_before)[0]
+        n_fields = _U32.unpack_from(fields_before)[0] >> 16
         d0 = 18 + len(fields_before)   # the digest's offset in the record
         head = Head()
         stays = head.expect(0, "lead", lead)
-        for name, offset in (("gen", 6), ("void", 10), ("counts", 18)):
+        for name, offset in (("gen", 6), ("void", 10)):
             head.read(offset, "I", name)
-        stays += " and " + head.expect(22, "before", fields_before[4:])
+        # the counts and the fields before the digest, checked with the bins
+        before = head.expect(18, "before", fields_before)
         head.read(d0, "B", "pid_low")   # the partition id: the digest's first 12 bits,
         head.read(d0 + 1, "B", "pid_high")   # little-endian
-        # the fields: as many, and those after the digest checked with the first bin's
-        # constant bytes (or the key's); for bins decoded one by one, checked alone
-        fallback = [f"if counts >> 16 != {counts >> 16}: {bail}"]
+        # the fields after the digest are checked with the first bin's constant bytes (or
+        # the key's); for bins decoded one by one, alone
+        fallback = [f"if not startswith(_fields, pos + 22): {bail}",
+                    "counts = _u32(data, pos + 18)[0]",
+                    f"if counts >> 16 != {n_fields}: {bail}"]
         consts: dict[str, Any] = {}
         body: list[str] = []
         if key is None:
@@ -353,11 +356,11 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
                     f"where[(pid_low | pid_high << 8) & 4095] = pos + {d0}",
                     f"pos = {end}"]
 
-        bins_lines, bins_consts = bins_source(shape, at, 1, counts, fallback, ops_at, finish,
-                                              head)
+        bins_lines, bins_consts = bins_source(shape, at, 1, fallback, ops_at, finish, head,
+                                              (before,))
         lines, loop_consts = loop_source(head, stays, body + bins_lines, "stop")
         bound = {**bound_helpers(), **consts, **bins_consts, **loop_consts,
-                 "_after": fields_after, "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
+                 "_fields": fields_before[4:], "_after": fields_after, "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
         return "data, ba, pos, stop, end, append, where, now, startswith", lines, bound
 
     family = (lead, fields_before[:2], fields_before[4:], fields_after, key)
