@@ -267,27 +267,30 @@ def ops_source(values: tuple[Layout, ...], bail: str | None, base: str, offset: 
 TTL_SOURCE = "void - now if void > now else (_never if void == 0 else 1)"
 
 
-def loop_source(head: Head, stays: str, body: list[str], stop: str
+def loop_source(head: Head, stays: str, body: list[str], stop: str,
+                setup: tuple[str, ...] = (), cleanup: tuple[str, ...] = ()
                 ) -> tuple[list[str], dict[str, Any]]:
     """The lines of a loop over the records at ``pos`` up to ``stop``, and the constants
     they name: each record is read by ``head`` first; one for which ``stays`` (a condition
     on what the head read) is false, or too short for the head, ends the loop at its
     offset; any other goes through ``body``, which ends the loop there too or leaves
     ``pos`` after the record. A last record that ran past ``end`` (a cut reply) raises
-    ValueError."""
-    return ([f"while pos < {stop}:",
-             "    try:",
-             f"        {', '.join(head.names)} = _head(data, pos)",
-             "    except _error:",
-             "        return pos",
-             f"    if not ({stays}):",
-             "        return pos",
-             *("    " + line for line in body),
-             "if pos > end:",
-             '    raise ValueError("record runs past the message")',
-             "return pos"],
-            {**head.consts, "_head": head.unpacker(),
-             "_error": struct.error})
+    ValueError. ``setup`` lines run before the loop, ``cleanup`` lines however it ends."""
+    loop = [f"while pos < {stop}:",
+            "    try:",
+            f"        {', '.join(head.names)} = _head(data, pos)",
+            "    except _error:",
+            "        return pos",
+            f"    if not ({stays}):",
+            "        return pos",
+            *("    " + line for line in body),
+            "if pos > end:",
+            '    raise ValueError("record runs past the message")',
+            "return pos"]
+    if cleanup:
+        loop = ["try:", *("    " + line for line in loop),
+                "finally:", *("    " + line for line in cleanup)]
+    return [*setup, *loop], {**head.consts, "_head": head.unpacker(), "_error": struct.error}
 
 
 def bins_source(shape: tuple[Layout, ...], at: tuple[str, int, bytes], first: int,

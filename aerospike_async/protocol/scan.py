@@ -307,6 +307,8 @@ def _parse_stream(data: bytes, ba: bytearray, pos: int, stop: int, now: int, fas
 
 
 _loops = Loops("scan record loop")
+#: the partition id of ``run_bytes``, the first two bytes of a digest as a big-endian int
+_PID_SOURCE = "(run_bytes >> 8 | run_bytes << 8) & 4095"
 
 
 def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str | None,
@@ -329,8 +331,9 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
             head.read(offset, "I", name)
         # the counts and the fields before the digest, checked with the bins
         before = head.expect(18, "before", fields_before)
-        head.read(d0, "B", "pid_low")   # the partition id: the digest's first 12 bits,
-        head.read(d0 + 1, "B", "pid_high")   # little-endian
+        # the digest's first two bytes (the partition id is their first 12 bits, read
+        # little-endian): only where a run of records of one partition ends is it noted
+        head.read(d0, "H", "pid_bytes")
         # the fields after the digest are checked with the first bin's constant bytes (or
         # the key's); for bins decoded one by one, alone
         fallback = [f"if not startswith(_fields, pos + 22): {bail}",
@@ -353,12 +356,18 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
                     f"ba[pos + {d0}:pos + {d0 + 20}]),",
                     f'        {{"ttl": {TTL_SOURCE}, "gen": gen}},',
                     f"        {bins}))",
-                    f"where[(pid_low | pid_high << 8) & 4095] = pos + {d0}",
+                    "if pid_bytes != run_bytes:",
+                    "    if run_bytes >= 0:",
+                    f"        where[{_PID_SOURCE}] = run_last + {d0}",
+                    "    run_bytes = pid_bytes",
+                    "run_last = pos",
                     f"pos = {end}"]
 
         bins_lines, bins_consts = bins_source(shape, at, 1, fallback, ops_at, finish, head,
                                               (before,))
-        lines, loop_consts = loop_source(head, stays, body + bins_lines, "stop")
+        lines, loop_consts = loop_source(
+            head, stays, body + bins_lines, "stop", ("run_bytes = -1", "run_last = 0"),
+            ("if run_bytes >= 0:", f"    where[{_PID_SOURCE}] = run_last + {d0}"))
         bound = {**bound_helpers(), **consts, **bins_consts, **loop_consts,
                  "_fields": fields_before[4:], "_after": fields_after, "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
         return "data, ba, pos, stop, end, append, where, now, startswith", lines, bound

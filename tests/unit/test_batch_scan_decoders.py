@@ -203,6 +203,37 @@ def test_scan_decoder_reads_runs_of_alike_records_as_one_by_one(
     assert len(eager_loops[0]) > 0   # the runs were read by compiled loops
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_scan_resume_is_each_partitions_last_record_when_partitions_come_back(
+        seed: int, eager_loops: tuple[Loops, Loops]) -> None:
+    # Alike records from a few partitions, in runs and coming back, with digests of one
+    # partition that differ in the bits after its 12 (the second byte's high nibble): per
+    # partition, the resume digest is its last record's, as a message-by-message decoding
+    # gives, however the records were read.
+    rnd = random.Random(seed)
+    heads = [bytes([rnd.randrange(256), high << 4 | rnd.randrange(16)])
+             for high in range(2) for _ in range(3)]
+    heads += [bytes([heads[0][0], heads[0][1] ^ 0x30])]   # partition of heads[0], again
+
+    def record() -> bytes:
+        fields = [field_bytes(0, b"test"), field_bytes(4, rnd.choice(heads) + os.urandom(18)),
+                  field_bytes(1, b"s1")]
+        ops = [_OP.pack(4 + 1 + 8, 1, 1, 0, 1) + b"n" + struct.pack(">q", rnd.randrange(99))]
+        return (_HEAD.pack(22, 0, 0, 0, 0, 0, 1, 0, 0, len(fields), len(ops))
+                + b"".join(fields) + b"".join(ops))
+
+    for _ in range(10):
+        parts = []
+        for _ in range(rnd.randrange(1, 40)):
+            parts += [record()] * rnd.randrange(1, 4)   # a partition's run
+            if rnd.random() < 0.1:
+                parts.append(_scan_record(rnd))
+        payload = b"".join(parts)
+        chunk = parse_stream_payload(payload, NOW)
+        assert chunk.resume == _reference_scan(payload)[4]
+    assert len(eager_loops[0]) > 0
+
+
 def test_scan_decoder_rejects_a_record_that_breaks_its_layout_midway() -> None:
     # a run of alike records, then one whose string op's size is shorter than its name:
     # the compiled loop leaves it to the field-by-field decoding, which refuses it
