@@ -19,7 +19,7 @@ from typing import Any, AsyncIterator, Callable
 from . import constants as C
 from ._validate import check_bin_name, check_bin_names, param_error
 from .exceptions import ClientError
-from .command.scan import Partitions, PartitionTracker, RecordStream
+from .command.scan import Partitions, PartitionTracker, Records, RecordStream
 from .policy import Policy
 from .protocol import message as M
 from .protocol.cdt import pack as cdt_pack
@@ -359,20 +359,11 @@ class QueryBase:
     def __aiter__(self) -> AsyncIterator[tuple]:
         return self.records()
 
-    async def records(self, policy: dict | None = None, options: dict | None = None
-                      ) -> AsyncIterator[tuple]:
+    def records(self, policy: dict | None = None, options: dict | None = None
+                ) -> AsyncIterator[tuple]:
         """The records as they arrive (``async for key, meta, bins in q.records(...)``);
         leaving the loop early stops the query on every node."""
-        stream = self.stream(policy, options)
-        try:
-            while True:
-                chunk = await stream.next_chunk()
-                if chunk is None:
-                    return
-                for record in chunk:
-                    yield record
-        finally:
-            await stream.close()
+        return Records(self.stream(policy, options))
 
     @staticmethod
     async def _results(stream: RecordStream) -> list[tuple]:

@@ -317,23 +317,60 @@ async def test_scan_and_batch_read_records_whose_bins_and_keys_differ(client, na
     assert [r.record[2] for r in read.batch_records] == [want[d] for d in digests]
 
 
+async def _fill_more_than_a_stream_buffers(client: Client, ns: str, set_name: str) -> int:
+    # 200 records of 64 KB: far more than the 16 pieces a scan's queue holds, so a stream
+    # nobody stops stays blocked with its connections in use
+    await asyncio.gather(*(client.put((ns, set_name, i), {"i": i, "blob": bytes(65536)})
+                           for i in range(200)))
+    return 200
+
+
 async def test_scan_break_leaves_no_connection_busy(client, namespace):
     set_name = _set()
-    await _fill(client, namespace, set_name, 2000)
+    stored = await _fill_more_than_a_stream_buffers(client, namespace, set_name)
     n = 0
     async for _rec in client.scan(namespace, set_name):
         n += 1
         if n == 5:
             break
-    # the generator's finalizer closes the streams, in a task of its own: give it up to
-    # two seconds (a loaded machine), not a fixed tenth
+    # the iterator's finalizer closes the streams, in a task of its own
+    await _assert_no_connection_busy(client)
+    assert len(await client.scan(namespace, set_name).results()) == stored
+
+
+async def _assert_no_connection_busy(client) -> None:
+    # given up to two seconds (a loaded machine) to free them, not a fixed tenth
     for _ in range(100):
         if all(node.pool.in_use == 0 for node in client.cluster.nodes):
             break
         await asyncio.sleep(0.02)
     for node in client.cluster.nodes:
         assert node.pool.in_use == 0, node.pool
-    assert len(await client.scan(namespace, set_name).results()) == 2000
+
+
+async def test_scan_left_by_an_exception_or_a_cancellation_leaves_no_connection_busy(
+        client, namespace):
+    set_name = _set()
+    stored = await _fill_more_than_a_stream_buffers(client, namespace, set_name)
+    with pytest.raises(LookupError):
+        async for _rec in client.scan(namespace, set_name).records():
+            raise LookupError("the consumer failed")
+    await _assert_no_connection_busy(client)
+
+    started = asyncio.Event()
+
+    async def consume() -> None:
+        async for _rec in client.scan(namespace, set_name):
+            started.set()
+            await asyncio.sleep(10)   # a slow consumer, cancelled while it holds a record
+
+    task = asyncio.ensure_future(consume())
+    await asyncio.wait_for(started.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await _assert_no_connection_busy(client)
+    assert len(await client.scan(namespace, set_name).results()) == stored
 
 
 async def test_scan_by_node_name_reads_only_that_nodes_partitions(client, namespace):
