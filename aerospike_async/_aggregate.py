@@ -28,6 +28,7 @@ import os
 import threading
 from typing import Any, Callable
 
+from .command.scan import Records
 from .exceptions import ClientError, UDFError
 from . import modlua
 from .protocol.particles import decode_particle
@@ -154,8 +155,6 @@ class AggregateStream:
         self._reduce = reduce
         self._gather = gather
         self._done = False
-        self._chunk: list[Any] | None = None
-        self._pos = 0
 
     def start(self) -> "AggregateStream":
         return self
@@ -169,16 +168,8 @@ class AggregateStream:
         results = self._reduce.run(values)
         return results or None
 
-    def __aiter__(self) -> "AggregateStream":
-        return self
-
-    async def __anext__(self) -> Any:
-        if self._chunk is None:
-            self._chunk = await self.next_chunk() or []
-        if self._pos >= len(self._chunk):
-            raise StopAsyncIteration
-        self._pos += 1
-        return self._chunk[self._pos - 1]
+    def __aiter__(self) -> Records:
+        return Records(self)
 
     def give_back(self) -> None:
         """Nothing to give back: an aggregation's results come whole."""

@@ -375,22 +375,8 @@ class RecordStream:
         self._left = left = iter(item[0])
         return left
 
-    def __aiter__(self) -> "RecordStream":
-        return self
-
-    async def __anext__(self) -> tuple:
-        left = self._left
-        if left is not None:
-            for record in left:   # the next one, if any
-                return record
-        try:
-            got = await self.next_chunk()
-        except BaseException:
-            await self.close()
-            raise
-        if got is None:
-            raise StopAsyncIteration
-        return next(got)
+    def __aiter__(self) -> Records:
+        return Records(self)
 
     def give_back(self) -> None:
         """Count the last record taken as not taken: a foreach callback that returned False

@@ -123,6 +123,9 @@ async def test_record_udf_batch_apply_background_and_aggregation(client, module,
         query = client.query(namespace, set_name)
         query.apply(name, "over", ["i", 3])
         assert sorted(await query.results()) == [4, 5]
+        query = client.query(namespace, set_name)
+        query.apply(name, "over", ["i", 3])
+        assert sorted([value async for value in query]) == [4, 5]
         seen = []
         query = client.query(namespace, set_name)
         query.apply(name, "sum_of", ["mark"])
