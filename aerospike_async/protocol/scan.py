@@ -308,6 +308,7 @@ def _parse_stream(data: bytes, ba: bytearray, pos: int, stop: int, now: int, fas
 
 _loops = Loops("scan record loop")
 #: the partition id of ``run_bytes``, the first two bytes of a digest as a big-endian int
+#: (masked)
 _PID_SOURCE = "(run_bytes >> 8 | run_bytes << 8) & 4095"
 
 
@@ -332,7 +333,8 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
         # the counts and the fields before the digest, checked with the bins
         before = head.expect(18, "before", fields_before)
         # the digest's first two bytes (the partition id is their first 12 bits, read
-        # little-endian): only where a run of records of one partition ends is it noted
+        # little-endian; the mask keeps those): only where a run of records of one
+        # partition ends is it noted
         head.read(d0, "H", "pid_bytes")
         # the fields after the digest are checked with the first bin's constant bytes (or
         # the key's); for bins decoded one by one, alone
@@ -356,10 +358,10 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
                     f"ba[pos + {d0}:pos + {d0 + 20}]),",
                     f'        {{"ttl": {TTL_SOURCE}, "gen": gen}},',
                     f"        {bins}))",
-                    "if pid_bytes != run_bytes:",
+                    "if pid_bytes & 0xFF0F != run_bytes:",
                     "    if run_bytes >= 0:",
                     f"        where[{_PID_SOURCE}] = run_last + {d0}",
-                    "    run_bytes = pid_bytes",
+                    "    run_bytes = pid_bytes & 0xFF0F",
                     "run_last = pos",
                     f"pos = {end}"]
 
