@@ -502,6 +502,9 @@ class _Call:
         finally:
             if raw is not None:
                 raw_collections.reset(raw)
+            # the single-record builders close over this call: dropped, the call and its
+            # records are freed as soon as the caller lets go, not by the cycle collector
+            self.singles = []
         self.flush()
         if not parent.get("respond_all_keys", True):
             # the node leaves out what it did not find; a failed request's keys stay -15

@@ -4,7 +4,9 @@ them again on the embedded 3-node cluster."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
+import weakref
 
 import aerospike
 import pytest
@@ -27,6 +29,33 @@ async def _fill(client: Client, ns: str, set_name: str, n: int) -> None:
 
 
 # -- batch -------------------------------------------------------------------------------------
+async def test_batch_results_are_freed_when_dropped_without_the_cycle_collector(
+        client, make_key):
+    # A call must leave no reference cycle holding its records: dropped, they are freed at
+    # once, not at the next (full, costly) collection of the cycle collector.
+    keys = [make_key(i) for i in range(20)]
+    for i, k in enumerate(keys):
+        await client.put(k, {"a": i})
+    calls = {
+        "batch_read": lambda: client.batch_read(keys),
+        "batch_read of bins": lambda: client.batch_read(keys, ["a"]),
+        "batch_operate": lambda: client.batch_operate(keys, [ops.increment("a", 1)]),
+        "batch_write": lambda: client.batch_write(
+            br.BatchRecords([br.Write(k, [ops.write("b", 2)]) for k in keys])),
+        "batch_remove": lambda: client.batch_remove(keys[15:]),
+    }
+    gc.collect()
+    gc.disable()
+    try:
+        for name, call in calls.items():
+            res = await call()
+            first = weakref.ref(res.batch_records[0])
+            del res
+            assert first() is None, f"{name}: its records wait for the cycle collector"
+    finally:
+        gc.enable()
+
+
 async def test_batch_read_returns_records_in_key_order(client, make_key):
     keys = [make_key(i) for i in range(50)]
     for i, k in enumerate(keys[:40]):
