@@ -14,8 +14,8 @@ layout reads a record's header and what lies at constant offsets with one struct
 decodes each value with one expression, instead of parsing the record field by field:
 ``op_shape`` and ``key_layout`` describe a record's layout, ``ops_source``,
 ``bins_source`` and ``loop_source`` write the source that decodes it, ``Loops`` compiles
-and keeps the loops and decides when one is worth compiling. Only ints and fixed names reach the source; every value taken from
-a reply is bound as a constant.
+and keeps the loops and decides when one is worth compiling. Only ints and fixed names
+reach the source; every value taken from a reply is bound as a constant.
 """
 from __future__ import annotations
 
@@ -307,6 +307,7 @@ def bins_source(shape: tuple[Layout, ...], at: tuple[str, int, bytes], first: in
     with another bin or a bin of another type (an optional bin, say) still goes through
     the compiled loop."""
     ops, consts, bins, after, depth = ops_source(shape, None, *at, first, head, checks)
+    assert depth, "a record must be checked before it is finished"
     inner = "    " * depth
     return [*ops,
             *(inner + line for line in finish(bins, position(*after))),

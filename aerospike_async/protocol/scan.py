@@ -371,7 +371,8 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
             head, stays, body + bins_lines, "stop", ("run_bytes = -1", "run_last = 0"),
             ("if run_bytes >= 0:", f"    where[{_PID_SOURCE}] = run_last + {d0}"))
         bound = {**bound_helpers(), **consts, **bins_consts, **loop_consts,
-                 "_fields": fields_before[4:], "_after": fields_after, "_ns": ns, "_set": set_name, "_never": TTL_NEVER}
+                 "_fields": fields_before[4:], "_after": fields_after, "_ns": ns,
+                 "_set": set_name, "_never": TTL_NEVER}
         return "data, ba, pos, stop, end, append, where, now, startswith", lines, bound
 
     family = (lead, fields_before[:2], fields_before[4:], fields_after, key)
