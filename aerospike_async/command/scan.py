@@ -318,7 +318,14 @@ class Records:
     def __del__(self) -> None:
         stream, loop = self._stream, self._loop
         if stream is not None and loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(loop.create_task, stream.close())
+            try:   # (from whichever thread the collector runs in)
+                loop.call_soon_threadsafe(_close_in_task, loop, stream)
+            except RuntimeError:   # the loop closed meanwhile: nothing runs any more
+                pass
+
+
+def _close_in_task(loop: asyncio.AbstractEventLoop, stream: Any) -> None:
+    loop.create_task(stream.close())
 
 
 BuildRequest = Callable[[NodePartitions, int], bytes]
