@@ -336,6 +336,7 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
         # little-endian; the mask keeps those): only where a run of records of one
         # partition ends is it noted
         head.read(d0, "H", "pid_bytes")
+        note_run = f"where[{_PID_SOURCE}] = run_last + {d0}"   # the run's last digest
         # the fields after the digest are checked with the first bin's constant bytes (or
         # the key's); for bins decoded one by one, alone
         fallback = [f"if not startswith(_fields, pos + 22): {bail}",
@@ -360,7 +361,7 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
                     f"        {bins}))",
                     "if pid_bytes & 0xFF0F != run_bytes:",
                     "    if run_bytes >= 0:",
-                    f"        where[{_PID_SOURCE}] = run_last + {d0}",
+                    f"        {note_run}",
                     "    run_bytes = pid_bytes & 0xFF0F",
                     "run_last = pos",
                     f"pos = {end}"]
@@ -369,7 +370,7 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
                                               (before,))
         lines, loop_consts = loop_source(
             head, stays, body + bins_lines, "stop", ("run_bytes = -1", "run_last = 0"),
-            ("if run_bytes >= 0:", f"    where[{_PID_SOURCE}] = run_last + {d0}"))
+            ("if run_bytes >= 0:", f"    {note_run}"))
         bound = {**bound_helpers(), **consts, **bins_consts, **loop_consts,
                  "_fields": fields_before[4:], "_after": fields_after, "_ns": ns,
                  "_set": set_name, "_never": TTL_NEVER}
