@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from itertools import compress, repeat
 from operator import eq, is_not, length_hint
-from typing import Any, AsyncIterator, Callable, Sequence
+from typing import Any, AsyncIterator, Callable
 
 from ..cluster.cluster import Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
@@ -54,7 +54,7 @@ class Partitions:
     read (again); and how many rounds its node failed it (``sequence``, which picks the
     replica). Lists rather than an object per partition: a whole scan starts 4096."""
 
-    __slots__ = ("begin", "count", "digests", "bvals", "retry", "sequence")
+    __slots__ = ("begin", "count", "digests", "bvals", "retry", "sequence", "failed")
 
     def __init__(self, begin: int = 0, count: int = PARTITIONS) -> None:
         self.begin = begin
@@ -63,6 +63,30 @@ class Partitions:
         self.bvals: list[int | None] = [None] * count
         self.retry = [True] * count
         self.sequence = [0] * count
+        self.failed = False   # whether any sequence is above 0
+
+
+#: the partition ids as shared int objects: a list of pids is made by slicing it, not by
+#: creating 4096 ints (range(4096) made into a list costs about 50 us here)
+_PIDS = list(range(PARTITIONS))
+#: per masters row of a partition map (a tuple, replaced whenever the map changes), its
+#: partitions grouped by master: the grouping costs ~100 us and a whole scan needs it
+_by_master: dict[int, tuple[tuple, dict[Any, list[int]]]] = {}
+
+
+def _master_groups(masters: tuple) -> dict[Any, list[int]]:
+    """Every partition id, grouped by the master ``masters`` names for it (in the order
+    the masters first appear). Do not change the lists: they are kept for the next
+    scan."""
+    got = _by_master.get(id(masters))
+    if got is not None and got[0] is masters:
+        return got[1]
+    groups = {name: list(compress(_PIDS, map(eq, masters, repeat(name))))
+              for name in dict.fromkeys(masters)}
+    if len(_by_master) >= 16:
+        _by_master.clear()
+    _by_master[id(masters)] = (masters, groups)   # the row kept: its id stays its own
+    return groups
 
 
 class NodePartitions:
@@ -111,30 +135,32 @@ class PartitionTracker:
     def assign(self, cluster: Cluster, namespace: str, replica: int) -> list[NodePartitions]:
         parts = self.parts
         begin, count = parts.begin, parts.count
-        everything = range(begin, begin + count)
-        wanted: Sequence[int] = (everything if self.retry and self.iteration == 1
-                                 else list(compress(everything, parts.retry)))
+        everything = _PIDS[begin:begin + count]
+        whole = self.retry and self.iteration == 1
+        wanted = everything if whole else list(compress(everything, parts.retry))
         # A whole scan routes 4096 partitions. While none has failed yet, each goes to its
-        # live master (what node_for answers then): picked out a master at a time, in C.
-        # The others (their master not live, or after a failure) are routed one by one.
+        # live master (what node_for answers then): picked out a master at a time, in C
+        # (for all 4096, once per partition map). The others (their master not live, or
+        # after a failure) are routed one by one.
         by_node: dict[Node, list[int]] = {}
         rest: list[int] = []
         rows = cluster.partition_map.get(namespace)
-        if rows and cluster.reads_master_first(replica) and not any(parts.sequence):
+        if rows and cluster.reads_master_first(replica) and not parts.failed:
             masters = rows[0]
-            names = (masters[begin:begin + count] if wanted is everything
-                     else list(map(masters.__getitem__, wanted)))
-            distinct = dict.fromkeys(names)
-            for name in distinct:
-                picked = (list(wanted) if len(distinct) == 1
-                          else list(compress(wanted, map(eq, names, repeat(name)))))
+            if whole and count == PARTITIONS:
+                groups = {name: pids[:] for name, pids in _master_groups(masters).items()}
+            else:
+                names = list(map(masters.__getitem__, wanted))
+                groups = {name: list(compress(wanted, map(eq, names, repeat(name))))
+                          for name in dict.fromkeys(names)}
+            for name, picked in groups.items():
                 node = cluster.nodes_by_name.get(name) if name else None
                 if node is not None and node.active:
                     by_node[node] = picked
                 else:
                     rest += picked
         else:
-            rest = list(wanted)
+            rest = wanted
         for pid in rest:
             node = cluster.node_for(namespace, bytes((pid & 0xFF, pid >> 8)), False, replica,
                                     parts.sequence[pid - begin])
@@ -157,7 +183,7 @@ class PartitionTracker:
             else:
                 np.full = pids
             if len(pids) == count:
-                retry[:] = repeat(False, count)
+                retry[:] = [False] * count
             else:
                 for pid in pids:
                     retry[pid - begin] = False
@@ -184,6 +210,7 @@ class PartitionTracker:
             parts.retry[pid - begin] = True
             if failed:
                 parts.sequence[pid - begin] += 1
+                parts.failed = True
 
     def apply(self, np: NodePartitions, resume: dict, unavailable: list[int], n: int,
               before: dict) -> None:

@@ -78,3 +78,23 @@ async def _midway(embedded_cluster, n: int) -> str:
         assert len(seen) == len(set(seen)), "a record came twice"
         assert sorted(seen) == list(range(n))
         return victim
+
+
+async def test_a_whole_scan_goes_to_each_partitions_master_as_the_map_changes(hosts):
+    # Each of the 4096 partitions of a whole scan goes to its master in the partition map
+    # of the moment, also after the map has changed (the tender replaces its rows).
+    from aerospike_async.command.scan import PartitionTracker
+    async with Client({"hosts": hosts}) as client:
+        cluster = client.cluster
+
+        def routed() -> dict[int, str]:
+            return {pid: np.node.name
+                    for np in PartitionTracker().assign(cluster, "test", 2) for pid in np.parts}
+
+        rows = cluster.partition_map["test"]
+        assert routed() == dict(enumerate(rows[0]))
+        first, second = sorted(set(rows[0]))[:2]
+        moved = tuple(second if name == first else name for name in rows[0])
+        # (no await until assign has run: the tender cannot put its own map back between)
+        cluster.partition_map = {**cluster.partition_map, "test": [moved, *rows[1:]]}
+        assert routed() == dict(enumerate(moved))
