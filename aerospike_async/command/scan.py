@@ -30,7 +30,7 @@ from ..cluster.node import Node
 from ..exceptions import (AerospikeError, ConnectionError, TimeoutError, exception_for,
                           result_code_name)
 from ..policy import Policy
-from ..protocol.digest import PARTITIONS, partition_id
+from ..protocol.digest import PARTITION_IDS, PARTITIONS, partition_id
 from ..protocol.framing import ProtocolError, as_msg_payload
 from ..protocol.particles import raw_collections
 from ..protocol.scan import StreamPayload, parse_stream_payload
@@ -66,9 +66,6 @@ class Partitions:
         self.failed = False   # whether any sequence is above 0
 
 
-#: the partition ids as shared int objects: a list of pids is made by slicing it, not by
-#: creating 4096 ints (range(4096) made into a list costs about 50 us here)
-_PIDS = list(range(PARTITIONS))
 #: per masters row of a partition map (a tuple, replaced whenever the map changes), its
 #: partitions grouped by master: the grouping costs ~100 us and a whole scan needs it
 _by_master: dict[int, tuple[tuple, dict[Any, list[int]]]] = {}
@@ -81,7 +78,7 @@ def _master_groups(masters: tuple) -> dict[Any, list[int]]:
     got = _by_master.get(id(masters))
     if got is not None and got[0] is masters:
         return got[1]
-    groups = {name: list(compress(_PIDS, map(eq, masters, repeat(name))))
+    groups = {name: list(compress(PARTITION_IDS, map(eq, masters, repeat(name))))
               for name in dict.fromkeys(masters)}
     if len(_by_master) >= 16:
         _by_master.clear()
@@ -135,7 +132,7 @@ class PartitionTracker:
     def assign(self, cluster: Cluster, namespace: str, replica: int) -> list[NodePartitions]:
         parts = self.parts
         begin, count = parts.begin, parts.count
-        everything = _PIDS[begin:begin + count]
+        everything = PARTITION_IDS[begin:begin + count]
         whole = self.retry and self.iteration == 1
         wanted = everything if whole else list(compress(everything, parts.retry))
         # A whole scan routes 4096 partitions. While none has failed yet, each goes to its

@@ -6,6 +6,10 @@ import struct
 from typing import Any, Callable
 
 PARTITIONS = 4096
+#: every partition id, as int objects shared by whoever lists partitions: a list of pids
+#: sliced from it creates no ints (4096 new ones cost ~50 us), and compares with it fast.
+#: Never changed.
+PARTITION_IDS: list[int] = list(range(PARTITIONS))
 _KEY_INT = 1
 _KEY_STRING = 3
 _KEY_BLOB = 4

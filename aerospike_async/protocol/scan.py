@@ -28,6 +28,7 @@ from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
 from ._records import (TTL_SOURCE, Head, Layout, Loops, _names, bins_source, bound_helpers,
                        cached_name, key_layout, loop_source, op_shape, ops_source, position)
 from ._records import read_bins as _read_bins
+from .digest import PARTITION_IDS, PARTITIONS
 from .particles import decode_particle
 from .record import TTL_NEVER
 
@@ -45,6 +46,9 @@ _I64LE = struct.Struct("<q")
 _I64 = struct.Struct(">q")
 _HEAD4 = struct.Struct(">B2xBxBII")  # header size, info3, result code, generation, void time
 _COUNTS = struct.Struct(">HH")       # n_fields, n_ops (header bytes 18..22)
+
+
+_ALL_PIDS = struct.pack(f"<{PARTITIONS}H", *PARTITION_IDS)   # a whole scan's pid array
 
 
 def _field(ftype: int, data: bytes) -> bytes:
@@ -90,7 +94,8 @@ def encode_query(namespace: str, set_name: str | None, *, info1: int = 0, info2:
         fields.append(_field(FIELD_FILTER_EXP, filter_exp))
     if pids is not None:
         pids = list(pids)
-        pid_bytes = struct.pack(f"<{len(pids)}H", *pids)
+        pid_bytes = (_ALL_PIDS if pids == PARTITION_IDS
+                     else struct.pack(f"<{len(pids)}H", *pids))
         if pid_bytes:
             fields.append(_field(FIELD_PID_ARRAY, pid_bytes))
     if digests:
