@@ -26,7 +26,7 @@ from typing import Any, Iterable
 from ..exceptions import (ClientError, ConnectionError, InvalidNodeError,
                           NamespaceNotFound, TLSError)
 from ..protocol import topology
-from ..protocol.digest import PARTITIONS
+from ..protocol.digest import PARTITION_IDS, PARTITIONS
 from .connection import ConnectionClosed, SocketTimeout, TLSFailure
 from .metrics import MetricsState
 from .node import Node
@@ -121,6 +121,8 @@ class Cluster:
         self.partition_map: topology.PartitionMap = {}
         self.sc_namespaces: frozenset[str] = frozenset()
         self._regimes: dict[str, list[int]] = {}
+        # per namespace: its masters row and the partitions grouped by it (master_partitions)
+        self._by_master: dict[str, tuple[tuple, dict[str | None, list[int]]]] = {}
         self.tend_count = 0
         self._tend_task: asyncio.Task | None = None
         self._closed = False
@@ -543,6 +545,21 @@ class Cluster:
         the partition's master when it is live (writes always go there first)."""
         return replica in (REPLICA_MASTER, REPLICA_SEQUENCE) or (
             replica == REPLICA_PREFER_RACK and not self.settings.rack_aware)
+
+    def master_partitions(self, namespace: str) -> dict[str | None, list[int]]:
+        """Every partition of ``namespace`` grouped by the name of its master (None: not
+        known), in the order the masters first appear; empty when the namespace is
+        unknown. Grouped once per partition map (a namespace's rows are replaced, never
+        changed, when the map changes): the lists are shared, do not change them."""
+        rows = self.partition_map.get(namespace)
+        if not rows:
+            return {}
+        masters = rows[0]
+        kept = self._by_master.get(namespace)
+        if kept is None or kept[0] is not masters:
+            kept = self._by_master[namespace] = (
+                masters, topology.group_by_owner(PARTITION_IDS, masters))
+        return kept[1]
 
     def live_master(self, namespace: str, digest: bytes) -> Node | None:
         """The live master of the digest's partition; None when the namespace, the master

@@ -20,7 +20,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from itertools import compress, repeat
-from operator import eq, is_not, length_hint
+from operator import is_not, length_hint
 from typing import Any, AsyncIterator, Callable
 
 from ..cluster.cluster import Cluster
@@ -34,6 +34,7 @@ from ..protocol.digest import PARTITION_IDS, PARTITIONS, partition_id
 from ..protocol.framing import ProtocolError, as_msg_payload
 from ..protocol.particles import raw_collections
 from ..protocol.scan import StreamPayload, parse_stream_payload
+from ..protocol.topology import group_by_owner
 from .base import RC_TIMEOUT, connection_failure, io_error, server_now
 
 RC_PARTITION_UNAVAILABLE = 11
@@ -64,26 +65,6 @@ class Partitions:
         self.retry = [True] * count
         self.sequence = [0] * count
         self.failed = False   # whether any sequence is above 0
-
-
-#: per masters row of a partition map (a tuple, replaced whenever the map changes), its
-#: partitions grouped by master: the grouping costs ~100 us and a whole scan needs it
-_by_master: dict[int, tuple[tuple, dict[Any, list[int]]]] = {}
-
-
-def _master_groups(masters: tuple) -> dict[Any, list[int]]:
-    """Every partition id, grouped by the master ``masters`` names for it (in the order
-    the masters first appear). Do not change the lists: they are kept for the next
-    scan."""
-    got = _by_master.get(id(masters))
-    if got is not None and got[0] is masters:
-        return got[1]
-    groups = {name: list(compress(PARTITION_IDS, map(eq, masters, repeat(name))))
-              for name in dict.fromkeys(masters)}
-    if len(_by_master) >= 16:
-        _by_master.clear()
-    _by_master[id(masters)] = (masters, groups)   # the row kept: its id stays its own
-    return groups
 
 
 class NodePartitions:
@@ -136,20 +117,19 @@ class PartitionTracker:
         whole = self.retry and self.iteration == 1
         wanted = everything if whole else list(compress(everything, parts.retry))
         # A whole scan routes 4096 partitions. While none has failed yet, each goes to its
-        # live master (what node_for answers then): picked out a master at a time, in C
-        # (for all 4096, once per partition map). The others (their master not live, or
-        # after a failure) are routed one by one.
+        # live master (what node_for answers then): grouped by master in C (for all 4096,
+        # once per partition map). The others (their master not live, or after a failure)
+        # are routed one by one.
         by_node: dict[Node, list[int]] = {}
         rest: list[int] = []
         rows = cluster.partition_map.get(namespace)
         if rows and cluster.reads_master_first(replica) and not parts.failed:
             masters = rows[0]
             if whole and count == PARTITIONS:
-                groups = {name: pids[:] for name, pids in _master_groups(masters).items()}
+                groups = {name: pids[:]
+                          for name, pids in cluster.master_partitions(namespace).items()}
             else:
-                names = list(map(masters.__getitem__, wanted))
-                groups = {name: list(compress(wanted, map(eq, names, repeat(name))))
-                          for name in dict.fromkeys(names)}
+                groups = group_by_owner(wanted, list(map(masters.__getitem__, wanted)))
             for name, picked in groups.items():
                 node = cluster.nodes_by_name.get(name) if name else None
                 if node is not None and node.active:
@@ -592,7 +572,8 @@ class RecordStream:
             raise exception_for(error, result_code_name(error))
 
 
-__all__ = ["Partitions", "PartitionTracker", "NodePartitions", "RecordStream", "send_to_all"]
+__all__ = ["Partitions", "PartitionTracker", "NodePartitions", "Records", "RecordStream",
+           "send_to_all"]
 
 
 @contextlib.asynccontextmanager

@@ -159,6 +159,17 @@ class Head:
         return struct.Struct(self._format).unpack_from
 
 
+def record_head(lead: bytes, *words: str) -> tuple[Head, str]:
+    """A Head for records whose first six bytes are ``lead`` (header size, info bits,
+    result code), reading after them the header's 4-byte ``words`` (generation, void
+    time, ...); and the condition that a record's six bytes are ``lead``."""
+    head = Head()
+    stays = head.expect(0, "lead", lead)
+    for i, name in enumerate(words):
+        head.read(6 + 4 * i, "I", name)
+    return head, stays
+
+
 def position(base: str, offset: int) -> str:
     """Source of the offset ``offset`` bytes after the variable ``base``."""
     return f"{base} + {offset}" if offset else base

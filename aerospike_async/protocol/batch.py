@@ -18,8 +18,8 @@ from .framing import MSG_AS, ProtocolError, proto_word
 from .message import (FIELD_BATCH_INDEX, FIELD_FILTER_EXP, FIELD_KEY, FIELD_UDF_ARGLIST,
                       FIELD_UDF_FUNCTION, FIELD_UDF_PACKAGE_NAME, INFO1_BATCH, INFO3_LAST,
                       MSG_HEADER_SIZE)
-from ._records import (TTL_SOURCE, Head, Layout, Loops, bins_source, bound_helpers,
-                       loop_source, op_shape, read_pairs)
+from ._records import (TTL_SOURCE, Layout, Loops, bins_source, bound_helpers, loop_source,
+                       op_shape, read_pairs, record_head)
 from ._records import read_bins as _read_bins
 from .record import TTL_NEVER, ns_set_field_bytes
 
@@ -276,10 +276,7 @@ def _batch_loop(lead: bytes, counts: bytes, shape: tuple[Layout, ...]) -> Any:
         def finish(bins: str, end: str) -> list[str]:
             return [f"extend((index, _rc, gen, {TTL_SOURCE}, {bins}))", f"pos = {end}"]
 
-        head = Head()
-        stays = head.expect(0, "lead", lead)
-        for name, offset in (("gen", 6), ("void", 10), ("index", 14)):
-            head.read(offset, "I", name)
+        head, stays = record_head(lead, "gen", "void", "index")
         # the counts are checked with the first operation's constant bytes
         fallback = ["counts = _u32(data, pos + 18)[0]", "if counts >> 16: return pos"]
         bins_lines, consts = bins_source(shape, ("pos", 18, counts), 0, fallback, "pos + 22",

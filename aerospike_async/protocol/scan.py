@@ -25,8 +25,9 @@ from .message import (FIELD_BVAL_ARRAY, FIELD_DIGEST_ARRAY, FIELD_FILTER_EXP,
                       FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION, FIELD_UDF_OP,
                       FIELD_UDF_PACKAGE_NAME, INFO3_LAST, INFO3_PARTITION_DONE,
                       MSG_HEADER_SIZE)
-from ._records import (TTL_SOURCE, Head, Layout, Loops, _names, bins_source, bound_helpers,
-                       cached_name, key_layout, loop_source, op_shape, ops_source, position)
+from ._records import (TTL_SOURCE, Layout, Loops, _names, bins_source, bound_helpers,
+                       cached_name, key_layout, loop_source, op_shape, ops_source, position,
+                       record_head)
 from ._records import read_bins as _read_bins
 from .digest import PARTITION_IDS, PARTITIONS
 from .particles import decode_particle
@@ -331,10 +332,7 @@ def _record_loop(lead: bytes, fields_before: bytes, fields_after: bytes, ns: str
         bail = "return pos"
         n_fields = _U32.unpack_from(fields_before)[0] >> 16
         d0 = 18 + len(fields_before)   # the digest's offset in the record
-        head = Head()
-        stays = head.expect(0, "lead", lead)
-        for name, offset in (("gen", 6), ("void", 10)):
-            head.read(offset, "I", name)
+        head, stays = record_head(lead, "gen", "void")
         # the counts and the fields before the digest, checked with the bins
         before = head.expect(18, "before", fields_before)
         # the digest's first two bytes (the partition id is their first 12 bits, read

@@ -83,13 +83,15 @@ async def _midway(embedded_cluster, n: int) -> str:
 async def test_a_whole_scan_goes_to_each_partitions_master_as_the_map_changes(hosts):
     # Each of the 4096 partitions of a whole scan goes to its master in the partition map
     # of the moment, also after the map has changed (the tender replaces its rows).
+    from aerospike_async import constants
     from aerospike_async.command.scan import PartitionTracker
     async with Client({"hosts": hosts}) as client:
         cluster = client.cluster
+        sequence = constants.POLICY_REPLICA_SEQUENCE   # a scan's default replica policy
 
         def routed() -> dict[int, str]:
-            return {pid: np.node.name
-                    for np in PartitionTracker().assign(cluster, "test", 2) for pid in np.parts}
+            return {pid: np.node.name for np in
+                    PartitionTracker().assign(cluster, "test", sequence) for pid in np.parts}
 
         rows = cluster.partition_map["test"]
         assert routed() == dict(enumerate(rows[0]))

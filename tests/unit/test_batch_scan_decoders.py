@@ -117,6 +117,15 @@ def _reference_scan(payload: bytes) -> tuple:
     return records, False, 0, unavailable, resume
 
 
+def _reference_batch(payload: bytes) -> tuple[list, bool, int]:
+    """What parse_batch_records must give, from the reply objects of parse_batch_payload:
+    each answer's five items in a row, the ttl from its void time."""
+    replies, last, rc = parse_batch_payload(payload)
+    return ([x for r in replies
+             for x in (r.index, r.result_code, r.generation, _ttl(r.ttl), dict(r.bins))],
+            last, rc)
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_scan_decoder_matches_a_message_by_message_decoding(seed: int) -> None:
     rnd = random.Random(seed)
@@ -308,10 +317,7 @@ def test_batch_decoder_matches_the_reply_objects(seed: int) -> None:
         if rnd.random() < 0.5:
             parts.append(_HEAD.pack(22, 0, 0, INFO3_LAST, 0, rnd.choice([0, 9]), 0, 0, 0, 0, 0))
         payload = b"".join(parts)
-        replies, last, rc = parse_batch_payload(payload)
-        expected = [x for r in replies
-                    for x in (r.index, r.result_code, r.generation, _ttl(r.ttl), dict(r.bins))]
-        assert parse_batch_records(payload, NOW) == (expected, last, rc)
+        assert parse_batch_records(payload, NOW) == _reference_batch(payload)
         cut = payload[:rnd.randrange(1, len(payload))]
         try:
             want = parse_batch_payload(cut)
@@ -348,10 +354,7 @@ def test_batch_decoder_reads_runs_of_alike_answers_as_one_by_one(
         if rnd.random() < 0.5:
             payload += _HEAD.pack(22, 0, 0, INFO3_LAST, 0, 0, 0, 0, 0, 0, 0)
         got = parse_batch_records(payload, NOW)
-        replies, last, rc = parse_batch_payload(payload)
-        expected = [x for r in replies
-                    for x in (r.index, r.result_code, r.generation, _ttl(r.ttl), dict(r.bins))]
-        assert got == (expected, last, rc)
+        assert got == _reference_batch(payload)
         alone = [x for part in parts for x in parse_batch_records(part, NOW)[0]]
         assert repr(got[0]) == repr(alone)
     assert len(eager_loops[1]) > 0
@@ -391,10 +394,7 @@ def test_records_with_optional_bins_read_as_one_by_one(eager_loops: tuple[Loops,
     assert repr(chunk.records) == repr([r for part in parts
                                         for r in parse_stream_payload(part, NOW).records])
     batch = b"".join(answers)
-    replies, _, _ = parse_batch_payload(batch)
-    assert parse_batch_records(batch, NOW)[0] == [
-        x for r in replies
-        for x in (r.index, r.result_code, r.generation, _ttl(r.ttl), dict(r.bins))]
+    assert parse_batch_records(batch, NOW)[0] == _reference_batch(batch)[0]
     assert (len(eager_loops[0]) == 0) is wide
 
 
