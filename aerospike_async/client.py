@@ -6,7 +6,8 @@ shapes and exceptions follow the official Python client.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import struct
+from typing import Any, Awaitable, Callable
 
 from . import constants as C
 from ._admin import AdminMixin
@@ -28,8 +29,9 @@ from .protocol.expressions import expression_base64, filter_field
 from .protocol.framing import ProtocolError, compress
 from .protocol.info import encode_info_request
 from .protocol.operations import encode_operation
-from .protocol.particles import (encode_particle, encode_particle_user, enable_blob_hook,
-                                 hooks, instance_deserializer, raw_collections,
+from .protocol.particles import (PARTICLE_INTEGER, PARTICLE_STRING, encode_particle,
+                                 encode_particle_user, enable_blob_hook, hooks,
+                                 instance_deserializer, int64_bytes, raw_collections,
                                  user_serialize)
 from .protocol.record import (ttl_of, encode_command, encode_name_ops, key_fields,
                               op_header, record_parts)
@@ -243,8 +245,19 @@ class Client(AdminMixin, TxnMixin):
     def _bin_ops(self, op: int, bins: dict, serializer: Any = None) -> tuple[bytes, int]:
         parts: list[bytes] = []
         for name, value in bins.items():
-            ptype, data = self._value(value, serializer)
-            parts.append(op_header(op, ptype, name.encode("utf-8"), len(data)) + data)
+            # the usual values, a str without NUL and an int64, are encoded here; any
+            # other value, or one that fails (worded by _value), goes through _value
+            t = type(value)
+            try:
+                if t is str and "\x00" not in value:
+                    ptype, data = PARTICLE_STRING, value.encode()
+                elif t is int:
+                    ptype, data = PARTICLE_INTEGER, int64_bytes(value)
+                else:
+                    ptype, data = self._value(value, serializer)
+            except (UnicodeEncodeError, struct.error):
+                ptype, data = self._value(value, serializer)
+            parts.append(op_header(op, ptype, name.encode(), len(data)) + data)
         return b"".join(parts), len(parts)
 
     @staticmethod
@@ -283,13 +296,13 @@ class Client(AdminMixin, TxnMixin):
         return request
 
     @staticmethod
-    def _write_header(pol: Policy, meta: dict) -> tuple[int, int, int, int]:
+    def _write_header(pol: Policy, meta: dict | None) -> tuple[int, int, int, int]:
         """(info2, info3, generation, expiration) of a write; without meta they are all the
         policy's, computed once and kept in ``pol.derived``."""
         if not meta:
             header = pol.derived.get("write_header")
             if header is None:
-                header = pol.derived["write_header"] = Client._header_bits(pol, meta)
+                header = pol.derived["write_header"] = Client._header_bits(pol, {})
             return header
         return Client._header_bits(pol, meta)
 
@@ -335,17 +348,23 @@ class Client(AdminMixin, TxnMixin):
             info1 |= M.INFO1_COMPRESS_RESPONSE
         return info1, _SC_READ_BITS.get(pol.read_mode_sc, 0)
 
-    async def _run(self, pol: Policy, ns: str, digest: bytes, is_write: bool,
-                   request: bytes) -> tuple[Node, Any]:
+    def _run(self, pol: Policy, ns: str, digest: bytes, is_write: bool,
+             request: bytes) -> Awaitable[tuple[Node, Any]]:
+        """``execute`` of a command (compressed first where the policy asks it), handed
+        back to be awaited by the caller: no coroutine frame of its own in between."""
         if pol.compress and is_write and len(request) > COMPRESS_THRESHOLD:
             request = compress(request)
-        return await execute(self.cluster, pol, ns, digest, is_write, request)
+        return execute(self.cluster, pol, ns, digest, is_write, request)
 
-    async def _run_txn(self, txn: Any, pol: Policy, ns: str, set_name: str | None,
-                       digest: bytes, request: bytes) -> tuple[Node, Any]:
+    def _run_txn(self, txn: Any, pol: Policy, ns: str, set_name: str | None,
+                 digest: bytes, request: bytes) -> Awaitable[tuple[Node, Any]]:
         """``_run`` of a write, tracking it in its transaction (if any)."""
         if txn is None:
-            return await self._run(pol, ns, digest, True, request)
+            return self._run(pol, ns, digest, True, request)
+        return self._run_tracked(txn, pol, ns, set_name, digest, request)
+
+    async def _run_tracked(self, txn: Any, pol: Policy, ns: str, set_name: str | None,
+                           digest: bytes, request: bytes) -> tuple[Node, Any]:
         try:
             node, payload = await self._run(pol, ns, digest, True, request)
         except AerospikeError as exc:
@@ -420,7 +439,8 @@ class Client(AdminMixin, TxnMixin):
     async def _write(self, kind: str, key: Key, ops: bytes, n_ops: int, meta: Any,
                      policy: Any, parsed: tuple | None = None, bin_arg: Any = None) -> int:
         ns, set_name, user_key, digest = parsed or parse_key(key)
-        meta = check_meta(meta)
+        if meta is not None:
+            meta = check_meta(meta)
         pol = self._policies.resolve(kind, policy)
         info2, info3, generation, expiration = self._write_header(pol, meta)
         # as the official client: operate-based writes ask for a compressed reply

@@ -26,6 +26,7 @@ PARTICLE_LIST = 20
 PARTICLE_GEOJSON = 23
 
 _I64 = struct.Struct(">q")
+int64_bytes = _I64.pack   # an int value's 8 bytes; struct.error outside int64
 _F64 = struct.Struct(">d")
 _GEO_HEADER = struct.Struct(">BH")
 

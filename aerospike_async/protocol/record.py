@@ -14,6 +14,7 @@ _REPLY_HEAD = struct.Struct(">BBBBBBIIIHH")
 _FIELD = struct.Struct(">IB")
 _OP = struct.Struct(">IBBBB")
 _DIGEST_FIELD = _FIELD.pack(21, FIELD_DIGEST)
+_AS_MSG_WORD = proto_word(MSG_AS, 0)   # a command's proto word, its size or-ed in
 
 CITRUSLEAF_EPOCH = 1262304000  # 2010-01-01: the server counts void times from here
 TTL_NEVER = 0xFFFFFFFF  # the ttl the API reports for a record that never expires
@@ -73,7 +74,7 @@ def encode_command(info1: int, info2: int, info3: int, info4: int, generation: i
                    ops: bytes = b"", n_ops: int = 0) -> bytes:
     """A whole type-3 request from encoded fields and operations."""
     size = MSG_HEADER_SIZE + len(fields) + len(ops)
-    return _HEAD.pack(proto_word(MSG_AS, size), MSG_HEADER_SIZE, info1, info2, info3,
+    return _HEAD.pack(_AS_MSG_WORD | size, MSG_HEADER_SIZE, info1, info2, info3,
                       info4, 0, generation, expiration, timeout, n_fields,
                       n_ops) + fields + ops
 
