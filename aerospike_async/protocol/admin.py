@@ -188,11 +188,6 @@ def query_roles(role: str | None = None) -> bytes:
     return encode_admin(QUERY_ROLES, [field(ROLE, _text(role))] if role is not None else [])
 
 
-def login(user: str, credential: str) -> bytes:
-    """LOGIN with the user and the hashed password (internal authentication)."""
-    return encode_admin(LOGIN, [field(USER, _text(user)), field(CREDENTIAL, _text(credential))])
-
-
 # -- replies ------------------------------------------------------------------------------
 
 

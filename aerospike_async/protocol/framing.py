@@ -98,6 +98,3 @@ class FrameReader:
     def __iter__(self):
         while (frame := self.next_frame()) is not None:
             yield frame
-
-    def buffered(self) -> int:
-        return len(self._buf)

@@ -227,15 +227,6 @@ def encode_parts(info1: int, info2: int, info3: int, info4: int, result_code: in
         result_code, generation, expiration, timeout, len(fields), len(ops)) + body
 
 
-def as_msg_header(info1: int, info2: int, info3: int, info4: int, result_code: int,
-                  generation: int, expiration: int, timeout: int, n_fields: int,
-                  n_ops: int, body_size: int) -> bytes:
-    """Proto header plus message header for a body of ``body_size`` bytes."""
-    return _HEADER_WITH_PROTO.pack(
-        proto_word(MSG_AS, MSG_HEADER_SIZE + body_size), MSG_HEADER_SIZE, info1, info2,
-        info3, info4, result_code, generation, expiration, timeout, n_fields, n_ops)
-
-
 __all__ = [name for name in dir() if name.isupper() or name in (
     "Op", "Message", "parse_message", "parse_messages", "encode_message", "field_bytes",
-    "op_bytes", "encode_parts", "as_msg_header")]
+    "op_bytes", "encode_parts")]
