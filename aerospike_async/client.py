@@ -39,7 +39,6 @@ from .types import Bins, Key, Metadata, Record
 
 COMPRESS_THRESHOLD = 128
 _NAMELESS_READS = (M.OP_READ, M.OP_EXP_READ)   # operations that read a whole record unnamed
-RC_OK = 0
 RC_NOT_FOUND = 2
 
 _READ_ALL = M.INFO1_READ | M.INFO1_GET_ALL

@@ -327,7 +327,7 @@ class BatchExecutor:
                 timeout = remaining
         return timeout
 
-    def _timeout_error(self, node: Node, iteration_hint: int = 1) -> TimeoutError:
+    def _timeout_error(self, node: Node) -> TimeoutError:
         policy = self.policy  # its timeouts as given, not as clamped, as the C client prints
         return TimeoutError(RC_TIMEOUT, f"Client timeout: socket={policy.socket_timeout or 0}"
                             f" total={policy.total_timeout or 0} lastNode={node.address}",
