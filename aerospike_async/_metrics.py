@@ -94,13 +94,13 @@ def validate_policy(policy: Any) -> Any:
 
 # -- the documented objects -----------------------------------------------------------
 def connection_stats(node: Any) -> H.ConnectionStats:
-    pool = node.pool
+    """The node's connections: its event-loop pool's and its blocking pool's together."""
+    pools = (node.pool, node.sync_pool)
     stats = H.ConnectionStats()
-    idle = pool.idle
-    stats.in_pool = idle
-    stats.in_use = max(pool.total - idle, 0)
-    stats.opened = pool.opened
-    stats.closed = pool.closed_count
+    stats.in_pool = sum(pool.idle for pool in pools)
+    stats.in_use = sum(max(pool.total - pool.idle, 0) for pool in pools)
+    stats.opened = sum(pool.opened for pool in pools)
+    stats.closed = sum(pool.closed_count for pool in pools)
     stats.recovered = 0
     stats.aborted = 0
     return stats

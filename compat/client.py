@@ -10,6 +10,7 @@ import weakref
 from typing import Any, Callable
 
 from aerospike_async.client import Client as AsyncClient
+from aerospike_async.cluster.blocking import run_in_caller
 from aerospike_async.exceptions import ClientError, not_connected
 
 from ._loop import LOOP
@@ -21,9 +22,10 @@ log = logging.getLogger("aerospike")
 class Client:
     """A blocking Aerospike client (``aerospike.client(config)`` builds and connects one).
 
-    Every method runs the matching coroutine of ``aerospike_async.Client`` on
-    the process's event loop thread and returns its result; it may be called
-    from any number of threads at once.
+    Every method runs the matching coroutine of ``aerospike_async.Client`` and
+    returns its result; it may be called from any number of threads at once. The
+    single-record commands run in the calling thread on blocking sockets, as the
+    official client's do; the rest run on the process's event loop thread.
     """
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -36,12 +38,15 @@ class Client:
         self._deferred: collections.deque[tuple[Callable[..., Any], tuple]] = \
             collections.deque()
 
-    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def _usable(self) -> None:
         if self._pid != os.getpid():
             raise ClientError(-1, "This client was created in another process; create a "
                               "new client after fork", None, None, False)
         if not self._holds_loop:
             raise not_connected()
+
+    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self._usable()
         return LOOP.run(fn, *args, **kwargs)
 
     def connect(self, username: str | None = None, password: str | None = None) -> "Client":
@@ -188,9 +193,26 @@ def _blocking(name: str) -> Callable[..., Any]:
     return method
 
 
+def _in_caller(name: str) -> Callable[..., Any]:
+    """A single-record command, run in the calling thread (see run_in_caller): no hop to
+    the loop thread and back."""
+    coroutine_fn = getattr(AsyncClient, name)
+
+    def method(self: Client, *args: Any, **kwargs: Any) -> Any:
+        self._usable()
+        return run_in_caller(coroutine_fn(self._async, *args, **kwargs))
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = coroutine_fn.__doc__
+    method.__signature__ = inspect.signature(coroutine_fn)  # type: ignore[attr-defined]
+    return method
+
+
 for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "prepend",
-              "increment", "remove_bin", "operate", "operate_ordered", "apply", "info_all",
-              "info_random_node", "info_single_node", "info_node"):
+              "increment", "remove_bin", "operate", "operate_ordered", "apply"):
+    setattr(Client, _name, _in_caller(_name))
+
+for _name in ("info_all", "info_random_node", "info_single_node", "info_node"):
     setattr(Client, _name, _blocking(_name))
 
 for _name in ("batch_read", "batch_operate", "batch_write", "batch_apply", "batch_remove",

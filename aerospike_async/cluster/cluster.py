@@ -30,7 +30,7 @@ from ..protocol.digest import PARTITION_IDS, PARTITIONS
 from .connection import ConnectionClosed, SocketTimeout, TLSFailure
 from .metrics import MetricsState
 from .node import Node
-from .pool import Pool
+from .pool import IDLE_TRIM_DEFAULT, Pool
 
 log = logging.getLogger("aerospike_async.cluster")
 
@@ -536,6 +536,7 @@ class Cluster:
         limit = self.settings.max_error_rate
         for node in self.nodes:
             node.pool.trim()
+            node.sync_pool.trim(node.pool.max_idle or IDLE_TRIM_DEFAULT)
             if limit <= 0 or node.error_count <= limit:
                 self._schedule_fill(node)
 

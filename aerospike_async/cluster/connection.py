@@ -25,7 +25,7 @@ STREAM_HIGH_WATER = 8  # whole messages queued on a stream before reading pauses
 STREAM_LOW_WATER = 2
 
 
-def _header_error(word: int) -> ProtocolError:
+def header_error(word: int) -> ProtocolError:
     """What is wrong with a proto header, in the C client's words."""
     if (word >> 56) != PROTO_VERSION:
         return ProtocolError(f"Invalid proto version: {word >> 56} Expected: {PROTO_VERSION}")
@@ -152,7 +152,7 @@ class Connection(asyncio.Protocol):
                 pos = take
                 word = int.from_bytes(buf, "big")
                 if (word >> 56) != PROTO_VERSION or (word & _SIZE_MASK) > _MAX_MESSAGE:
-                    self._fail(_header_error(word))
+                    self._fail(header_error(word))
                     return
                 self._type = (word >> 48) & 0xFF
                 self._need = word & _SIZE_MASK
@@ -173,7 +173,7 @@ class Connection(asyncio.Protocol):
             word = int.from_bytes(data[pos:pos + 8], "big")
             size = word & _SIZE_MASK
             if (word >> 56) != PROTO_VERSION or size > _MAX_MESSAGE:
-                self._fail(_header_error(word))
+                self._fail(header_error(word))
                 return
             stop = pos + 8 + size
             if stop > end:

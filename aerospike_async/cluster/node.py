@@ -8,6 +8,7 @@ from ..protocol.info import encode_info_request, parse_info_response
 from ..exceptions import ConnectionError, TimeoutError, TLSError
 from .connection import (Connection, ConnectionClosed, SocketTimeout, TLSFailure,
                          open_connection)
+from .blocking import BlockingPool
 from .metrics import ns_metrics
 from .pool import Pool
 
@@ -37,11 +38,12 @@ async def info_host(host: str, port: int, command: str, timeout: float, tls: Any
 class Node:
     """One server node as the tender sees it.
 
-    Commands borrow connections from ``pool``; tending uses its own
-    connection so that a busy pool never starves the tender.
+    Commands borrow connections from ``pool``, or from ``sync_pool`` when they run in
+    their caller's thread (see blocking.py); tending uses its own connection so that a
+    busy pool never starves the tender.
     """
 
-    __slots__ = ("name", "host", "port", "address", "pool", "features", "active",
+    __slots__ = ("name", "host", "port", "address", "pool", "sync_pool", "features", "active",
                  "partition_generation", "peers_generation", "rebalance_generation",
                  "failures", "refresh_count", "reference_count", "peers_count",
                  "partition_changed", "rebalance_changed", "error_count", "_tend_conn",
@@ -55,6 +57,8 @@ class Node:
         self.port = port
         self.address = f"{host}:{port}"
         self.pool = pool
+        self.sync_pool = BlockingPool(host, port, pool.max_size, pool.max_idle,
+                                      pool.connect_timeout, pool.tls, pool.tls_name)
         self.features = features
         self.active = True
         self.partition_generation = -1
@@ -111,6 +115,7 @@ class Node:
     def close(self) -> None:
         self.active = False
         self.pool.close()
+        self.sync_pool.close()
         if self._tend_conn is not None:
             self._tend_conn.close()
             self._tend_conn = None
@@ -118,4 +123,5 @@ class Node:
     def __repr__(self) -> str:
         return (f"<Node {self.name} {self.address} active={self.active} "
                 f"partition_gen={self.partition_generation} peers_gen={self.peers_generation} "
-                f"failures={self.failures} errors={self.error_count} {self.pool!r}>")
+                f"failures={self.failures} errors={self.error_count} {self.pool!r} "
+                f"{self.sync_pool!r}>")

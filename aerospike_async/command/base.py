@@ -11,11 +11,13 @@ import asyncio
 import time
 from typing import Any
 
+from ..cluster.blocking import IN_CALLER, BlockingPool
 from ..cluster.cluster import REPLICA_MASTER, REPLICA_SEQUENCE, Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
 from ..cluster.metrics import (LATENCY_CONN, LATENCY_READ, LATENCY_WRITE, NsMetrics,
                                add_error, add_key_busy, add_timeout, ns_metrics)
 from ..cluster.node import Node
+from ..cluster.pool import Pool
 from ..exceptions import (AerospikeError, ClientError, ConnectionError, InvalidNodeError,
                           MaxErrorRateExceeded,
                           NoMoreConnectionsError, TimeoutError, exception_for,
@@ -84,9 +86,11 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
 
     Returns the node and the reply payload (without proto header, decompressed);
     the caller interprets its result code. Raises the documented exception when
-    every attempt failed.
+    every attempt failed. Run in its caller's thread (``IN_CALLER``), it takes
+    blocking connections and never suspends.
     """
     start = time.monotonic()
+    in_caller = IN_CALLER.get()
     if cluster.metrics is None and (is_write or not cluster.sc_namespaces):
         # the usual first try, inline: an idle connection of the partition's live master
         if is_write or cluster.reads_master_first(
@@ -94,31 +98,32 @@ async def execute(cluster: Cluster, policy: Policy, namespace: str, digest: byte
             node = cluster.live_master(namespace, digest)
             limit = cluster.settings.max_error_rate
             if node is not None and (limit <= 0 or node.error_count <= limit):
-                pool = node.pool
+                pool: Pool | BlockingPool = node.sync_pool if in_caller else node.pool
                 conn = pool.take()
                 if conn is not None:
                     last: AerospikeError | None
                     try:
                         mtype, payload = await conn.request(request, policy.socket_s)
                     except BaseException as exc:
-                        last = _request_failed(exc, node, conn, namespace, policy, 1)
+                        last = _request_failed(exc, node, pool, conn, namespace, policy, 1)
                     else:
-                        payload, last = _reply(node, conn, namespace, mtype, payload)
+                        payload, last = _reply(node, pool, conn, namespace, mtype, payload)
                         if last is None:
                             return node, payload
                     return await _retry(cluster, policy, namespace, digest, is_write,
-                                        request, start, node, last)
-    return await _retry(cluster, policy, namespace, digest, is_write, request, start)
+                                        request, start, in_caller, node, last)
+    return await _retry(cluster, policy, namespace, digest, is_write, request, start,
+                        in_caller)
 
 
-def _request_failed(exc: BaseException, node: Node, conn: Any, namespace: str,
-                    policy: Policy, iterations: int) -> AerospikeError:
+def _request_failed(exc: BaseException, node: Node, pool: Pool | BlockingPool, conn: Any,
+                    namespace: str, policy: Policy, iterations: int) -> AerospikeError:
     """The error to go on with after ``conn.request`` raised ``exc``: the connection is
     discarded and the node's error counted; anything but a timeout or an I/O failure
     (a cancellation mid-reply) is raised again."""
     if isinstance(exc, (ConnectionClosed, ProtocolError, OSError)):
-        return _broken(node, conn, namespace, exc)
-    node.pool.discard(conn)
+        return _broken(node, pool, conn, namespace, exc)
+    pool.discard(conn)
     if isinstance(exc, SocketTimeout):
         node.error_count += 1
         add_timeout(node, namespace)
@@ -129,17 +134,18 @@ def _request_failed(exc: BaseException, node: Node, conn: Any, namespace: str,
     raise exc
 
 
-def _broken(node: Node, conn: Any, namespace: str, exc: BaseException) -> AerospikeError:
+def _broken(node: Node, pool: Pool | BlockingPool, conn: Any, namespace: str,
+            exc: BaseException) -> AerospikeError:
     """Discard a connection whose request failed or whose reply could not be read, count
     the node's error, and give the error to go on with."""
-    node.pool.discard(conn)
+    pool.discard(conn)
     node.error_count += 1
     add_error(node, namespace)
     return connection_failure(node, exc)
 
 
-def _reply(node: Node, conn: Any, namespace: str, mtype: int, payload: bytes | memoryview
-           ) -> tuple[Any, AerospikeError | None]:
+def _reply(node: Node, pool: Pool | BlockingPool, conn: Any, namespace: str, mtype: int,
+           payload: bytes | memoryview) -> tuple[Any, AerospikeError | None]:
     """(payload, None) of a usable reply, its connection released; or (None, the error to
     go on with) for a malformed reply (connection discarded) or a result code worth
     another try."""
@@ -148,8 +154,8 @@ def _reply(node: Node, conn: Any, namespace: str, mtype: int, payload: bytes | m
         if len(payload) < MSG_HEADER_SIZE:
             raise ProtocolError("truncated reply")
     except ProtocolError as exc:
-        return None, _broken(node, conn, namespace, exc)
-    node.pool.release(conn)
+        return None, _broken(node, pool, conn, namespace, exc)
+    pool.release(conn)
     rc = payload[5]
     if rc not in _RETRY_SERVER_CODES:
         if rc:
@@ -161,8 +167,9 @@ def _reply(node: Node, conn: Any, namespace: str, mtype: int, payload: bytes | m
 
 
 async def _retry(cluster: Cluster, policy: Policy, namespace: str, digest: bytes,
-                 is_write: bool, request: bytes, start: float, node: Node | None = None,
-                 last: AerospikeError | None = None) -> tuple[Node, bytes | memoryview]:
+                 is_write: bool, request: bytes, start: float, in_caller: bool,
+                 node: Node | None = None, last: AerospikeError | None = None
+                 ) -> tuple[Node, bytes | memoryview]:
     """execute's tries by policy; ``last``: the error of a first try already made on
     ``node`` (so the next one is a retry)."""
     socket_timeout = policy.socket_s
@@ -199,9 +206,9 @@ async def _retry(cluster: Cluster, policy: Policy, namespace: str, digest: bytes
                                               or last.code not in _STAY_ON_NODE):
                 sequence += 1
                 if iteration > 1 and sleep:
-                    await asyncio.sleep(sleep)
+                    await _pause(sleep, in_caller)
             elif sleep:
-                await asyncio.sleep(sleep)
+                await _pause(sleep, in_caller)
         try:
             node = cluster.node_for(namespace, digest, is_write, replica, sequence, node)
         except InvalidNodeError as exc:
@@ -219,7 +226,7 @@ async def _retry(cluster: Cluster, policy: Policy, namespace: str, digest: bytes
                                         f"{node.address} max error rate exceeded", None,
                                         None, False)
         else:
-            pool = node.pool
+            pool = node.sync_pool if in_caller else node.pool
             if metrics is not None:
                 m = ns_metrics(node, namespace)
                 begin = time.perf_counter_ns()
@@ -243,13 +250,13 @@ async def _retry(cluster: Cluster, policy: Policy, namespace: str, digest: bytes
                 try:
                     mtype, payload = await conn.request(request, timeout)
                 except BaseException as exc:
-                    last = _request_failed(exc, node, conn, namespace, policy,
+                    last = _request_failed(exc, node, pool, conn, namespace, policy,
                                            iteration + 1)
                 else:
                     if m is not None:
                         m.bytes_out += len(request)
                         m.bytes_in += len(payload) + 8
-                    payload, last = _reply(node, conn, namespace, mtype, payload)
+                    payload, last = _reply(node, pool, conn, namespace, mtype, payload)
                     if last is None:
                         if m is not None and (payload[5] == 0 or payload[5] == RC_NOT_FOUND):
                             metrics.record(m, kind, time.perf_counter_ns() - begin)  # type: ignore[union-attr]
@@ -260,3 +267,11 @@ async def _retry(cluster: Cluster, policy: Policy, namespace: str, digest: bytes
     last.in_doubt = is_write and (sent > 1 or (sent == 1 and (code == RC_TIMEOUT or code <= 0)))
     last.args = (last.code, last.msg, last.file, last.line, last.in_doubt)
     raise last
+
+
+async def _pause(seconds: float, in_caller: bool) -> None:
+    """Sleep between tries: blocking in a caller's thread, else on the loop."""
+    if in_caller:
+        time.sleep(seconds)
+    else:
+        await asyncio.sleep(seconds)

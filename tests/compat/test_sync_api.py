@@ -92,6 +92,58 @@ def test_many_threads_share_one_client(sync_client, make_key):
         assert list(pool.map(work, range(64))) == [9] * 64
 
 
+def test_single_record_commands_do_not_wait_for_the_loop_thread(sync_client, make_key):
+    # they run in the caller's thread on blocking sockets: a loop thread held busy does
+    # not hold them up (were they run on the loop, each would wait for the hold to end)
+    from aerospike._loop import LOOP
+    key = make_key()
+    sync_client.put(key, {"a": 1})
+    release = threading.Event()
+    hold_ended: list[bool] = []
+
+    def hold() -> None:
+        release.wait(30)
+        hold_ended.append(True)
+
+    assert LOOP.loop is not None
+    LOOP.loop.call_soon_threadsafe(hold)
+    try:
+        sync_client.put(key, {"a": 2})
+        assert sync_client.get(key)[2] == {"a": 2}
+        assert sync_client.operate(key, [op.increment("a", 3), op.read("a")])[2] == {"a": 5}
+        assert sync_client.exists(key)[1]["gen"] == 3
+        sync_client.remove(key)
+        assert sync_client.exists(key)[1] is None
+        assert hold_ended == []
+    finally:
+        release.set()
+
+
+def test_threads_beyond_the_connection_cap_wait_for_a_connection(config, make_key):
+    keys = [make_key(i) for i in range(8)]
+    client = aerospike.client({**config, "max_conns_per_node": 2})
+    try:
+        def work(i: int) -> int:
+            for round_ in range(20):
+                client.put(keys[i], {"round": round_})
+            return client.get(keys[i])[2]["round"]
+
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(work, range(8))) == [19] * 8
+        for node in client.get_stats().nodes:
+            assert 1 <= node.conns.opened <= 2
+            assert node.conns.in_use == 0
+    finally:
+        client.close()
+
+
+def test_a_record_larger_than_one_socket_read(sync_client, make_key):
+    key = make_key()
+    blob = os.urandom(600 * 1024)
+    sync_client.put(key, {"blob": blob, "n": 7})
+    assert sync_client.get(key)[2] == {"blob": blob, "n": 7}
+
+
 def test_close_of_the_last_client_stops_the_loop_thread(config):
     before = {t.ident for t in threading.enumerate()}
     clients = [aerospike.client(config) for _ in range(3)]

@@ -53,8 +53,10 @@ def test_documented_layouts() -> None:
 
 def _node(name: str, port: int) -> SimpleNamespace:
     pool = SimpleNamespace(idle=2, total=5, opened=9, closed_count=4)
-    node = SimpleNamespace(name=name, host="10.0.0.1", port=port, pool=pool, active=True,
-                           metrics={}, metrics_columns=3)
+    # the blocking connections of sync commands count with the loop's
+    sync_pool = SimpleNamespace(idle=1, total=2, opened=3, closed_count=1)
+    node = SimpleNamespace(name=name, host="10.0.0.1", port=port, pool=pool,
+                           sync_pool=sync_pool, active=True, metrics={}, metrics_columns=3)
     m = ns_metrics(node, "test")
     assert m is not None
     m.error_count, m.timeout_count, m.key_busy_count = 1, 2, 3
@@ -73,7 +75,7 @@ def test_node_format() -> None:
     node = _node("BB9", 3000)
     ns_metrics(node, None)  # the namespace-less (batch) entry
     assert W.format_node(node) == (
-        "[BB9,10.0.0.1,3000,3,2,9,4,0,0,0,0,0,0,0,0,"
+        "[BB9,10.0.0.1,3000,4,3,12,5,0,0,0,0,0,0,0,0,"
         "[test,1,2,3,100,50,[conn[0,0,0],write[0,0,0],read[5,1,0],batch[0,0,0],query[0,0,0]]"
         ",,0,0,0,0,0,[conn[0,0,0],write[0,0,0],read[0,0,0],batch[0,0,0],query[0,0,0]]]]")
 

@@ -1,0 +1,295 @@
+"""Blocking sockets for commands run in the caller's own thread.
+
+The sync API's single-record commands (get, put, operate, ...) need no event loop:
+each awaits nothing but its connection's reply. ``run_in_caller`` runs such a
+command's coroutine in the calling thread with ``IN_CALLER`` set. The retry loop
+then takes its connections from the node's ``BlockingPool``. Their ``request``
+blocks on the socket and returns without ever suspending, so the coroutine ends on
+its first step. This spares each call the two thread switches of a hop to the loop
+thread and back. The tender still runs on the loop and publishes the partition map
+and node list that these commands read.
+"""
+from __future__ import annotations
+
+import socket
+import ssl
+import struct
+import threading
+import time
+from collections import deque
+from collections.abc import Coroutine
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from ..exceptions import NoMoreConnectionsError
+from ..protocol.framing import PROTO_VERSION, ProtocolError
+from .connection import ConnectionClosed, SocketTimeout, TLSFailure, header_error
+
+T = TypeVar("T")
+
+# set while a command runs in its caller's thread: its connections block
+IN_CALLER: ContextVar[bool] = ContextVar("aerospike_in_caller", default=False)
+
+_WORD = struct.Struct(">Q").unpack_from
+_SIZE_MASK = (1 << 48) - 1
+_MAX_MESSAGE = 1 << 30
+_READ_SIZE = 1 << 16
+
+
+def run_in_caller(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to its end in this thread, with blocking connections. It must not
+    wait on the event loop: a coroutine that suspends is closed and RuntimeError raised."""
+    token = IN_CALLER.set(True)
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    finally:
+        IN_CALLER.reset(token)
+    coro.close()
+    raise RuntimeError("a command run in the caller's thread waited on the event loop")
+
+
+class BlockingConnection:
+    """One blocking TCP (or TLS) connection, used by one thread at a time."""
+
+    __slots__ = ("_sock", "closed", "last_used", "address")
+
+    def __init__(self, sock: socket.socket, address: str) -> None:
+        self._sock = sock
+        self.closed = False
+        self.last_used = time.monotonic()
+        self.address = address
+
+    async def request(self, data: bytes, timeout: float | None) -> tuple[int, bytes]:
+        """Send one request and read its whole reply, blocking: the coroutine never
+        suspends. Raises SocketTimeout after ``timeout`` seconds (None or 0: no limit),
+        ConnectionClosed when the socket fails and ProtocolError for a reply that cannot
+        be framed; each closes the connection."""
+        if self.closed:
+            raise ConnectionClosed(f"connection to {self.address} is closed")
+        sock = self._sock
+        deadline = time.monotonic() + timeout if timeout else 0.0
+        try:
+            sock.settimeout(timeout or None)
+            sock.sendall(data)
+            reply = sock.recv(_READ_SIZE)  # the usual reply comes whole
+            while len(reply) < 8:
+                reply += self._more(deadline, 8 - len(reply))
+            word = _WORD(reply)[0]
+            size = word & _SIZE_MASK
+            if (word >> 56) != PROTO_VERSION or size > _MAX_MESSAGE:
+                raise header_error(word)
+            end = 8 + size
+            if len(reply) < end:
+                parts = [reply]
+                got = len(reply)
+                while got < end:
+                    part = self._more(deadline, min(end - got, 1 << 20))
+                    parts.append(part)
+                    got += len(part)
+                reply = b"".join(parts)
+            if len(reply) > end:
+                raise ProtocolError(f"unsolicited message from {self.address}")
+        except socket.timeout:
+            self.close()
+            raise SocketTimeout(f"no reply from {self.address} in time") from None
+        except (ProtocolError, ConnectionClosed):
+            self.close()
+            raise
+        except OSError as exc:
+            self.close()
+            raise ConnectionClosed(f"connection to {self.address} failed: {exc}") from None
+        return (word >> 48) & 0xFF, reply[8:]
+
+    def _more(self, deadline: float, most: int) -> bytes:
+        if deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout
+            self._sock.settimeout(left)
+        data = self._sock.recv(most)
+        if not data:
+            raise ConnectionClosed(f"connection to {self.address} closed")
+        return data
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+
+
+def open_blocking(host: str, port: int, timeout: float | None, tls: Any = None,
+                  tls_name: str | None = None) -> BlockingConnection:
+    """A blocking connection to host:port within ``timeout`` seconds; with ``tls`` (a
+    TLSConfig) verified against ``tls_name`` (else ``host``), as open_connection does."""
+    address = f"{host}:{port}"
+    name = tls_name or host
+    try:
+        sock = socket.create_connection((host, port), timeout or None)
+    except socket.timeout:
+        raise SocketTimeout(f"connect to {address} timed out") from None
+    except OSError as exc:
+        raise ConnectionClosed(f"cannot connect to {address}: {exc}") from None
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            try:
+                sock = tls.context.wrap_socket(sock, server_hostname=name)
+            except ssl.SSLError as exc:
+                raise TLSFailure(f"TLS handshake with {address} (tls name {name}) failed: "
+                                 f"{getattr(exc, 'verify_message', None) or exc}") from None
+            tls.check(sock, address, name)
+    except socket.timeout:
+        sock.close()
+        raise SocketTimeout(f"TLS handshake with {address} timed out") from None
+    except BaseException:
+        sock.close()
+        raise
+    return BlockingConnection(sock, address)
+
+
+class BlockingPool:
+    """A node's blocking connections, shared by any number of caller threads.
+
+    The same cap, idle limit, connect timeout and TLS as the node's event-loop
+    ``Pool``, counted apart from it, as the official C client counts its sync and
+    async connections apart. ``acquire`` takes the most recently used idle
+    connection, else opens one under the cap; at the cap it waits up to the
+    command's timeout for one to come back (none: NoMoreConnectionsError at once).
+    """
+
+    __slots__ = ("host", "port", "max_size", "max_idle", "connect_timeout", "tls",
+                 "tls_name", "_idle", "_lock", "_returned", "total", "closed", "opened",
+                 "closed_count")
+
+    def __init__(self, host: str, port: int, max_size: int = 100, max_idle: float = 0.0,
+                 connect_timeout: float = 1.0, tls: Any = None,
+                 tls_name: str | None = None) -> None:
+        self.host = host
+        self.port = port
+        self.max_size = max_size
+        self.max_idle = max_idle
+        self.connect_timeout = connect_timeout
+        self.tls = tls
+        self.tls_name = tls_name
+        self._idle: deque[BlockingConnection] = deque()
+        self._lock = threading.Lock()
+        self._returned = threading.Condition(self._lock)  # a connection or a slot freed
+        self.total = 0  # in use, idle or being opened
+        self.closed = False
+        self.opened = 0
+        self.closed_count = 0
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    def _exhausted(self) -> NoMoreConnectionsError:
+        return NoMoreConnectionsError(
+            -7, f"Max node {self.host}:{self.port} connections would be exceeded: "
+            f"{self.max_size}", None, None, False)
+
+    def _forget(self, conn: BlockingConnection) -> None:
+        """Close a connection and give up its slot (the lock held)."""
+        conn.close()
+        self.total -= 1
+        self.closed_count += 1
+        self._returned.notify()
+
+    def _take(self) -> BlockingConnection | None:
+        """The most recently used idle connection still fit for use (the lock held)."""
+        idle = self._idle
+        max_idle = self.max_idle
+        while idle:
+            conn = idle.pop()
+            if conn.closed or (max_idle and time.monotonic() - conn.last_used > max_idle):
+                self._forget(conn)
+                continue
+            return conn
+        return None
+
+    def take(self) -> BlockingConnection | None:
+        with self._lock:
+            return self._take()
+
+    async def acquire(self, timeout: float | None = None) -> BlockingConnection:
+        """An idle connection, else a new one (blocking; the coroutine never suspends)."""
+        with self._lock:
+            conn = self._take()
+            if conn is not None:
+                return conn
+            if self.closed:
+                raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
+            if self.total >= self.max_size:
+                if not timeout:
+                    raise self._exhausted()
+                end = time.monotonic() + timeout
+                while True:
+                    left = end - time.monotonic()
+                    if left <= 0 or not self._returned.wait(left):
+                        raise self._exhausted()
+                    if self.closed:
+                        raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
+                    conn = self._take()
+                    if conn is not None:
+                        return conn
+                    if self.total < self.max_size:
+                        break
+            self.total += 1
+        limit = self.connect_timeout
+        if timeout and (not limit or timeout < limit):
+            limit = timeout
+        try:
+            conn = open_blocking(self.host, self.port, limit, self.tls, self.tls_name)
+        except BaseException:
+            with self._lock:
+                self.total -= 1
+                self._returned.notify()
+            raise
+        with self._lock:
+            self.opened += 1
+            if self.closed:
+                self._forget(conn)
+                raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
+        return conn
+
+    def release(self, conn: BlockingConnection) -> None:
+        """Return a connection that finished a whole reply."""
+        with self._lock:
+            if conn.closed or self.closed:
+                self._forget(conn)
+                return
+            conn.last_used = time.monotonic()
+            self._idle.append(conn)
+            self._returned.notify()
+
+    def discard(self, conn: BlockingConnection) -> None:
+        """Close a connection whose state is unknown (error, timeout)."""
+        with self._lock:
+            self._forget(conn)
+
+    def trim(self, limit: float) -> int:
+        """Close idle connections unused for more than ``limit`` seconds, oldest first."""
+        now = time.monotonic()
+        closed = 0
+        with self._lock:
+            idle = self._idle
+            while idle and (idle[0].closed or now - idle[0].last_used > limit):
+                self._forget(idle.popleft())
+                closed += 1
+        return closed
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            while self._idle:
+                self._forget(self._idle.pop())
+            self._returned.notify_all()
+
+    def __repr__(self) -> str:
+        return (f"<BlockingPool {self.host}:{self.port} total={self.total} "
+                f"idle={len(self._idle)} max={self.max_size}>")
