@@ -6,7 +6,8 @@ Without ``--hosts`` (or ``AEROSPIKE_HOSTS``) the embedded server runs in a subpr
 client's CPU figures are its own. The 10,000 records are written once; then each of
 ``--rounds`` rounds runs, each in a fresh process, aerospike_async on asyncio, on uvloop, and
 the official client (its own venv, see tests/official.py) with the sync API: concurrency 1 is
-one thread, concurrency 64 is 64 threads sharing one client. The embedded server is pinned to
+one thread, concurrency 64 is 64 threads sharing one client. Our sync drop-in (``import
+aerospike`` from this project) runs the official client's script as it is. The embedded server is pinned to
 one CPU and the clients to the others (unless ``--no-pin``): where the scheduler puts two
 ping-ponging processes changes latency and CPU per op several-fold. Defaults: 3 rounds of
 20,000 ops per cell after 2,000 warm-up, about 1.5 minutes on 2 cores.
@@ -22,8 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rounds import (Hosts, Row, add_common_args, cpu_seconds, describe,  # noqa: E402
-                    emit, loops, ours, parse_hosts, populate, report, run_official_script,
-                    run_on, run_rounds, server, server_busy, server_cpu_seconds, summarize)
+                    emit, loops, ours, parse_hosts, populate, report, run_dropin_script,
+                    run_official_script, run_on, run_rounds, server, server_busy,
+                    server_cpu_seconds, summarize)
 
 OPS = ("put", "get")
 CONCURRENCIES = (1, 64)
@@ -33,9 +35,10 @@ BINS = {"n": 1, "s": "x" * 64}
 FIGURES = [("ops_s", "ops/s", ",.0f"), ("p50", "p50 µs", ".0f"), ("p99", "p99 µs", ".0f"),
            ("cpu_op", "CPU µs/op", ".1f"), ("srv_busy", "server busy %", ".0f")]
 
-# The same workload for the official client, run under its own interpreter.
-# argv[1]: {"hosts", "ns", "set", "n_keys", "bins", "ops", "warmup", "ops_kinds",
-# "concurrencies"}; prints one JSON row per cell. The records are written beforehand.
+# The same workload for the official client, run under its own interpreter, and for our
+# sync drop-in. argv[1]: {"hosts", "ns", "set", "n_keys", "bins", "ops", "warmup",
+# "ops_kinds", "concurrencies", "client"}; prints one JSON row per cell. The records are
+# written beforehand.
 OFFICIAL_SCRIPT = r'''
 import json, resource, sys, threading, time
 import aerospike
@@ -82,7 +85,7 @@ for op in cfg["ops_kinds"]:
         if cfg["warmup"]:
             cell(op, conc, max(cfg["warmup"], conc))
         row = cell(op, conc, cfg["ops"])
-        row.update(client="official", loop="threads", op=op, conc=conc)
+        row.update(client=cfg["client"], loop="threads", op=op, conc=conc)
         print(json.dumps(row), flush=True)
 client.close()
 '''
@@ -125,11 +128,16 @@ async def async_suite(hosts: Hosts, ns: str, ops: int, warmup: int, loop_name: s
 
 def run_official(hosts: Hosts, ns: str, ops: int, warmup: int,
                  ops_kinds: tuple[str, ...] = OPS,
-                 concurrencies: tuple[int, ...] = CONCURRENCIES) -> list[Row]:
-    """The official client's cells from a child process, or none when it is unavailable."""
-    return run_official_script(OFFICIAL_SCRIPT, {
-        "hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "bins": BINS,
-        "ops": ops, "warmup": warmup, "ops_kinds": ops_kinds, "concurrencies": concurrencies})
+                 concurrencies: tuple[int, ...] = CONCURRENCIES,
+                 dropin: bool = False) -> list[Row]:
+    """The official client's cells from a child process, or none when it is unavailable;
+    with ``dropin``, the same script's cells with our sync drop-in."""
+    cfg = {"hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "bins": BINS,
+           "ops": ops, "warmup": warmup, "ops_kinds": ops_kinds,
+           "concurrencies": concurrencies,
+           "client": "aerospike_async sync" if dropin else "official"}
+    return run_dropin_script(OFFICIAL_SCRIPT, cfg) if dropin else run_official_script(
+        OFFICIAL_SCRIPT, cfg)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -157,6 +165,9 @@ def main(argv: list[str] | None = None) -> None:
                 for loop in loops():
                     variants[f"{loop} {op} c{conc}"] = ours(
                         __file__, [*argv, "--cell", f"{op}:{conc}"], hosts, loop)
+                variants[f"sync drop-in {op} c{conc}"] = (
+                    lambda op=op, conc=conc: run_official(hosts, ns, args.ops, args.warmup,
+                                                          (op,), (conc,), dropin=True))
                 if not args.no_official:
                     variants[f"official {op} c{conc}"] = (
                         lambda op=op, conc=conc: run_official(hosts, ns, args.ops, args.warmup,

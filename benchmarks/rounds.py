@@ -240,9 +240,21 @@ def run_official_script(script: str, cfg: dict[str, Any]) -> list[Row]:
     if python is None:
         print(f"official client skipped: {why_unavailable()}", file=sys.stderr)
         return []
-    source = "".join(map(inspect.getsource, (server_cpu_seconds, server_busy, gc_seconds)))
-    source += script
-    return _json_rows("official client", [python, "-c", source, json.dumps(cfg)])
+    return _json_rows("official client", [python, "-c", _with_helpers(script),
+                                          json.dumps(cfg)])
+
+
+def run_dropin_script(script: str, cfg: dict[str, Any]) -> list[Row]:
+    """The JSON rows of an official client's ``script`` run by this interpreter, where
+    ``import aerospike`` is our sync drop-in; ``cfg["client"]`` names the rows."""
+    return _json_rows("sync drop-in", [sys.executable, "-c", _with_helpers(script),
+                                       json.dumps(cfg)])
+
+
+def _with_helpers(script: str) -> str:
+    """``script`` after the source of the measuring helpers it may call."""
+    return "".join(map(inspect.getsource, (server_cpu_seconds, server_busy, gc_seconds))
+                   ) + script
 
 
 def run_rounds(rounds: int, variants: dict[str, Callable[[], list[Row]]]) -> list[Row]:
