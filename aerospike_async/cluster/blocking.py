@@ -163,8 +163,8 @@ class BlockingPool:
     """
 
     __slots__ = ("host", "port", "max_size", "max_idle", "connect_timeout", "tls",
-                 "tls_name", "_idle", "_lock", "_returned", "total", "closed", "opened",
-                 "closed_count")
+                 "tls_name", "_idle", "_lock", "_returned", "_waiting", "total", "closed",
+                 "opened", "closed_count")
 
     def __init__(self, host: str, port: int, max_size: int = 100, max_idle: float = 0.0,
                  connect_timeout: float = 1.0, tls: Any = None,
@@ -179,6 +179,7 @@ class BlockingPool:
         self._idle: deque[BlockingConnection] = deque()
         self._lock = threading.Lock()
         self._returned = threading.Condition(self._lock)  # a connection or a slot freed
+        self._waiting = 0  # threads waiting on _returned (the lock guards both)
         self.total = 0  # in use, idle or being opened
         self.closed = False
         self.opened = 0
@@ -198,7 +199,8 @@ class BlockingPool:
         conn.close()
         self.total -= 1
         self.closed_count += 1
-        self._returned.notify()
+        if self._waiting:
+            self._returned.notify()
 
     def _take(self) -> BlockingConnection | None:
         """The most recently used idle connection still fit for use (the lock held)."""
@@ -230,7 +232,14 @@ class BlockingPool:
                 end = time.monotonic() + timeout
                 while True:
                     left = end - time.monotonic()
-                    if left <= 0 or not self._returned.wait(left):
+                    if left <= 0:
+                        raise self._exhausted()
+                    self._waiting += 1
+                    try:
+                        woken = self._returned.wait(left)
+                    finally:
+                        self._waiting -= 1
+                    if not woken:
                         raise self._exhausted()
                     if self.closed:
                         raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
@@ -248,7 +257,8 @@ class BlockingPool:
         except BaseException:
             with self._lock:
                 self.total -= 1
-                self._returned.notify()
+                if self._waiting:
+                    self._returned.notify()
             raise
         with self._lock:
             self.opened += 1
@@ -265,7 +275,8 @@ class BlockingPool:
                 return
             conn.last_used = time.monotonic()
             self._idle.append(conn)
-            self._returned.notify()
+            if self._waiting:
+                self._returned.notify()
 
     def discard(self, conn: BlockingConnection) -> None:
         """Close a connection whose state is unknown (error, timeout)."""
