@@ -17,6 +17,17 @@ from ._loop import LOOP
 
 _open_clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
 log = logging.getLogger("aerospike")
+# forks this process has been through: a client made before a fork belongs to the parent
+# (a count to compare, where os.getpid() is a system call on every command)
+_forks = 0
+
+
+def _count_fork() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_count_fork)
 
 
 class Client:
@@ -30,7 +41,7 @@ class Client:
 
     def __init__(self, config: dict[str, Any]) -> None:
         self._async = AsyncClient(config)
-        self._pid = os.getpid()
+        self._forks = _forks
         self._holds_loop = False
         # enable/disable metrics listener calls made on the loop thread, to be run on the
         # caller's thread once the loop has done its part (as the official client calls
@@ -39,7 +50,7 @@ class Client:
             collections.deque()
 
     def _usable(self) -> None:
-        if self._pid != os.getpid():
+        if self._forks != _forks:
             raise ClientError(-1, "This client was created in another process; create a "
                               "new client after fork", None, None, False)
         if not self._holds_loop:
@@ -70,12 +81,12 @@ class Client:
         if not self._holds_loop:
             return
         try:
-            if self._pid == os.getpid() and LOOP.running:
+            if self._forks == _forks and LOOP.running:
                 LOOP.run(self._async.close)
         finally:
             self._holds_loop = False
             _open_clients.discard(self)
-            if self._pid == os.getpid():
+            if self._forks == _forks:
                 LOOP.release()
         try:
             self._run_deferred()
