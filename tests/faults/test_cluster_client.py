@@ -70,6 +70,38 @@ async def pclient(pair):
         yield c
 
 
+class _SyncAwaitable:
+    """The sync drop-in behind the awaited method names of the tests: each call runs, and
+    its single-record commands run in this thread on blocking sockets."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str):
+        method = getattr(self._client, name)
+
+        async def call(*args, **kwargs):
+            return method(*args, **kwargs)
+        return call
+
+
+@pytest.fixture(params=["async", "sync"])
+async def rclient(request, pair):
+    """A client of the pair through either API: the retry rules are the same for both."""
+    a, _b = pair
+    config = {"hosts": [("127.0.0.1", a.port)], "tend_interval": 100}
+    if request.param == "async":
+        async with Client(config) as c:
+            yield c
+    else:
+        import aerospike
+        c = aerospike.client(config)
+        try:
+            yield _SyncAwaitable(c)
+        finally:
+            c.close()
+
+
 def dead_port() -> int:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -147,67 +179,67 @@ async def test_info_shapes(pair, pclient):
 
 
 # -- retries ---------------------------------------------------------------
-async def test_a_read_retry_moves_to_the_next_replica(pair, pclient):
+async def test_a_read_retry_moves_to_the_next_replica(pair, rclient):
     a, b = pair
     a.script([[record_reply()[:10], None]])
     b.script([[record_reply(8)]])
-    _, _, bins = await pclient.get(KEY)
+    _, _, bins = await rclient.get(KEY)
     assert bins == {"v": 8}
     assert len(a.requests) == 1 and len(b.requests) == 1
 
 
-async def test_master_policy_reads_stay_on_the_master(pair, pclient):
+async def test_master_policy_reads_stay_on_the_master(pair, rclient):
     a, b = pair
     a.script([[record_reply()[:10], None], [record_reply(9)]])
     b.script([])
-    _, _, bins = await pclient.get(KEY, policy={"replica": 0})
+    _, _, bins = await rclient.get(KEY, policy={"replica": 0})
     assert bins == {"v": 9} and len(a.requests) == 2 and not b.requests
 
 
-async def test_a_write_timeout_stays_on_the_master_and_is_in_doubt(pair, pclient):
+async def test_a_write_timeout_stays_on_the_master_and_is_in_doubt(pair, rclient):
     a, b = pair
     a.script([[0.4, write_reply()], [0.4, write_reply()]])
     b.script([])
     with pytest.raises(E.TimeoutError) as info:
-        await pclient.put(KEY, {"v": 1}, policy={"max_retries": 1, "socket_timeout": 50,
+        await rclient.put(KEY, {"v": 1}, policy={"max_retries": 1, "socket_timeout": 50,
                                                  "total_timeout": 1000})
     assert info.value.in_doubt is True
     assert len(a.requests) == 2 and not b.requests
 
 
-async def test_a_write_connection_error_moves_on_and_is_in_doubt_once_sent_twice(pair, pclient):
+async def test_a_write_connection_error_moves_on_and_is_in_doubt_once_sent_twice(pair, rclient):
     a, b = pair
     a.script([[write_reply()[:5], None]])
     b.script([[write_reply()[:5], None]])
     with pytest.raises(E.ConnectionError) as info:
-        await pclient.put(KEY, {"v": 1}, policy={"max_retries": 1})
+        await rclient.put(KEY, {"v": 1}, policy={"max_retries": 1})
     assert info.value.in_doubt is True  # sent twice
     assert len(a.requests) == 1 and len(b.requests) == 1
 
 
-async def test_a_server_error_is_final(pair, pclient):
+async def test_a_server_error_is_final(pair, rclient):
     a, b = pair
     a.script([[encode_message(Message(result_code=2))]])
     b.script([])
     with pytest.raises(E.RecordNotFound):
-        await pclient.get(KEY)
+        await rclient.get(KEY)
     assert len(a.requests) == 1 and not b.requests
 
 
-async def test_server_timeout_is_retried_on_the_next_replica_for_reads(pair, pclient):
+async def test_server_timeout_is_retried_on_the_next_replica_for_reads(pair, rclient):
     a, b = pair
     a.script([[encode_message(Message(result_code=9))]])
     b.script([[record_reply(4)]])
-    assert (await pclient.get(KEY))[2] == {"v": 4}
+    assert (await rclient.get(KEY))[2] == {"v": 4}
 
 
-async def test_sleep_between_retries(pair, pclient):
+async def test_sleep_between_retries(pair, rclient):
     a, b = pair
     a.script([[record_reply()[:5], None], [record_reply()[:5], None]])
     b.script([[record_reply()[:5], None]])
     started = time.monotonic()
     with pytest.raises(E.ConnectionError) as info:
-        await pclient.get(KEY, policy={"max_retries": 2, "sleep_between_retries": 100})
+        await rclient.get(KEY, policy={"max_retries": 2, "sleep_between_retries": 100})
     # the first retry moves on without sleeping; the second sleeps
     assert 0.09 < time.monotonic() - started < 0.5
     assert info.value.in_doubt is False
