@@ -1,24 +1,32 @@
 """Concurrency-1 get latency: how much of it the event loop itself costs.
 
-    python benchmarks/latency_floor.py [--hosts host:port] [--ops N] [--rounds R]
+    python benchmarks/latency_floor.py [--hosts host:port] [--ops N] [--rounds R] [--awake]
 
 Measures, against the same server in one run: a blocking socket sending pre-built get
 requests, a bare asyncio Protocol doing the same (default loop and uvloop), the
-aerospike_async client's ``get`` (both loops), and the official client. The two bare rows
-are floors: no codec, pool or API, only the I/O model. Prints ops/s, p50/p99 latency and
+aerospike_async client's ``get`` (both loops), our sync drop-in's ``get`` and the official
+client. The two bare rows are floors: no codec, pool or API, only the I/O model. Prints ops/s, p50/p99 latency and
 client CPU per operation for each. Each round runs, each in a fresh process: the bare rows
 (together), ``Client.get`` on asyncio, on uvloop, and the official client. Defaults: 3 rounds
 of 20,000 gets per row after 2,000 warm-up, about 1.5 minutes on 2 cores.
+
+``--awake`` keeps the clients' CPUs from idling while they wait for the server: a
+lowest-priority busy loop runs on them, and yields to any client at once. Idle, a vCPU
+halts between round trips and the code after each wake-up runs with cold caches; the
+difference between the two runs is what that costs each client.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
+import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kv import BINS, FIGURES, N_KEYS, SET_NAME, run_official  # noqa: E402
@@ -173,12 +181,31 @@ def bare_rows(hosts: Hosts, ns: str, ops: int, warmup: int) -> list[Row]:
     return [dict(r, client=what, loop=loop_name) for what, loop_name, r in rows]
 
 
+@contextmanager
+def cpus_kept_awake(enabled: bool) -> Iterator[None]:
+    """With ``enabled``, a nice-19 busy loop on this process's CPUs while inside."""
+    if not enabled:
+        yield
+        return
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
+                                 preexec_fn=lambda: os.nice(19))
+                for _ in sorted(os.sched_getaffinity(0))]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_args(parser)
     parser.add_argument("--ops", type=int, default=20_000)
     parser.add_argument("--warmup", type=int, default=2_000)
+    parser.add_argument("--awake", action="store_true",
+                        help="keep the clients' CPUs busy at the lowest priority")
     args = parser.parse_args(argv)
     ns, ops, warmup = args.namespace, args.ops, args.warmup
     if args.child_row == "bare":
@@ -192,10 +219,13 @@ def main(argv: list[str] | None = None) -> None:
     with server(args) as hosts:
         run_on("asyncio", populate(hosts, ns, SET_NAME, [f"k{i}" for i in range(N_KEYS)], BINS))
         variants = {v: ours(__file__, argv, hosts, v) for v in ("bare", "asyncio", "uvloop")}
+        variants["sync drop-in"] = lambda: run_official(hosts, ns, ops, warmup, ("get",), (1,),
+                                                        dropin=True)
         if not args.no_official:
             variants["official"] = lambda: run_official(hosts, ns, ops, warmup, ("get",), (1,))
-        rows = run_rounds(args.rounds, variants)
-        print(describe(args, hosts))
+        with cpus_kept_awake(args.awake):
+            rows = run_rounds(args.rounds, variants)
+        print(describe(args, hosts) + ("; clients' CPUs kept awake" if args.awake else ""))
     print(f"get at concurrency 1: {ops} per row after {warmup} warm-up")
     print(report(rows, (), FIGURES, ("ops_s", "p50")))
     print(f"({time.perf_counter() - t0:.0f} s)")
