@@ -174,6 +174,8 @@ def test_stop_a_node_during_writes_sync(cluster, capsys):
         for key, i in acked.items():
             assert client.get(key)[2] == {"i": i}
         assert client.is_connected()
+        # every connection the threads took, broken or not, went back or was closed
+        assert [n.conns.in_use for n in client.get_stats().nodes] == [0, 0, 0]
     finally:
         client.close()
 
