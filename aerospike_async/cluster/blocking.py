@@ -16,14 +16,13 @@ import ssl
 import struct
 import threading
 import time
-from collections import deque
 from collections.abc import Coroutine
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from ..exceptions import NoMoreConnectionsError
 from ..protocol.framing import PROTO_VERSION, ProtocolError
 from .connection import ConnectionClosed, SocketTimeout, TLSFailure, header_error
+from .pool import PoolBase
 
 T = TypeVar("T")
 
@@ -152,7 +151,7 @@ def open_blocking(host: str, port: int, timeout: float | None, tls: Any = None,
     return BlockingConnection(sock, address)
 
 
-class BlockingPool:
+class BlockingPool(PoolBase):
     """A node's blocking connections, shared by any number of caller threads.
 
     The same cap, idle limit, connect timeout and TLS as the node's event-loop
@@ -162,70 +161,36 @@ class BlockingPool:
     command's timeout for one to come back (none: NoMoreConnectionsError at once).
     """
 
-    __slots__ = ("host", "port", "max_size", "max_idle", "connect_timeout", "tls",
-                 "tls_name", "_idle", "_lock", "_returned", "_waiting", "total", "closed",
-                 "opened", "closed_count")
+    __slots__ = ("_lock", "_returned", "_waiting")
 
     def __init__(self, host: str, port: int, max_size: int = 100, max_idle: float = 0.0,
                  connect_timeout: float = 1.0, tls: Any = None,
                  tls_name: str | None = None) -> None:
-        self.host = host
-        self.port = port
-        self.max_size = max_size
-        self.max_idle = max_idle
-        self.connect_timeout = connect_timeout
-        self.tls = tls
-        self.tls_name = tls_name
-        self._idle: deque[BlockingConnection] = deque()
+        super().__init__(host, port, max_size, max_idle, connect_timeout, tls, tls_name)
         self._lock = threading.Lock()
         self._returned = threading.Condition(self._lock)  # a connection or a slot freed
         self._waiting = 0  # threads waiting on _returned (the lock guards both)
-        self.total = 0  # in use, idle or being opened
-        self.closed = False
-        self.opened = 0
-        self.closed_count = 0
 
-    @property
-    def idle(self) -> int:
-        return len(self._idle)
-
-    def _exhausted(self) -> NoMoreConnectionsError:
-        return NoMoreConnectionsError(
-            -7, f"Max node {self.host}:{self.port} connections would be exceeded: "
-            f"{self.max_size}", None, None, False)
-
-    def _forget(self, conn: BlockingConnection) -> None:
-        """Close a connection and give up its slot (the lock held)."""
-        conn.close()
-        self.total -= 1
-        self.closed_count += 1
+    def _drop(self, conn: BlockingConnection) -> None:
+        """PoolBase._drop, waking a waiting thread (the lock held)."""
+        super()._drop(conn)
         if self._waiting:
             self._returned.notify()
 
-    def _take(self) -> BlockingConnection | None:
-        """The most recently used idle connection still fit for use (the lock held)."""
-        idle = self._idle
-        max_idle = self.max_idle
-        while idle:
-            conn = idle.pop()
-            if conn.closed or (max_idle and time.monotonic() - conn.last_used > max_idle):
-                self._forget(conn)
-                continue
-            return conn
-        return None
-
     def take(self) -> BlockingConnection | None:
         with self._lock:
-            return self._take()
+            return self._take_locked()
+
+    _take_locked = PoolBase.take  # take() when the lock is already held
 
     async def acquire(self, timeout: float | None = None) -> BlockingConnection:
         """An idle connection, else a new one (blocking; the coroutine never suspends)."""
         with self._lock:
-            conn = self._take()
+            conn = self._take_locked()
             if conn is not None:
                 return conn
             if self.closed:
-                raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
+                raise self._closed_error()
             if self.total >= self.max_size:
                 if not timeout:
                     raise self._exhausted()
@@ -242,18 +207,16 @@ class BlockingPool:
                     if not woken:
                         raise self._exhausted()
                     if self.closed:
-                        raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
-                    conn = self._take()
+                        raise self._closed_error()
+                    conn = self._take_locked()
                     if conn is not None:
                         return conn
                     if self.total < self.max_size:
                         break
             self.total += 1
-        limit = self.connect_timeout
-        if timeout and (not limit or timeout < limit):
-            limit = timeout
         try:
-            conn = open_blocking(self.host, self.port, limit, self.tls, self.tls_name)
+            conn = open_blocking(self.host, self.port, self._connect_limit(timeout), self.tls,
+                                 self.tls_name)
         except BaseException:
             with self._lock:
                 self.total -= 1
@@ -263,15 +226,15 @@ class BlockingPool:
         with self._lock:
             self.opened += 1
             if self.closed:
-                self._forget(conn)
-                raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
+                self._drop(conn)
+                raise self._closed_error()
         return conn
 
     def release(self, conn: BlockingConnection) -> None:
         """Return a connection that finished a whole reply."""
         with self._lock:
             if conn.closed or self.closed:
-                self._forget(conn)
+                self._drop(conn)
                 return
             conn.last_used = time.monotonic()
             self._idle.append(conn)
@@ -281,7 +244,7 @@ class BlockingPool:
     def discard(self, conn: BlockingConnection) -> None:
         """Close a connection whose state is unknown (error, timeout)."""
         with self._lock:
-            self._forget(conn)
+            self._drop(conn)
 
     def trim(self, limit: float) -> int:
         """Close idle connections unused for more than ``limit`` seconds, oldest first."""
@@ -290,7 +253,7 @@ class BlockingPool:
         with self._lock:
             idle = self._idle
             while idle and (idle[0].closed or now - idle[0].last_used > limit):
-                self._forget(idle.popleft())
+                self._drop(idle.popleft())
                 closed += 1
         return closed
 
@@ -298,7 +261,7 @@ class BlockingPool:
         with self._lock:
             self.closed = True
             while self._idle:
-                self._forget(self._idle.pop())
+                self._drop(self._idle.pop())
             self._returned.notify_all()
 
     def __repr__(self) -> str:

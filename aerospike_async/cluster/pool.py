@@ -12,34 +12,23 @@ from .connection import Connection, open_connection
 IDLE_TRIM_DEFAULT = 55.0  # seconds, when max_socket_idle is 0
 
 
-class Pool:
-    """Connections to one node, at most ``max_size`` open at once.
+class PoolBase:
+    """What both pools of a node keep: the address, cap, idle limit, connect timeout and
+    TLS of its connections; the idle ones, most recently used last; their counts."""
 
-    ``acquire`` pops the most recently used idle connection, drops ones idle
-    longer than ``max_idle``, and opens a new one while under the cap. At the
-    cap it waits for a connection to come back, but never longer than the
-    command's own timeout: then, or at once when the command has no timeout,
-    it fails with NoMoreConnectionsError as the official clients do.
-    A connection handed back goes straight to the longest waiter.
-    """
+    __slots__ = ("host", "port", "max_size", "max_idle", "connect_timeout", "tls",
+                 "tls_name", "_idle", "total", "closed", "opened", "closed_count")
 
-    __slots__ = ("host", "port", "max_size", "min_size", "max_idle", "connect_timeout",
-                 "_idle", "_waiters", "total", "closed", "opened", "tls", "tls_name",
-                 "closed_count")
-
-    def __init__(self, host: str, port: int, max_size: int = 100, min_size: int = 0,
-                 max_idle: float = 0.0, connect_timeout: float = 1.0, tls: Any = None,
-                 tls_name: str | None = None) -> None:
+    def __init__(self, host: str, port: int, max_size: int, max_idle: float,
+                 connect_timeout: float, tls: Any, tls_name: str | None) -> None:
         self.host = host
         self.port = port
         self.tls = tls  # a TLSConfig: connections are encrypted, verified against tls_name
         self.tls_name = tls_name
         self.max_size = max_size
-        self.min_size = min_size
         self.max_idle = max_idle
         self.connect_timeout = connect_timeout
-        self._idle: deque[Connection] = deque()
-        self._waiters: deque[asyncio.Future] = deque()
+        self._idle: deque[Any] = deque()
         self.total = 0  # in use, idle, being opened, or promised to a waiter
         self.closed = False
         self.opened = 0  # connections ever opened
@@ -53,22 +42,30 @@ class Pool:
     def in_use(self) -> int:
         return self.total - len(self._idle)
 
-    @property
-    def waiting(self) -> int:
-        return len(self._waiters)
-
     def _exhausted(self) -> NoMoreConnectionsError:
         return NoMoreConnectionsError(
             -7, f"Max node {self.host}:{self.port} connections would be exceeded: "
             f"{self.max_size}", None, None, False)
 
-    def _drop(self, conn: Connection) -> None:
+    @staticmethod
+    def _closed_error() -> NoMoreConnectionsError:
+        return NoMoreConnectionsError(-7, "pool is closed", None, None, False)
+
+    def _connect_limit(self, timeout: float | None) -> float:
+        """How long a new connection may take: the connect timeout, or the command's
+        ``timeout`` when that is shorter."""
+        limit = self.connect_timeout
+        if timeout and (not limit or timeout < limit):
+            limit = timeout
+        return limit
+
+    def _drop(self, conn: Any) -> None:
         """Close a connection the pool counted and give up its slot."""
         conn.close()
         self.total -= 1
         self.closed_count += 1
 
-    def take(self) -> Connection | None:
+    def take(self) -> Any:
         """The most recently used idle connection still fit for use, or None."""
         idle = self._idle
         max_idle = self.max_idle
@@ -80,12 +77,37 @@ class Pool:
             return conn
         return None
 
+
+class Pool(PoolBase):
+    """Connections to one node, at most ``max_size`` open at once.
+
+    ``acquire`` pops the most recently used idle connection, drops ones idle
+    longer than ``max_idle``, and opens a new one while under the cap. At the
+    cap it waits for a connection to come back, but never longer than the
+    command's own timeout: then, or at once when the command has no timeout,
+    it fails with NoMoreConnectionsError as the official clients do.
+    A connection handed back goes straight to the longest waiter.
+    """
+
+    __slots__ = ("min_size", "_waiters")
+
+    def __init__(self, host: str, port: int, max_size: int = 100, min_size: int = 0,
+                 max_idle: float = 0.0, connect_timeout: float = 1.0, tls: Any = None,
+                 tls_name: str | None = None) -> None:
+        super().__init__(host, port, max_size, max_idle, connect_timeout, tls, tls_name)
+        self.min_size = min_size
+        self._waiters: deque[asyncio.Future] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
     async def acquire(self, timeout: float | None = None) -> Connection:
         conn = self.take()
         if conn is not None:
             return conn
         if self.closed:
-            raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
+            raise self._closed_error()
         if self.total >= self.max_size:
             if not timeout:
                 raise self._exhausted()
@@ -133,18 +155,16 @@ class Pool:
             self._idle.append(conn)
 
     async def _open(self, timeout: float | None) -> Connection:
-        limit = self.connect_timeout
-        if timeout and (not limit or timeout < limit):
-            limit = timeout
         try:
-            conn = await open_connection(self.host, self.port, limit, self.tls, self.tls_name)
+            conn = await open_connection(self.host, self.port, self._connect_limit(timeout),
+                                         self.tls, self.tls_name)
         except BaseException:
             self._pass_on(None)
             raise
         self.opened += 1
         if self.closed:
             self._drop(conn)
-            raise NoMoreConnectionsError(-7, "pool is closed", None, None, False)
+            raise self._closed_error()
         return conn
 
     def release(self, conn: Connection) -> None:
@@ -190,8 +210,7 @@ class Pool:
         while self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():
-                fut.set_exception(NoMoreConnectionsError(-7, "pool is closed", None, None,
-                                                         False))
+                fut.set_exception(self._closed_error())
 
     def __repr__(self) -> str:
         return (f"<Pool {self.host}:{self.port} total={self.total} idle={len(self._idle)} "
