@@ -151,6 +151,14 @@ class Client(AdminMixin, TxnMixin):
         self._cluster: Cluster | None = None
         self._metrics = Metrics()
 
+    def _serve_blocking_callers(self) -> None:
+        """Make this the sync drop-in's client, before it connects: its single-record
+        commands take the nodes' blocking pools, so ``min_conns_per_node`` keeps those
+        open and not the loop's, as the official client's minimum counts its sync
+        connections."""
+        s = self._settings
+        s.sync_min_conns_per_node, s.min_conns_per_node = s.min_conns_per_node, 0
+
     # -- lifecycle ---------------------------------------------------------------
     async def connect(self, username: str | None = None, password: str | None = None
                       ) -> "Client":

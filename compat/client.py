@@ -41,6 +41,7 @@ class Client:
 
     def __init__(self, config: dict[str, Any]) -> None:
         self._async = AsyncClient(config)
+        self._async._serve_blocking_callers()
         self._forks = _forks
         self._holds_loop = False
         # enable/disable metrics listener calls made on the loop thread, to be run on the

@@ -11,6 +11,7 @@ and node list that these commands read.
 """
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import struct
@@ -151,6 +152,64 @@ def open_blocking(host: str, port: int, timeout: float | None, tls: Any = None,
     return BlockingConnection(sock, address)
 
 
+async def connect_from_loop(host: str, port: int, timeout: float | None, tls: Any = None,
+                            tls_name: str | None = None) -> BlockingConnection:
+    """open_blocking, run on the event loop: the connect and the TLS handshake wait on
+    the loop, and the socket is made blocking once they are done."""
+    address = f"{host}:{port}"
+    name = tls_name or host
+    try:
+        sock = await asyncio.wait_for(_connect(host, port, tls, name, address), timeout or None)
+    except asyncio.TimeoutError:
+        raise SocketTimeout(f"connect to {address} timed out") from None
+    except ssl.SSLError as exc:
+        raise TLSFailure(f"TLS handshake with {address} (tls name {name}) failed: "
+                         f"{getattr(exc, 'verify_message', None) or exc}") from None
+    except OSError as exc:
+        raise ConnectionClosed(f"cannot connect to {address}: {exc}") from None
+    sock.setblocking(True)
+    return BlockingConnection(sock, address)
+
+
+async def _connect(host: str, port: int, tls: Any, name: str, address: str) -> socket.socket:
+    """A connected (and with ``tls``, handshaken and checked) non-blocking socket."""
+    loop = asyncio.get_running_loop()
+    family, kind, proto, _canon, addr = (
+        await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setblocking(False)
+        await loop.sock_connect(sock, addr)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            sock = tls.context.wrap_socket(sock, server_hostname=name,
+                                           do_handshake_on_connect=False)
+            await _handshake(loop, sock)
+            tls.check(sock, address, name)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def _handshake(loop: asyncio.AbstractEventLoop, sock: ssl.SSLSocket) -> None:
+    """A non-blocking TLS handshake, waiting on the loop for the socket between steps."""
+    while True:
+        try:
+            sock.do_handshake()
+            return
+        except ssl.SSLWantReadError:
+            add, remove = loop.add_reader, loop.remove_reader
+        except ssl.SSLWantWriteError:
+            add, remove = loop.add_writer, loop.remove_writer
+        ready = loop.create_future()
+        add(sock.fileno(), ready.set_result, None)
+        try:
+            await ready
+        finally:
+            remove(sock.fileno())
+
+
 class BlockingPool(PoolBase):
     """A node's blocking connections, shared by any number of caller threads.
 
@@ -161,12 +220,13 @@ class BlockingPool(PoolBase):
     command's timeout for one to come back (none: NoMoreConnectionsError at once).
     """
 
-    __slots__ = ("_lock", "_returned", "_waiting")
+    __slots__ = ("min_size", "_lock", "_returned", "_waiting")
 
-    def __init__(self, host: str, port: int, max_size: int = 100, max_idle: float = 0.0,
-                 connect_timeout: float = 1.0, tls: Any = None,
+    def __init__(self, host: str, port: int, max_size: int = 100, min_size: int = 0,
+                 max_idle: float = 0.0, connect_timeout: float = 1.0, tls: Any = None,
                  tls_name: str | None = None) -> None:
         super().__init__(host, port, max_size, max_idle, connect_timeout, tls, tls_name)
+        self.min_size = min_size
         self._lock = threading.Lock()
         self._returned = threading.Condition(self._lock)  # a connection or a slot freed
         self._waiting = 0  # threads waiting on _returned (the lock guards both)
@@ -247,15 +307,38 @@ class BlockingPool(PoolBase):
             self._drop(conn)
 
     def trim(self, limit: float) -> int:
-        """Close idle connections unused for more than ``limit`` seconds, oldest first."""
+        """Close idle connections unused for more than ``limit`` seconds, oldest first,
+        down to ``min_size``."""
         now = time.monotonic()
         closed = 0
         with self._lock:
             idle = self._idle
-            while idle and (idle[0].closed or now - idle[0].last_used > limit):
+            while idle and self.total > self.min_size and (
+                    idle[0].closed or now - idle[0].last_used > limit):
                 self._drop(idle.popleft())
                 closed += 1
         return closed
+
+    async def fill(self) -> None:
+        """Open connections until ``min_size`` are open; run on the event loop, which the
+        connecting does not block."""
+        while True:
+            with self._lock:
+                if self.closed or self.total >= self.min_size:
+                    return
+                self.total += 1
+            try:
+                conn = await connect_from_loop(self.host, self.port, self.connect_timeout,
+                                               self.tls, self.tls_name)
+            except BaseException:
+                with self._lock:
+                    self.total -= 1
+                    if self._waiting:
+                        self._returned.notify()
+                raise
+            with self._lock:
+                self.opened += 1
+            self.release(conn)
 
     def close(self) -> None:
         with self._lock:

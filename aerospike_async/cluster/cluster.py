@@ -30,6 +30,7 @@ from ..protocol.digest import PARTITION_IDS, PARTITIONS
 from .connection import ConnectionClosed, SocketTimeout, TLSFailure
 from .metrics import MetricsState
 from .node import Node
+from .blocking import BlockingPool
 from .pool import IDLE_TRIM_DEFAULT, Pool
 
 log = logging.getLogger("aerospike_async.cluster")
@@ -52,7 +53,8 @@ class ClusterSettings:
     """What the tender needs from the client config, in seconds."""
 
     __slots__ = ("seeds", "tend_interval", "connect_timeout", "info_timeout", "cluster_name",
-                 "max_conns_per_node", "min_conns_per_node", "max_socket_idle",
+                 "max_conns_per_node", "min_conns_per_node", "sync_min_conns_per_node",
+                 "max_socket_idle",
                  "max_error_rate", "error_rate_window", "use_services_alternate",
                  "fail_if_not_connected", "rack_aware", "rack_ids", "tls", "tls_config",
                  "seed_tls_names")
@@ -73,7 +75,8 @@ class ClusterSettings:
         self.info_timeout = info_timeout
         self.cluster_name = cluster_name
         self.max_conns_per_node = max_conns_per_node
-        self.min_conns_per_node = min_conns_per_node
+        self.min_conns_per_node = min_conns_per_node  # of each node's loop pool
+        self.sync_min_conns_per_node = 0  # of each node's blocking pool
         self.max_socket_idle = max_socket_idle
         self.max_error_rate = max_error_rate
         self.error_rate_window = error_rate_window
@@ -278,7 +281,8 @@ class Cluster:
         s = self.settings
         pool = Pool(host, port, s.max_conns_per_node, s.min_conns_per_node,
                     s.max_socket_idle, s.connect_timeout, s.tls_config, tls_name)
-        return Node("", host, port, frozenset(), pool, s.connect_timeout)
+        return Node("", host, port, frozenset(), pool, s.connect_timeout,
+                    s.sync_min_conns_per_node)
 
     async def _validate(self, host: str, port: int, expected_name: str | None = None,
                         tls_name: str | None = None) -> Node | None:
@@ -520,14 +524,17 @@ class Cluster:
             self._schedule_fill(node)
 
     def _schedule_fill(self, node: Node) -> None:
-        if node.pool.min_size and node.pool.total < node.pool.min_size and not self._closed:
-            task = asyncio.get_running_loop().create_task(self._fill(node))
-            self._fill_tasks.add(task)
-            task.add_done_callback(self._fill_tasks.discard)
+        """Open connections in the background up to each of the node's pool minimums."""
+        for pool in (node.pool, node.sync_pool):
+            if pool.min_size and pool.total < pool.min_size and not self._closed:
+                task = asyncio.get_running_loop().create_task(self._fill(pool))
+                self._fill_tasks.add(task)
+                task.add_done_callback(self._fill_tasks.discard)
 
-    async def _fill(self, node: Node) -> None:
+    @staticmethod
+    async def _fill(pool: Pool | BlockingPool) -> None:
         try:
-            await node.pool.fill()
+            await pool.fill()
         except (*_IO_ERRORS, ClientError):
             pass
 

@@ -51,13 +51,13 @@ class Node:
                  "metrics_columns", "metrics_on")
 
     def __init__(self, name: str, host: str, port: int, features: frozenset[str],
-                 pool: Pool, connect_timeout: float) -> None:
+                 pool: Pool, connect_timeout: float, sync_min: int = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
         self.address = f"{host}:{port}"
         self.pool = pool
-        self.sync_pool = BlockingPool(host, port, pool.max_size, pool.max_idle,
+        self.sync_pool = BlockingPool(host, port, pool.max_size, sync_min, pool.max_idle,
                                       pool.connect_timeout, pool.tls, pool.tls_name)
         self.features = features
         self.active = True

@@ -137,6 +137,24 @@ def test_threads_beyond_the_connection_cap_wait_for_a_connection(config, make_ke
         client.close()
 
 
+def test_min_conns_per_node_are_open_for_the_first_commands(config, make_key):
+    # as the official client's minimum, it counts the connections the sync commands use
+    client = aerospike.client({**config, "min_conns_per_node": 3})
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(
+                n.conns.in_pool < 3 for n in client.get_stats().nodes):
+            time.sleep(0.02)
+        assert {n.conns.in_pool for n in client.get_stats().nodes} == {3}
+        key = make_key()
+        for i in range(5):
+            client.put(key, {"i": i})
+            assert client.get(key)[2] == {"i": i}
+        assert {n.conns.opened for n in client.get_stats().nodes} == {3}
+    finally:
+        client.close()
+
+
 def test_a_record_larger_than_one_socket_read(sync_client, make_key):
     key = make_key()
     blob = os.urandom(600 * 1024)

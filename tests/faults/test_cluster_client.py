@@ -102,6 +102,12 @@ async def rclient(request, pair):
             c.close()
 
 
+def blocking_wait_for(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def dead_port() -> int:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -292,6 +298,24 @@ async def test_min_conns_per_node_are_opened_and_kept(pair):
                 break
             await asyncio.sleep(0.02)
         assert pool.total == pool.idle == 3
+
+
+def test_the_sync_clients_minimum_is_refilled(pair):
+    import aerospike
+    a, _b = pair
+    client = aerospike.client({"hosts": [("127.0.0.1", a.port)], "min_conns_per_node": 2,
+                               "tend_interval": 50})
+    try:
+        nodes = client._async.cluster.nodes
+        blocking_wait_for(lambda: all(n.sync_pool.idle == 2 for n in nodes))
+        assert [n.pool.total for n in nodes] == [0, 0]  # the loop keeps none of its own
+        pool = client._async.cluster.nodes_by_name["A"].sync_pool
+        pool.discard(pool.take())
+        client._async.cluster.tend_count = 29  # the next tend balances
+        blocking_wait_for(lambda: pool.idle == 2)
+        assert pool.total == 2 and pool.opened == 3
+    finally:
+        client.close()
 
 
 async def test_idle_connections_are_trimmed(pair):

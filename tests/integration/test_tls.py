@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -169,12 +170,19 @@ async def test_async_put_get_over_tls(tls_server, certs):
 
 def test_sync_put_get_over_tls(tls_server, certs):
     import aerospike
-    client = aerospike.client(_config([tls_server.tls_host], certs))
+    # the minimum's connections are opened (and handshaken) on the event loop, then the
+    # sync commands use them from this thread
+    client = aerospike.client({**_config([tls_server.tls_host], certs),
+                               "min_conns_per_node": 2})
     try:
+        deadline = time.monotonic() + 5
+        while client.get_stats().nodes[0].conns.in_pool < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
         key = ("test", "tls", "sync-1")
         client.put(key, {"b": 2})
         assert client.get(key)[2] == {"b": 2}
         assert client.is_connected()
+        assert client.get_stats().nodes[0].conns.opened == 2
     finally:
         client.close()
 
