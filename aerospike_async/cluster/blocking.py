@@ -203,11 +203,17 @@ async def _handshake(loop: asyncio.AbstractEventLoop, sock: ssl.SSLSocket) -> No
         except ssl.SSLWantWriteError:
             add, remove = loop.add_writer, loop.remove_writer
         ready = loop.create_future()
-        add(sock.fileno(), ready.set_result, None)
+        # the loop may call again before this task runs and removes the callback
+        add(sock.fileno(), _set_once, ready)
         try:
             await ready
         finally:
             remove(sock.fileno())
+
+
+def _set_once(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_result(None)
 
 
 class BlockingPool(PoolBase):
