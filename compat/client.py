@@ -27,7 +27,8 @@ def _count_fork() -> None:
     _forks += 1
 
 
-os.register_at_fork(after_in_child=_count_fork)
+if hasattr(os, "register_at_fork"):  # no fork, and no such hook, on Windows
+    os.register_at_fork(after_in_child=_count_fork)
 
 
 class Client:
