@@ -537,6 +537,10 @@ class Cluster:
             await pool.fill()
         except (*_IO_ERRORS, ClientError):
             pass
+        except NotImplementedError:
+            # a loop without add_reader (Windows' proactor) cannot do a blocking pool's
+            # TLS handshake: those connections open on first use instead
+            pass
 
     def _balance_pools(self) -> None:
         """Every 30 tends: trim idle connections, refill to the minimum when healthy."""
