@@ -53,10 +53,11 @@ def run_in_caller(coro: Coroutine[Any, Any, T]) -> T:
 class BlockingConnection:
     """One blocking TCP (or TLS) connection, used by one thread at a time."""
 
-    __slots__ = ("_sock", "closed", "last_used", "address")
+    __slots__ = ("_sock", "_timeout", "closed", "last_used", "address")
 
     def __init__(self, sock: socket.socket, address: str) -> None:
         self._sock = sock
+        self._timeout: float | None = -1.0  # the socket's, as last set (-1: not yet)
         self.closed = False
         self.last_used = time.monotonic()
         self.address = address
@@ -71,7 +72,8 @@ class BlockingConnection:
         sock = self._sock
         deadline = time.monotonic() + timeout if timeout else 0.0
         try:
-            sock.settimeout(timeout or None)
+            if timeout != self._timeout:  # setting it is a system call (FIONBIO)
+                self._set_timeout(timeout)
             sock.sendall(data)
             reply = sock.recv(_READ_SIZE)  # the usual reply comes whole
             while len(reply) < 8:
@@ -102,12 +104,16 @@ class BlockingConnection:
             raise ConnectionClosed(f"connection to {self.address} failed: {exc}") from None
         return (word >> 48) & 0xFF, reply[8:]
 
+    def _set_timeout(self, timeout: float | None) -> None:
+        self._sock.settimeout(timeout or None)  # None or 0: no limit
+        self._timeout = timeout
+
     def _more(self, deadline: float, most: int) -> bytes:
         if deadline:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise socket.timeout
-            self._sock.settimeout(left)
+            self._set_timeout(left)
         data = self._sock.recv(most)
         if not data:
             raise ConnectionClosed(f"connection to {self.address} closed")
