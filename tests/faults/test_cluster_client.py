@@ -213,6 +213,17 @@ async def test_a_write_timeout_stays_on_the_master_and_is_in_doubt(pair, rclient
     assert len(a.requests) == 2 and not b.requests
 
 
+async def test_each_command_gets_its_own_timeout_on_a_reused_connection(pair, rclient):
+    a, b = pair
+    a.script([[record_reply(1)], [0.4, record_reply(2)], [record_reply(3)]])
+    b.script([])
+    assert (await rclient.get(KEY, policy={"replica": 0}))[2] == {"v": 1}
+    with pytest.raises(E.TimeoutError):
+        await rclient.get(KEY, policy={"replica": 0, "max_retries": 0, "socket_timeout": 50,
+                                       "total_timeout": 1000})
+    assert (await rclient.get(KEY, policy={"replica": 0}))[2] == {"v": 3}
+
+
 async def test_a_write_connection_error_moves_on_and_is_in_doubt_once_sent_twice(pair, rclient):
     a, b = pair
     a.script([[write_reply()[:5], None]])
