@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from ..protocol.framing import PROTO_VERSION, ProtocolError
-from .connection import ConnectionClosed, SocketTimeout, TLSFailure, header_error
+from .connection import ConnectionClosed, SocketTimeout, connect_failure, header_error
 from .pool import PoolBase
 
 T = TypeVar("T")
@@ -136,22 +136,16 @@ def open_blocking(host: str, port: int, timeout: float | None, tls: Any = None,
     name = tls_name or host
     try:
         sock = socket.create_connection((host, port), timeout or None)
-    except socket.timeout:
-        raise SocketTimeout(f"connect to {address} timed out") from None
     except OSError as exc:
-        raise ConnectionClosed(f"cannot connect to {address}: {exc}") from None
+        raise connect_failure(exc, address, name) from None
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if tls is not None:
-            try:
-                sock = tls.context.wrap_socket(sock, server_hostname=name)
-            except ssl.SSLError as exc:
-                raise TLSFailure(f"TLS handshake with {address} (tls name {name}) failed: "
-                                 f"{getattr(exc, 'verify_message', None) or exc}") from None
+            sock = tls.context.wrap_socket(sock, server_hostname=name)
             tls.check(sock, address, name)
-    except socket.timeout:
+    except OSError as exc:
         sock.close()
-        raise SocketTimeout(f"TLS handshake with {address} timed out") from None
+        raise connect_failure(exc, address, name) from None
     except BaseException:
         sock.close()
         raise
@@ -166,13 +160,8 @@ async def connect_from_loop(host: str, port: int, timeout: float | None, tls: An
     name = tls_name or host
     try:
         sock = await asyncio.wait_for(_connect(host, port, tls, name, address), timeout or None)
-    except asyncio.TimeoutError:
-        raise SocketTimeout(f"connect to {address} timed out") from None
-    except ssl.SSLError as exc:
-        raise TLSFailure(f"TLS handshake with {address} (tls name {name}) failed: "
-                         f"{getattr(exc, 'verify_message', None) or exc}") from None
-    except OSError as exc:
-        raise ConnectionClosed(f"cannot connect to {address}: {exc}") from None
+    except (asyncio.TimeoutError, OSError) as exc:
+        raise connect_failure(exc, address, name) from None
     sock.setblocking(True)
     return BlockingConnection(sock, address)
 
@@ -249,6 +238,13 @@ class BlockingPool(PoolBase):
         if self._waiting:
             self._returned.notify()
 
+    def _give_back_slot(self) -> None:
+        """A connection that could not be opened gives up the slot it was counted in."""
+        with self._lock:
+            self.total -= 1
+            if self._waiting:
+                self._returned.notify()
+
     def take(self) -> BlockingConnection | None:
         with self._lock:
             return self._take_locked()
@@ -290,10 +286,7 @@ class BlockingPool(PoolBase):
             conn = open_blocking(self.host, self.port, self._connect_limit(timeout), self.tls,
                                  self.tls_name)
         except BaseException:
-            with self._lock:
-                self.total -= 1
-                if self._waiting:
-                    self._returned.notify()
+            self._give_back_slot()
             raise
         with self._lock:
             self.opened += 1
@@ -343,10 +336,7 @@ class BlockingPool(PoolBase):
                 conn = await connect_from_loop(self.host, self.port, self.connect_timeout,
                                                self.tls, self.tls_name)
             except BaseException:
-                with self._lock:
-                    self.total -= 1
-                    if self._waiting:
-                        self._returned.notify()
+                self._give_back_slot()
                 raise
             with self._lock:
                 self.opened += 1

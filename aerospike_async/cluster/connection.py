@@ -304,6 +304,18 @@ class Connection(asyncio.Protocol):
             self._transport.abort()
 
 
+def connect_failure(exc: BaseException, address: str, name: str) -> Exception:
+    """What a connect or TLS handshake to ``address`` (TLS name ``name``) that raised
+    ``exc`` (a timeout or an OSError) fails with: SocketTimeout, TLSFailure or
+    ConnectionClosed."""
+    if isinstance(exc, (asyncio.TimeoutError, socket.timeout)):
+        return SocketTimeout(f"connect to {address} timed out")
+    if isinstance(exc, ssl.SSLError):
+        return TLSFailure(f"TLS handshake with {address} (tls name {name}) failed: "
+                          f"{getattr(exc, 'verify_message', None) or exc}")
+    return ConnectionClosed(f"cannot connect to {address}: {exc}")
+
+
 async def open_connection(host: str, port: int, timeout: float | None,
                           tls: Any = None, tls_name: str | None = None) -> Connection:
     """Connect to host:port within ``timeout`` seconds; with ``tls`` (a TLSConfig) the
@@ -319,13 +331,8 @@ async def open_connection(host: str, port: int, timeout: float | None,
             transport, conn = await asyncio.wait_for(coro, timeout)
         else:
             transport, conn = await coro
-    except asyncio.TimeoutError:
-        raise SocketTimeout(f"connect to {address} timed out") from None
-    except ssl.SSLError as exc:
-        raise TLSFailure(f"TLS handshake with {address} (tls name {name}) failed: "
-                         f"{getattr(exc, 'verify_message', None) or exc}") from None
-    except OSError as exc:
-        raise ConnectionClosed(f"cannot connect to {address}: {exc}") from None
+    except (asyncio.TimeoutError, OSError) as exc:
+        raise connect_failure(exc, address, name) from None
     if tls is not None:
         try:
             tls.check(transport.get_extra_info("ssl_object"), address, name)
