@@ -130,9 +130,11 @@ def test_threads_beyond_the_connection_cap_wait_for_a_connection(config, make_ke
 
         with ThreadPoolExecutor(8) as pool:
             assert list(pool.map(work, range(8))) == [19] * 8
-        for node in client.get_stats().nodes:
-            assert 1 <= node.conns.opened <= 2
-            assert node.conns.in_use == 0
+        # in a cluster a node may own none of the 8 keys, so no node has to open any
+        nodes = client.get_stats().nodes
+        assert max(n.conns.opened for n in nodes) <= 2
+        assert sum(n.conns.opened for n in nodes) >= 1
+        assert [n.conns.in_use for n in nodes] == [0] * len(nodes)
     finally:
         client.close()
 
