@@ -194,26 +194,19 @@ async def _call(fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
-def _blocking(name: str) -> Callable[..., Any]:
+def _blocking(name: str, in_caller: bool = False) -> Callable[..., Any]:
+    """The blocking method ``name``: the matching coroutine run on the loop thread, or with
+    ``in_caller`` (single-record commands) in the calling thread, with no hop to the loop
+    thread and back (see run_in_caller)."""
     coroutine_fn = getattr(AsyncClient, name)
 
-    def method(self: Client, *args: Any, **kwargs: Any) -> Any:
-        return self._run(coroutine_fn, self._async, *args, **kwargs)
-
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = coroutine_fn.__doc__
-    method.__signature__ = inspect.signature(coroutine_fn)  # type: ignore[attr-defined]
-    return method
-
-
-def _in_caller(name: str) -> Callable[..., Any]:
-    """A single-record command, run in the calling thread (see run_in_caller): no hop to
-    the loop thread and back."""
-    coroutine_fn = getattr(AsyncClient, name)
-
-    def method(self: Client, *args: Any, **kwargs: Any) -> Any:
-        self._usable()
-        return run_in_caller(coroutine_fn(self._async, *args, **kwargs))
+    if in_caller:
+        def method(self: Client, *args: Any, **kwargs: Any) -> Any:
+            self._usable()
+            return run_in_caller(coroutine_fn(self._async, *args, **kwargs))
+    else:
+        def method(self: Client, *args: Any, **kwargs: Any) -> Any:
+            return self._run(coroutine_fn, self._async, *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = coroutine_fn.__doc__
@@ -223,7 +216,7 @@ def _in_caller(name: str) -> Callable[..., Any]:
 
 for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "prepend",
               "increment", "remove_bin", "operate", "operate_ordered", "apply"):
-    setattr(Client, _name, _in_caller(_name))
+    setattr(Client, _name, _blocking(_name, in_caller=True))
 
 for _name in ("info_all", "info_random_node", "info_single_node", "info_node"):
     setattr(Client, _name, _blocking(_name))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Iterator
@@ -80,6 +81,18 @@ def write_udf_module(directory: Path, test_name: str, prefix: str, source: str,
     path = directory / f"{name}.lua"
     path.write_text(source)
     return path, name
+
+
+def blocking_wait_for(predicate: Callable[[], Any], timeout: float = 5.0,
+                      step: float = 0.002) -> float:
+    """Seconds until predicate() holds, sleeping between tries (AssertionError after
+    ``timeout``): for threads and sync clients, where a test cannot await."""
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise AssertionError("condition not reached in time")
+        time.sleep(step)
+    return time.monotonic() - started
 
 
 def start_embedded_cluster(nodes: int = 3) -> Any:

@@ -162,6 +162,9 @@ async def connect_from_loop(host: str, port: int, timeout: float | None, tls: An
         sock = await asyncio.wait_for(_connect(host, port, tls, name, address), timeout or None)
     except (asyncio.TimeoutError, OSError) as exc:
         raise connect_failure(exc, address, name) from None
+    except NotImplementedError:   # a loop without add_reader (Windows' proactor)
+        raise ConnectionClosed(f"this event loop cannot wait for the TLS handshake with "
+                               f"{address}") from None
     sock.setblocking(True)
     return BlockingConnection(sock, address)
 
@@ -221,13 +224,13 @@ class BlockingPool(PoolBase):
     command's timeout for one to come back (none: NoMoreConnectionsError at once).
     """
 
-    __slots__ = ("min_size", "_lock", "_returned", "_waiting")
+    __slots__ = ("_lock", "_returned", "_waiting")
 
     def __init__(self, host: str, port: int, max_size: int = 100, min_size: int = 0,
                  max_idle: float = 0.0, connect_timeout: float = 1.0, tls: Any = None,
                  tls_name: str | None = None) -> None:
-        super().__init__(host, port, max_size, max_idle, connect_timeout, tls, tls_name)
-        self.min_size = min_size
+        super().__init__(host, port, max_size, min_size, max_idle, connect_timeout, tls,
+                         tls_name)
         self._lock = threading.Lock()
         self._returned = threading.Condition(self._lock)  # a connection or a slot freed
         self._waiting = 0  # threads waiting on _returned (the lock guards both)
@@ -257,31 +260,11 @@ class BlockingPool(PoolBase):
             conn = self._take_locked()
             if conn is not None:
                 return conn
-            if self.closed:
-                raise self._closed_error()
-            if self.total >= self.max_size:
-                if not timeout:
-                    raise self._exhausted()
-                end = time.monotonic() + timeout
-                while True:
-                    left = end - time.monotonic()
-                    if left <= 0:
-                        raise self._exhausted()
-                    self._waiting += 1
-                    try:
-                        woken = self._returned.wait(left)
-                    finally:
-                        self._waiting -= 1
-                    if not woken:
-                        raise self._exhausted()
-                    if self.closed:
-                        raise self._closed_error()
-                    conn = self._take_locked()
-                    if conn is not None:
-                        return conn
-                    if self.total < self.max_size:
-                        break
-            self.total += 1
+            wait = self._slot_or_wait(timeout)
+            if wait:
+                conn = self._wait_locked(wait)
+                if conn is not None:
+                    return conn
         try:
             conn = open_blocking(self.host, self.port, self._connect_limit(timeout), self.tls,
                                  self.tls_name)
@@ -289,11 +272,33 @@ class BlockingPool(PoolBase):
             self._give_back_slot()
             raise
         with self._lock:
-            self.opened += 1
-            if self.closed:
-                self._drop(conn)
-                raise self._closed_error()
+            self._count_opened(conn)
         return conn
+
+    def _wait_locked(self, timeout: float) -> BlockingConnection | None:
+        """Wait at the cap, the lock held, for a connection to come back (returned) or a
+        slot to free up (counted, and None returned); NoMoreConnectionsError after
+        ``timeout`` seconds or when the pool closes meanwhile."""
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise self._exhausted()
+            self._waiting += 1
+            try:
+                woken = self._returned.wait(left)
+            finally:
+                self._waiting -= 1
+            if not woken:
+                raise self._exhausted()
+            if self.closed:
+                raise self._closed_error()
+            conn = self._take_locked()
+            if conn is not None:
+                return conn
+            if self.total < self.max_size:
+                self.total += 1
+                return None
 
     def release(self, conn: BlockingConnection) -> None:
         """Return a connection that finished a whole reply."""
@@ -311,18 +316,9 @@ class BlockingPool(PoolBase):
         with self._lock:
             self._drop(conn)
 
-    def trim(self, limit: float) -> int:
-        """Close idle connections unused for more than ``limit`` seconds, oldest first,
-        down to ``min_size``."""
-        now = time.monotonic()
-        closed = 0
+    def trim(self) -> int:
         with self._lock:
-            idle = self._idle
-            while idle and self.total > self.min_size and (
-                    idle[0].closed or now - idle[0].last_used > limit):
-                self._drop(idle.popleft())
-                closed += 1
-        return closed
+            return super().trim()
 
     async def fill(self) -> None:
         """Open connections until ``min_size`` are open; run on the event loop, which the
@@ -344,9 +340,7 @@ class BlockingPool(PoolBase):
 
     def close(self) -> None:
         with self._lock:
-            self.closed = True
-            while self._idle:
-                self._drop(self._idle.pop())
+            super().close()
             self._returned.notify_all()
 
     def __repr__(self) -> str:

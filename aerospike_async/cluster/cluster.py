@@ -31,7 +31,7 @@ from .connection import ConnectionClosed, SocketTimeout, TLSFailure
 from .metrics import MetricsState
 from .node import Node
 from .blocking import BlockingPool
-from .pool import IDLE_TRIM_DEFAULT, Pool
+from .pool import Pool
 
 log = logging.getLogger("aerospike_async.cluster")
 
@@ -537,17 +537,13 @@ class Cluster:
             await pool.fill()
         except (*_IO_ERRORS, ClientError):
             pass
-        except NotImplementedError:
-            # a loop without add_reader (Windows' proactor) cannot do a blocking pool's
-            # TLS handshake: those connections open on first use instead
-            pass
 
     def _balance_pools(self) -> None:
         """Every 30 tends: trim idle connections, refill to the minimum when healthy."""
         limit = self.settings.max_error_rate
         for node in self.nodes:
             node.pool.trim()
-            node.sync_pool.trim(node.pool.max_idle or IDLE_TRIM_DEFAULT)
+            node.sync_pool.trim()
             if limit <= 0 or node.error_count <= limit:
                 self._schedule_fill(node)
 

@@ -13,19 +13,22 @@ IDLE_TRIM_DEFAULT = 55.0  # seconds, when max_socket_idle is 0
 
 
 class PoolBase:
-    """What both pools of a node keep: the address, cap, idle limit, connect timeout and
-    TLS of its connections; the idle ones, most recently used last; their counts."""
+    """What both pools of a node keep and do alike: the address, cap, minimum, idle limit,
+    connect timeout and TLS of its connections; the idle ones, most recently used last;
+    their counts; taking, trimming and closing. The blocking pool calls these with its
+    lock held."""
 
-    __slots__ = ("host", "port", "max_size", "max_idle", "connect_timeout", "tls",
-                 "tls_name", "_idle", "total", "closed", "opened", "closed_count")
+    __slots__ = ("host", "port", "max_size", "min_size", "max_idle", "connect_timeout",
+                 "tls", "tls_name", "_idle", "total", "closed", "opened", "closed_count")
 
-    def __init__(self, host: str, port: int, max_size: int, max_idle: float,
+    def __init__(self, host: str, port: int, max_size: int, min_size: int, max_idle: float,
                  connect_timeout: float, tls: Any, tls_name: str | None) -> None:
         self.host = host
         self.port = port
         self.tls = tls  # a TLSConfig: connections are encrypted, verified against tls_name
         self.tls_name = tls_name
         self.max_size = max_size
+        self.min_size = min_size
         self.max_idle = max_idle
         self.connect_timeout = connect_timeout
         self._idle: deque[Any] = deque()
@@ -59,6 +62,28 @@ class PoolBase:
             limit = timeout
         return limit
 
+    def _slot_or_wait(self, timeout: float | None) -> float:
+        """After no idle connection was found: 0 when a slot is free (now counted, for a
+        new connection), else how long the command may wait at the cap for a connection
+        (its ``timeout``); raises when the pool is closed, or at the cap with no time to
+        wait."""
+        if self.closed:
+            raise self._closed_error()
+        if self.total < self.max_size:
+            self.total += 1
+            return 0.0
+        if not timeout:
+            raise self._exhausted()
+        return timeout
+
+    def _count_opened(self, conn: Any) -> None:
+        """Count a connection just opened; one the pool was closed meanwhile is dropped,
+        and the command fails."""
+        self.opened += 1
+        if self.closed:
+            self._drop(conn)
+            raise self._closed_error()
+
     def _drop(self, conn: Any) -> None:
         """Close a connection the pool counted and give up its slot."""
         conn.close()
@@ -77,6 +102,27 @@ class PoolBase:
             return conn
         return None
 
+    def trim(self) -> int:
+        """Close idle connections past their idle limit (``max_idle``, else
+        IDLE_TRIM_DEFAULT), oldest first, down to ``min_size``; returns how many."""
+        limit = self.max_idle or IDLE_TRIM_DEFAULT
+        now = time.monotonic()
+        idle = self._idle
+        closed = 0
+        while idle and self.total > self.min_size:
+            oldest = idle[0]
+            if not oldest.closed and now - oldest.last_used <= limit:
+                break
+            self._drop(idle.popleft())
+            closed += 1
+        return closed
+
+    def close(self) -> None:
+        """Close the idle connections; the others are closed as they come back."""
+        self.closed = True
+        while self._idle:
+            self._drop(self._idle.pop())
+
 
 class Pool(PoolBase):
     """Connections to one node, at most ``max_size`` open at once.
@@ -89,13 +135,13 @@ class Pool(PoolBase):
     A connection handed back goes straight to the longest waiter.
     """
 
-    __slots__ = ("min_size", "_waiters")
+    __slots__ = ("_waiters",)
 
     def __init__(self, host: str, port: int, max_size: int = 100, min_size: int = 0,
                  max_idle: float = 0.0, connect_timeout: float = 1.0, tls: Any = None,
                  tls_name: str | None = None) -> None:
-        super().__init__(host, port, max_size, max_idle, connect_timeout, tls, tls_name)
-        self.min_size = min_size
+        super().__init__(host, port, max_size, min_size, max_idle, connect_timeout, tls,
+                         tls_name)
         self._waiters: deque[asyncio.Future] = deque()
 
     @property
@@ -106,17 +152,12 @@ class Pool(PoolBase):
         conn = self.take()
         if conn is not None:
             return conn
-        if self.closed:
-            raise self._closed_error()
-        if self.total >= self.max_size:
-            if not timeout:
-                raise self._exhausted()
-            conn = await self._wait(timeout)
+        wait = self._slot_or_wait(timeout)
+        if wait:
+            conn = await self._wait(wait)
             if conn is not None:
                 return conn
             # a slot was handed over: open a connection in it
-        else:
-            self.total += 1
         return await self._open(timeout)
 
     async def _wait(self, timeout: float) -> Connection | None:
@@ -161,10 +202,7 @@ class Pool(PoolBase):
         except BaseException:
             self._pass_on(None)
             raise
-        self.opened += 1
-        if self.closed:
-            self._drop(conn)
-            raise self._closed_error()
+        self._count_opened(conn)
         return conn
 
     def release(self, conn: Connection) -> None:
@@ -183,20 +221,6 @@ class Pool(PoolBase):
         else:
             self._pass_on(None)
 
-    def trim(self) -> int:
-        """Close idle connections past their idle limit, oldest first; returns how many."""
-        limit = self.max_idle or IDLE_TRIM_DEFAULT
-        now = time.monotonic()
-        idle = self._idle
-        closed = 0
-        while idle and self.total > self.min_size:
-            oldest = idle[0]
-            if not oldest.closed and now - oldest.last_used <= limit:
-                break
-            self._drop(idle.popleft())
-            closed += 1
-        return closed
-
     async def fill(self) -> None:
         """Open connections until ``min_size`` are open."""
         while not self.closed and self.total < self.min_size:
@@ -204,9 +228,7 @@ class Pool(PoolBase):
             self.release(await self._open(self.connect_timeout))
 
     def close(self) -> None:
-        self.closed = True
-        while self._idle:
-            self._drop(self._idle.pop())
+        super().close()
         while self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():

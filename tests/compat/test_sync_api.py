@@ -13,6 +13,7 @@ import pytest
 import aerospike
 from aerospike import exception
 from aerospike_helpers.operations import operations as op
+from conftest import blocking_wait_for
 
 NEVER = 0xFFFFFFFF
 
@@ -143,10 +144,8 @@ def test_min_conns_per_node_are_open_for_the_first_commands(config, make_key):
     # as the official client's minimum, it counts the connections the sync commands use
     client = aerospike.client({**config, "min_conns_per_node": 3})
     try:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and any(
-                n.conns.in_pool < 3 for n in client.get_stats().nodes):
-            time.sleep(0.02)
+        blocking_wait_for(lambda: all(n.conns.in_pool >= 3 for n in client.get_stats().nodes),
+                          step=0.02)
         assert {n.conns.in_pool for n in client.get_stats().nodes} == {3}
         key = make_key()
         for i in range(5):

@@ -18,6 +18,7 @@ from aerospike_async import Client
 from aerospike_async import exceptions as E
 from aerospike_async.protocol.message import Message, Op, encode_message
 from aerospike_async.protocol.particles import encode_particle
+from conftest import blocking_wait_for
 from fake_node import FakeNode
 
 KEY = ("test", "cluster", "k")
@@ -100,12 +101,6 @@ async def rclient(request, pair):
             yield _SyncAwaitable(c)
         finally:
             c.close()
-
-
-def blocking_wait_for(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
 
 
 def dead_port() -> int:

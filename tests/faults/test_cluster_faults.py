@@ -18,6 +18,7 @@ from aerospike_async import Client
 from aerospike_async import exceptions as E
 from aerospike_async.protocol.digest import compute_digest, partition_id
 from aerospike_async.testing import EmbeddedCluster
+from conftest import blocking_wait_for
 
 TEND_MS = 100
 NS = "test"
@@ -64,15 +65,6 @@ async def wait_for(predicate, timeout: float = 5.0, step: float = 0.002) -> floa
         if time.monotonic() - started > timeout:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(step)
-    return time.monotonic() - started
-
-
-def blocking_wait_for(predicate, timeout: float = 5.0, step: float = 0.002) -> float:
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout:
-            raise AssertionError("condition not reached in time")
-        time.sleep(step)
     return time.monotonic() - started
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from aerospike_async import Client
 from aerospike_async.cluster.tls import build_tls, parse_protocols
 from aerospike_async.exceptions import ClientError, ParamError, TLSError
 from aerospike_async.testing import EmbeddedCluster, EmbeddedServer
+from conftest import blocking_wait_for
 
 TLS_NAME = "aerospike.test"
 OPENSSL = shutil.which("openssl")
@@ -175,9 +175,7 @@ def test_sync_put_get_over_tls(tls_server, certs):
     client = aerospike.client({**_config([tls_server.tls_host], certs),
                                "min_conns_per_node": 2})
     try:
-        deadline = time.monotonic() + 5
-        while client.get_stats().nodes[0].conns.in_pool < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        blocking_wait_for(lambda: client.get_stats().nodes[0].conns.in_pool >= 2, step=0.02)
         key = ("test", "tls", "sync-1")
         client.put(key, {"b": 2})
         assert client.get(key)[2] == {"b": 2}
