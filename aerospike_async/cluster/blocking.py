@@ -15,6 +15,7 @@ import asyncio
 import socket
 import ssl
 import struct
+import sys
 import threading
 import time
 from collections.abc import Coroutine
@@ -34,6 +35,12 @@ _WORD = struct.Struct(">Q").unpack_from
 _SIZE_MASK = (1 << 48) - 1
 _MAX_MESSAGE = 1 << 30
 _READ_SIZE = 1 << 16
+# A socket timeout set as a Python timeout polls before every send and receive: one system
+# call more each way. Where the kernel takes a timeval (not Windows), a plain socket stays
+# blocking and the kernel times the send and the receive itself (SO_SNDTIMEO, SO_RCVTIMEO).
+# Not under TLS: the ssl module reads again when a blocking socket's read times out.
+_KERNEL_TIMEOUTS = sys.platform != "win32"
+_TIMEVAL = struct.Struct("@ll").pack
 
 
 def run_in_caller(coro: Coroutine[Any, Any, T]) -> T:
@@ -53,9 +60,12 @@ def run_in_caller(coro: Coroutine[Any, Any, T]) -> T:
 class BlockingConnection:
     """One blocking TCP (or TLS) connection, used by one thread at a time."""
 
-    __slots__ = ("_sock", "_timeout", "closed", "last_used", "address")
+    __slots__ = ("_sock", "_kernel_timeouts", "_timeout", "closed", "last_used", "address")
 
     def __init__(self, sock: socket.socket, address: str) -> None:
+        self._kernel_timeouts = _KERNEL_TIMEOUTS and not isinstance(sock, ssl.SSLSocket)
+        if self._kernel_timeouts:
+            sock.settimeout(None)
         self._sock = sock
         self._timeout: float | None = -1.0  # the socket's, as last set (-1: not yet)
         self.closed = False
@@ -72,7 +82,7 @@ class BlockingConnection:
         sock = self._sock
         deadline = time.monotonic() + timeout if timeout else 0.0
         try:
-            if timeout != self._timeout:  # setting it is a system call (FIONBIO)
+            if timeout != self._timeout:  # setting it is a system call
                 self._set_timeout(timeout)
             sock.sendall(data)
             reply = sock.recv(_READ_SIZE)  # the usual reply comes whole
@@ -93,7 +103,7 @@ class BlockingConnection:
                 reply = b"".join(parts)
             if len(reply) > end:
                 raise ProtocolError(f"unsolicited message from {self.address}")
-        except socket.timeout:
+        except (socket.timeout, BlockingIOError):   # a kernel timeout: EAGAIN
             self.close()
             raise SocketTimeout(f"no reply from {self.address} in time") from None
         except (ProtocolError, ConnectionClosed):
@@ -105,7 +115,16 @@ class BlockingConnection:
         return (word >> 48) & 0xFF, reply[8:]
 
     def _set_timeout(self, timeout: float | None) -> None:
-        self._sock.settimeout(timeout or None)  # None or 0: no limit
+        """Bound each send and receive by ``timeout`` seconds (None or 0: no limit)."""
+        if self._kernel_timeouts:
+            usec = round((timeout or 0) * 1e6)
+            if timeout and not usec:
+                usec = 1   # a timeval of zero would mean no limit
+            timeval = _TIMEVAL(usec // 1_000_000, usec % 1_000_000)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        else:
+            self._sock.settimeout(timeout or None)
         self._timeout = timeout
 
     def _more(self, deadline: float, most: int) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -183,6 +184,31 @@ def test_sync_put_get_over_tls(tls_server, certs):
         assert client.get_stats().nodes[0].conns.opened == 2
     finally:
         client.close()
+
+
+def test_sync_reply_past_the_socket_timeout_over_tls(certs):
+    """A sync command whose reply comes late over TLS raises TimeoutError, drops that
+    connection, and the next command on a fresh one succeeds."""
+    import aerospike
+    from aerospike import exception
+    cluster = EmbeddedCluster.run_in_thread(size=1, tls=(certs["cert"], certs["key"]),
+                                            tls_name=TLS_NAME)
+    client = aerospike.client(_config([cluster.tls_seeds[0]], certs))
+    try:
+        key = ("test", "tls", "late")
+        client.put(key, {"b": 1})
+        cluster.nodes[0].slow(0.5)
+        started = time.monotonic()
+        with pytest.raises(exception.TimeoutError):
+            client.get(key, {"socket_timeout": 100, "total_timeout": 200, "max_retries": 0})
+        assert time.monotonic() - started < 0.45
+        cluster.nodes[0].clear_faults()
+        assert client.get(key)[2] == {"b": 1}
+        conns = client.get_stats().nodes[0].conns
+        assert conns.in_use == 0 and conns.closed >= 1
+    finally:
+        client.close()
+        cluster.stop()
 
 
 def test_sync_untrusted_ca_raises_tls_error(tls_server, certs):
