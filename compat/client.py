@@ -36,8 +36,8 @@ class Client:
 
     Every method runs the matching coroutine of ``aerospike_async.Client`` and
     returns its result; it may be called from any number of threads at once. The
-    single-record commands run in the calling thread on blocking sockets, as the
-    official client's do; the rest run on the process's event loop thread.
+    single-record and batch commands run in the calling thread on blocking sockets, as
+    the official client's do; the rest run on the process's event loop thread.
     """
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -196,7 +196,7 @@ async def _call(fn: Callable[..., Any], *args: Any) -> Any:
 
 def _blocking(name: str, in_caller: bool = False) -> Callable[..., Any]:
     """The blocking method ``name``: the matching coroutine run on the loop thread, or with
-    ``in_caller`` (single-record commands) in the calling thread, with no hop to the loop
+    ``in_caller`` (single-record and batch commands) in the calling thread, with no hop to the loop
     thread and back (see run_in_caller)."""
     coroutine_fn = getattr(AsyncClient, name)
 
@@ -214,15 +214,15 @@ def _blocking(name: str, in_caller: bool = False) -> Callable[..., Any]:
     return method
 
 
-for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "prepend",
-              "increment", "remove_bin", "operate", "operate_ordered", "apply"):
-    setattr(Client, _name, _blocking(_name, in_caller=True))
-
 for _name in ("info_all", "info_random_node", "info_single_node", "info_node"):
     setattr(Client, _name, _blocking(_name))
 
-for _name in ("batch_read", "batch_operate", "batch_write", "batch_apply", "batch_remove",
-              "job_info", "query_apply", "scan_apply", "index_single_value_create", "index_list_create",
+for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "prepend",
+              "increment", "remove_bin", "operate", "operate_ordered", "apply", "batch_read",
+              "batch_operate", "batch_write", "batch_apply", "batch_remove"):
+    setattr(Client, _name, _blocking(_name, in_caller=True))
+
+for _name in ("job_info", "query_apply", "scan_apply", "index_single_value_create", "index_list_create",
               "index_map_keys_create", "index_map_values_create", "index_cdt_create",
               "index_integer_create", "index_string_create", "index_blob_create",
               "index_geo2dsphere_create", "index_set_create", "index_expr_create",

@@ -1,17 +1,19 @@
 """Blocking sockets for commands run in the caller's own thread.
 
-The sync API's single-record commands (get, put, operate, ...) need no event loop:
-each awaits nothing but its connection's reply. ``run_in_caller`` runs such a
-command's coroutine in the calling thread with ``IN_CALLER`` set. The retry loop
-then takes its connections from the node's ``BlockingPool``. Their ``request``
-blocks on the socket and returns without ever suspending, so the coroutine ends on
-its first step. This spares each call the two thread switches of a hop to the loop
-thread and back. The tender still runs on the loop and publishes the partition map
-and node list that these commands read.
+The sync API's single-record and batch commands (get, put, operate, batch_read, ...)
+need no event loop: each awaits nothing but its connections' replies. ``run_in_caller``
+runs such a command's coroutine in the calling thread with ``IN_CALLER`` set. The retry
+loops then take their connections from the nodes' ``BlockingPool``. Their ``request``
+and ``next_message`` block on the socket and return without ever suspending, so the
+coroutine ends on its first step. This spares each call the two thread switches of a hop
+to the loop thread and back. A batch sends the requests of all its nodes first and
+then reads them in turn (see ``command.batch``). The tender still runs on the loop and
+publishes the partition map and node list that these commands read.
 """
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 import ssl
 import struct
@@ -22,6 +24,7 @@ from collections.abc import Coroutine
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+from ..exceptions import NoMoreConnectionsError
 from ..protocol.framing import PROTO_VERSION, ProtocolError
 from .connection import ConnectionClosed, SocketTimeout, connect_failure, header_error
 from .pool import PoolBase
@@ -60,7 +63,8 @@ def run_in_caller(coro: Coroutine[Any, Any, T]) -> T:
 class BlockingConnection:
     """One blocking TCP (or TLS) connection, used by one thread at a time."""
 
-    __slots__ = ("_sock", "_kernel_timeouts", "_timeout", "closed", "last_used", "address")
+    __slots__ = ("_sock", "_kernel_timeouts", "_timeout", "_stream", "_error", "closed",
+                 "last_used", "address")
 
     def __init__(self, sock: socket.socket, address: str) -> None:
         self._kernel_timeouts = _KERNEL_TIMEOUTS and not isinstance(sock, ssl.SSLSocket)
@@ -68,6 +72,8 @@ class BlockingConnection:
             sock.settimeout(None)
         self._sock = sock
         self._timeout: float | None = -1.0  # the socket's, as last set (-1: not yet)
+        self._stream = bytearray()  # a streamed reply's bytes read past the last message
+        self._error: BaseException | None = None  # why a streamed request failed to go out
         self.closed = False
         self.last_used = time.monotonic()
         self.address = address
@@ -82,8 +88,7 @@ class BlockingConnection:
         sock = self._sock
         deadline = time.monotonic() + timeout if timeout else 0.0
         try:
-            if timeout != self._timeout:  # setting it is a system call
-                self._set_timeout(timeout)
+            self._use_timeout(timeout)
             sock.sendall(data)
             reply = sock.recv(_READ_SIZE)  # the usual reply comes whole
             while len(reply) < 8:
@@ -113,6 +118,77 @@ class BlockingConnection:
             self.close()
             raise ConnectionClosed(f"connection to {self.address} failed: {exc}") from None
         return (word >> 48) & 0xFF, reply[8:]
+
+    def start_stream(self, data: bytes) -> None:
+        """Send a request whose reply spans several messages, read with next_message().
+        A failure to send is raised by next_message(), as on a loop connection."""
+        try:
+            if self.closed:
+                raise ConnectionClosed(f"connection to {self.address} is closed")
+            self._sock.sendall(data)
+        except (socket.timeout, BlockingIOError):
+            self._fail(SocketTimeout(f"no reply from {self.address} in time"))
+        except ConnectionClosed as exc:
+            self._fail(exc)
+        except OSError as exc:
+            self._fail(ConnectionClosed(f"connection to {self.address} failed: {exc}"))
+
+    async def next_message(self, timeout: float | None) -> tuple[int, bytes]:
+        """The next whole message of a streamed reply, read blocking (the coroutine never
+        suspends), each read within ``timeout`` seconds (the socket timeout bounds each
+        read, as in the C client); errors as request() raises them."""
+        if self._error is not None:
+            raise self._error
+        buf = self._stream
+        recv = self._sock.recv
+        try:
+            self._use_timeout(timeout)
+            while True:
+                if len(buf) >= 8:
+                    word = _WORD(buf)[0]
+                    size = word & _SIZE_MASK
+                    if (word >> 56) != PROTO_VERSION or size > _MAX_MESSAGE:
+                        raise header_error(word)
+                    end = 8 + size
+                    if len(buf) >= end:
+                        payload = bytes(buf[8:end])
+                        del buf[:end]
+                        return (word >> 48) & 0xFF, payload
+                    want = end - len(buf)
+                else:
+                    want = 8 - len(buf)
+                data = recv(max(want, _READ_SIZE))
+                if not data:
+                    raise ConnectionClosed(f"connection to {self.address} closed")
+                buf += data
+        except (socket.timeout, BlockingIOError):
+            self._fail(SocketTimeout(f"no reply from {self.address} in time"))
+        except (ProtocolError, ConnectionClosed) as exc:
+            self._fail(exc)
+        except OSError as exc:
+            self._fail(ConnectionClosed(f"connection to {self.address} failed: {exc}"))
+        raise self._error  # type: ignore[misc]
+
+    def end_stream(self) -> None:
+        """The streamed reply is done: bytes past its last message would poison the next
+        request, so they close the connection."""
+        if self._stream:
+            self._stream.clear()
+            self.close()
+
+    def _fail(self, exc: BaseException) -> None:
+        self._error = exc
+        self._stream.clear()
+        self.close()
+
+    def _use_timeout(self, timeout: float | None) -> None:
+        """Bound the socket's sends and receives by ``timeout`` seconds, to the millisecond
+        above: setting it is a system call or two, and a timeout cut to what is left of a
+        total timeout differs by microseconds at every call."""
+        if timeout:
+            timeout = math.ceil(timeout * 1000) / 1000
+        if timeout != self._timeout:
+            self._set_timeout(timeout)
 
     def _set_timeout(self, timeout: float | None) -> None:
         """Bound each send and receive by ``timeout`` seconds (None or 0: no limit)."""
@@ -292,6 +368,30 @@ class BlockingPool(PoolBase):
             raise
         with self._lock:
             self._count_opened(conn)
+        return conn
+
+    def take_or_open(self, timeout: float | None) -> BlockingConnection | None:
+        """An idle connection, else a new one under the cap, without waiting: None at the
+        cap or when it cannot be opened (the command's own acquire then says why)."""
+        with self._lock:
+            conn = self._take_locked()
+            if conn is not None or self.closed or self.total >= self.max_size:
+                return conn
+            self.total += 1
+        try:
+            conn = open_blocking(self.host, self.port, self._connect_limit(timeout), self.tls,
+                                 self.tls_name)
+        except (ConnectionClosed, SocketTimeout):
+            self._give_back_slot()
+            return None
+        except BaseException:
+            self._give_back_slot()
+            raise
+        with self._lock:
+            try:
+                self._count_opened(conn)
+            except NoMoreConnectionsError:   # the pool closed meanwhile
+                return None
         return conn
 
     def _wait_locked(self, timeout: float) -> BlockingConnection | None:

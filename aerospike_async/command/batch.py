@@ -10,6 +10,10 @@ PREFER_RACK the keys still unanswered are re-grouped with the next sequence
 and, when they now map to several nodes, run as parallel sub-commands that
 share the deadline and the iteration count (REFERENCE §7, Java
 ``Batch.BatchCommand.retryBatch``). Results arrive through callbacks.
+
+Run in a sync caller's thread (``IN_CALLER``), the sub-batches cannot run as tasks: each
+request goes out at once on an idle or new blocking connection, and the thread then reads
+the answers one after another while the nodes work side by side.
 """
 from __future__ import annotations
 
@@ -20,10 +24,12 @@ import time
 from operator import itemgetter
 from typing import Any, Callable, Iterator
 
+from ..cluster.blocking import IN_CALLER, BlockingPool
 from ..cluster.cluster import REPLICA_PREFER_RACK, REPLICA_SEQUENCE, Cluster
 from ..cluster.connection import ConnectionClosed, SocketTimeout
 from ..cluster.metrics import LATENCY_BATCH, add_error, add_timeout, ns_metrics
 from ..cluster.node import Node
+from ..cluster.pool import Pool
 from ..exceptions import (AerospikeError, ConnectionError, UDFError, result_code_name,
                           MaxErrorRateExceeded, NoMoreConnectionsError, TimeoutError)
 from ..policy import Policy
@@ -32,8 +38,8 @@ from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload, compress
 from ..protocol.message import INFO2_DELETE
 from ..protocol.record import parse_record_reply, ttl_of
-from .base import (RC_DEVICE_OVERLOAD, RC_TIMEOUT, connection_failure, io_error, server_error,
-                   server_now)
+from .base import (RC_DEVICE_OVERLOAD, RC_TIMEOUT, _pause, connection_failure, io_error,
+                   server_error, server_now)
 
 COMPRESS_THRESHOLD = 128
 # A node's keys beyond 2 * PIECE_KEYS go out as up to MAX_PIECES requests on as many
@@ -109,6 +115,12 @@ class BatchExecutor:
         # header timeout; a batch request's header carries the total timeout, as in C
         self.header_timeout = policy.header_timeout
         self.batch_timeout = policy.total_timeout or 0
+        # run in its caller's thread (see run_in_caller): blocking connections, and the
+        # requests of several nodes or pieces all sent first, then read in turn
+        self.in_caller = IN_CALLER.get()
+
+    def _pool(self, node: Node) -> Pool | BlockingPool:
+        return node.sync_pool if self.in_caller else node.pool
 
     # -- splitting ---------------------------------------------------------------
     def split(self, items: list[BatchItem], sequence: int, prev: Node | None = None
@@ -193,7 +205,7 @@ class BatchExecutor:
         node's piece goes out as soon as it fills, so the node starts working while the
         client still digests and routes the later keys; else as ``run``."""
         if not self.concurrent or total < 2 * PIECE_KEYS or any(
-                node.pool.in_use for node in self.cluster.nodes):
+                self._pool(node).in_use for node in self.cluster.nodes):
             await self.run([it for chunk in chunks for it in chunk])
             return
         nodes = sum(1 for node in self.cluster.nodes if node.active) or 1
@@ -202,12 +214,16 @@ class BatchExecutor:
         tasks: list[asyncio.Future] = []
         # a connection a piece went out on, until its task takes it (a task cancelled
         # before its first step never would: its connection is then discarded here)
-        handed: list[tuple[Node, list]] = []
+        handed: list[tuple[Node, list[BatchItem], list]] = []
+        held: dict[Node, list[BatchItem]] = {}
 
         def launch(node: Node, piece: list[BatchItem], send: bool) -> None:
+            if self.in_caller:
+                self._send_or_hold(node, piece, held, handed)
+                return
             conn = self._send_now(node, piece) if send else None
             started = [conn] if conn is not None else []
-            handed.append((node, started))
+            handed.append((node, piece, started))
             tasks.append(asyncio.ensure_future(self._node_command(node, piece, 0, 0,
                                                                   started)))
         try:
@@ -226,14 +242,46 @@ class BatchExecutor:
             for node, acc in filling.items():
                 if acc:
                     launch(node, acc, len(acc) > 1)
-            await asyncio.gather(*tasks)
+            if self.in_caller:
+                await self._in_turn(handed, 0, 0)
+            else:
+                await asyncio.gather(*tasks)
         except BaseException:
             for t in tasks:
                 t.cancel()
-            for node, started in handed:
-                if started:
-                    node.pool.discard(started.pop())
+            self._discard_unread(handed)
             raise
+
+    def _send_or_hold(self, node: Node, items: list[BatchItem], held: dict[Node, list],
+                      out: list[tuple[Node, list[BatchItem], list]]) -> None:
+        """In a caller's thread: send the request of ``items`` now, on an idle or new
+        connection of ``node``, so that the nodes work side by side while the thread reads
+        one answer after another. A node that has no connection to spare (or none can be
+        opened) gets its later pieces added to this one, held for one request of their own,
+        run after those already sent (one connect attempt, not one per piece)."""
+        rest = held.get(node)
+        if rest is not None:
+            rest.extend(items)
+            return
+        conn = self._send_now(node, items) if len(items) > 1 else None
+        if conn is None:
+            rest = held[node] = list(items)
+            out.append((node, rest, []))
+        else:
+            out.append((node, items, [conn]))
+
+    async def _in_turn(self, sent: list[tuple[Node, list[BatchItem], list]], sequence: int,
+                       iteration: int) -> None:
+        """In a caller's thread: run each request in turn, those already sent first (so the
+        thread holds no connection when it waits for one)."""
+        for node, items, started in sorted(sent, key=lambda piece: not piece[2]):
+            await self._node_command(node, items, sequence, iteration, started)
+
+    def _discard_unread(self, sent: list[tuple[Node, list[BatchItem], list]]) -> None:
+        """Close the connections of requests sent but never read."""
+        for node, _items, started in sent:
+            if started:
+                self._pool(node).discard(started.pop())
 
     def _pieces(self, groups: dict[Node, list[BatchItem]]) -> list[tuple[Node, list[BatchItem]]]:
         """The requests to send: a node's keys in one request, or, when the nodes are run
@@ -244,7 +292,7 @@ class BatchExecutor:
         out = []
         for node, items in groups.items():
             n = len(items)
-            if n < 2 * PIECE_KEYS or node.pool.in_use:
+            if n < 2 * PIECE_KEYS or self._pool(node).in_use:
                 out.append((node, items))
                 continue
             size = -(-n // min(MAX_PIECES, n // PIECE_KEYS))
@@ -256,6 +304,17 @@ class BatchExecutor:
         if not groups:
             return
         work = self._pieces(groups)
+        if self.in_caller and self.concurrent and len(work) > 1:
+            sent: list[tuple[Node, list[BatchItem], list]] = []
+            held: dict[Node, list[BatchItem]] = {}
+            try:
+                for node, items in work:
+                    self._send_or_hold(node, items, held, sent)
+                await self._in_turn(sent, sequence, iteration)
+            except BaseException:
+                self._discard_unread(sent)
+                raise
+            return
         if len(work) == 1 or not self.concurrent:
             for node, items in work:
                 await self._node_command(node, items, sequence, iteration)
@@ -300,7 +359,7 @@ class BatchExecutor:
                 groups = self.split(pending, sequence, node)
                 if len(groups) != 1 or next(iter(groups)) is not node:
                     if self.sleep:
-                        await asyncio.sleep(self.sleep)
+                        await _pause(self.sleep, self.in_caller)
                     await self._run_groups(groups, sequence, iteration)
                     return
                 items = groups[node] if groups else []
@@ -309,7 +368,7 @@ class BatchExecutor:
             else:
                 items = pending
             if self.sleep:
-                await asyncio.sleep(self.sleep)
+                await _pause(self.sleep, self.in_caller)
 
     def _fail(self, items: list[BatchItem], exc: AerospikeError, sent: int) -> None:
         code = exc.code if exc.code is not None else -1
@@ -339,7 +398,10 @@ class BatchExecutor:
         limit = self.cluster.settings.max_error_rate
         if limit > 0 and node.error_count > limit:
             return None
-        conn = node.pool.take()
+        if self.in_caller:
+            conn = node.sync_pool.take_or_open(self._timeout())
+        else:
+            conn = node.pool.take()
         if conn is not None:
             self._start(node, conn, items)
         return conn
@@ -359,7 +421,7 @@ class BatchExecutor:
                                             f"{node.address} max error rate exceeded", None,
                                             None, False), False
             try:
-                conn = await node.pool.acquire(timeout)
+                conn = await self._pool(node).acquire(timeout)
             except NoMoreConnectionsError as exc:
                 return exc, False
             except (ConnectionClosed, SocketTimeout, OSError) as exc:
@@ -381,7 +443,7 @@ class BatchExecutor:
 
     def _io_failure(self, node: Node, conn: Any, exc: Exception) -> AerospikeError:
         """Discard a connection that failed mid-request and count the node's error."""
-        node.pool.discard(conn)
+        self._pool(node).discard(conn)
         node.error_count += 1
         if isinstance(exc, SocketTimeout):
             add_timeout(node, None)
@@ -391,7 +453,7 @@ class BatchExecutor:
 
     async def _single(self, node: Node, conn: Any, item: BatchItem, answered: set[int],
                       timeout: float) -> AerospikeError | None:
-        pool = node.pool
+        pool = self._pool(node)
         index = item[0]
         request = self.single(index, self.header_timeout)
         try:
@@ -426,7 +488,7 @@ class BatchExecutor:
 
     async def _batch(self, node: Node, conn: Any, items: list[BatchItem], answered: set[int],
                      timeout: float, started: bool = False) -> AerospikeError | None:
-        pool = node.pool
+        pool = self._pool(node)
         wanted = {it[0] for it in items}
         on_replies = self.on_replies
         wording = _batch_wording(node)

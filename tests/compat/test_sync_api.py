@@ -93,12 +93,15 @@ def test_many_threads_share_one_client(sync_client, make_key):
         assert list(pool.map(work, range(64))) == [9] * 64
 
 
-def test_single_record_commands_do_not_wait_for_the_loop_thread(sync_client, make_key):
+def test_record_and_batch_commands_do_not_wait_for_the_loop_thread(sync_client, make_key):
     # they run in the caller's thread on blocking sockets: a loop thread held busy does
     # not hold them up (were they run on the loop, each would wait for the hold to end)
     from aerospike._loop import LOOP
     key = make_key()
     sync_client.put(key, {"a": 1})
+    many = [make_key(f"many-{i}") for i in range(600)]   # in pieces on one node
+    for i, k in enumerate(many):
+        sync_client.put(k, {"i": i})
     release = threading.Event()
     hold_ended: list[bool] = []
 
@@ -115,6 +118,13 @@ def test_single_record_commands_do_not_wait_for_the_loop_thread(sync_client, mak
         assert sync_client.exists(key)[1]["gen"] == 3
         sync_client.remove(key)
         assert sync_client.exists(key)[1] is None
+        res = sync_client.batch_read([key, *many])
+        assert res.batch_records[0].result == 2
+        assert [r.record[2]["i"] for r in res.batch_records[1:]] == list(range(600))
+        res = sync_client.batch_operate(many[:3], [op.increment("i", 1000)])
+        assert [r.result for r in res.batch_records] == [0, 0, 0]
+        assert sync_client.batch_remove(many[:2]).result == 0
+        assert [r.result for r in sync_client.batch_read(many[:3]).batch_records] == [2, 2, 0]
         assert hold_ended == []
     finally:
         release.set()

@@ -281,6 +281,71 @@ async def test_a_large_batch_stopped_while_its_pieces_are_out_leaves_no_connecti
         pools_at_rest(client)
 
 
+def sync_pools_at_rest(client) -> None:
+    for node in client._async.cluster.nodes:
+        pool = node.sync_pool
+        assert pool.in_use == 0 and pool.total == pool.idle, pool
+
+
+def test_a_large_sync_batch_cut_mid_reply_is_retried_or_reported_per_key(cluster):
+    """The sync client sends every node's requests (a large share in pieces) before it
+    reads them in turn: a cut reply fails or retries only its own keys."""
+    import aerospike
+    client = aerospike.client(config(cluster))
+    try:
+        keys = [(NS, "syncbig", i) for i in range(3000)]
+        for k in keys:
+            client.put(k, {"i": k[2]})
+        client.batch_read(keys)   # the pools now hold idle connections: pieces go out first
+        on_b1 = {k[2] for k in keys if master_of(cluster, k) == "B1"}
+        cluster.node("B1").kill_mid_reply(1)
+        res = client.batch_read(keys, policy={"max_retries": 0})
+        failed = [r for r in res.batch_records if r.result != 0]
+        assert failed and res.result == E.ConnectionError.code
+        assert {r.key[2] for r in failed} < on_b1
+        assert all(r.result == -15 and r.record is None and not r.in_doubt for r in failed)
+        assert all(r.record[2] == {"i": r.key[2]} for r in res.batch_records if r.result == 0)
+
+        cluster.node("B1").kill_mid_reply(1)
+        res = client.batch_read(keys, policy={"max_retries": 2})
+        assert res.result == 0
+        assert [r.record[2]["i"] for r in res.batch_records] == list(range(3000))
+        sync_pools_at_rest(client)
+    finally:
+        client.close()
+
+
+def test_a_sync_batch_failing_while_its_pieces_are_out_leaves_no_connection_behind(
+        cluster, monkeypatch):
+    import aerospike
+    from aerospike_async import _batch
+    client = aerospike.client(config(cluster))
+    try:
+        keys = [(NS, "synccut", i) for i in range(2000)]
+        for k in keys:
+            client.put(k, {"i": k[2]})
+        client.batch_read(keys)
+        real = _batch._one_set_chunks
+
+        def failing(*args):  # type: ignore[no-untyped-def]
+            chunks = real(*args)
+            for _ in range(5):   # by then every node has a piece out
+                yield next(chunks)
+            raise RuntimeError("routing failed")
+        monkeypatch.setattr(_batch, "_one_set_chunks", failing)
+        with pytest.raises(RuntimeError):
+            client.batch_read(keys)
+        monkeypatch.undo()
+        sync_pools_at_rest(client)
+        closed = sum(n.sync_pool.closed_count for n in client._async.cluster.nodes)
+        assert closed >= 3   # the unread pieces' connections, at least one per node
+        res = client.batch_read(keys)
+        assert [r.record[2]["i"] for r in res.batch_records] == list(range(2000))
+        sync_pools_at_rest(client)
+    finally:
+        client.close()
+
+
 @pytest.mark.parametrize("fault", ["kill_mid_reply", "slow", "garble"])
 def test_faults_through_the_sync_client(cluster, fault):
     import aerospike
