@@ -5,10 +5,11 @@ official client, in the same run against the same server.
 
 Without ``--hosts`` the embedded server runs in a subprocess pinned to one CPU (see kv.py).
 The 10,000 records are written once; then each of ``--rounds`` rounds runs, each in a fresh
-process, aerospike_async on asyncio, on uvloop, and the official client. Each row: batches of
-1,000 keys (all present), ``--concurrency`` batches in flight (async tasks, or threads for the
-official client): records/s, p50/p99 latency of one batch_read call, and client CPU µs per
-record. Defaults: 3 rounds of 200 batches per concurrency (1 and 4), about 40 s on 2
+process, aerospike_async on asyncio, on uvloop, the official client, and the official
+client's script run with our sync drop-in (``import aerospike`` from this project). Each row:
+batches of 1,000 keys (all present), ``--concurrency`` batches in flight (async tasks, or
+threads for the official client and the drop-in): records/s, p50/p99 latency of one batch_read call, and client CPU µs per
+record. Defaults: 3 rounds of 200 batches per concurrency (1 and 4), about a minute on 2
 cores.
 """
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rounds import (Hosts, Row, add_common_args, cpu_seconds, describe, emit,  # noqa: E402
-                    loops, ours, parse_hosts, populate, report, run_official_script, run_on,
+                    loops, ours, parse_hosts, populate, report, run_dropin_script,
+                    run_official_script, run_on,
                     run_rounds, server, server_busy, server_cpu_seconds, gc_seconds)
 
 SET_NAME = "benchb"
@@ -33,8 +35,9 @@ FIGURES = [("rec_s", "records/s", ",.0f"), ("p50", "p50 ms", ".2f"), ("p99", "p9
            ("cpu_rec", "CPU µs/rec", ".2f"), ("gc_rec", "GC µs/rec", ".2f"),
            ("srv_busy", "server busy %", ".0f")]
 
-# argv[1]: {"hosts", "ns", "set", "n_keys", "batch", "batches", "concurrencies"}; prints one
-# JSON row per concurrency. The records are written beforehand.
+# argv[1]: {"hosts", "ns", "set", "n_keys", "batch", "batches", "concurrencies", "client"};
+# prints one JSON row per concurrency. The records are written beforehand. Run by the
+# official client, and by our sync drop-in.
 OFFICIAL_SCRIPT = r'''
 import json, resource, sys, threading, time
 import aerospike
@@ -69,7 +72,7 @@ for conc in cfg["concurrencies"]:
     run(max(conc, 2), conc)
     recs, wall, cpu, lats, extra = run(cfg["batches"], conc)
     gc_rec = extra.pop("gc") / recs * 1e6
-    print(json.dumps({"client": "official", "loop": "threads", "conc": conc,
+    print(json.dumps({"client": cfg["client"], "loop": "threads", "conc": conc,
                       "rec_s": recs / wall, "cpu_rec": cpu / recs * 1e6, "gc_rec": gc_rec,
                       "p50": lats[len(lats) // 2] * 1e3,
                       "p99": lats[int(len(lats) * 0.99)] * 1e3, **extra}), flush=True)
@@ -115,11 +118,15 @@ async def async_rows(hosts: Hosts, ns: str, batches: int, concurrencies: list[in
     return rows
 
 
-def run_official(hosts: Hosts, ns: str, batches: int, concurrencies: list[int]) -> list[Row]:
-    """The official client's rows from its venv, or none when it is unavailable."""
-    return run_official_script(OFFICIAL_SCRIPT, {
-        "hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "batch": BATCH,
-        "batches": batches, "concurrencies": concurrencies})
+def run_official(hosts: Hosts, ns: str, batches: int, concurrencies: list[int],
+                 dropin: bool = False) -> list[Row]:
+    """The official client's rows from its venv, or none when it is unavailable; with
+    ``dropin``, the same script's rows with our sync drop-in."""
+    cfg = {"hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "batch": BATCH,
+           "batches": batches, "concurrencies": concurrencies,
+           "client": "aerospike_async sync" if dropin else "official"}
+    return run_dropin_script(OFFICIAL_SCRIPT, cfg) if dropin else run_official_script(
+        OFFICIAL_SCRIPT, cfg)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -144,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
             for loop in loops():
                 variants[f"{loop} c{conc}"] = ours(
                     __file__, [*argv, "--concurrency", str(conc)], hosts, loop)
+            variants[f"sync drop-in c{conc}"] = (
+                lambda conc=conc: run_official(hosts, ns, batches, [conc], dropin=True))
             if not args.no_official:
                 variants[f"official c{conc}"] = (
                     lambda conc=conc: run_official(hosts, ns, batches, [conc]))
