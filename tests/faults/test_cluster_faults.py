@@ -245,12 +245,25 @@ async def test_a_large_batch_cut_mid_reply_is_retried_or_reported_per_key(cluste
         pools_at_rest(client)
 
 
+def fail_routing_after_five_chunks(monkeypatch) -> None:
+    """Make a batch fail with RuntimeError while it still routes its keys, after five
+    chunks: by then every node has a piece out."""
+    from aerospike_async import _batch
+    real = _batch._one_set_chunks
+
+    def failing(*args):  # type: ignore[no-untyped-def]
+        chunks = real(*args)
+        for _ in range(5):
+            yield next(chunks)
+        raise RuntimeError("routing failed")
+    monkeypatch.setattr(_batch, "_one_set_chunks", failing)
+
+
 async def test_a_large_batch_stopped_while_its_pieces_are_out_leaves_no_connection_behind(
         cluster, monkeypatch):
     """Pieces of a large batch go out while later keys are still being routed: a batch
     cancelled at any point, or failing while it still makes its pieces, closes or returns
     every connection it used, and the next batch reads everything."""
-    from aerospike_async import _batch
     async with Client(config(cluster)) as client:
         keys = [(NS, "cutbatch", i) for i in range(2000)]
         for s in range(0, len(keys), 500):
@@ -263,14 +276,7 @@ async def test_a_large_batch_stopped_while_its_pieces_are_out_leaves_no_connecti
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-        real = _batch._one_set_chunks
-
-        def failing(*args):  # type: ignore[no-untyped-def]
-            chunks = real(*args)
-            for _ in range(5):   # by then every node has a piece out
-                yield next(chunks)
-            raise RuntimeError("routing failed")
-        monkeypatch.setattr(_batch, "_one_set_chunks", failing)
+        fail_routing_after_five_chunks(monkeypatch)
         with pytest.raises(RuntimeError):
             await client.batch_read(keys)
         monkeypatch.undo()
@@ -318,21 +324,13 @@ def test_a_large_sync_batch_cut_mid_reply_is_retried_or_reported_per_key(cluster
 def test_a_sync_batch_failing_while_its_pieces_are_out_leaves_no_connection_behind(
         cluster, monkeypatch):
     import aerospike
-    from aerospike_async import _batch
     client = aerospike.client(config(cluster))
     try:
         keys = [(NS, "synccut", i) for i in range(2000)]
         for k in keys:
             client.put(k, {"i": k[2]})
         client.batch_read(keys)
-        real = _batch._one_set_chunks
-
-        def failing(*args):  # type: ignore[no-untyped-def]
-            chunks = real(*args)
-            for _ in range(5):   # by then every node has a piece out
-                yield next(chunks)
-            raise RuntimeError("routing failed")
-        monkeypatch.setattr(_batch, "_one_set_chunks", failing)
+        fail_routing_after_five_chunks(monkeypatch)
         with pytest.raises(RuntimeError):
             client.batch_read(keys)
         monkeypatch.undo()
