@@ -63,8 +63,8 @@ def run_in_caller(coro: Coroutine[Any, Any, T]) -> T:
 class BlockingConnection:
     """One blocking TCP (or TLS) connection, used by one thread at a time."""
 
-    __slots__ = ("_sock", "_kernel_timeouts", "_timeout", "_stream", "_error", "closed",
-                 "last_used", "address")
+    __slots__ = ("_sock", "_kernel_timeouts", "_timeout", "_asked", "_stream", "_error",
+                 "closed", "last_used", "address")
 
     def __init__(self, sock: socket.socket, address: str) -> None:
         self._kernel_timeouts = _KERNEL_TIMEOUTS and not isinstance(sock, ssl.SSLSocket)
@@ -72,6 +72,7 @@ class BlockingConnection:
             sock.settimeout(None)
         self._sock = sock
         self._timeout: float | None = -1.0  # the socket's, as last set (-1: not yet)
+        self._asked: float | None = -1.0  # the timeout last asked for, before rounding
         self._stream = bytearray()  # a streamed reply's bytes read past the last message
         self._error: BaseException | None = None  # why a streamed request failed to go out
         self.closed = False
@@ -88,7 +89,8 @@ class BlockingConnection:
         sock = self._sock
         deadline = time.monotonic() + timeout if timeout else 0.0
         try:
-            self._use_timeout(timeout)
+            if timeout != self._asked:
+                self._use_timeout(timeout)
             sock.sendall(data)
             reply = sock.recv(_READ_SIZE)  # the usual reply comes whole
             while len(reply) < 8:
@@ -142,7 +144,8 @@ class BlockingConnection:
         buf = self._stream
         recv = self._sock.recv
         try:
-            self._use_timeout(timeout)
+            if timeout != self._asked:
+                self._use_timeout(timeout)
             while True:
                 if len(buf) >= 8:
                     word = _WORD(buf)[0]
@@ -185,6 +188,7 @@ class BlockingConnection:
         """Bound the socket's sends and receives by ``timeout`` seconds, to the millisecond
         above: setting it is a system call or two, and a timeout cut to what is left of a
         total timeout differs by microseconds at every call."""
+        self._asked = timeout
         if timeout:
             timeout = math.ceil(timeout * 1000) / 1000
         if timeout != self._timeout:
@@ -208,7 +212,7 @@ class BlockingConnection:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise socket.timeout
-            self._set_timeout(left)
+            self._use_timeout(left)
         data = self._sock.recv(most)
         if not data:
             raise ConnectionClosed(f"connection to {self.address} closed")
