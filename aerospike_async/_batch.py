@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable, Iterator
-from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 from aerospike_helpers.batch.records import (Apply, BatchRecord, BatchRecords, Read, Remove,
@@ -50,7 +48,6 @@ def filter_bytes(pol: Any) -> bytes | None:
 
 
 _I64_PACK = struct.Struct(">q").pack
-_DIGEST_OF = itemgetter(3)
 _NO_SET = object()
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
@@ -125,54 +122,6 @@ def _digest_chunks(checked: list[tuple], size: int, as_result: bool = False
             else:
                 append(key)
         yield out
-
-
-def _one_set_keys(keys: list) -> tuple[str, str | None, tuple] | None:
-    """(ns, set, user keys) when every key is a (ns, set, user key) tuple of one namespace
-    and set, its user keys all int64 ints or all ASCII strs, and the set has pre-hashed
-    digest states: what _check_keys would pass untouched, checked with a few builtin
-    passes (no faster than its loop) so that _one_set_chunks' tighter loop may digest them.
-    None otherwise (the per-key checks then say what is wrong, if anything)."""
-    try:
-        if set(map(type, keys)) != {tuple} or set(map(len, keys)) != {3}:
-            return None
-        namespaces, sets, user_keys = zip(*keys)
-        if len(set(namespaces)) != 1 or len(set(sets)) != 1:
-            return None
-    except TypeError:   # an unhashable namespace or set
-        return None
-    ns, set_name = namespaces[0], sets[0]
-    if (set(map(type, namespaces)) != {str} or set(map(type, sets)) != {type(set_name)}
-            or not (set_name is None or (type(set_name) is str and set_name_fits(set_name)))
-            or set_states(set_name) is None):
-        return None
-    kinds = set(map(type, user_keys))
-    if kinds == {int}:
-        if min(user_keys) < _INT64_MIN or max(user_keys) > _INT64_MAX:
-            return None
-    elif kinds != {str} or not "".join(user_keys).isascii():
-        return None
-    return ns, set_name, user_keys
-
-
-def _one_set_chunks(ns: str, set_name: str | None, user_keys: tuple, size: int
-                    ) -> Iterator[list[tuple[str, str | None, Any, bytearray]]]:
-    """The result key tuples of _one_set_keys' keys, ``size`` at a time: digests from the
-    set's pre-hashed states, as _digest_chunks computes them."""
-    states = set_states(set_name)
-    assert states is not None
-    is_int = type(user_keys[0]) is int
-    copy = states[0 if is_int else 1].copy
-    encode: Any = _I64_PACK if is_int else str.encode
-    for start in range(0, len(user_keys), size):
-        part = user_keys[start:start + size]
-        digests: list[bytearray] = []
-        append = digests.append
-        for data in map(encode, part):
-            h = copy()
-            h.update(data)
-            append(bytearray(h.digest()))
-        yield list(zip(repeat(ns), repeat(set_name or None), part, digests))
 
 
 def _parse_keys(keys: Any) -> list[tuple[str, str | None, Any, bytes]]:
@@ -311,14 +260,13 @@ class _Call:
         self.add(record, parsed, entry, group, False, single)
 
     def read_many(self, chunks: Iterable[list[tuple]], total: int, pol: Policy, info1: int,
-                  ops: bytes, n_ops: int, no_bins: bool, one_set: bool = False) -> None:
+                  ops: bytes, n_ops: int, no_bins: bool) -> None:
         """``read`` of ``total`` keys, parsed ``chunks`` at a time as the key tuples their
         records report (digest a bytearray; no per-entry filter, entries grouped by
         namespace and set): the entry encoded once per namespace and set and one
         single-record builder shared by the keys. Their items are made as run() sends them,
         their records (plain BatchRecords, as the official client returns) as the answers
-        arrive. The only adder of a call.
-        ``one_set``: every key is of one namespace and set."""
+        arrive. The only adder of a call."""
         assert not self.items and self.item_chunks is None
         r1, info3 = self.client._read_bits(pol)
         info1 |= r1 & M.INFO1_READ_MODE_AP_ALL
@@ -345,12 +293,6 @@ class _Call:
             for parsed in chunks:
                 n = len(parsed)
                 keys[index:index + n] = parsed
-                if one_set and group is not None:   # the first chunk made the entry
-                    yield list(zip(range(index, index + n), repeat(last_ns),
-                                   map(_DIGEST_OF, parsed), repeat(entry), repeat(group),
-                                   repeat(False)))
-                    index += n
-                    continue
                 items: list[BatchItem] = []
                 append = items.append
                 for ns, set_name, user_key, digest in parsed:
@@ -551,8 +493,7 @@ def _record_for(parsed: tuple) -> BatchRecord:
 # -- the public calls ----------------------------------------------------------------------
 async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = None
                      ) -> BatchRecords:
-    one_set = _one_set_keys(keys) if type(keys) is list and keys else None
-    checked = _check_keys(keys) if one_set is None else keys
+    checked = _check_keys(keys)
     pol = client._policies.resolve("batch", policy)
     filt = filter_bytes(pol)
     if bins is None:
@@ -567,10 +508,8 @@ async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = Non
         else:
             info1, ops, n_ops = M.INFO1_READ | M.INFO1_NOBINDATA, b"", 0
     call = _Call(client, pol)
-    chunks = (_digest_chunks(checked, PIECE_KEYS, True) if one_set is None
-              else _one_set_chunks(*one_set, PIECE_KEYS))
-    call.read_many(chunks, len(checked), pol, info1, ops, n_ops,
-                   bins is not None and not bins, one_set is not None)
+    call.read_many(_digest_chunks(checked, PIECE_KEYS, True), len(checked), pol, info1, ops,
+                   n_ops, bins is not None and not bins)
     await call.run(filt, reset=False)
     return call.outcome(BatchRecords(call.records))
 

@@ -249,14 +249,14 @@ def fail_routing_after_five_chunks(monkeypatch) -> None:
     """Make a batch fail with RuntimeError while it still routes its keys, after five
     chunks: by then every node has a piece out."""
     from aerospike_async import _batch
-    real = _batch._one_set_chunks
+    real = _batch._digest_chunks
 
     def failing(*args):  # type: ignore[no-untyped-def]
         chunks = real(*args)
         for _ in range(5):
             yield next(chunks)
         raise RuntimeError("routing failed")
-    monkeypatch.setattr(_batch, "_one_set_chunks", failing)
+    monkeypatch.setattr(_batch, "_digest_chunks", failing)
 
 
 async def test_a_large_batch_stopped_while_its_pieces_are_out_leaves_no_connection_behind(
