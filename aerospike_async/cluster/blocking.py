@@ -129,7 +129,7 @@ class BlockingConnection:
                 raise ConnectionClosed(f"connection to {self.address} is closed")
             self._sock.sendall(data)
         except (socket.timeout, BlockingIOError):
-            self._fail(SocketTimeout(f"no reply from {self.address} in time"))
+            self._fail(SocketTimeout(f"could not send to {self.address} in time"))
         except ConnectionClosed as exc:
             self._fail(exc)
         except OSError as exc:

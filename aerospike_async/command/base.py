@@ -206,9 +206,9 @@ async def _retry(cluster: Cluster, policy: Policy, namespace: str, digest: bytes
                                               or last.code not in _STAY_ON_NODE):
                 sequence += 1
                 if iteration > 1 and sleep:
-                    await _pause(sleep, in_caller)
+                    await pause_between_tries(sleep, in_caller)
             elif sleep:
-                await _pause(sleep, in_caller)
+                await pause_between_tries(sleep, in_caller)
         try:
             node = cluster.node_for(namespace, digest, is_write, replica, sequence, node)
         except InvalidNodeError as exc:
@@ -269,7 +269,7 @@ async def _retry(cluster: Cluster, policy: Policy, namespace: str, digest: bytes
     raise last
 
 
-async def _pause(seconds: float, in_caller: bool) -> None:
+async def pause_between_tries(seconds: float, in_caller: bool) -> None:
     """Sleep between tries: blocking in a caller's thread, else on the loop."""
     if in_caller:
         time.sleep(seconds)

@@ -38,8 +38,8 @@ from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload, compress
 from ..protocol.message import INFO2_DELETE
 from ..protocol.record import parse_record_reply, ttl_of
-from .base import (RC_DEVICE_OVERLOAD, RC_TIMEOUT, _pause, connection_failure, io_error,
-                   server_error, server_now)
+from .base import (RC_DEVICE_OVERLOAD, RC_TIMEOUT, connection_failure, io_error,
+                   pause_between_tries, server_error, server_now)
 
 COMPRESS_THRESHOLD = 128
 # A node's keys beyond 2 * PIECE_KEYS go out as up to MAX_PIECES requests on as many
@@ -359,7 +359,7 @@ class BatchExecutor:
                 groups = self.split(pending, sequence, node)
                 if len(groups) != 1 or next(iter(groups)) is not node:
                     if self.sleep:
-                        await _pause(self.sleep, self.in_caller)
+                        await pause_between_tries(self.sleep, self.in_caller)
                     await self._run_groups(groups, sequence, iteration)
                     return
                 items = groups[node] if groups else []
@@ -368,7 +368,7 @@ class BatchExecutor:
             else:
                 items = pending
             if self.sleep:
-                await _pause(self.sleep, self.in_caller)
+                await pause_between_tries(self.sleep, self.in_caller)
 
     def _fail(self, items: list[BatchItem], exc: AerospikeError, sent: int) -> None:
         code = exc.code if exc.code is not None else -1

@@ -313,7 +313,8 @@ def test_a_large_sync_batch_cut_mid_reply_is_retried_or_reported_per_key(cluster
         assert all(r.record[2] == {"i": r.key[2]} for r in res.batch_records if r.result == 0)
 
         cluster.node("B1").kill_mid_reply(1)
-        res = client.batch_read(keys, policy={"max_retries": 2})
+        # the retry sleeps in this thread (a sleep on the loop would fail the call)
+        res = client.batch_read(keys, policy={"max_retries": 2, "sleep_between_retries": 50})
         assert res.result == 0
         assert [r.record[2]["i"] for r in res.batch_records] == list(range(3000))
         sync_pools_at_rest(client)
