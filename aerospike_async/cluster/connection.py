@@ -132,6 +132,10 @@ class Connection(asyncio.Protocol):
         # message split across reads goes through the buffer (``_need``: payload bytes still wanted once its header
         # is known, the buffer then holding the payload's start; else -1 and the buffer
         # holding at most a partial header).
+        if self._waiter is None and self._stream is None:
+            # nothing asked: bytes now would be read as the next command's reply
+            self._fail(ProtocolError(f"unsolicited data from {self.address}"))
+            return
         buf = self._buf
         pos = 0
         end = len(data)
@@ -288,7 +292,11 @@ class Connection(asyncio.Protocol):
             self._transport.resume_reading()
 
     def end_stream(self) -> None:
+        """The streamed reply is done: bytes read past its last message would be read
+        as the next command's reply, so they close the connection."""
         self._stream = None
+        if self._buf or self._need >= 0:
+            self.close()
         if self._paused:
             self._resume()
 

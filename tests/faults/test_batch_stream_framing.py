@@ -82,3 +82,30 @@ async def test_a_garbled_message_fails_the_keys_still_waiting(node, api):
     assert res.result == -1   # ClientError: an answer that cannot be read
     assert [r.result for r in res.batch_records] == [0, 0, 0, -15, -15]
     assert [r.record[2]["v"] for r in res.batch_records[:3]] == [0, 10, 20]
+
+
+@pytest.mark.parametrize("api", ["async", "sync"])
+async def test_bytes_after_the_last_message_retire_the_connection(node, api):
+    """Bytes a node sends past a batch answer's LAST message would be read as the next
+    command's reply: the connection is closed, and the next command runs on a new one."""
+    ptype, data = encode_particle(7)
+    get_reply = encode_message(Message(generation=9, ops=[Op(1, ptype, "v", data)]))
+    node.script([[ANSWER + b"\x02\x03"], [get_reply]])
+    if api == "async":
+        async with Client({"hosts": [("127.0.0.1", node.port)]}) as c:
+            res = await c.batch_read(KEYS)
+            record = await c.get(KEYS[0])
+            opened = c.cluster.nodes[0].pool.opened
+    else:
+        import aerospike
+        client = aerospike.client({"hosts": [("127.0.0.1", node.port)]})
+        try:
+            loop = asyncio.get_running_loop()
+            res = await loop.run_in_executor(None, client.batch_read, KEYS)
+            record = await loop.run_in_executor(None, client.get, KEYS[0])
+            opened = client._async.cluster.nodes[0].sync_pool.opened
+        finally:
+            client.close()
+    assert res.result == 0 and [r.result for r in res.batch_records] == [0] * 5
+    assert record[1]["gen"] == 9 and record[2] == {"v": 7}
+    assert opened == 2
