@@ -153,8 +153,8 @@ class Client(AdminMixin, TxnMixin):
 
     def _serve_blocking_callers(self) -> None:
         """Make this the sync drop-in's client, before it connects: its single-record
-        commands take the nodes' blocking pools, so ``min_conns_per_node`` keeps those
-        open and not the loop's, as the official client's minimum counts its sync
+        and batch commands take the nodes' blocking pools, so ``min_conns_per_node`` keeps
+        those open and not the loop's, as the official client's minimum counts its sync
         connections."""
         s = self._settings
         s.sync_min_conns_per_node, s.min_conns_per_node = s.min_conns_per_node, 0

@@ -8,9 +8,9 @@ The 10,000 records are written once; then each of ``--rounds`` rounds runs, each
 process, aerospike_async on asyncio, on uvloop, the official client, and the official
 client's script run with our sync drop-in (``import aerospike`` from this project). Each row:
 batches of 1,000 keys (all present), ``--concurrency`` batches in flight (async tasks, or
-threads for the official client and the drop-in): records/s, p50/p99 latency of one batch_read call, and client CPU µs per
-record. Defaults: 3 rounds of 200 batches per concurrency (1 and 4), about a minute on 2
-cores.
+threads for the official client and the drop-in): records/s, p50/p99 latency of one
+batch_read call, and client CPU µs per record. Defaults: 3 rounds of 200 batches per
+concurrency (1 and 4), about a minute on 2 cores.
 """
 from __future__ import annotations
 
@@ -23,8 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rounds import (Hosts, Row, add_common_args, cpu_seconds, describe, emit,  # noqa: E402
-                    loops, ours, parse_hosts, populate, report, run_dropin_script,
-                    run_official_script, run_on,
+                    loops, ours, parse_hosts, populate, report, run_official_script, run_on,
                     run_rounds, server, server_busy, server_cpu_seconds, gc_seconds)
 
 SET_NAME = "benchb"
@@ -122,11 +121,9 @@ def run_official(hosts: Hosts, ns: str, batches: int, concurrencies: list[int],
                  dropin: bool = False) -> list[Row]:
     """The official client's rows from its venv, or none when it is unavailable; with
     ``dropin``, the same script's rows with our sync drop-in."""
-    cfg = {"hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "batch": BATCH,
-           "batches": batches, "concurrencies": concurrencies,
-           "client": "aerospike_async sync" if dropin else "official"}
-    return run_dropin_script(OFFICIAL_SCRIPT, cfg) if dropin else run_official_script(
-        OFFICIAL_SCRIPT, cfg)
+    return run_official_script(OFFICIAL_SCRIPT, {
+        "hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "batch": BATCH,
+        "batches": batches, "concurrencies": concurrencies}, dropin)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,10 +7,11 @@ client's CPU figures are its own. The 10,000 records are written once; then each
 ``--rounds`` rounds runs, each in a fresh process, aerospike_async on asyncio, on uvloop, and
 the official client (its own venv, see tests/official.py) with the sync API: concurrency 1 is
 one thread, concurrency 64 is 64 threads sharing one client. Our sync drop-in (``import
-aerospike`` from this project) runs the official client's script as it is. The embedded server is pinned to
-one CPU and the clients to the others (unless ``--no-pin``): where the scheduler puts two
-ping-ponging processes changes latency and CPU per op several-fold. Defaults: 3 rounds of
-20,000 ops per cell after 2,000 warm-up, about 1.5 minutes on 2 cores.
+aerospike`` from this project) runs the official client's script as it is. The embedded
+server is pinned to one CPU and the clients to the others (unless ``--no-pin``): where the
+scheduler puts two ping-ponging processes changes latency and CPU per op several-fold.
+Defaults: 3 rounds of 20,000 ops per cell after 2,000 warm-up, about 1.5 minutes on 2
+cores.
 """
 from __future__ import annotations
 
@@ -23,9 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rounds import (Hosts, Row, add_common_args, cpu_seconds, describe,  # noqa: E402
-                    emit, loops, ours, parse_hosts, populate, report, run_dropin_script,
-                    run_official_script, run_on, run_rounds, server, server_busy,
-                    server_cpu_seconds, summarize)
+                    emit, loops, ours, parse_hosts, populate, report, run_official_script,
+                    run_on, run_rounds, server, server_busy, server_cpu_seconds, summarize)
 
 OPS = ("put", "get")
 CONCURRENCIES = (1, 64)
@@ -132,12 +132,10 @@ def run_official(hosts: Hosts, ns: str, ops: int, warmup: int,
                  dropin: bool = False) -> list[Row]:
     """The official client's cells from a child process, or none when it is unavailable;
     with ``dropin``, the same script's cells with our sync drop-in."""
-    cfg = {"hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "bins": BINS,
-           "ops": ops, "warmup": warmup, "ops_kinds": ops_kinds,
-           "concurrencies": concurrencies,
-           "client": "aerospike_async sync" if dropin else "official"}
-    return run_dropin_script(OFFICIAL_SCRIPT, cfg) if dropin else run_official_script(
-        OFFICIAL_SCRIPT, cfg)
+    return run_official_script(OFFICIAL_SCRIPT, {
+        "hosts": hosts, "ns": ns, "set": SET_NAME, "n_keys": N_KEYS, "bins": BINS,
+        "ops": ops, "warmup": warmup, "ops_kinds": ops_kinds,
+        "concurrencies": concurrencies}, dropin)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,10 +5,11 @@
 Measures, against the same server in one run: a blocking socket sending pre-built get
 requests, a bare asyncio Protocol doing the same (default loop and uvloop), the
 aerospike_async client's ``get`` (both loops), our sync drop-in's ``get`` and the official
-client. The two bare rows are floors: no codec, pool or API, only the I/O model. Prints ops/s, p50/p99 latency and
-client CPU per operation for each. Each round runs, each in a fresh process: the bare rows
-(together), ``Client.get`` on asyncio, on uvloop, and the official client. Defaults: 3 rounds
-of 20,000 gets per row after 2,000 warm-up, about 1.5 minutes on 2 cores.
+client. The two bare rows are floors: no codec, pool or API, only the I/O model. Prints
+ops/s, p50/p99 latency and client CPU per operation for each. Each round runs, each in a
+fresh process: the bare rows (together), ``Client.get`` on asyncio, on uvloop, the sync
+drop-in and the official client. Defaults: 3 rounds of 20,000 gets per row after 2,000
+warm-up, about 1.5 minutes on 2 cores.
 
 ``--awake`` keeps the clients' CPUs from idling while they wait for the server: a
 lowest-priority busy loop runs on them, and yields to any client at once. Idle, a vCPU

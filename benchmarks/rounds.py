@@ -2,7 +2,8 @@
 
 Each measured row runs in a fresh child process: our client's as ``sys.executable <script>
 ... --child-row <variant>`` (see ``ours``), the official client's in its own venv (see
-``run_official_script``); both print JSON rows on stdout. ``run_rounds`` runs every variant
+``run_official_script``, which also runs that script with our sync drop-in); all print
+JSON rows on stdout. ``run_rounds`` runs every variant
 once per round, so machine drift hits all alike, and ``report`` prints the medians over rounds,
 the range of the throughput, and the ratios ours/official per round.
 """
@@ -230,25 +231,22 @@ def ours(script: str, argv: list[str], hosts: Hosts, variant: str) -> Callable[[
     return lambda: _json_rows(f"child row {variant}", cmd)
 
 
-def run_official_script(script: str, cfg: dict[str, Any]) -> list[Row]:
+def run_official_script(script: str, cfg: dict[str, Any], dropin: bool = False) -> list[Row]:
     """The JSON rows ``script`` prints when the official client runs it in its own venv
-    with ``cfg`` as argument; none (and why, on stderr) when it cannot run."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from official import official_python, why_unavailable
-
-    python = official_python()
-    if python is None:
-        print(f"official client skipped: {why_unavailable()}", file=sys.stderr)
-        return []
-    return _json_rows("official client", [python, "-c", _with_helpers(script),
-                                          json.dumps(cfg)])
-
-
-def run_dropin_script(script: str, cfg: dict[str, Any]) -> list[Row]:
-    """The JSON rows of an official client's ``script`` run by this interpreter, where
-    ``import aerospike`` is our sync drop-in; ``cfg["client"]`` names the rows."""
-    return _json_rows("sync drop-in", [sys.executable, "-c", _with_helpers(script),
-                                       json.dumps(cfg)])
+    with ``cfg`` as argument; none (and why, on stderr) when it cannot run. With
+    ``dropin``, this interpreter runs it, where ``import aerospike`` is our sync drop-in.
+    ``cfg["client"]`` names the rows: "official" or "aerospike_async sync"."""
+    cfg = {**cfg, "client": "aerospike_async sync" if dropin else "official"}
+    if dropin:
+        python: str | None = sys.executable
+    else:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from official import official_python, why_unavailable
+        python = official_python()
+        if python is None:
+            print(f"official client skipped: {why_unavailable()}", file=sys.stderr)
+            return []
+    return _json_rows(cfg["client"], [python, "-c", _with_helpers(script), json.dumps(cfg)])
 
 
 def _with_helpers(script: str) -> str:

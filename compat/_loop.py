@@ -5,7 +5,7 @@ anyio blocking portal (uvloop when installed) when the first client opens
 and stopped when the last one closes, or at interpreter exit. Blocking
 calls hand a coroutine to that loop and wait for its result; any number of
 threads may do so at once. After a fork, the child starts its own loop.
-Single-record commands skip it: they run in the caller's thread
+Single-record and batch commands skip it: they run in the caller's thread
 (``aerospike_async.cluster.blocking.run_in_caller``), while the loop tends
 the cluster they route by.
 """

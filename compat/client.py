@@ -195,9 +195,9 @@ async def _call(fn: Callable[..., Any], *args: Any) -> Any:
 
 
 def _blocking(name: str, in_caller: bool = False) -> Callable[..., Any]:
-    """The blocking method ``name``: the matching coroutine run on the loop thread, or with
-    ``in_caller`` (single-record and batch commands) in the calling thread, with no hop to the loop
-    thread and back (see run_in_caller)."""
+    """The blocking method ``name``: the matching coroutine run on the loop thread, or
+    with ``in_caller`` (single-record and batch commands) in the calling thread, with no
+    hop to the loop thread and back (see run_in_caller)."""
     coroutine_fn = getattr(AsyncClient, name)
 
     if in_caller:
@@ -222,8 +222,9 @@ for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "pr
               "batch_operate", "batch_write", "batch_apply", "batch_remove"):
     setattr(Client, _name, _blocking(_name, in_caller=True))
 
-for _name in ("job_info", "query_apply", "scan_apply", "index_single_value_create", "index_list_create",
-              "index_map_keys_create", "index_map_values_create", "index_cdt_create",
+for _name in ("job_info", "query_apply", "scan_apply", "index_single_value_create",
+              "index_list_create", "index_map_keys_create", "index_map_values_create",
+              "index_cdt_create",
               "index_integer_create", "index_string_create", "index_blob_create",
               "index_geo2dsphere_create", "index_set_create", "index_expr_create",
               "index_remove"):

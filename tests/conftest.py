@@ -95,6 +95,22 @@ def blocking_wait_for(predicate: Callable[[], Any], timeout: float = 5.0,
     return time.monotonic() - started
 
 
+class SyncAwaitable:
+    """A sync drop-in client behind awaitable method names, for tests written once for
+    both APIs: each call runs at once in this thread (its single-record and batch commands
+    on blocking sockets)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self.client, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return method(*args, **kwargs)
+        return call
+
+
 def start_embedded_cluster(nodes: int = 3) -> Any:
     """An embedded cluster of ``nodes`` nodes (replication factor 2) in a thread."""
     from aerospike_async.testing import EmbeddedCluster

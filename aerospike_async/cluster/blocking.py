@@ -63,7 +63,7 @@ def run_in_caller(coro: Coroutine[Any, Any, T]) -> T:
 class BlockingConnection:
     """One blocking TCP (or TLS) connection, used by one thread at a time."""
 
-    __slots__ = ("_sock", "_kernel_timeouts", "_timeout", "_asked", "_stream", "_error",
+    __slots__ = ("_sock", "_kernel_timeouts", "_timeout_ms", "_asked", "_stream", "_error",
                  "closed", "last_used", "address")
 
     def __init__(self, sock: socket.socket, address: str) -> None:
@@ -71,7 +71,7 @@ class BlockingConnection:
         if self._kernel_timeouts:
             sock.settimeout(None)
         self._sock = sock
-        self._timeout: float | None = -1.0  # the socket's, as last set (-1: not yet)
+        self._timeout_ms = -1  # the socket's timeout as last set, in ms (-1: not yet)
         self._asked: float | None = -1.0  # the timeout last asked for, before rounding
         self._stream = bytearray()  # a streamed reply's bytes read past the last message
         self._error: BaseException | None = None  # why a streamed request failed to go out
@@ -110,15 +110,9 @@ class BlockingConnection:
                 reply = b"".join(parts)
             if len(reply) > end:
                 raise ProtocolError(f"unsolicited message from {self.address}")
-        except (socket.timeout, BlockingIOError):   # a kernel timeout: EAGAIN
+        except (OSError, ProtocolError, ConnectionClosed) as exc:
             self.close()
-            raise SocketTimeout(f"no reply from {self.address} in time") from None
-        except (ProtocolError, ConnectionClosed):
-            self.close()
-            raise
-        except OSError as exc:
-            self.close()
-            raise ConnectionClosed(f"connection to {self.address} failed: {exc}") from None
+            raise self._failure(exc, "no reply from") from None
         return (word >> 48) & 0xFF, reply[8:]
 
     def start_stream(self, data: bytes) -> None:
@@ -128,12 +122,8 @@ class BlockingConnection:
             if self.closed:
                 raise ConnectionClosed(f"connection to {self.address} is closed")
             self._sock.sendall(data)
-        except (socket.timeout, BlockingIOError):
-            self._fail(SocketTimeout(f"could not send to {self.address} in time"))
-        except ConnectionClosed as exc:
-            self._fail(exc)
-        except OSError as exc:
-            self._fail(ConnectionClosed(f"connection to {self.address} failed: {exc}"))
+        except (OSError, ConnectionClosed) as exc:
+            self._fail(self._failure(exc, "could not send to"))
 
     async def next_message(self, timeout: float | None) -> tuple[int, bytes]:
         """The next whole message of a streamed reply, read blocking (the coroutine never
@@ -164,12 +154,8 @@ class BlockingConnection:
                 if not data:
                     raise ConnectionClosed(f"connection to {self.address} closed")
                 buf += data
-        except (socket.timeout, BlockingIOError):
-            self._fail(SocketTimeout(f"no reply from {self.address} in time"))
-        except (ProtocolError, ConnectionClosed) as exc:
-            self._fail(exc)
-        except OSError as exc:
-            self._fail(ConnectionClosed(f"connection to {self.address} failed: {exc}"))
+        except (OSError, ProtocolError, ConnectionClosed) as exc:
+            self._fail(self._failure(exc, "no reply from"))
         raise self._error  # type: ignore[misc]
 
     def end_stream(self) -> None:
@@ -179,7 +165,18 @@ class BlockingConnection:
             self._stream.clear()
             self.close()
 
+    def _failure(self, exc: BaseException, timed_out: str) -> BaseException:
+        """What a socket call that raised ``exc`` fails with: SocketTimeout (worded
+        ``timed_out`` the address) for a timeout, a kernel one being EAGAIN; ProtocolError or
+        ConnectionClosed as they are; ConnectionClosed for any other OSError."""
+        if isinstance(exc, (socket.timeout, BlockingIOError)):
+            return SocketTimeout(f"{timed_out} {self.address} in time")
+        if isinstance(exc, OSError):
+            return ConnectionClosed(f"connection to {self.address} failed: {exc}")
+        return exc
+
     def _fail(self, exc: BaseException) -> None:
+        """A streamed request failed: next_message raises ``exc`` from now on."""
         self._error = exc
         self._stream.clear()
         self.close()
@@ -189,23 +186,16 @@ class BlockingConnection:
         above: setting it is a system call or two, and a timeout cut to what is left of a
         total timeout differs by microseconds at every call."""
         self._asked = timeout
-        if timeout:
-            timeout = math.ceil(timeout * 1000) / 1000
-        if timeout != self._timeout:
-            self._set_timeout(timeout)
-
-    def _set_timeout(self, timeout: float | None) -> None:
-        """Bound each send and receive by ``timeout`` seconds (None or 0: no limit)."""
+        ms = math.ceil(timeout * 1000) if timeout else 0   # 0: no limit
+        if ms == self._timeout_ms:
+            return
         if self._kernel_timeouts:
-            usec = round((timeout or 0) * 1e6)
-            if timeout and not usec:
-                usec = 1   # a timeval of zero would mean no limit
-            timeval = _TIMEVAL(usec // 1_000_000, usec % 1_000_000)
+            timeval = _TIMEVAL(ms // 1000, ms % 1000 * 1000)
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
         else:
-            self._sock.settimeout(timeout or None)
-        self._timeout = timeout
+            self._sock.settimeout(ms / 1000 or None)
+        self._timeout_ms = ms
 
     def _more(self, deadline: float, most: int) -> bytes:
         if deadline:
@@ -364,15 +354,7 @@ class BlockingPool(PoolBase):
                 conn = self._wait_locked(wait)
                 if conn is not None:
                     return conn
-        try:
-            conn = open_blocking(self.host, self.port, self._connect_limit(timeout), self.tls,
-                                 self.tls_name)
-        except BaseException:
-            self._give_back_slot()
-            raise
-        with self._lock:
-            self._count_opened(conn)
-        return conn
+        return self._open_counted(timeout)
 
     def take_or_open(self, timeout: float | None) -> BlockingConnection | None:
         """An idle connection, else a new one under the cap, without waiting: None at the
@@ -383,19 +365,21 @@ class BlockingPool(PoolBase):
                 return conn
             self.total += 1
         try:
+            return self._open_counted(timeout)
+        except (ConnectionClosed, SocketTimeout, NoMoreConnectionsError):
+            return None   # (NoMoreConnectionsError: the pool closed meanwhile)
+
+    def _open_counted(self, timeout: float | None) -> BlockingConnection:
+        """Open a connection in the slot already counted for it (given back when the
+        connect fails)."""
+        try:
             conn = open_blocking(self.host, self.port, self._connect_limit(timeout), self.tls,
                                  self.tls_name)
-        except (ConnectionClosed, SocketTimeout):
-            self._give_back_slot()
-            return None
         except BaseException:
             self._give_back_slot()
             raise
         with self._lock:
-            try:
-                self._count_opened(conn)
-            except NoMoreConnectionsError:   # the pool closed meanwhile
-                return None
+            self._count_opened(conn)
         return conn
 
     def _wait_locked(self, timeout: float) -> BlockingConnection | None:

@@ -212,8 +212,9 @@ class BatchExecutor:
         size = max(PIECE_KEYS, -(-total // (nodes * MAX_PIECES)))
         filling: dict[Node, list[BatchItem]] = {}
         tasks: list[asyncio.Future] = []
-        # a connection a piece went out on, until its task takes it (a task cancelled
-        # before its first step never would: its connection is then discarded here)
+        # a connection a piece went out on, until its task (or, in a caller's thread, its
+        # turn) takes it; one never taken (a task cancelled before its first step, a
+        # failure before its turn) is discarded here
         handed: list[tuple[Node, list[BatchItem], list]] = []
         held: dict[Node, list[BatchItem]] = {}
 

@@ -3,8 +3,6 @@ async client through its Protocol, the sync client through its blocking connecti
 read it whole, and report a garbled one alike."""
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from aerospike_async import Client
@@ -12,6 +10,7 @@ from aerospike_async.protocol.framing import MSG_AS, proto_word
 from aerospike_async.protocol.message import Message, Op, encode_message
 from aerospike_async.protocol.particles import encode_particle
 from aerospike_async.testing.batch import last_message
+from conftest import SyncAwaitable
 from fake_node import FakeNode
 
 KEYS = [("test", "stream", i) for i in range(5)]
@@ -49,63 +48,56 @@ def node():
     fake.stop()
 
 
-async def batch_read(node: FakeNode, api: str, keys: list) -> tuple:
-    """(the BatchRecords, connections in use afterwards) of one batch_read of ``keys``."""
-    if api == "async":
-        async with Client({"hosts": [("127.0.0.1", node.port)]}) as c:
-            return await c.batch_read(keys), c.cluster.nodes[0].pool.in_use
-    import aerospike
-    client = aerospike.client({"hosts": [("127.0.0.1", node.port)]})
-    try:
-        res = await asyncio.get_running_loop().run_in_executor(None, client.batch_read, keys)
-        return res, client._async.cluster.nodes[0].sync_pool.in_use
-    finally:
-        client.close()
+@pytest.fixture(params=["async", "sync"])
+async def client(request, node):
+    """A client of the scripted node through either API."""
+    config = {"hosts": [("127.0.0.1", node.port)]}
+    if request.param == "async":
+        async with Client(config) as c:
+            yield c
+    else:
+        import aerospike
+        c = aerospike.client(config)
+        try:
+            yield SyncAwaitable(c)
+        finally:
+            c.close()
 
 
-@pytest.mark.parametrize("api", ["async", "sync"])
+def batch_pool(client):
+    """The pool the client's batch commands take their connections from."""
+    if isinstance(client, SyncAwaitable):
+        return client.client._async.cluster.nodes[0].sync_pool
+    return client.cluster.nodes[0].pool
+
+
 @pytest.mark.parametrize("cut", list(CUTS))
-async def test_a_batch_answer_cut_anywhere_is_read_whole(node, api, cut):
+async def test_a_batch_answer_cut_anywhere_is_read_whole(node, client, cut):
     node.script([CUTS[cut]])
-    res, in_use = await batch_read(node, api, KEYS)
-    assert res.result == 0 and in_use == 0
+    res = await client.batch_read(KEYS)
+    assert res.result == 0 and batch_pool(client).in_use == 0
     assert [(r.result, r.record[1]["gen"], r.record[2]) for r in res.batch_records] == [
         (0, i + 1, {"v": i * 10}) for i in range(5)]
 
 
-@pytest.mark.parametrize("api", ["async", "sync"])
-async def test_a_garbled_message_fails_the_keys_still_waiting(node, api):
+async def test_a_garbled_message_fails_the_keys_still_waiting(node, client):
     garbled = proto(*map(record, range(3))) + b"\x07" * 8 + ANSWER[-30:]
     node.script([[garbled]])
-    res, in_use = await batch_read(node, api, KEYS)
-    assert in_use == 0
+    res = await client.batch_read(KEYS)
+    assert batch_pool(client).in_use == 0
     assert res.result == -1   # ClientError: an answer that cannot be read
     assert [r.result for r in res.batch_records] == [0, 0, 0, -15, -15]
     assert [r.record[2]["v"] for r in res.batch_records[:3]] == [0, 10, 20]
 
 
-@pytest.mark.parametrize("api", ["async", "sync"])
-async def test_bytes_after_the_last_message_retire_the_connection(node, api):
+async def test_bytes_after_the_last_message_retire_the_connection(node, client):
     """Bytes a node sends past a batch answer's LAST message would be read as the next
     command's reply: the connection is closed, and the next command runs on a new one."""
     ptype, data = encode_particle(7)
     get_reply = encode_message(Message(generation=9, ops=[Op(1, ptype, "v", data)]))
     node.script([[ANSWER + b"\x02\x03"], [get_reply]])
-    if api == "async":
-        async with Client({"hosts": [("127.0.0.1", node.port)]}) as c:
-            res = await c.batch_read(KEYS)
-            record = await c.get(KEYS[0])
-            opened = c.cluster.nodes[0].pool.opened
-    else:
-        import aerospike
-        client = aerospike.client({"hosts": [("127.0.0.1", node.port)]})
-        try:
-            loop = asyncio.get_running_loop()
-            res = await loop.run_in_executor(None, client.batch_read, KEYS)
-            record = await loop.run_in_executor(None, client.get, KEYS[0])
-            opened = client._async.cluster.nodes[0].sync_pool.opened
-        finally:
-            client.close()
+    res = await client.batch_read(KEYS)
+    record = await client.get(KEYS[0])
     assert res.result == 0 and [r.result for r in res.batch_records] == [0] * 5
     assert record[1]["gen"] == 9 and record[2] == {"v": 7}
-    assert opened == 2
+    assert batch_pool(client).opened == 2

@@ -18,7 +18,7 @@ from aerospike_async import Client
 from aerospike_async import exceptions as E
 from aerospike_async.protocol.message import Message, Op, encode_message
 from aerospike_async.protocol.particles import encode_particle
-from conftest import blocking_wait_for
+from conftest import SyncAwaitable, blocking_wait_for
 from fake_node import FakeNode
 
 KEY = ("test", "cluster", "k")
@@ -71,21 +71,6 @@ async def pclient(pair):
         yield c
 
 
-class _SyncAwaitable:
-    """The sync drop-in behind the awaited method names of the tests: each call runs, and
-    its single-record commands run in this thread on blocking sockets."""
-
-    def __init__(self, client) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str):
-        method = getattr(self._client, name)
-
-        async def call(*args, **kwargs):
-            return method(*args, **kwargs)
-        return call
-
-
 @pytest.fixture(params=["async", "sync"])
 async def rclient(request, pair):
     """A client of the pair through either API: the retry rules are the same for both."""
@@ -98,7 +83,7 @@ async def rclient(request, pair):
         import aerospike
         c = aerospike.client(config)
         try:
-            yield _SyncAwaitable(c)
+            yield SyncAwaitable(c)
         finally:
             c.close()
 
