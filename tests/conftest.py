@@ -8,6 +8,7 @@ with ``AEROSPIKE_EMBEDDED_NODES=3`` against an embedded 3-node cluster
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import time
@@ -109,6 +110,22 @@ class SyncAwaitable:
         async def call(*args: Any, **kwargs: Any) -> Any:
             return method(*args, **kwargs)
         return call
+
+
+@contextlib.asynccontextmanager
+async def client_of(api: str, config: dict[str, Any]) -> AsyncIterator[Any]:
+    """A connected client through ``api``: "async" (aerospike_async.Client) or "sync" (the
+    drop-in, behind SyncAwaitable), closed on the way out."""
+    if api == "async":
+        async with Client(config) as c:
+            yield c
+        return
+    import aerospike
+    c = aerospike.client(config)
+    try:
+        yield SyncAwaitable(c)
+    finally:
+        c.close()
 
 
 def start_embedded_cluster(nodes: int = 3) -> Any:

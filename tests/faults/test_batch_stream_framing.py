@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from aerospike_async import Client
 from aerospike_async.protocol.framing import MSG_AS, proto_word
 from aerospike_async.protocol.message import Message, Op, encode_message
 from aerospike_async.protocol.particles import encode_particle
 from aerospike_async.testing.batch import last_message
-from conftest import SyncAwaitable
+from conftest import SyncAwaitable, client_of
 from fake_node import FakeNode
 
 KEYS = [("test", "stream", i) for i in range(5)]
@@ -51,17 +50,8 @@ def node():
 @pytest.fixture(params=["async", "sync"])
 async def client(request, node):
     """A client of the scripted node through either API."""
-    config = {"hosts": [("127.0.0.1", node.port)]}
-    if request.param == "async":
-        async with Client(config) as c:
-            yield c
-    else:
-        import aerospike
-        c = aerospike.client(config)
-        try:
-            yield SyncAwaitable(c)
-        finally:
-            c.close()
+    async with client_of(request.param, {"hosts": [("127.0.0.1", node.port)]}) as c:
+        yield c
 
 
 def batch_pool(client):

@@ -18,7 +18,7 @@ from aerospike_async import Client
 from aerospike_async import exceptions as E
 from aerospike_async.protocol.message import Message, Op, encode_message
 from aerospike_async.protocol.particles import encode_particle
-from conftest import SyncAwaitable, blocking_wait_for
+from conftest import blocking_wait_for, client_of
 from fake_node import FakeNode
 
 KEY = ("test", "cluster", "k")
@@ -75,17 +75,9 @@ async def pclient(pair):
 async def rclient(request, pair):
     """A client of the pair through either API: the retry rules are the same for both."""
     a, _b = pair
-    config = {"hosts": [("127.0.0.1", a.port)], "tend_interval": 100}
-    if request.param == "async":
-        async with Client(config) as c:
-            yield c
-    else:
-        import aerospike
-        c = aerospike.client(config)
-        try:
-            yield SyncAwaitable(c)
-        finally:
-            c.close()
+    async with client_of(request.param,
+                         {"hosts": [("127.0.0.1", a.port)], "tend_interval": 100}) as c:
+        yield c
 
 
 def dead_port() -> int:
