@@ -7,6 +7,11 @@ by it once, and from then on its reply messages are replayed from memory by a st
 connection, so what is timed is the client alone: key checks and digests, routing, requests,
 reply decoding, records, the garbage collector. Prints CPU µs per record (best of 3 runs) and
 the collector's passes per batch. ``--no-gc`` turns the collector off, to see its share.
+
+A last row times the floor any pure-Python client stands on: only what every batch_read of
+these keys must do in Python, with no request, routing or framing: each key's digest, its
+bins decoded from their bytes, the result objects the documented API returns, and freeing
+them again.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import argparse
 import asyncio
 import collections
 import gc
+import struct
 import sys
 import time
 from pathlib import Path
@@ -23,12 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aerospike_async import Client  # noqa: E402
 from aerospike_async.cluster.pool import Pool  # noqa: E402
+from aerospike_async.protocol.digest import set_states  # noqa: E402
 from aerospike_async.testing import EmbeddedServer  # noqa: E402
+from aerospike_helpers.batch.records import BatchRecord, BatchRecords  # noqa: E402
 
 SET_NAME = "benchb"
 N_KEYS = 10_000
 BATCH = 1_000
-BINS = {"n": 1, "s": "x" * 64}
+BINS: dict[str, Any] = {"n": 1, "s": "x" * 64}
 _SIZE = (1 << 48) - 1
 
 
@@ -80,7 +88,7 @@ async def measure(batches: int, conc: int, no_gc: bool) -> dict[str, float]:
             return ReplayConnection(server)
         real = Pool.acquire, Pool.take, Pool.release
         Pool.acquire = replay_acquire  # type: ignore[method-assign]
-        Pool.take = replay_take  # type: ignore[method-assign]
+        Pool.take = replay_take  # type: ignore[method-assign,assignment]
         Pool.release = lambda self, conn: None  # type: ignore[method-assign]
         try:
             return await _timed(client, keys, batches, conc, no_gc)
@@ -121,6 +129,54 @@ async def _timed(client: Client, keys: list, batches: int, conc: int, no_gc: boo
             **{f"gen{g}": passes[g] / (3 * batches) for g in range(3)}}
 
 
+def floor(batches: int, no_gc: bool) -> float:
+    """CPU µs per record (best of 3 runs of ``batches``) of the work a pure-Python
+    batch_read of BATCH keys cannot skip: digests from the set's pre-hashed state (as
+    hashlib allows, the fastest way there is), each bin decoded from its bytes, the key
+    tuple, meta, bins, record tuple and BatchRecord the API returns, then their freeing."""
+    states = set_states(SET_NAME)
+    if states is None:
+        return float("nan")   # no RIPEMD-160 in hashlib: no fast digest to time
+    int_state = states[0]
+    pack = struct.Struct(">q").pack
+    n_bytes, s_bytes = (1).to_bytes(8, "big"), BINS["s"].encode()
+    from_bytes = int.from_bytes
+    new = BatchRecord.__new__
+
+    def one_batch(first: int) -> BatchRecords:
+        records: list[BatchRecord] = []
+        append = records.append
+        for k in range(first, first + BATCH):
+            h = int_state.copy()
+            h.update(pack(k))
+            key = ("test", SET_NAME, k, bytearray(h.digest()))
+            rec = new(BatchRecord)
+            rec.key = key
+            rec.record = (key, {"ttl": 1000, "gen": 1},
+                          {"n": from_bytes(n_bytes, "big"), "s": s_bytes.decode()})
+            rec.result = 0
+            rec.message = None
+            rec.subcode = 0
+            rec.in_doubt = False
+            append(rec)
+        return BatchRecords(records)
+
+    if no_gc:
+        gc.disable()
+    best = float("inf")
+    try:
+        for _ in range(3):
+            t0 = time.process_time()
+            res = None
+            for b in range(batches):
+                res = one_batch(b * BATCH % N_KEYS)
+            del res
+            best = min(best, time.process_time() - t0)
+    finally:
+        gc.enable()
+    return best / (batches * BATCH) * 1e6
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", type=int, default=200)
@@ -135,6 +191,8 @@ def main(argv: list[str] | None = None) -> None:
         row = asyncio.run(measure(args.batches, conc, args.no_gc))
         print(f"{conc:>4} {row['cpu_rec']:>11.2f} {row['gen0']:>11.2f} {row['gen1']:>11.2f} "
               f"{row['gen2']:>11.2f}")
+    print(f"floor {floor(args.batches, args.no_gc):>10.2f}   (digests, bins decoded, result "
+          f"objects and their freeing: the least a pure-Python client spends)")
 
 
 if __name__ == "__main__":
