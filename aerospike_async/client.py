@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from typing import Any, Awaitable, Callable
 
-from . import constants as C
+from . import _batch, constants as C
 from ._admin import AdminMixin
 from ._metrics import Metrics, app_id, cluster_stats
 from ._txn import TxnMixin, command_fields, txn_of
@@ -643,35 +643,30 @@ class Client(AdminMixin, TxnMixin):
                          policy: dict | None = None) -> Any:
         """Read many records: a ``BatchRecords`` whose records are in key order
         (all bins, the ``bins`` named, or only metadata when ``bins`` is [])."""
-        from ._batch import batch_read
-        return await batch_read(self, keys, bins, policy)
+        return await _batch.batch_read(self, keys, bins, policy)
 
     async def batch_operate(self, keys: list[Key], ops: list[dict],
                             policy_batch: dict | None = None,
                             policy_batch_write: dict | None = None,
                             ttl: int | None = None) -> Any:
         """Apply the same operations to many records: a ``BatchRecords``."""
-        from ._batch import batch_operate
-        return await batch_operate(self, keys, ops, policy_batch, policy_batch_write, ttl)
+        return await _batch.batch_operate(self, keys, ops, policy_batch, policy_batch_write, ttl)
 
     async def batch_write(self, batch_records: Any, policy_batch: dict | None = None) -> Any:
         """Run a ``BatchRecords`` of Read/Write/Remove/Apply records; fills and returns it."""
-        from ._batch import batch_write
-        return await batch_write(self, batch_records, policy_batch)
+        return await _batch.batch_write(self, batch_records, policy_batch)
 
     async def batch_apply(self, keys: list[Key], module: str, function: str, args: list,
                           policy_batch: dict | None = None,
                           policy_batch_apply: dict | None = None) -> Any:
         """Call a record UDF on many records: a ``BatchRecords``."""
-        from ._batch import batch_apply
-        return await batch_apply(self, keys, module, function, args, policy_batch,
+        return await _batch.batch_apply(self, keys, module, function, args, policy_batch,
                                  policy_batch_apply)
 
     async def batch_remove(self, keys: list[Key], policy_batch: dict | None = None,
                            policy_batch_remove: dict | None = None) -> Any:
         """Remove many records: a ``BatchRecords``."""
-        from ._batch import batch_remove
-        return await batch_remove(self, keys, policy_batch, policy_batch_remove)
+        return await _batch.batch_remove(self, keys, policy_batch, policy_batch_remove)
 
     # -- scan, query, jobs, secondary indexes -------------------------------
     def scan(self, namespace: str, set: str | None = None) -> Any:
