@@ -7,22 +7,22 @@ for a filtering ``cdt_ctx``. Every builder of the submodules is exported here.
 
 from __future__ import annotations
 
-from .arithmetic import *
+from .arithmetic import *  # noqa: F403
 from .arithmetic import __all__ as _arithmetic_all
-from .base import *
+from .base import *  # noqa: F403
 from .base import __all__ as _base_all
-from .bitwise import *
+from .bitwise import *  # noqa: F403
 from .bitwise import __all__ as _bitwise_all
-from .bitwise_operators import *
+from .bitwise_operators import *  # noqa: F403
 from .bitwise_operators import __all__ as _bitwise_operators_all
-from .hll import *
+from .hll import *  # noqa: F403
 from .hll import __all__ as _hll_all
-from .list import *
+from .list import *  # noqa: F403
 from .list import __all__ as _list_all
-from .map import *
+from .map import *  # noqa: F403
 from .map import __all__ as _map_all
 from .resources import ResultType, ReturnType
-from .string import *
+from .string import *  # noqa: F403
 from .string import __all__ as _string_all
 
 # (``list`` here is the submodule, so no list(...) calls)
