@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ._password import hash_password
+from .protocol.password import hash_password
 from .cluster.connection import ConnectionClosed, SocketTimeout
 from .exceptions import (
     AerospikeError,

@@ -188,6 +188,26 @@ def query_roles(role: str | None = None) -> bytes:
     return encode_admin(QUERY_ROLES, [field(ROLE, _text(role))] if role is not None else [])
 
 
+def login(user: str | None, credential: str | None, clear_password: str | None = None
+          ) -> bytes:
+    """LOGIN: user and password hash (internal), plus the clear password (external
+    authentication); no fields at all for PKI (``user`` None: the client certificate
+    names the user)."""
+    if user is None:
+        return encode_admin(LOGIN)
+    fields = [field(USER, _text(user)), field(CREDENTIAL, _text(credential or ""))]
+    if clear_password is not None:
+        fields.append(field(CLEAR_PASSWORD, _text(clear_password)))
+    return encode_admin(LOGIN, fields)
+
+
+def authenticate(user: str | None, token: bytes) -> bytes:
+    """AUTHENTICATE a new connection with a session token from LOGIN (without the user
+    under PKI)."""
+    fields = [] if user is None else [field(USER, _text(user))]
+    return encode_admin(AUTHENTICATE, fields + [field(SESSION_TOKEN, token)])
+
+
 # -- replies ------------------------------------------------------------------------------
 
 
@@ -210,6 +230,23 @@ def iter_blocks(payload: bytes | memoryview) -> Iterable[tuple[int, int, dict[in
         yield rc, command, fields
         if rc:
             return
+
+
+def parse_login(payload: bytes | memoryview) -> tuple[int, bytes | None, int | None]:
+    """``(result code, session token, session ttl in seconds)`` of a LOGIN reply; the
+    token and ttl are None where the reply has none."""
+    for rc, _command, fields in iter_blocks(payload):
+        ttl = fields.get(SESSION_TTL)
+        return (rc, fields.get(SESSION_TOKEN),
+                _U32.unpack_from(ttl)[0] if ttl is not None and len(ttl) >= 4 else None)
+    raise ValueError("empty admin reply")
+
+
+def result_code(payload: bytes | memoryview) -> int:
+    """The result code of a one-block admin reply (AUTHENTICATE and the like)."""
+    if len(payload) < HEADER_SIZE:
+        raise ValueError("short admin reply")
+    return payload[1]
 
 
 def _parse_roles(data: bytes) -> list[str]:

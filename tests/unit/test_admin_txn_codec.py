@@ -9,7 +9,7 @@ import vectors
 
 import aerospike_async.constants as C
 from aerospike_async import _txn
-from aerospike_async._password import hash_password
+from aerospike_async.protocol.password import hash_password
 from aerospike_async.protocol import admin as A
 from aerospike_async.protocol.message import FIELD_KEY, FIELD_MRT_DEADLINE, FIELD_MRT_ID
 from aerospike_async.protocol.record import key_fields

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .exceptions import ClientError
+from ..exceptions import ClientError
 
 SALT = "$2a$10$7EqJtq98hPqEX7fNZaFWoO"
 """The constant salt of ``as_password_get_constant_hash``."""
