@@ -3,7 +3,8 @@
 ``--nodes N`` runs an N-node cluster on ports ``--port``, ``--port + 1``, ... (each
 printed), with ``--replication-factor`` copies of every partition. ``--tls-cert FILE
 --tls-key FILE [--tls-name NAME] [--tls-port PORT]`` adds a TLS listener to every node
-(cluster nodes take free TLS ports) and answers ``peers-tls-std`` with it.
+(cluster nodes take free TLS ports) and answers ``peers-tls-std`` with it. ``--user
+NAME:PASSWORD`` (repeatable) turns security on: clients must log in as one of them.
 """
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from .server import EmbeddedServer
 async def _serve(args: argparse.Namespace) -> None:
     namespaces = tuple(args.namespace or ("test", "bar"))
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    users = dict(user.partition(":")[::2] for user in args.user or ())
     if args.nodes > 1:
         cluster = EmbeddedCluster(size=args.nodes, replication_factor=args.replication_factor,
                                   namespaces=namespaces, host=args.host, port=args.port,
                                   cluster_name=args.cluster_name, tls=tls,
-                                  tls_name=args.tls_name)
+                                  tls_name=args.tls_name, users=users)
         async with cluster:
             for node in cluster.nodes:
                 print(f"embedded aerospike node {node.name} listening on "
@@ -30,7 +32,7 @@ async def _serve(args: argparse.Namespace) -> None:
         return
     server = EmbeddedServer(host=args.host, port=args.port, node_name=args.node_name,
                             namespaces=namespaces, tls=tls, tls_name=args.tls_name,
-                            tls_port=args.tls_port)
+                            tls_port=args.tls_port, users=users)
     async with server:
         print(f"embedded aerospike server listening on {server.host}:{server.port}"
               + _tls_note(server.tls_port, args), flush=True)
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="TLS name the certificate is for (reported in peers-tls-std)")
     parser.add_argument("--tls-port", type=int, default=0,
                         help="TLS port of a single node (default: a free port)")
+    parser.add_argument("--user", action="append", metavar="NAME:PASSWORD",
+                        help="turn security on, with this user (repeatable)")
     args = parser.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")

@@ -37,6 +37,7 @@ from ..protocol.info import parse_info_request
 from ..protocol.message import FIELD_DIGEST, INFO2_WRITE, Message
 from .engine import Answer, Engine, reply
 from .node import N_PARTITIONS, NO_PARTITIONS, Node, Peer
+from .security import Security
 from .server import Listener, handle_message, server_tls_context
 from .store import Namespace, Record, Store
 from .threaded import EndpointView, ThreadRunner
@@ -193,6 +194,7 @@ class ClusterNode:
         self.host = host
         self.node = cluster._new_node(slot, name, host, port)
         self.listener = _NodeListener(self, host, port, cluster.tls_context)
+        self.listener.security = cluster.security
         self.joined = False
         """True while the node is a cluster member (owns partitions, routes commands)."""
         self._join_task: asyncio.Task[None] | None = None
@@ -269,7 +271,8 @@ class EmbeddedCluster:
                  migration_steps: int = 4, migration_interval: float = 0.05,
                  clock: Callable[[], float] | None = None,
                  tls: tuple[str, str] | ssl.SSLContext | None = None,
-                 tls_name: str = "localhost") -> None:
+                 tls_name: str = "localhost", users: dict[str, str] | None = None,
+                 session_ttl: int | None = None) -> None:
         if size < 1:
             raise ValueError("size must be at least 1")
         if replication_factor < 1:
@@ -287,6 +290,9 @@ class EmbeddedCluster:
         """With ``tls=(certfile, keyfile)`` every node also listens for TLS on a port of
         its own and answers peers-tls-std with its peers' TLS ports and ``tls_name``."""
         self.tls_name = tls_name if tls is not None else ""
+        self.security = (None if not users else Security(users) if session_ttl is None
+                         else Security(users, session_ttl))
+        """With ``users`` (name -> password), every node wants a login first."""
         self.join_delay = join_delay
         self.migration_steps = max(1, migration_steps)
         self.migration_interval = migration_interval

@@ -19,6 +19,7 @@ from ..protocol.framing import (
 from ..protocol.message import parse_message
 from .engine import ENTERPRISE_ONLY, Answer, reply
 from .node import Node
+from .security import Security
 from .store import Store
 from .threaded import EndpointView, ThreadRunner
 
@@ -68,7 +69,8 @@ class _Connection(asyncio.Protocol):
     listener, replies queue with their due times and one timer writes them in order.
     """
 
-    __slots__ = ("_server", "_reader", "_transport", "_queue", "_timer", "_stream", "_paused")
+    __slots__ = ("_server", "_reader", "_transport", "_queue", "_timer", "_stream", "_paused",
+                 "_user")
 
     def __init__(self, server: Listener) -> None:
         self._server = server
@@ -78,6 +80,7 @@ class _Connection(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._stream: Iterator[bytes | float] | None = None
         self._paused = False
+        self._user: str | None = None   # who logged in here, with security on
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport = cast(asyncio.Transport, transport)
@@ -102,7 +105,12 @@ class _Connection(asyncio.Protocol):
         assert transport is not None
         try:
             while self._stream is None and (frame := reader.next_frame()) is not None:
-                out = dispatch(frame[0], frame[1])
+                security = server.security
+                out = None
+                if security is not None:
+                    self._user, out = security.gate(self._user, frame[0], frame[1])
+                if out is None:
+                    out = dispatch(frame[0], frame[1])
                 if not isinstance(out, (bytes, bytearray)):
                     if server.faults is None:
                         self._stream = iter(out)
@@ -115,7 +123,7 @@ class _Connection(asyncio.Protocol):
                     self._faulty_reply(frame[0], out)
                     if transport.is_closing():
                         return
-        except ProtocolError as exc:
+        except (ProtocolError, PermissionError) as exc:
             log.debug("closing connection: %s", exc)
             transport.close()
 
@@ -267,6 +275,8 @@ class Listener:
         """With a server SSLContext, a second listener on ``tls_port`` speaks TLS."""
         self.tls_port = tls_port
         self.faults: Faults | None = None
+        self.security: Security | None = None
+        """With users (see ``Security``), connections must log in before anything else."""
         self._server: asyncio.base_events.Server | None = None
         self._tls_server: asyncio.base_events.Server | None = None
         self._connections: set[asyncio.Transport] = set()
@@ -351,7 +361,9 @@ class EmbeddedServer(Listener):
     """An Aerospike-compatible single-node server on the current event loop.
 
     ``async with EmbeddedServer() as srv:`` listens on a free loopback port
-    (``srv.host``, ``srv.port``, ``srv.address``) until the block ends.
+    (``srv.host``, ``srv.port``, ``srv.address``) until the block ends. With ``users``
+    (name -> password) security is on: clients log in first, and get session tokens that
+    last ``session_ttl`` seconds.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
@@ -359,8 +371,12 @@ class EmbeddedServer(Listener):
                  cluster_name: str = "asd-single",
                  clock: Callable[[], float] | None = None,
                  tls: tuple[str, str] | ssl.SSLContext | None = None,
-                 tls_name: str = "localhost", tls_port: int = 0) -> None:
+                 tls_name: str = "localhost", tls_port: int = 0,
+                 users: dict[str, str] | None = None, session_ttl: int | None = None) -> None:
         super().__init__(host, port, server_tls_context(tls), tls_port)
+        if users:
+            self.security = (Security(users) if session_ttl is None
+                             else Security(users, session_ttl))
         store = Store(namespaces) if clock is None else Store(namespaces, clock)
         self.node = Node(store, name=node_name, host=host, port=port,
                          cluster_name=cluster_name)
