@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from .protocol.password import hash_password
+from .cluster.cluster import ClusterSettings
 from .cluster.connection import ConnectionClosed, SocketTimeout
 from .exceptions import (
     AerospikeError,
@@ -89,6 +90,7 @@ class AdminMixin:
     """The documented ``admin_*`` coroutines of ``Client``."""
 
     config: dict[str, Any]
+    _settings: ClusterSettings
 
     # -- plumbing ------------------------------------------------------------------------
     def _admin_timeout(self, policy: Any) -> float:
@@ -251,12 +253,15 @@ class AdminMixin:
         return 0
 
     def _login_hash(self) -> str | None:
-        """The hash of the password the client authenticates with (None without login)."""
-        return getattr(self, "_credential_hash", None)
+        """The hash of the password the client logs in with (None without login)."""
+        credentials = self._settings.credentials
+        return credentials.password_hash if credentials is not None else None
 
     def _password_changed(self, user: str, password: str) -> None:
-        if getattr(self, "_login_user", None) == user:
-            self._credential_hash = hash_password(password)
+        """The client's own user has a new password: later logins use it."""
+        credentials = self._settings.credentials
+        if credentials is not None and credentials.user == user:
+            credentials.change_password(password)
 
     async def admin_grant_roles(self, user: str, roles: list[str],
                                 policy: dict | None = None) -> int:

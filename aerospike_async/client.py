@@ -15,6 +15,7 @@ from ._metrics import Metrics, app_id, cluster_stats
 from ._txn import TxnMixin, command_fields, txn_of
 from ._validate import (check_bin_list, check_bin_names, check_bins, check_meta,
                         echoed_user_key, param_error, parse_key, udf_call_fields, value_error)
+from .cluster.auth import Credentials
 from .cluster.cluster import Cluster, ClusterSettings
 from .cluster.connection import ConnectionClosed, SocketTimeout
 from .cluster.node import Node, info_host
@@ -107,12 +108,13 @@ class Client(AdminMixin, TxnMixin):
     ``(address, port)`` or ``(address, port, tls_name)``), ``tls`` (``enable``,
     ``cafile``, ``capath``, ``protocols``, ``cipher_suite``, ``cert_blacklist``,
     ``certfile``, ``keyfile``, ``keyfile_pw``, ``crl_check``, ``crl_check_all``,
-    ``log_session_info``; ``for_login_only`` is refused until login exists), ``policies`` (per-kind defaults: read, write,
+    ``log_session_info``; ``for_login_only`` is refused), ``policies`` (per-kind defaults: read, write,
     operate, remove, apply, batch, scan, query, info), ``tend_interval``,
     ``connect_timeout``, ``max_conns_per_node``, ``min_conns_per_node``,
     ``max_socket_idle``, ``max_error_rate``, ``error_rate_window``,
-    ``cluster_name``, ``use_services_alternate``, ``send_bool_as``, and
-    ``user``/``password`` (accepted; security is not yet supported).
+    ``cluster_name``, ``use_services_alternate``, ``send_bool_as``, and ``user`` and
+    ``password`` to log in to a cluster with security on (with ``auth_mode`` and
+    ``login_timeout_ms`` in ``policies``).
     """
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -146,6 +148,8 @@ class Client(AdminMixin, TxnMixin):
             tls=self._tls is not None,
             tls_config=self._tls,
             seed_tls_names={(h, p): n for h, p, n in hosts if n},
+            credentials=Credentials.from_config(config.get("user"), config.get("password"),
+                                                config.get("policies"), self._tls is not None),
         )
         self._bool_as_int = config.get("send_bool_as", C.AS_BOOL) == C.INTEGER
         self._cluster: Cluster | None = None
@@ -162,9 +166,14 @@ class Client(AdminMixin, TxnMixin):
     # -- lifecycle ---------------------------------------------------------------
     async def connect(self, username: str | None = None, password: str | None = None
                       ) -> "Client":
-        """Seed the cluster and start tending; returns the client."""
+        """Seed the cluster and start tending; returns the client. ``username`` and
+        ``password`` (Enterprise security) replace the config's ``user`` and
+        ``password``."""
         if self._cluster is not None and self._cluster.is_connected:
             return self
+        if username is not None or password is not None:
+            self._settings.credentials = Credentials.from_config(
+                username, password, self.config.get("policies"), self._tls is not None)
         cluster = Cluster(self._settings)
         await cluster.connect()
         self._cluster = cluster
@@ -975,7 +984,8 @@ class Client(AdminMixin, TxnMixin):
         validate_policy(policy)
         timeout = self._policies.resolve("info", policy).get("timeout", 1000) / 1000.0
         tls_name = host[2] if len(host) > 2 and isinstance(host[2], str) else None
-        text = await info_host(address, port, command, timeout, self._tls, tls_name)
+        text = await info_host(address, port, command, timeout, self._tls, tls_name,
+                               self._settings.credentials)
         return _info_text(text, f"{address}:{port}")
 
     async def set_xdr_filter(self, data_center: str, namespace: str,

@@ -375,6 +375,12 @@ class BlockingPool(PoolBase):
         try:
             conn = open_blocking(self.host, self.port, self._connect_limit(timeout), self.tls,
                                  self.tls_name)
+            if self.admit is not None:
+                try:   # a blocking connection's request never suspends
+                    run_in_caller(self.admit(conn, timeout or self.connect_timeout))
+                except BaseException:
+                    conn.close()
+                    raise
         except BaseException:
             self._give_back_slot()
             raise
@@ -438,6 +444,12 @@ class BlockingPool(PoolBase):
             try:
                 conn = await connect_from_loop(self.host, self.port, self.connect_timeout,
                                                self.tls, self.tls_name)
+                if self.admit is not None:
+                    try:   # one blocking round trip on the loop, bounded by connect_timeout
+                        await self.admit(conn, self.connect_timeout)
+                    except BaseException:
+                        conn.close()
+                        raise
             except BaseException:
                 self._give_back_slot()
                 raise

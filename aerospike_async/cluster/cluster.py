@@ -24,9 +24,10 @@ import random
 from typing import Any, Iterable
 
 from ..exceptions import (ClientError, ConnectionError, InvalidNodeError,
-                          NamespaceNotFound, TLSError)
+                          NamespaceNotFound, TLSError, exception_for)
 from ..protocol import topology
 from ..protocol.digest import PARTITION_IDS, PARTITIONS
+from .auth import Credentials, LoginFailed
 from .connection import ConnectionClosed, SocketTimeout, TLSFailure
 from .metrics import MetricsState
 from .node import Node
@@ -57,7 +58,7 @@ class ClusterSettings:
                  "max_socket_idle",
                  "max_error_rate", "error_rate_window", "use_services_alternate",
                  "fail_if_not_connected", "rack_aware", "rack_ids", "tls", "tls_config",
-                 "seed_tls_names")
+                 "seed_tls_names", "credentials")
 
     def __init__(self, seeds: list[tuple[str, int]], tend_interval: float = 1.0,
                  connect_timeout: float = 1.0, info_timeout: float = 1.0,
@@ -68,7 +69,8 @@ class ClusterSettings:
                  fail_if_not_connected: bool = True, rack_aware: bool = False,
                  rack_ids: list[int] | None = None, tls: bool = False,
                  tls_config: Any = None,
-                 seed_tls_names: dict[tuple[str, int], str] | None = None) -> None:
+                 seed_tls_names: dict[tuple[str, int], str] | None = None,
+                 credentials: Credentials | None = None) -> None:
         self.seeds = seeds
         self.tend_interval = tend_interval
         self.connect_timeout = connect_timeout
@@ -87,6 +89,7 @@ class ClusterSettings:
         self.tls = tls or tls_config is not None
         self.tls_config = tls_config  # a TLSConfig: every connection is encrypted
         self.seed_tls_names = dict(seed_tls_names or {})  # (host, port) -> tls name
+        self.credentials = credentials  # log in to every node as them (None: no login)
 
     @property
     def tend_timeout(self) -> float:
@@ -132,6 +135,7 @@ class Cluster:
         self._round_robin = itertools.count()
         self._fill_tasks: set[asyncio.Task] = set()
         self._tls_failure: TLSFailure | None = None  # the last failed handshake of a seed
+        self._login_failure: LoginFailed | None = None  # the last login a seed refused
         # extended metrics (metrics.MetricsState) while enabled; the counters below are
         # cumulative, as in the C client
         self.metrics: MetricsState | None = None
@@ -149,6 +153,11 @@ class Cluster:
                 # every seed that answered refused the handshake: a TLS misconfiguration
                 raise TLSError(-9, f"Failed to connect to seed(s): {seeds}: "
                                f"{self._tls_failure}", None, None, False)
+            if self._login_failure is not None:
+                # the login was refused: the server's reason (as the C client reports it)
+                raise exception_for(self._login_failure.code,
+                                    f"Failed to connect to seed(s): {seeds}: "
+                                    f"{self._login_failure}", False)
             raise ConnectionError(-10, f"Failed to connect to seed(s): {seeds}", None, None,
                                   False)
         self._tend_task = asyncio.get_running_loop().create_task(self._tend_loop())
@@ -246,6 +255,7 @@ class Cluster:
         seeds = self.settings.seeds
         names = self.settings.seed_tls_names
         self._tls_failure = None
+        self._login_failure = None
         results = await asyncio.gather(*(self._validate(h, p, tls_name=names.get((h, p)))
                                          for h, p in seeds))
         chosen: Node | None = None
@@ -282,7 +292,7 @@ class Cluster:
         pool = Pool(host, port, s.max_conns_per_node, s.min_conns_per_node,
                     s.max_socket_idle, s.connect_timeout, s.tls_config, tls_name)
         return Node("", host, port, frozenset(), pool, s.connect_timeout,
-                    s.sync_min_conns_per_node)
+                    s.sync_min_conns_per_node, s.credentials)
 
     async def _validate(self, host: str, port: int, expected_name: str | None = None,
                         tls_name: str | None = None) -> Node | None:
@@ -301,6 +311,9 @@ class Cluster:
             if isinstance(exc, TLSFailure):
                 log.warning("node %s:%s failed validation: %s", host, port, exc)
                 self._tls_failure = exc
+            elif isinstance(exc, LoginFailed):
+                log.warning("node %s:%s refused the login: code %s", host, port, exc.code)
+                self._login_failure = exc
             else:
                 log.debug("node %s:%s failed validation: %s", host, port, exc)
             probe.close()

@@ -5,7 +5,8 @@ from typing import Any
 
 from ..protocol.framing import MSG_INFO
 from ..protocol.info import encode_info_request, parse_info_response
-from ..exceptions import ConnectionError, TimeoutError, TLSError
+from ..exceptions import ConnectionError, TimeoutError, TLSError, exception_for
+from .auth import Credentials, LoginFailed, Session, authenticate, login
 from .connection import (Connection, ConnectionClosed, SocketTimeout, TLSFailure,
                          open_connection)
 from .blocking import BlockingPool
@@ -14,9 +15,10 @@ from .pool import Pool
 
 
 async def info_host(host: str, port: int, command: str, timeout: float, tls: Any = None,
-                    tls_name: str | None = None) -> bytes:
+                    tls_name: str | None = None, credentials: Credentials | None = None
+                    ) -> bytes:
     """One info request on a connection of its own to any host (``aerospike_info_host``),
-    over TLS when ``tls`` (a TLSConfig) is given."""
+    over TLS when ``tls`` (a TLSConfig) is given, logged in first with ``credentials``."""
     try:
         conn = await open_connection(host, port, timeout, tls, tls_name)
     except TLSFailure as exc:
@@ -24,6 +26,11 @@ async def info_host(host: str, port: int, command: str, timeout: float, tls: Any
     except (ConnectionClosed, SocketTimeout, OSError) as exc:
         raise ConnectionError(-10, f"{host}:{port} {exc}", None, None, False) from None
     try:
+        if credentials is not None:
+            try:
+                await login(conn, credentials)
+            except LoginFailed as exc:
+                raise exception_for(exc.code, f"{host}:{port} {exc}") from None
         _t, payload = await conn.request(encode_info_request(*filter(None, [command])),
                                          timeout)
     except SocketTimeout:
@@ -48,10 +55,11 @@ class Node:
                  "failures", "refresh_count", "reference_count", "peers_count",
                  "partition_changed", "rebalance_changed", "error_count", "_tend_conn",
                  "connect_timeout", "racks", "tend_failures_total", "metrics",
-                 "metrics_columns", "metrics_on")
+                 "metrics_columns", "metrics_on", "credentials", "session", "perform_login")
 
     def __init__(self, name: str, host: str, port: int, features: frozenset[str],
-                 pool: Pool, connect_timeout: float, sync_min: int = 0) -> None:
+                 pool: Pool, connect_timeout: float, sync_min: int = 0,
+                 credentials: Credentials | None = None) -> None:
         self.name = name
         self.host = host
         self.port = port
@@ -78,16 +86,69 @@ class Node:
         self.metrics_on = False  # extended metrics enabled: count tend bytes too
         self._tend_conn: Connection | None = None
         self.connect_timeout = connect_timeout
+        # security: the tend connection logs in; new pool connections present the session
+        self.credentials = credentials
+        self.session: Session | None = None
+        self.perform_login = False  # presenting the session failed: log in again
+        if credentials is not None:
+            pool.admit = self.sync_pool.admit = self._present_session
+
+    def _login_due(self) -> bool:
+        """Log in again: presenting the session failed, or it is about to expire."""
+        session = self.session
+        return self.perform_login or (session is not None and session.due())
+
+    async def _login(self, conn: Connection) -> None:
+        assert self.credentials is not None
+        try:
+            self.session = await login(conn, self.credentials)
+        except LoginFailed:
+            self.perform_login = True
+            raise
+        self.perform_login = False
+
+    async def _log_in_tend_connection(self, conn: Connection, new: bool) -> None:
+        """A new tend connection logs in (or presents a current session, logging in when
+        that fails); one in use logs in again when the session is due."""
+        if not new:
+            if self._login_due():
+                await self._login(conn)
+            return
+        session = self.session
+        if session is None or self._login_due():
+            await self._login(conn)
+            return
+        assert self.credentials is not None
+        try:
+            await authenticate(conn, self.credentials, session, self.connect_timeout)
+        except LoginFailed:
+            await self._login(conn)
+
+    async def _present_session(self, conn: Any, timeout: float | None) -> None:
+        """A pool's new connection presents the node's session; refused, the tender logs
+        in again at its next tend and the connection fails (LoginFailed)."""
+        session = self.session
+        if session is None or self.credentials is None:
+            return
+        try:
+            await authenticate(conn, self.credentials, session, timeout)
+        except LoginFailed:
+            self.perform_login = True
+            raise
 
     async def tend_info(self, *commands: str, timeout: float) -> dict[str, str]:
         """Ask info commands on the dedicated tend connection."""
         conn = self._tend_conn
-        if conn is None or conn.closed:
+        new = conn is None or conn.closed
+        if new:
             pool = self.pool
             conn = self._tend_conn = await open_connection(
                 self.host, self.port, self.connect_timeout or timeout, pool.tls, pool.tls_name)
+        assert conn is not None
         request = encode_info_request(*commands)
         try:
+            if self.credentials is not None:
+                await self._log_in_tend_connection(conn, new)
             mtype, payload = await conn.request(request, timeout)
         except BaseException:
             conn.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..exceptions import NoMoreConnectionsError
@@ -19,7 +20,8 @@ class PoolBase:
     lock held."""
 
     __slots__ = ("host", "port", "max_size", "min_size", "max_idle", "connect_timeout",
-                 "tls", "tls_name", "_idle", "total", "closed", "opened", "closed_count")
+                 "tls", "tls_name", "_idle", "total", "closed", "opened", "closed_count",
+                 "admit")
 
     def __init__(self, host: str, port: int, max_size: int, min_size: int, max_idle: float,
                  connect_timeout: float, tls: Any, tls_name: str | None) -> None:
@@ -36,6 +38,9 @@ class PoolBase:
         self.closed = False
         self.opened = 0  # connections ever opened
         self.closed_count = 0  # connections ever closed by the pool
+        # with security on: run on each new connection before its first use (it presents
+        # the node's session), given the connection and the command's timeout
+        self.admit: Callable[[Any, float | None], Coroutine[Any, Any, None]] | None = None
 
     @property
     def idle(self) -> int:
@@ -199,6 +204,12 @@ class Pool(PoolBase):
         try:
             conn = await open_connection(self.host, self.port, self._connect_limit(timeout),
                                          self.tls, self.tls_name)
+            if self.admit is not None:
+                try:
+                    await self.admit(conn, timeout or self.connect_timeout)
+                except BaseException:
+                    conn.close()
+                    raise
         except BaseException:
             self._pass_on(None)
             raise

@@ -128,10 +128,10 @@ def build_tls(config: Any) -> TLSConfig | None:
     if not config.get("enable"):
         return None
     if config.get("for_login_only"):
-        # TLS only for login, the rest in the clear: this client has no login yet, so
-        # honouring it would silently send everything unencrypted.
+        # TLS only for the login, the rest in the clear: this client keeps every
+        # connection on TLS, so it refuses rather than pretend to switch.
         raise _param("TLS config 'for_login_only' is not supported: this client does not "
-                     "log in (security), so no connection would use TLS")
+                     "switch its connections from TLS to clear after the login")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the certificate and the name
     minimum, maximum = parse_protocols(config.get("protocols") or DEFAULT_PROTOCOLS)
     try:

@@ -32,6 +32,7 @@ RC_TIMEOUT = 9
 RC_KEY_BUSY = 14
 RC_DEVICE_OVERLOAD = 18
 RC_CLUSTER = 11
+RC_NOT_AUTHENTICATED = 80
 _RETRY_SERVER_CODES = (RC_TIMEOUT, RC_DEVICE_OVERLOAD, RC_CLUSTER)
 _STAY_ON_NODE = (RC_TIMEOUT, NoMoreConnectionsError.code, MaxErrorRateExceeded.code)
 
@@ -155,8 +156,11 @@ def _reply(node: Node, pool: Pool | BlockingPool, conn: Any, namespace: str, mty
             raise ProtocolError("truncated reply")
     except ProtocolError as exc:
         return None, _broken(node, pool, conn, namespace, exc)
-    pool.release(conn)
     rc = payload[5]
+    if rc == RC_NOT_AUTHENTICATED:
+        pool.discard(conn)  # it lost its login, as the C client judges it
+    else:
+        pool.release(conn)
     if rc not in _RETRY_SERVER_CODES:
         if rc:
             count_result(node, namespace, rc)
