@@ -37,7 +37,7 @@ from ..protocol.info import parse_info_request
 from ..protocol.message import FIELD_DIGEST, INFO2_WRITE, Message
 from .engine import Answer, Engine, reply
 from .node import N_PARTITIONS, NO_PARTITIONS, Node, Peer
-from .security import Security
+from .security import Security, Users
 from .server import Listener, handle_message, server_tls_context
 from .store import Namespace, Record, Store
 from .threaded import EndpointView, ThreadRunner
@@ -271,7 +271,7 @@ class EmbeddedCluster:
                  migration_steps: int = 4, migration_interval: float = 0.05,
                  clock: Callable[[], float] | None = None,
                  tls: tuple[str, str] | ssl.SSLContext | None = None,
-                 tls_name: str = "localhost", users: dict[str, str] | None = None,
+                 tls_name: str = "localhost", users: Users | None = None,
                  session_ttl: int | None = None) -> None:
         if size < 1:
             raise ValueError("size must be at least 1")

@@ -4,26 +4,59 @@ With users configured, a connection must log in (LOGIN, user and password hash) 
 present a session token from an earlier login (AUTHENTICATE) before anything else: a
 command before that gets NOT_AUTHENTICATED, an info request has its connection closed.
 A login answers a random session token and its ttl, as the Enterprise server does.
-Administering users and roles is not implemented: those commands keep answering
-SECURITY_NOT_SUPPORTED.
+
+Users and roles are administered with the admin commands (create, drop, passwords, roles,
+privileges, whitelists, quotas, queries), and what a user's roles allow is enforced: a
+read needs a read privilege, a write a write privilege, a UDF read-write-udf, each global
+or for the command's namespace (and set); user and role administration needs user-admin
+(a user may always query itself and change its own password). Anything else a role may
+restrict (sys-admin, data-admin, ... info commands, whitelists, quotas) is recorded and
+reported, not enforced.
 """
 from __future__ import annotations
 
 import secrets
 import struct
 import time
-from typing import Callable
+from typing import Callable, Mapping
 
-from ..protocol.password import hash_password
+from .. import constants as C
 from ..protocol import admin as A
-from ..protocol.framing import MSG_ADMIN, MSG_INFO, encode_proto
+from ..protocol.framing import MSG_ADMIN, MSG_AS, MSG_INFO, encode_proto
+from ..protocol.message import (FIELD_NAMESPACE, FIELD_SET, FIELD_UDF_FUNCTION, INFO1_READ,
+                                INFO2_WRITE, MSG_HEADER_SIZE)
+from ..protocol.password import hash_password
 from .engine import Answer, reply
 
-NOT_AUTHENTICATED = 80
+INVALID_COMMAND = 54
 INVALID_USER = 60
+USER_EXISTS = 61
 INVALID_CREDENTIAL = 65
 EXPIRED_SESSION = 66
+INVALID_ROLE = 70
+ROLE_EXISTS = 71
+INVALID_PRIVILEGE = 72
+NOT_AUTHENTICATED = 80
+ROLE_VIOLATION = 81
 DEFAULT_SESSION_TTL = 86400  # seconds, the server's session-ttl default
+
+# the predefined roles and the privileges they stand for
+PREDEFINED_ROLES: dict[str, tuple[int, ...]] = {
+    "user-admin": (C.PRIV_USER_ADMIN,), "sys-admin": (C.PRIV_SYS_ADMIN,),
+    "data-admin": (C.PRIV_DATA_ADMIN,), "udf-admin": (C.PRIV_UDF_ADMIN,),
+    "sindex-admin": (C.PRIV_SINDEX_ADMIN,), "read": (C.PRIV_READ,),
+    "read-write": (C.PRIV_READ_WRITE,), "read-write-udf": (C.PRIV_READ_WRITE_UDF,),
+    "write": (C.PRIV_WRITE,), "truncate": (C.PRIV_TRUNCATE,),
+    "superuser": (C.PRIV_USER_ADMIN, C.PRIV_SYS_ADMIN, C.PRIV_DATA_ADMIN,
+                  C.PRIV_READ_WRITE_UDF),
+}
+_READS = frozenset((C.PRIV_READ, C.PRIV_READ_WRITE, C.PRIV_READ_WRITE_UDF))
+_WRITES = frozenset((C.PRIV_READ_WRITE, C.PRIV_READ_WRITE_UDF, C.PRIV_WRITE))
+_UDF = frozenset((C.PRIV_READ_WRITE_UDF,))
+_USER_ADMIN = frozenset((C.PRIV_USER_ADMIN,))
+Privilege = tuple[int, str, str]   # (code, namespace, set): "" is any
+# user name -> clear password (a superuser), or (clear password, role names)
+Users = Mapping[str, "str | tuple[str, list[str]]"]
 
 
 def _admin_reply(rc: int, fields: tuple[bytes, ...] = ()) -> bytes:
@@ -31,16 +64,35 @@ def _admin_reply(rc: int, fields: tuple[bytes, ...] = ()) -> bytes:
     return encode_proto(MSG_ADMIN, header + b"".join(fields))
 
 
+class _Role:
+    __slots__ = ("privileges", "whitelist", "read_quota", "write_quota")
+
+    def __init__(self, privileges: list[Privilege]) -> None:
+        self.privileges = privileges
+        self.whitelist: list[str] = []
+        self.read_quota = 0
+        self.write_quota = 0
+
+
 class Security:
-    """The users of a server with security on, and the sessions their logins opened.
+    """The users and roles of a server with security on, and the sessions their logins
+    opened.
 
-    ``users`` maps user names to clear passwords; ``session_ttl`` is the lifetime, in
-    seconds, of the session tokens logins hand out."""
+    ``users`` maps user names to a clear password (the user is a superuser) or to
+    ``(password, roles)``; ``session_ttl`` is the lifetime, in seconds, of the session
+    tokens logins hand out."""
 
-    def __init__(self, users: dict[str, str], session_ttl: int = DEFAULT_SESSION_TTL,
+    def __init__(self, users: Users, session_ttl: int = DEFAULT_SESSION_TTL,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._hashes = {user: hash_password(password) for user, password in users.items()}
-        self._passwords = dict(users)
+        self._hashes: dict[str, str] = {}
+        self._passwords: dict[str, str] = {}
+        self._roles_of: dict[str, list[str]] = {}
+        for user, given in users.items():
+            password, roles = (given, ["superuser"]) if isinstance(given, str) else given
+            self._hashes[user] = hash_password(password)
+            self._passwords[user] = password
+            self._roles_of[user] = list(roles)
+        self._roles: dict[str, _Role] = {}
         self.session_ttl = session_ttl
         self._clock = clock
         self._sessions: dict[bytes, tuple[str, float]] = {}
@@ -63,6 +115,10 @@ class Security:
             if command == A.AUTHENTICATE:
                 return self._authenticate(user, payload)
         if user is not None:
+            if msg_type == MSG_AS:
+                return user, self._authorize(user, payload)
+            if msg_type == MSG_ADMIN and len(payload) >= A.HEADER_SIZE:
+                return user, self._administer(user, payload)
             return user, None
         if msg_type == MSG_INFO:
             raise PermissionError("info request before login")
@@ -80,9 +136,11 @@ class Security:
         name = fields.get(A.USER, b"").decode("utf-8", "replace")
         if name not in self._hashes:
             return user, _admin_reply(INVALID_USER)
+        # the hash, or (external authentication) the clear password where it is known
         clear = fields.get(A.CLEAR_PASSWORD)
-        if fields.get(A.CREDENTIAL, b"").decode() != self._hashes[name] and (
-                clear is None or clear.decode("utf-8", "replace") != self._passwords[name]):
+        known = self._passwords[name]
+        if fields.get(A.CREDENTIAL, b"").decode("utf-8", "replace") != self._hashes[name] and (
+                clear is None or not known or clear.decode("utf-8", "replace") != known):
             return user, _admin_reply(INVALID_CREDENTIAL)
         token = secrets.token_bytes(32)
         self._sessions[token] = (name, self._clock() + self.session_ttl)
@@ -101,3 +159,265 @@ class Security:
             return user, _admin_reply(EXPIRED_SESSION)
         self.authentications += 1
         return name, _admin_reply(0)
+
+    # -- what users may do ------------------------------------------------------------
+    def _privileges(self, user: str) -> list[Privilege]:
+        out: list[Privilege] = []
+        for name in self._roles_of.get(user, ()):
+            predefined = PREDEFINED_ROLES.get(name)
+            if predefined is not None:
+                out.extend((code, "", "") for code in predefined)
+            elif name in self._roles:
+                out.extend(self._roles[name].privileges)
+        return out
+
+    def _may(self, user: str, codes: frozenset[int], ns: str = "", set_name: str = ""
+             ) -> bool:
+        return any(code in codes and (not p_ns or not ns or p_ns == ns)
+                   and (not p_set or not set_name or p_set == set_name)
+                   for code, p_ns, p_set in self._privileges(user))
+
+    def _authorize(self, user: str, payload: bytes) -> Answer | None:
+        """None when ``user`` may run the command, else its ROLE_VIOLATION reply."""
+        if len(payload) < MSG_HEADER_SIZE:
+            return None
+        info1, info2 = payload[1], payload[2]
+        ns = set_name = ""
+        udf = False
+        pos = MSG_HEADER_SIZE
+        for _ in range(struct.unpack_from(">H", payload, 18)[0]):
+            size = struct.unpack_from(">I", payload, pos)[0]
+            ftype = payload[pos + 4]
+            data = payload[pos + 5:pos + 4 + size]
+            if ftype == FIELD_NAMESPACE:
+                ns = data.decode("utf-8", "replace")
+            elif ftype == FIELD_SET:
+                set_name = data.decode("utf-8", "replace")
+            elif ftype == FIELD_UDF_FUNCTION:
+                udf = True
+            pos += 4 + size
+        if udf:
+            needed = _UDF
+        elif info2 & INFO2_WRITE:
+            needed = _WRITES
+        elif info1 & INFO1_READ:
+            needed = _READS
+        else:
+            return None
+        return None if self._may(user, needed, ns, set_name) else reply(ROLE_VIOLATION)
+
+    # -- administration ----------------------------------------------------------------
+    def _administer(self, user: str, payload: bytes) -> Answer:
+        command = payload[2]
+        fields = self._fields(payload)
+        target = fields.get(A.USER, b"").decode("utf-8", "replace")
+        is_admin = self._may(user, _USER_ADMIN)
+        own = target == user and A.USER in fields
+        if command == A.CHANGE_PASSWORD and own or command == A.QUERY_USERS and own:
+            pass   # a user may change its own password and see itself
+        elif not is_admin:
+            return _admin_reply(ROLE_VIOLATION)
+        try:
+            handler = self._HANDLERS[command]
+        except KeyError:
+            return _admin_reply(INVALID_COMMAND)
+        try:
+            return handler(self, fields)
+        except (IndexError, struct.error, UnicodeDecodeError):
+            return _admin_reply(INVALID_PRIVILEGE if A.PRIVILEGES in fields else
+                                INVALID_COMMAND)
+
+    def _role_exists(self, name: str) -> bool:
+        return name in PREDEFINED_ROLES or name in self._roles
+
+    def _create_user(self, f: dict[int, bytes]) -> bytes:
+        name = _text(f.get(A.USER))
+        if name in self._hashes:
+            return _admin_reply(USER_EXISTS)
+        roles = _roles(f.get(A.ROLES, b"\0"))
+        if not all(map(self._role_exists, roles)):
+            return _admin_reply(INVALID_ROLE)
+        self._hashes[name] = _text(f.get(A.PASSWORD))
+        self._passwords[name] = ""   # only its hash came over the wire
+        self._roles_of[name] = roles
+        return _admin_reply(0)
+
+    def _drop_user(self, f: dict[int, bytes]) -> bytes:
+        name = _text(f.get(A.USER))
+        if name not in self._hashes:
+            return _admin_reply(INVALID_USER)
+        del self._hashes[name], self._passwords[name], self._roles_of[name]
+        for token, (owner, _expiry) in list(self._sessions.items()):
+            if owner == name:
+                del self._sessions[token]
+        return _admin_reply(0)
+
+    def _set_password(self, f: dict[int, bytes]) -> bytes:
+        name = _text(f.get(A.USER))
+        if name not in self._hashes:
+            return _admin_reply(INVALID_USER)
+        if A.OLD_PASSWORD in f and _text(f[A.OLD_PASSWORD]) != self._hashes[name]:
+            return _admin_reply(INVALID_CREDENTIAL)
+        self._hashes[name] = _text(f.get(A.PASSWORD))
+        self._passwords[name] = ""
+        return _admin_reply(0)
+
+    def _change_roles(self, f: dict[int, bytes], grant: bool) -> bytes:
+        name = _text(f.get(A.USER))
+        if name not in self._hashes:
+            return _admin_reply(INVALID_USER)
+        roles = _roles(f.get(A.ROLES, b"\0"))
+        if not all(map(self._role_exists, roles)):
+            return _admin_reply(INVALID_ROLE)
+        have = self._roles_of[name]
+        if grant:
+            have.extend(r for r in roles if r not in have)
+        else:
+            have[:] = [r for r in have if r not in roles]
+        return _admin_reply(0)
+
+    def _query_users(self, f: dict[int, bytes]) -> bytes:
+        names = [_text(f[A.USER])] if A.USER in f else sorted(self._hashes)
+        if any(name not in self._hashes for name in names):
+            return _admin_reply(INVALID_USER)
+        blocks = [_block(0, A.QUERY_USERS, (
+            A.field(A.USER, name.encode()),
+            A.field(A.ROLES, A.roles_data(self._roles_of[name])),
+            A.field(A.READ_INFO, _stats()), A.field(A.WRITE_INFO, _stats()),
+            A.field(A.CONNECTIONS, struct.pack(">I", 0)))) for name in names]
+        return encode_proto(MSG_ADMIN, b"".join(blocks) + _block(A.RESULT_QUERY_END,
+                                                                 A.QUERY_USERS))
+
+    def _create_role(self, f: dict[int, bytes]) -> bytes:
+        name = _text(f.get(A.ROLE))
+        if self._role_exists(name):
+            return _admin_reply(ROLE_EXISTS)
+        role = _Role(_privileges(f.get(A.PRIVILEGES, b"\0")))
+        role.whitelist = _whitelist(f.get(A.WHITELIST))
+        role.read_quota = _u32(f.get(A.READ_QUOTA))
+        role.write_quota = _u32(f.get(A.WRITE_QUOTA))
+        self._roles[name] = role
+        return _admin_reply(0)
+
+    def _custom_role(self, f: dict[int, bytes]) -> _Role | None:
+        return self._roles.get(_text(f.get(A.ROLE)))
+
+    def _drop_role(self, f: dict[int, bytes]) -> bytes:
+        name = _text(f.get(A.ROLE))
+        if self._roles.pop(name, None) is None:
+            return _admin_reply(INVALID_ROLE)
+        for roles in self._roles_of.values():
+            roles[:] = [r for r in roles if r != name]
+        return _admin_reply(0)
+
+    def _change_privileges(self, f: dict[int, bytes], grant: bool) -> bytes:
+        role = self._custom_role(f)
+        if role is None:
+            return _admin_reply(INVALID_ROLE)
+        privileges = _privileges(f.get(A.PRIVILEGES, b"\0"))
+        if grant:
+            role.privileges.extend(p for p in privileges if p not in role.privileges)
+        else:
+            role.privileges[:] = [p for p in role.privileges if p not in privileges]
+        return _admin_reply(0)
+
+    def _set_whitelist(self, f: dict[int, bytes]) -> bytes:
+        role = self._custom_role(f)
+        if role is None:
+            return _admin_reply(INVALID_ROLE)
+        role.whitelist = _whitelist(f.get(A.WHITELIST))
+        return _admin_reply(0)
+
+    def _set_quotas(self, f: dict[int, bytes]) -> bytes:
+        role = self._custom_role(f)
+        if role is None:
+            return _admin_reply(INVALID_ROLE)
+        if A.READ_QUOTA in f:
+            role.read_quota = _u32(f[A.READ_QUOTA])
+        if A.WRITE_QUOTA in f:
+            role.write_quota = _u32(f[A.WRITE_QUOTA])
+        return _admin_reply(0)
+
+    def _query_roles(self, f: dict[int, bytes]) -> bytes:
+        names = ([_text(f[A.ROLE])] if A.ROLE in f
+                 else sorted([*PREDEFINED_ROLES, *self._roles]))
+        blocks = []
+        for name in names:
+            predefined = PREDEFINED_ROLES.get(name)
+            role = (_Role([(code, "", "") for code in predefined]) if predefined is not None
+                    else self._roles.get(name))
+            if role is None:
+                return _admin_reply(INVALID_ROLE)
+            fields = [A.field(A.ROLE, name.encode()),
+                      A.field(A.PRIVILEGES, A.privileges_data(role.privileges))]
+            if role.whitelist:
+                fields.append(A.field(A.WHITELIST, ",".join(role.whitelist).encode()))
+            if role.read_quota:
+                fields.append(A.field(A.READ_QUOTA, struct.pack(">I", role.read_quota)))
+            if role.write_quota:
+                fields.append(A.field(A.WRITE_QUOTA, struct.pack(">I", role.write_quota)))
+            blocks.append(_block(0, A.QUERY_ROLES, fields))
+        return encode_proto(MSG_ADMIN, b"".join(blocks) + _block(A.RESULT_QUERY_END,
+                                                                 A.QUERY_ROLES))
+
+    _HANDLERS: dict[int, Callable[[Security, dict[int, bytes]], bytes]] = {
+        A.CREATE_USER: _create_user,
+        A.DROP_USER: _drop_user,
+        A.SET_PASSWORD: _set_password,
+        A.CHANGE_PASSWORD: _set_password,
+        A.GRANT_ROLES: lambda self, f: self._change_roles(f, True),
+        A.REVOKE_ROLES: lambda self, f: self._change_roles(f, False),
+        A.QUERY_USERS: _query_users,
+        A.CREATE_ROLE: _create_role,
+        A.DROP_ROLE: _drop_role,
+        A.GRANT_PRIVILEGES: lambda self, f: self._change_privileges(f, True),
+        A.REVOKE_PRIVILEGES: lambda self, f: self._change_privileges(f, False),
+        A.SET_WHITELIST: _set_whitelist,
+        A.SET_QUOTAS: _set_quotas,
+        A.QUERY_ROLES: _query_roles,
+    }
+
+
+def _block(rc: int, command: int, fields: list[bytes] | tuple[bytes, ...] = ()) -> bytes:
+    return bytes((0, rc, command, len(fields))) + bytes(A.HEADER_SIZE - 4) + b"".join(fields)
+
+
+def _text(data: bytes | None) -> str:
+    return (data or b"").decode("utf-8")
+
+
+def _u32(data: bytes | None) -> int:
+    return struct.unpack(">I", data)[0] if data else 0
+
+
+def _stats() -> bytes:
+    """A user's read or write statistics: quota, tps, rps, limitless scans (none here)."""
+    return bytes((4,)) + bytes(16)
+
+
+def _roles(data: bytes) -> list[str]:
+    out, pos = [], 1
+    for _ in range(data[0]):
+        out.append(data[pos + 1:pos + 1 + data[pos]].decode("utf-8"))
+        pos += 1 + data[pos]
+    return out
+
+
+def _privileges(data: bytes) -> list[Privilege]:
+    out: list[Privilege] = []
+    pos = 1
+    for _ in range(data[0]):
+        code = data[pos]
+        pos += 1
+        ns = set_name = ""
+        if code >= A.PRIV_DATA_FIRST:
+            ns = data[pos + 1:pos + 1 + data[pos]].decode("utf-8")
+            pos += 1 + data[pos]
+            set_name = data[pos + 1:pos + 1 + data[pos]].decode("utf-8")
+            pos += 1 + data[pos]
+        out.append((code, ns, set_name))
+    return out
+
+
+def _whitelist(data: bytes | None) -> list[str]:
+    return [a for a in _text(data).split(",") if a]

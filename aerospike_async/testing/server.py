@@ -19,7 +19,7 @@ from ..protocol.framing import (
 from ..protocol.message import parse_message
 from .engine import ENTERPRISE_ONLY, Answer, reply
 from .node import Node
-from .security import Security
+from .security import Security, Users
 from .store import Store
 from .threaded import EndpointView, ThreadRunner
 
@@ -372,7 +372,7 @@ class EmbeddedServer(Listener):
                  clock: Callable[[], float] | None = None,
                  tls: tuple[str, str] | ssl.SSLContext | None = None,
                  tls_name: str = "localhost", tls_port: int = 0,
-                 users: dict[str, str] | None = None, session_ttl: int | None = None) -> None:
+                 users: Users | None = None, session_ttl: int | None = None) -> None:
         super().__init__(host, port, server_tls_context(tls), tls_port)
         if users:
             self.security = (Security(users) if session_ttl is None
