@@ -293,7 +293,7 @@ class AdminMixin:
         users = [u for u in map(A.parse_user, await self._admin_query(A.query_users(user),
                                                                       policy)) if u]
         if not users:
-            return {"roles": [], "read_info": 0, "write_info": 0, "conns_in_use": 0}
+            return {"roles": [], "read_info": None, "write_info": None, "conns_in_use": 0}
         return users[0][1]
 
     async def admin_query_users_info(self, policy: dict | None = None
@@ -397,8 +397,8 @@ class AdminMixin:
         self._admin_timeout(policy)
         return await self._admin_command(A.set_quotas(role, rq, wq), policy)
 
-    async def admin_query_role(self, role: str, policy: dict | None = None
-                               ) -> dict[str, Any]:
+    async def admin_get_role(self, role: str, policy: dict | None = None
+                             ) -> dict[str, Any]:
         """A role's ``{'privileges', 'whitelist', 'read_quota', 'write_quota'}``."""
         self._check_connected()
         self._admin_timeout(policy)
@@ -409,19 +409,19 @@ class AdminMixin:
             return {"privileges": [], "whitelist": [], "read_quota": 0, "write_quota": 0}
         return roles[0][1]
 
-    async def admin_query_roles(self, policy: dict | None = None
-                                ) -> dict[str, dict[str, Any]]:
-        """Every role, by name."""
+    async def admin_get_roles(self, policy: dict | None = None
+                              ) -> dict[str, dict[str, Any]]:
+        """Every role's ``admin_get_role`` dict, by role name."""
         self._check_connected()
         self._admin_timeout(policy)
         return dict(A.parse_role(f) for f in await self._admin_query(A.query_roles(), policy))
 
-    async def admin_get_role(self, role: str, policy: dict | None = None) -> list[dict]:
-        """A role's privileges (older form of admin_query_role)."""
-        return (await self.admin_query_role(role, policy))["privileges"]
+    async def admin_query_role(self, role: str, policy: dict | None = None) -> list[dict]:
+        """A role's privileges (the older form of admin_get_role)."""
+        return (await self.admin_get_role(role, policy))["privileges"]
 
-    async def admin_get_roles(self, policy: dict | None = None) -> dict[str, list[dict]]:
-        """Every role's privileges, by role name (older form of admin_query_roles)."""
+    async def admin_query_roles(self, policy: dict | None = None) -> dict[str, list[dict]]:
+        """Every role's privileges, by role name (the older form of admin_get_roles)."""
         return {name: info["privileges"]
-                for name, info in (await self.admin_query_roles(policy)).items()}
+                for name, info in (await self.admin_get_roles(policy)).items()}
 

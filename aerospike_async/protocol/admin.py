@@ -266,17 +266,18 @@ def _parse_info(data: bytes) -> list[int]:
 
 
 def parse_user(fields: dict[int, bytes]) -> tuple[str, dict[str, Any]] | None:
-    """``(name, {'roles', 'read_info', 'write_info', 'conns_in_use'})`` of a user block,
+    """``(name, {'roles', 'read_info', 'write_info', 'conns_in_use'})`` of a user block
+    (the infos: lists of statistics, quota first, or None when the block has none),
     None for a block naming no user and no roles."""
     name = fields.get(USER, b"").decode("utf-8", "replace")
     if not name and ROLES not in fields:
         return None
-    read_info = _parse_info(fields.get(READ_INFO, b""))
-    write_info = _parse_info(fields.get(WRITE_INFO, b""))
+    read_info = fields.get(READ_INFO)
+    write_info = fields.get(WRITE_INFO)
     conns = fields.get(CONNECTIONS)
     return name, {"roles": _parse_roles(fields.get(ROLES, b"")),
-                  "read_info": read_info[0] if read_info else 0,
-                  "write_info": write_info[0] if write_info else 0,
+                  "read_info": _parse_info(read_info) if read_info is not None else None,
+                  "write_info": _parse_info(write_info) if write_info is not None else None,
                   "conns_in_use": _U32.unpack_from(conns)[0] if conns else 0}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import sys
 import time
 
 import pytest
@@ -247,3 +248,97 @@ async def test_our_login_requests_are_the_official_clients():
         listener.close()
     ours = Credentials("alice", "wonderland", C.AUTH_INTERNAL, 5.0, False)
     assert requests and requests[0] == A.login(ours.user, ours.password_hash, None)
+
+
+_ADMIN_SCRIPT = r"""
+import json, sys
+import aerospike
+from aerospike import exception
+
+port = int(sys.argv[1])
+def connect(user, password):
+    return aerospike.client({"hosts": [("127.0.0.1", port)], "user": user,
+                             "password": password})
+admin = connect("alice", "wonderland")
+out = {}
+
+def step(name, fn):
+    try:
+        got = fn()
+        out[name] = got if not isinstance(got, dict) else {k: got[k] for k in sorted(got)}
+    except exception.AerospikeError as e:
+        out[name] = ["raised", type(e).__name__, e.code]
+
+read_test = {"code": aerospike.PRIV_READ, "ns": "test", "set": ""}
+write_set = {"code": aerospike.PRIV_WRITE, "ns": "test", "set": "s1"}
+step("create_role", lambda: admin.admin_create_role(
+    "reader", [read_test], whitelist=["127.0.0.1"], read_quota=100))
+step("create_role_again", lambda: admin.admin_create_role("reader", [read_test]))
+step("create_user", lambda: admin.admin_create_user("carol", "pw1", ["reader"]))
+step("create_user_again", lambda: admin.admin_create_user("carol", "pw1", ["reader"]))
+step("create_user_unknown_role", lambda: admin.admin_create_user("dan", "pw", ["nope"]))
+step("user_info", lambda: admin.admin_query_user_info("carol"))
+step("users", lambda: sorted(admin.admin_query_users_info()))
+step("role", lambda: admin.admin_get_role("reader"))
+step("role_privileges", lambda: admin.admin_query_role("reader"))
+step("grant_roles", lambda: admin.admin_grant_roles("carol", ["read-write"]))
+step("roles_granted", lambda: sorted(admin.admin_query_user_info("carol")["roles"]))
+step("revoke_roles", lambda: admin.admin_revoke_roles("carol", ["read-write"]))
+step("roles_revoked", lambda: admin.admin_query_user_info("carol")["roles"])
+step("grant_privileges", lambda: admin.admin_grant_privileges("reader", [write_set]))
+step("privileges_granted", lambda: admin.admin_get_role("reader"))
+step("revoke_privileges", lambda: admin.admin_revoke_privileges("reader", [write_set]))
+step("whitelist", lambda: admin.admin_set_whitelist("reader", ["10.0.0.1", "10.0.0.2"]))
+step("quotas", lambda: admin.admin_set_quotas("reader", read_quota=5, write_quota=6))
+step("role_changed", lambda: admin.admin_get_role("reader"))
+step("drop_unknown_role", lambda: admin.admin_drop_role("nosuch"))
+step("unknown_user_info", lambda: admin.admin_query_user_info("nobody"))
+step("all_roles", lambda: sorted(admin.admin_get_roles()))
+step("all_roles_privileges", lambda: admin.admin_query_roles()["reader"])
+admin.put(("test", "s1", 1), {"v": 1})
+carol = connect("carol", "pw1")
+step("carol_reads", lambda: carol.get(("test", "s1", 1))[2])
+step("carol_writes", lambda: carol.put(("test", "s1", 2), {"v": 2}))
+step("carol_creates_user", lambda: carol.admin_create_user("eve", "pw", ["read"]))
+step("carol_sees_herself", lambda: carol.admin_query_user_info("carol")["roles"])
+step("carol_changes_password", lambda: carol.admin_change_password("carol", "pw2"))
+carol.close()
+step("old_password", lambda: connect("carol", "pw1").is_connected())
+step("set_password", lambda: admin.admin_set_password("carol", "pw3"))
+step("new_password", lambda: connect("carol", "pw3").is_connected())
+step("drop_user", lambda: admin.admin_drop_user("carol"))
+step("dropped_user_info", lambda: admin.admin_query_user_info("carol"))
+step("drop_role", lambda: admin.admin_drop_role("reader"))
+admin.close()
+print(json.dumps(out))
+"""
+
+
+def _admin_outcome(python: str) -> dict:
+    server = EmbeddedServer.run_in_thread(users=USERS)
+    try:
+        done = subprocess.run([python, "-c", _ADMIN_SCRIPT, str(server.port)],
+                              capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_users_and_roles_are_administered_and_enforced():
+    ours = _admin_outcome(sys.executable)
+    assert ours["user_info"]["roles"] == ["reader"]
+    assert ours["carol_reads"] == {"v": 1}
+    assert ours["carol_writes"] == ["raised", "RoleViolation", 81]
+    assert ours["carol_creates_user"] == ["raised", "RoleViolation", 81]
+    assert ours["carol_sees_herself"] == ["reader"]
+    assert ours["old_password"] == ["raised", "InvalidCredential", 65]
+    assert ours["new_password"] is True
+    assert ours["dropped_user_info"] == ["raised", "InvalidUser", 60]
+    assert ours["role_changed"]["whitelist"] == ["10.0.0.1", "10.0.0.2"]
+    assert (ours["role_changed"]["read_quota"], ours["role_changed"]["write_quota"]) == (5, 6)
+
+
+def test_user_and_role_administration_answers_as_the_official_clients():
+    official = official_python_or_skip()
+    assert _admin_outcome(official) == _admin_outcome(sys.executable)

@@ -71,8 +71,8 @@ def test_query_reply_blocks_parse_into_documented_shapes():
                       A.field(A.WRITE_QUOTA, struct.pack(">I", 9))])
     blocks = list(A.iter_blocks(user + _block(A.RESULT_QUERY_END, [])))
     assert [b[0] for b in blocks] == [0, A.RESULT_QUERY_END]
-    assert A.parse_user(blocks[0][2]) == ("bob", {"roles": ["read", "w"], "read_info": 7,
-                                                  "write_info": 0, "conns_in_use": 3})
+    assert A.parse_user(blocks[0][2]) == ("bob", {"roles": ["read", "w"], "read_info": [7],
+                                                  "write_info": None, "conns_in_use": 3})
     (_rc, _cmd, fields), = A.iter_blocks(role)
     assert A.parse_role(fields) == ("r1", {
         "privileges": [{"ns": "test", "set": "", "code": C.PRIV_READ}],
