@@ -109,16 +109,22 @@ class Security:
         ``(user from now on, the answer)``; the answer is None when the message is to be
         served as usual. An info request before login closes the connection (raises)."""
         if msg_type == MSG_ADMIN and len(payload) >= A.HEADER_SIZE:
-            command = payload[2]
-            if command == A.LOGIN:
-                return self._login(user, payload)
-            if command == A.AUTHENTICATE:
-                return self._authenticate(user, payload)
+            try:
+                command = payload[2]
+                if command == A.LOGIN:
+                    return self._login(user, payload)
+                if command == A.AUTHENTICATE:
+                    return self._authenticate(user, payload)
+                if user is not None:
+                    return user, self._administer(user, payload)
+            except (IndexError, struct.error, UnicodeDecodeError):
+                return user, _admin_reply(INVALID_COMMAND)   # fields that do not parse
         if user is not None:
             if msg_type == MSG_AS:
-                return user, self._authorize(user, payload)
-            if msg_type == MSG_ADMIN and len(payload) >= A.HEADER_SIZE:
-                return user, self._administer(user, payload)
+                try:
+                    return user, self._authorize(user, payload)
+                except (IndexError, struct.error):
+                    return user, None   # malformed: the engine answers it as such
             return user, None
         if msg_type == MSG_INFO:
             raise PermissionError("info request before login")
@@ -217,9 +223,8 @@ class Security:
             pass   # a user may change its own password and see itself
         elif not is_admin:
             return _admin_reply(ROLE_VIOLATION)
-        try:
-            handler = self._HANDLERS[command]
-        except KeyError:
+        handler = self._HANDLERS.get(command)
+        if handler is None:
             return _admin_reply(INVALID_COMMAND)
         try:
             return handler(self, fields)

@@ -342,3 +342,18 @@ def test_users_and_roles_are_administered_and_enforced():
 def test_user_and_role_administration_answers_as_the_official_clients():
     official = official_python_or_skip()
     assert _admin_outcome(official) == _admin_outcome(sys.executable)
+
+
+async def test_a_malformed_login_is_answered_and_the_server_goes_on():
+    async with EmbeddedServer(users=USERS) as server:
+        reader, writer = await asyncio.open_connection(*server.address)
+        # LOGIN announcing a field that is not there
+        writer.write(encode_proto(MSG_ADMIN, bytes((0, 0, A.LOGIN, 1)) + bytes(12) + b"\x00"))
+        reply = await reader.readexactly(8 + A.HEADER_SIZE)
+        assert reply[8 + 1] == 54   # INVALID_COMMAND
+        writer.write(A.login("alice", hash_password("wonderland"), None))
+        header = await reader.readexactly(8)
+        body = await reader.readexactly(int.from_bytes(header, "big") & (1 << 48) - 1)
+        rc, token, ttl = A.parse_login(body)
+        assert rc == 0 and token and ttl
+        writer.close()
