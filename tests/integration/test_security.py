@@ -46,6 +46,9 @@ async def test_a_client_logs_in_and_its_commands_run():
             assert [r.result for r in batch.batch_records] == [0, 2]
             assert [b async for _k, _m, b in client.scan("test", "sec")] == [{"n": 1}]
             assert (await client.info_all("build"))
+            # a host that is not one of the nodes by name is asked on a connection of its
+            # own, which logs in first
+            assert await client.info_node("build", ("localhost", server.port))
             # many commands at once open more connections: each presents the session
             await asyncio.gather(*(client.get(key) for _ in range(20)))
         assert server.security.logins >= 1
