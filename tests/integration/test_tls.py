@@ -16,7 +16,7 @@ import pytest
 
 from aerospike_async import Client
 from aerospike_async.cluster.tls import build_tls, parse_protocols
-from aerospike_async.exceptions import ClientError, ParamError, TLSError
+from aerospike_async.exceptions import ClientError, InvalidCredential, ParamError, TLSError
 from aerospike_async.testing import EmbeddedCluster, EmbeddedServer
 from conftest import blocking_wait_for
 
@@ -319,3 +319,17 @@ async def test_restarted_tls_node_keeps_its_tls_port(certs):
         assert b2.tls_port == before and b2.node.tls_port == before
         assert f"[B2,{TLS_NAME},[127.0.0.1:{before}]]" in \
             cluster.node("B1").node.info_value("peers-tls-std")
+
+
+async def test_external_authentication_logs_in_over_tls(certs):
+    from aerospike_async import constants as C
+    async with EmbeddedServer(tls=(certs["cert"], certs["key"]), tls_name=TLS_NAME,
+                              users={"ldap-user": "ldap-pw"}) as srv:
+        config = {**_config([srv.tls_host], certs), "user": "ldap-user",
+                  "password": "ldap-pw", "policies": {"auth_mode": C.AUTH_EXTERNAL}}
+        async with Client(config) as client:
+            await client.put(("test", "tls", "ext"), {"v": 1})
+            assert (await client.get(("test", "tls", "ext")))[2] == {"v": 1}
+        assert srv.security is not None and srv.security.logins >= 1
+        with pytest.raises(InvalidCredential):
+            await Client({**config, "password": "wrong"}).connect()
