@@ -103,16 +103,18 @@ class Security:
         """End every session: their tokens no longer authenticate new connections."""
         self._sessions.clear()
 
-    def gate(self, user: str | None, msg_type: int, payload: bytes
-             ) -> tuple[str | None, Answer | None]:
+    def gate(self, user: str | None, msg_type: int, payload: bytes,
+             certified: str | None = None) -> tuple[str | None, Answer | None]:
         """For a connection logged in as ``user`` (None: not yet), receiving one message:
         ``(user from now on, the answer)``; the answer is None when the message is to be
-        served as usual. An info request before login closes the connection (raises)."""
+        served as usual. ``certified``: the common name of the client certificate the
+        connection's TLS verified, which a PKI login (no user, no password) logs in as.
+        An info request before login closes the connection (raises)."""
         if msg_type == MSG_ADMIN and len(payload) >= A.HEADER_SIZE:
             try:
                 command = payload[2]
                 if command == A.LOGIN:
-                    return self._login(user, payload)
+                    return self._login(user, payload, certified)
                 if command == A.AUTHENTICATE:
                     return self._authenticate(user, payload)
                 if user is not None:
@@ -137,9 +139,14 @@ class Security:
             return fields
         return {}
 
-    def _login(self, user: str | None, payload: bytes) -> tuple[str | None, Answer]:
+    def _login(self, user: str | None, payload: bytes, certified: str | None
+               ) -> tuple[str | None, Answer]:
         fields = self._fields(payload)
-        name = fields.get(A.USER, b"").decode("utf-8", "replace")
+        if A.USER not in fields:   # PKI: the verified certificate names the user
+            if certified is None or certified not in self._hashes:
+                return user, _admin_reply(INVALID_CREDENTIAL)
+            return certified, self._open_session(certified)
+        name = fields[A.USER].decode("utf-8", "replace")
         if name not in self._hashes:
             return user, _admin_reply(INVALID_USER)
         # the hash, or (external authentication) the clear password where it is known
@@ -148,23 +155,26 @@ class Security:
         if fields.get(A.CREDENTIAL, b"").decode("utf-8", "replace") != self._hashes[name] and (
                 clear is None or not known or clear.decode("utf-8", "replace") != known):
             return user, _admin_reply(INVALID_CREDENTIAL)
+        return name, self._open_session(name)
+
+    def _open_session(self, name: str) -> bytes:
+        """The LOGIN reply of a new session of ``name``: its token and ttl."""
         token = secrets.token_bytes(32)
         self._sessions[token] = (name, self._clock() + self.session_ttl)
         self.logins += 1
-        return name, _admin_reply(0, (A.field(A.SESSION_TOKEN, token),
-                                      A.field(A.SESSION_TTL,
-                                              struct.pack(">I", self.session_ttl))))
+        return _admin_reply(0, (A.field(A.SESSION_TOKEN, token),
+                                A.field(A.SESSION_TTL, struct.pack(">I", self.session_ttl))))
 
     def _authenticate(self, user: str | None, payload: bytes) -> tuple[str | None, Answer]:
         fields = self._fields(payload)
         session = self._sessions.get(fields.get(A.SESSION_TOKEN, b""))
-        name = fields.get(A.USER, b"").decode("utf-8", "replace")
-        if session is None or session[0] != name:
+        if session is None or (A.USER in fields   # PKI sessions come without the user
+                               and fields[A.USER].decode("utf-8", "replace") != session[0]):
             return user, _admin_reply(INVALID_CREDENTIAL)
         if self._clock() >= session[1]:
             return user, _admin_reply(EXPIRED_SESSION)
         self.authentications += 1
-        return name, _admin_reply(0)
+        return session[0], _admin_reply(0)
 
     # -- what users may do ------------------------------------------------------------
     def _privileges(self, user: str) -> list[Privilege]:

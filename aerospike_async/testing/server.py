@@ -108,7 +108,8 @@ class _Connection(asyncio.Protocol):
                 security = server.security
                 out = None
                 if security is not None:
-                    self._user, out = security.gate(self._user, frame[0], frame[1])
+                    self._user, out = security.gate(self._user, frame[0], frame[1],
+                                                    self._certified())
                 if out is None:
                     out = dispatch(frame[0], frame[1])
                 if not isinstance(out, (bytes, bytearray)):
@@ -126,6 +127,15 @@ class _Connection(asyncio.Protocol):
         except (ProtocolError, PermissionError) as exc:
             log.debug("closing connection: %s", exc)
             transport.close()
+
+    def _certified(self) -> str | None:
+        """The common name of the client certificate this connection's TLS verified."""
+        cert = self._transport.get_extra_info("peercert") if self._transport else None
+        for rdn in (cert or {}).get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    return cast(str, value)
+        return None
 
     def _pump(self) -> None:
         """Write a streamed answer while the transport accepts more (flow control), a

@@ -21,6 +21,7 @@ from aerospike_async.testing import EmbeddedCluster, EmbeddedServer
 from conftest import blocking_wait_for
 
 TLS_NAME = "aerospike.test"
+PKI_USER = "pki-user"
 OPENSSL = shutil.which("openssl")
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="needs the openssl command line")
 
@@ -55,9 +56,18 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
          cwd=d)
     serial = _run("x509", "-in", "server.pem", "-noout", "-serial", cwd=d)
     (d / "blacklist.txt").write_text(serial.strip().partition("=")[2] + " /CN=ca test CA\n")
+    # a client certificate for PKI logins, naming the user
+    (d / "client.cnf").write_text("basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    _run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", "client.key", "-out", "client.csr", "-subj", f"/CN={PKI_USER}", cwd=d)
+    _run("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.cnf",
+         cwd=d)
     return {k: str(d / f) for k, f in [("ca", "ca.pem"), ("rogue", "rogue.pem"),
                                         ("cert", "server.pem"), ("key", "server.key"),
-                                        ("blacklist", "blacklist.txt")]}
+                                        ("blacklist", "blacklist.txt"),
+                                        ("client_cert", "client.pem"),
+                                        ("client_key", "client.key")]}
 
 
 @pytest.fixture(scope="module")
@@ -333,3 +343,24 @@ async def test_external_authentication_logs_in_over_tls(certs):
         assert srv.security is not None and srv.security.logins >= 1
         with pytest.raises(InvalidCredential):
             await Client({**config, "password": "wrong"}).connect()
+
+
+async def test_pki_logs_in_with_the_client_certificate(certs):
+    import ssl
+    from aerospike_async import constants as C
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(certs["cert"], certs["key"])
+    server_tls.load_verify_locations(certs["ca"])
+    server_tls.verify_mode = ssl.CERT_OPTIONAL   # a certificate, when sent, must verify
+    async with EmbeddedServer(tls=server_tls, tls_name=TLS_NAME,
+                              users={PKI_USER: "not-used"}) as srv:
+        pki = {"auth_mode": C.AUTH_PKI}
+        config = {**_config([srv.tls_host], certs, certfile=certs["client_cert"],
+                            keyfile=certs["client_key"]), "policies": pki}
+        async with Client(config) as client:
+            await client.put(("test", "tls", "pki"), {"v": 1})
+            assert (await client.get(("test", "tls", "pki")))[2] == {"v": 1}
+        assert srv.security is not None and srv.security.logins >= 1
+        # without a client certificate there is no one to log in as
+        with pytest.raises(InvalidCredential):
+            await Client({**_config([srv.tls_host], certs), "policies": pki}).connect()
