@@ -360,3 +360,17 @@ async def test_a_malformed_login_is_answered_and_the_server_goes_on():
         rc, token, ttl = A.parse_login(body)
         assert rc == 0 and token and ttl
         writer.close()
+
+
+async def test_a_new_tend_connection_presents_the_session_instead_of_logging_in_again():
+    async with EmbeddedServer(users=USERS) as server:
+        async with Client(config(server, tend_interval=50)) as client:
+            (node,) = client.cluster.nodes
+            logins, authentications = server.security.logins, server.security.authentications
+            node.close_tend_connection()   # as when a tend request failed
+            deadline = time.monotonic() + 5
+            while server.security.authentications == authentications:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.02)
+            assert server.security.logins == logins
+            assert client.is_connected()
