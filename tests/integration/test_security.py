@@ -374,3 +374,29 @@ async def test_a_new_tend_connection_presents_the_session_instead_of_logging_in_
                 await asyncio.sleep(0.02)
             assert server.security.logins == logins
             assert client.is_connected()
+
+
+_OFFICIAL_CLUSTER = """
+import json, sys, aerospike
+hosts = [tuple(h) for h in json.loads(sys.argv[1])]
+c = aerospike.client({"hosts": hosts[:1], "user": "bob", "password": "builder"})
+keys = [("test", "sec", "official-%d" % i) for i in range(30)]
+for k in keys:
+    c.put(k, {"k": k[2]})
+found = sum(r.result == 0 for r in c.batch_read(keys).batch_records)
+print(json.dumps({"nodes": len(c.get_node_names()), "found": found}))
+c.close()
+"""
+
+
+def test_the_official_client_logs_in_to_every_node_of_a_secured_cluster():
+    python = official_python_or_skip()
+    cluster = EmbeddedCluster.run_in_thread(size=3, users=USERS)
+    try:
+        done = subprocess.run([python, "-c", _OFFICIAL_CLUSTER, json.dumps(cluster.seeds)],
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert json.loads(done.stdout.strip().splitlines()[-1]) == {"nodes": 3, "found": 30}
+        assert cluster.cluster.security.logins >= 3
+    finally:
+        cluster.stop()
