@@ -107,4 +107,9 @@ __all__ = [name for name in dir() if name.isupper()] + [
     "Client", "Query", "Scan", "client", "calc_digest", "get_partition_id", "exception", "predicates", "GeoJSON",
     "geodata", "geojson", "KeyOrderedDict", "HyperLogLog", "null", "CDTWildcard",
     "CDTInfinite", "set_log_level", "set_log_handler",
-    "set_serializer", "set_deserializer", "unset_serializers", "ClientError", "Transaction"]
+    "set_serializer", "set_deserializer", "unset_serializers", "Transaction"]
+
+
+def __dir__() -> list[str]:
+    """The module's API and its dunders, not the names it imports for its own use."""
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})
