@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from aerospike_async.constants import *  # noqa: F401,F403
 from aerospike_async._txn import Transaction
-from aerospike_async.exceptions import ClientError, ParamError
+from aerospike_async.exceptions import ParamError
 from aerospike_async.protocol.digest import compute_digest, partition_id
 from aerospike_async import _serializers
 from aerospike_async.types import (CDTInfinite, CDTWildcard, GeoJSON, HyperLogLog,
