@@ -400,3 +400,22 @@ def test_the_official_client_logs_in_to_every_node_of_a_secured_cluster():
         assert cluster.cluster.security.logins >= 3
     finally:
         cluster.stop()
+
+
+async def test_after_changing_its_own_password_the_client_logs_in_with_the_new_one():
+    async with EmbeddedServer(users=USERS) as server:
+        async with Client(config(server, tend_interval=50)) as client:
+            await client.admin_change_password("alice", "looking-glass")
+            logins = server.security.logins
+            server.security.expire_sessions()
+            (node,) = client.cluster.nodes
+            node.close_tend_connection()   # presenting the ended session fails: log in
+            deadline = time.monotonic() + 5
+            while server.security.logins == logins:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.02)
+            await client.put(("test", "sec", "pw"), {"v": 1})
+        with pytest.raises(InvalidCredential):
+            await Client(config(server)).connect()   # the old password no longer works
+        async with Client(config(server, password="looking-glass")):
+            pass
