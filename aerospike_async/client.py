@@ -108,8 +108,8 @@ class Client(AdminMixin, TxnMixin):
     ``(address, port)`` or ``(address, port, tls_name)``), ``tls`` (``enable``,
     ``cafile``, ``capath``, ``protocols``, ``cipher_suite``, ``cert_blacklist``,
     ``certfile``, ``keyfile``, ``keyfile_pw``, ``crl_check``, ``crl_check_all``,
-    ``log_session_info``; ``for_login_only`` is refused), ``policies`` (per-kind defaults: read, write,
-    operate, remove, apply, batch, scan, query, info), ``tend_interval``,
+    ``log_session_info``; ``for_login_only`` is refused), ``policies`` (per-kind
+    defaults: read, write, operate, remove, apply, batch, scan, query, info), ``tend_interval``,
     ``connect_timeout``, ``max_conns_per_node``, ``min_conns_per_node``,
     ``max_socket_idle``, ``max_error_rate``, ``error_rate_window``,
     ``cluster_name``, ``use_services_alternate``, ``send_bool_as``, and ``user`` and
@@ -148,12 +148,16 @@ class Client(AdminMixin, TxnMixin):
             tls=self._tls is not None,
             tls_config=self._tls,
             seed_tls_names={(h, p): n for h, p, n in hosts if n},
-            credentials=Credentials.from_config(config.get("user"), config.get("password"),
-                                                config.get("policies"), self._tls is not None),
+            credentials=self._credentials(config.get("user"), config.get("password")),
         )
         self._bool_as_int = config.get("send_bool_as", C.AS_BOOL) == C.INTEGER
         self._cluster: Cluster | None = None
         self._metrics = Metrics()
+
+    def _credentials(self, user: Any, password: Any) -> Credentials | None:
+        """Whom to log in as: ``user`` and ``password`` under the config's auth policies."""
+        return Credentials.from_config(user, password, self.config.get("policies"),
+                                       self._tls is not None)
 
     def _serve_blocking_callers(self) -> None:
         """Make this the sync drop-in's client, before it connects: its single-record
@@ -172,8 +176,7 @@ class Client(AdminMixin, TxnMixin):
         if self._cluster is not None and self._cluster.is_connected:
             return self
         if username is not None or password is not None:
-            self._settings.credentials = Credentials.from_config(
-                username, password, self.config.get("policies"), self._tls is not None)
+            self._settings.credentials = self._credentials(username, password)
         cluster = Cluster(self._settings)
         await cluster.connect()
         self._cluster = cluster
@@ -670,7 +673,7 @@ class Client(AdminMixin, TxnMixin):
                           policy_batch_apply: dict | None = None) -> Any:
         """Call a record UDF on many records: a ``BatchRecords``."""
         return await _batch.batch_apply(self, keys, module, function, args, policy_batch,
-                                 policy_batch_apply)
+                                        policy_batch_apply)
 
     async def batch_remove(self, keys: list[Key], policy_batch: dict | None = None,
                            policy_batch_remove: dict | None = None) -> Any:

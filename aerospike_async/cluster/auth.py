@@ -62,6 +62,9 @@ class Credentials:
             self.change_password(password)
         self.login_timeout = login_timeout
 
+    def login_request(self) -> bytes:
+        return A.login(self.user, self.password_hash, self.clear_password)
+
     def change_password(self, password: str) -> None:
         """Log in with ``password`` from now on."""
         self.password_hash = hash_password(password)
@@ -85,13 +88,18 @@ class Credentials:
 
 
 class Session:
-    """A node's session token and when to renew it (monotonic seconds; 0: no ttl)."""
+    """A node's session token, who it is of, and when to renew it (monotonic seconds; 0:
+    no ttl)."""
 
-    __slots__ = ("token", "renew_at")
+    __slots__ = ("token", "user", "renew_at")
 
-    def __init__(self, token: bytes, ttl: int | None) -> None:
+    def __init__(self, token: bytes, user: str | None, ttl: int | None) -> None:
         self.token = token
+        self.user = user
         self.renew_at = time.monotonic() + ttl - _EARLY if ttl and ttl > _EARLY else 0.0
+
+    def authenticate_request(self) -> bytes:
+        return A.authenticate(self.user, self.token)
 
     def due(self) -> bool:
         return bool(self.renew_at) and time.monotonic() >= self.renew_at
@@ -107,8 +115,7 @@ async def _admin_reply(conn: Any, request: bytes, timeout: float | None) -> byte
 async def login(conn: Any, creds: Credentials) -> Session | None:
     """Log in on ``conn``: the session the node opened, or None when the node has no
     security. Raises LoginFailed when the node refuses."""
-    payload = await _admin_reply(conn, A.login(creds.user, creds.password_hash,
-                                               creds.clear_password), creds.login_timeout)
+    payload = await _admin_reply(conn, creds.login_request(), creds.login_timeout)
     try:
         rc, token, ttl = A.parse_login(payload)
     except (ValueError, IndexError) as exc:
@@ -119,13 +126,12 @@ async def login(conn: Any, creds: Credentials) -> Session | None:
         raise LoginFailed(rc, "login refused")
     if not token:
         raise LoginFailed(_CLIENT_ERROR, "Failed to retrieve session token")
-    return Session(token, ttl)
+    return Session(token, creds.user, ttl)
 
 
-async def authenticate(conn: Any, creds: Credentials, session: Session,
-                       timeout: float | None) -> None:
+async def authenticate(conn: Any, session: Session, timeout: float | None) -> None:
     """Present ``session`` on a new connection. Raises LoginFailed when refused."""
-    payload = await _admin_reply(conn, A.authenticate(creds.user, session.token), timeout)
+    payload = await _admin_reply(conn, session.authenticate_request(), timeout)
     try:
         rc = A.result_code(payload)
     except ValueError as exc:

@@ -375,12 +375,8 @@ class BlockingPool(PoolBase):
         try:
             conn = open_blocking(self.host, self.port, self._connect_limit(timeout), self.tls,
                                  self.tls_name)
-            if self.admit is not None:
-                try:   # a blocking connection's request never suspends
-                    run_in_caller(self.admit(conn, timeout or self.connect_timeout))
-                except BaseException:
-                    conn.close()
-                    raise
+            if self.admit is not None:   # a blocking connection's request never suspends
+                conn = run_in_caller(self._admitted(conn, timeout))
         except BaseException:
             self._give_back_slot()
             raise
@@ -442,14 +438,9 @@ class BlockingPool(PoolBase):
                     return
                 self.total += 1
             try:
-                conn = await connect_from_loop(self.host, self.port, self.connect_timeout,
-                                               self.tls, self.tls_name)
-                if self.admit is not None:
-                    try:   # one blocking round trip on the loop, bounded by connect_timeout
-                        await self.admit(conn, self.connect_timeout)
-                    except BaseException:
-                        conn.close()
-                        raise
+                # admitted with one blocking round trip on the loop, within connect_timeout
+                conn = await self._admitted(await connect_from_loop(
+                    self.host, self.port, self.connect_timeout, self.tls, self.tls_name), None)
             except BaseException:
                 self._give_back_slot()
                 raise

@@ -108,30 +108,27 @@ class Node:
         self.perform_login = False
 
     async def _log_in_tend_connection(self, conn: Connection, new: bool) -> None:
-        """A new tend connection logs in (or presents a current session, logging in when
-        that fails); one in use logs in again when the session is due."""
-        if not new:
-            if self._login_due():
-                await self._login(conn)
-            return
+        """A new tend connection presents a current session (logging in when that fails,
+        or when there is none); one in use logs in again when the session is due."""
         session = self.session
-        if session is None or self._login_due():
-            await self._login(conn)
-            return
-        assert self.credentials is not None
-        try:
-            await authenticate(conn, self.credentials, session, self.connect_timeout)
-        except LoginFailed:
+        due = self._login_due()
+        if new and session is not None and not due:
+            try:
+                await authenticate(conn, session, self.connect_timeout)
+                return
+            except LoginFailed:
+                pass
+        if new or due:
             await self._login(conn)
 
     async def _present_session(self, conn: Any, timeout: float | None) -> None:
         """A pool's new connection presents the node's session; refused, the tender logs
         in again at its next tend and the connection fails (LoginFailed)."""
         session = self.session
-        if session is None or self.credentials is None:
+        if session is None:   # the node has no security (or was not logged in to yet)
             return
         try:
-            await authenticate(conn, self.credentials, session, timeout)
+            await authenticate(conn, session, timeout)
         except LoginFailed:
             self.perform_login = True
             raise

@@ -89,6 +89,16 @@ class PoolBase:
             self._drop(conn)
             raise self._closed_error()
 
+    async def _admitted(self, conn: Any, timeout: float | None) -> Any:
+        """``conn``, just opened, once ``admit`` let it in (closed when it did not)."""
+        if self.admit is not None:
+            try:
+                await self.admit(conn, timeout or self.connect_timeout)
+            except BaseException:
+                conn.close()
+                raise
+        return conn
+
     def _drop(self, conn: Any) -> None:
         """Close a connection the pool counted and give up its slot."""
         conn.close()
@@ -202,14 +212,9 @@ class Pool(PoolBase):
 
     async def _open(self, timeout: float | None) -> Connection:
         try:
-            conn = await open_connection(self.host, self.port, self._connect_limit(timeout),
-                                         self.tls, self.tls_name)
-            if self.admit is not None:
-                try:
-                    await self.admit(conn, timeout or self.connect_timeout)
-                except BaseException:
-                    conn.close()
-                    raise
+            conn = await self._admitted(await open_connection(
+                self.host, self.port, self._connect_limit(timeout), self.tls, self.tls_name),
+                timeout)
         except BaseException:
             self._pass_on(None)
             raise

@@ -32,7 +32,12 @@ RC_TIMEOUT = 9
 RC_KEY_BUSY = 14
 RC_DEVICE_OVERLOAD = 18
 RC_CLUSTER = 11
+RC_SCAN_ABORTED = 15
 RC_NOT_AUTHENTICATED = 80
+RC_QUERY_ABORTED = 210
+# answers after which the C client closes the connection instead of reusing it: an aborted
+# scan or query, and a connection that lost its login
+_CLOSE_AFTER = frozenset((RC_SCAN_ABORTED, RC_NOT_AUTHENTICATED, RC_QUERY_ABORTED))
 _RETRY_SERVER_CODES = (RC_TIMEOUT, RC_DEVICE_OVERLOAD, RC_CLUSTER)
 _STAY_ON_NODE = (RC_TIMEOUT, NoMoreConnectionsError.code, MaxErrorRateExceeded.code)
 
@@ -74,6 +79,15 @@ def count_result(node: Node, namespace: str | None, rc: int) -> None:
         add_timeout(node, namespace)
     else:
         add_error(node, namespace)
+
+
+def give_back(pool: Pool | BlockingPool, conn: Any, rc: int) -> None:
+    """Return a connection after a whole answer with result code ``rc`` (closed after
+    one of the answers that end its use)."""
+    if rc in _CLOSE_AFTER:
+        pool.discard(conn)
+    else:
+        pool.release(conn)
 
 
 def server_now() -> int:
@@ -157,10 +171,7 @@ def _reply(node: Node, pool: Pool | BlockingPool, conn: Any, namespace: str, mty
     except ProtocolError as exc:
         return None, _broken(node, pool, conn, namespace, exc)
     rc = payload[5]
-    if rc == RC_NOT_AUTHENTICATED:
-        pool.discard(conn)  # it lost its login, as the C client judges it
-    else:
-        pool.release(conn)
+    give_back(pool, conn, rc)
     if rc not in _RETRY_SERVER_CODES:
         if rc:
             count_result(node, namespace, rc)

@@ -38,7 +38,7 @@ from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload, compress
 from ..protocol.message import INFO2_DELETE
 from ..protocol.record import parse_record_reply, ttl_of
-from .base import (RC_DEVICE_OVERLOAD, RC_TIMEOUT, connection_failure, io_error,
+from .base import (RC_DEVICE_OVERLOAD, RC_TIMEOUT, connection_failure, give_back, io_error,
                    pause_between_tries, server_error, server_now)
 
 COMPRESS_THRESHOLD = 128
@@ -465,8 +465,8 @@ class BatchExecutor:
         except BaseException:
             pool.discard(conn)
             raise
-        pool.release(conn)
         rc = reply.result_code
+        give_back(pool, conn, rc)
         if rc in (RC_TIMEOUT, RC_DEVICE_OVERLOAD):
             node.error_count += 1
             return server_error(node, rc)
@@ -528,7 +528,7 @@ class BatchExecutor:
             pool.discard(conn)  # cancelled mid-reply: the rest would poison the connection
             raise
         conn.end_stream()
-        pool.release(conn)
+        give_back(pool, conn, rc)
         if rc:
             if rc in (RC_TIMEOUT, RC_DEVICE_OVERLOAD):
                 node.error_count += 1

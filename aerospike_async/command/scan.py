@@ -35,13 +35,11 @@ from ..protocol.framing import ProtocolError, as_msg_payload
 from ..protocol.particles import raw_collections
 from ..protocol.scan import StreamPayload, parse_stream_payload
 from ..protocol.topology import group_by_owner
-from .base import RC_TIMEOUT, connection_failure, io_error, server_now
+from .base import RC_TIMEOUT, connection_failure, give_back, io_error, server_now
 
 RC_PARTITION_UNAVAILABLE = 11
 RC_INDEX_NOT_FOUND = 201
 RC_INDEX_NOT_READABLE = 203
-RC_SCAN_ABORTED = 15
-RC_QUERY_ABORTED = 210
 _RETRYABLE = frozenset({ConnectionError.code, RC_TIMEOUT, RC_PARTITION_UNAVAILABLE,
                         RC_INDEX_NOT_FOUND, RC_INDEX_NOT_READABLE, -7})
 _QUEUE_CHUNKS = 16  # pieces of records (StreamPayload.PIECE bytes) awaiting the consumer
@@ -556,10 +554,7 @@ class RecordStream:
             pool.discard(conn)  # stopped mid-stream: the rest of the reply would poison it
             raise
         conn.end_stream()
-        if error in (RC_SCAN_ABORTED, RC_QUERY_ABORTED):
-            pool.discard(conn)
-        else:
-            pool.release(conn)
+        give_back(pool, conn, error)
         if metrics is not None:
             self.cluster.command_count += 1
             m = ns_metrics(node, self.namespace)

@@ -99,11 +99,16 @@ def privileges_data(privileges: Sequence[tuple[int, str, str]]) -> bytes:
     return bytes(out)
 
 
-def encode_admin(command: int, fields: Iterable[bytes] = ()) -> bytes:
+def admin_block(result_code: int, command: int, fields: Sequence[bytes] = ()) -> bytes:
+    """One admin block: the 16-byte header (result code, command, field count), then the
+    fields. A request is one block with result code 0; a reply, one or more."""
+    return (bytes((0, result_code, command, len(fields))) + bytes(HEADER_SIZE - 4)
+            + b"".join(fields))
+
+
+def encode_admin(command: int, fields: Sequence[bytes] = ()) -> bytes:
     """A whole admin request message."""
-    fields = list(fields)
-    header = bytes((0, 0, command, len(fields))) + bytes(HEADER_SIZE - 4)
-    return encode_proto(MSG_ADMIN, header + b"".join(fields))
+    return encode_proto(MSG_ADMIN, admin_block(0, command, fields))
 
 
 # -- requests -----------------------------------------------------------------------------
@@ -249,7 +254,8 @@ def result_code(payload: bytes | memoryview) -> int:
     return payload[1]
 
 
-def _parse_roles(data: bytes) -> list[str]:
+def parse_roles(data: bytes) -> list[str]:
+    """The names of a role list (see roles_data)."""
     count = data[0] if data else 0
     pos = 1
     out = []
@@ -275,13 +281,14 @@ def parse_user(fields: dict[int, bytes]) -> tuple[str, dict[str, Any]] | None:
     read_info = fields.get(READ_INFO)
     write_info = fields.get(WRITE_INFO)
     conns = fields.get(CONNECTIONS)
-    return name, {"roles": _parse_roles(fields.get(ROLES, b"")),
+    return name, {"roles": parse_roles(fields.get(ROLES, b"")),
                   "read_info": _parse_info(read_info) if read_info is not None else None,
                   "write_info": _parse_info(write_info) if write_info is not None else None,
                   "conns_in_use": _U32.unpack_from(conns)[0] if conns else 0}
 
 
-def _parse_privileges(data: bytes) -> list[dict[str, Any]]:
+def parse_privileges(data: bytes) -> list[dict[str, Any]]:
+    """The ``{'ns', 'set', 'code'}`` of each privilege of a privilege list."""
     count = data[0] if data else 0
     pos = 1
     out = []
@@ -306,7 +313,7 @@ def parse_role(fields: dict[int, bytes]) -> tuple[str, dict[str, Any]]:
     rq = fields.get(READ_QUOTA)
     wq = fields.get(WRITE_QUOTA)
     return fields.get(ROLE, b"").decode("utf-8", "replace"), {
-        "privileges": _parse_privileges(fields.get(PRIVILEGES, b"")),
+        "privileges": parse_privileges(fields.get(PRIVILEGES, b"")),
         "whitelist": [a for a in whitelist.split(",") if a],
         "read_quota": _U32.unpack_from(rq)[0] if rq else 0,
         "write_quota": _U32.unpack_from(wq)[0] if wq else 0}

@@ -290,8 +290,7 @@ class EmbeddedCluster:
         """With ``tls=(certfile, keyfile)`` every node also listens for TLS on a port of
         its own and answers peers-tls-std with its peers' TLS ports and ``tls_name``."""
         self.tls_name = tls_name if tls is not None else ""
-        self.security = (None if not users else Security(users) if session_ttl is None
-                         else Security(users, session_ttl))
+        self.security = Security(users, session_ttl) if users else None
         """With ``users`` (name -> password), every node wants a login first."""
         self.join_delay = join_delay
         self.migration_steps = max(1, migration_steps)

@@ -60,8 +60,7 @@ Users = Mapping[str, "str | tuple[str, list[str]]"]
 
 
 def _admin_reply(rc: int, fields: tuple[bytes, ...] = ()) -> bytes:
-    header = bytes((0, rc, 0, len(fields))) + bytes(A.HEADER_SIZE - 4)
-    return encode_proto(MSG_ADMIN, header + b"".join(fields))
+    return encode_proto(MSG_ADMIN, A.admin_block(rc, 0, fields))
 
 
 class _Role:
@@ -80,9 +79,9 @@ class Security:
 
     ``users`` maps user names to a clear password (the user is a superuser) or to
     ``(password, roles)``; ``session_ttl`` is the lifetime, in seconds, of the session
-    tokens logins hand out."""
+    tokens logins hand out (the server's default when None)."""
 
-    def __init__(self, users: Users, session_ttl: int = DEFAULT_SESSION_TTL,
+    def __init__(self, users: Users, session_ttl: int | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._hashes: dict[str, str] = {}
         self._passwords: dict[str, str] = {}
@@ -93,7 +92,7 @@ class Security:
             self._passwords[user] = password
             self._roles_of[user] = list(roles)
         self._roles: dict[str, _Role] = {}
-        self.session_ttl = session_ttl
+        self.session_ttl = session_ttl or DEFAULT_SESSION_TTL
         self._clock = clock
         self._sessions: dict[bytes, tuple[str, float]] = {}
         self.logins = 0          # LOGIN commands that succeeded
@@ -249,7 +248,7 @@ class Security:
         name = _text(f.get(A.USER))
         if name in self._hashes:
             return _admin_reply(USER_EXISTS)
-        roles = _roles(f.get(A.ROLES, b"\0"))
+        roles = A.parse_roles(f.get(A.ROLES, b""))
         if not all(map(self._role_exists, roles)):
             return _admin_reply(INVALID_ROLE)
         self._hashes[name] = _text(f.get(A.PASSWORD))
@@ -281,7 +280,7 @@ class Security:
         name = _text(f.get(A.USER))
         if name not in self._hashes:
             return _admin_reply(INVALID_USER)
-        roles = _roles(f.get(A.ROLES, b"\0"))
+        roles = A.parse_roles(f.get(A.ROLES, b""))
         if not all(map(self._role_exists, roles)):
             return _admin_reply(INVALID_ROLE)
         have = self._roles_of[name]
@@ -295,22 +294,21 @@ class Security:
         names = [_text(f[A.USER])] if A.USER in f else sorted(self._hashes)
         if any(name not in self._hashes for name in names):
             return _admin_reply(INVALID_USER)
-        blocks = [_block(0, A.QUERY_USERS, (
+        blocks = [A.admin_block(0, A.QUERY_USERS, (
             A.field(A.USER, name.encode()),
             A.field(A.ROLES, A.roles_data(self._roles_of[name])),
             A.field(A.READ_INFO, _stats()), A.field(A.WRITE_INFO, _stats()),
             A.field(A.CONNECTIONS, struct.pack(">I", 0)))) for name in names]
-        return encode_proto(MSG_ADMIN, b"".join(blocks) + _block(A.RESULT_QUERY_END,
-                                                                 A.QUERY_USERS))
+        return _query_answer(A.QUERY_USERS, blocks)
 
     def _create_role(self, f: dict[int, bytes]) -> bytes:
         name = _text(f.get(A.ROLE))
         if self._role_exists(name):
             return _admin_reply(ROLE_EXISTS)
-        role = _Role(_privileges(f.get(A.PRIVILEGES, b"\0")))
-        role.whitelist = _whitelist(f.get(A.WHITELIST))
-        role.read_quota = _u32(f.get(A.READ_QUOTA))
-        role.write_quota = _u32(f.get(A.WRITE_QUOTA))
+        _name, given = A.parse_role(f)
+        role = _Role(_privileges(f))
+        role.whitelist = given["whitelist"]
+        role.read_quota, role.write_quota = given["read_quota"], given["write_quota"]
         self._roles[name] = role
         return _admin_reply(0)
 
@@ -329,7 +327,7 @@ class Security:
         role = self._custom_role(f)
         if role is None:
             return _admin_reply(INVALID_ROLE)
-        privileges = _privileges(f.get(A.PRIVILEGES, b"\0"))
+        privileges = _privileges(f)
         if grant:
             role.privileges.extend(p for p in privileges if p not in role.privileges)
         else:
@@ -340,17 +338,18 @@ class Security:
         role = self._custom_role(f)
         if role is None:
             return _admin_reply(INVALID_ROLE)
-        role.whitelist = _whitelist(f.get(A.WHITELIST))
+        role.whitelist = A.parse_role(f)[1]["whitelist"]
         return _admin_reply(0)
 
     def _set_quotas(self, f: dict[int, bytes]) -> bytes:
         role = self._custom_role(f)
         if role is None:
             return _admin_reply(INVALID_ROLE)
+        given = A.parse_role(f)[1]
         if A.READ_QUOTA in f:
-            role.read_quota = _u32(f[A.READ_QUOTA])
+            role.read_quota = given["read_quota"]
         if A.WRITE_QUOTA in f:
-            role.write_quota = _u32(f[A.WRITE_QUOTA])
+            role.write_quota = given["write_quota"]
         return _admin_reply(0)
 
     def _query_roles(self, f: dict[int, bytes]) -> bytes:
@@ -371,9 +370,8 @@ class Security:
                 fields.append(A.field(A.READ_QUOTA, struct.pack(">I", role.read_quota)))
             if role.write_quota:
                 fields.append(A.field(A.WRITE_QUOTA, struct.pack(">I", role.write_quota)))
-            blocks.append(_block(0, A.QUERY_ROLES, fields))
-        return encode_proto(MSG_ADMIN, b"".join(blocks) + _block(A.RESULT_QUERY_END,
-                                                                 A.QUERY_ROLES))
+            blocks.append(A.admin_block(0, A.QUERY_ROLES, fields))
+        return _query_answer(A.QUERY_ROLES, blocks)
 
     _HANDLERS: dict[int, Callable[[Security, dict[int, bytes]], bytes]] = {
         A.CREATE_USER: _create_user,
@@ -393,16 +391,14 @@ class Security:
     }
 
 
-def _block(rc: int, command: int, fields: list[bytes] | tuple[bytes, ...] = ()) -> bytes:
-    return bytes((0, rc, command, len(fields))) + bytes(A.HEADER_SIZE - 4) + b"".join(fields)
+def _query_answer(command: int, blocks: list[bytes]) -> bytes:
+    """A query's reply: its blocks, then the block that ends it."""
+    return encode_proto(MSG_ADMIN, b"".join(blocks) + A.admin_block(A.RESULT_QUERY_END,
+                                                                      command))
 
 
 def _text(data: bytes | None) -> str:
     return (data or b"").decode("utf-8")
-
-
-def _u32(data: bytes | None) -> int:
-    return struct.unpack(">I", data)[0] if data else 0
 
 
 def _stats() -> bytes:
@@ -410,29 +406,7 @@ def _stats() -> bytes:
     return bytes((4,)) + bytes(16)
 
 
-def _roles(data: bytes) -> list[str]:
-    out, pos = [], 1
-    for _ in range(data[0]):
-        out.append(data[pos + 1:pos + 1 + data[pos]].decode("utf-8"))
-        pos += 1 + data[pos]
-    return out
-
-
-def _privileges(data: bytes) -> list[Privilege]:
-    out: list[Privilege] = []
-    pos = 1
-    for _ in range(data[0]):
-        code = data[pos]
-        pos += 1
-        ns = set_name = ""
-        if code >= A.PRIV_DATA_FIRST:
-            ns = data[pos + 1:pos + 1 + data[pos]].decode("utf-8")
-            pos += 1 + data[pos]
-            set_name = data[pos + 1:pos + 1 + data[pos]].decode("utf-8")
-            pos += 1 + data[pos]
-        out.append((code, ns, set_name))
-    return out
-
-
-def _whitelist(data: bytes | None) -> list[str]:
-    return [a for a in _text(data).split(",") if a]
+def _privileges(fields: dict[int, bytes]) -> list[Privilege]:
+    """The privileges of an admin command's fields, as (code, namespace, set)."""
+    return [(p["code"], p["ns"], p["set"])
+            for p in A.parse_privileges(fields.get(A.PRIVILEGES, b""))]

@@ -70,7 +70,7 @@ class _Connection(asyncio.Protocol):
     """
 
     __slots__ = ("_server", "_reader", "_transport", "_queue", "_timer", "_stream", "_paused",
-                 "_user")
+                 "_user", "_certified")
 
     def __init__(self, server: Listener) -> None:
         self._server = server
@@ -81,6 +81,7 @@ class _Connection(asyncio.Protocol):
         self._stream: Iterator[bytes | float] | None = None
         self._paused = False
         self._user: str | None = None   # who logged in here, with security on
+        self._certified: str | None = None   # whom the client certificate names (TLS)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport = cast(asyncio.Transport, transport)
@@ -89,6 +90,7 @@ class _Connection(asyncio.Protocol):
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._server._connections.add(transport)
+        self._certified = _common_name(transport.get_extra_info("peercert"))
 
     def data_received(self, data: bytes) -> None:
         self._reader.feed(data)
@@ -109,7 +111,7 @@ class _Connection(asyncio.Protocol):
                 out = None
                 if security is not None:
                     self._user, out = security.gate(self._user, frame[0], frame[1],
-                                                    self._certified())
+                                                    self._certified)
                 if out is None:
                     out = dispatch(frame[0], frame[1])
                 if not isinstance(out, (bytes, bytearray)):
@@ -127,15 +129,6 @@ class _Connection(asyncio.Protocol):
         except (ProtocolError, PermissionError) as exc:
             log.debug("closing connection: %s", exc)
             transport.close()
-
-    def _certified(self) -> str | None:
-        """The common name of the client certificate this connection's TLS verified."""
-        cert = self._transport.get_extra_info("peercert") if self._transport else None
-        for rdn in (cert or {}).get("subject", ()):
-            for key, value in rdn:
-                if key == "commonName":
-                    return cast(str, value)
-        return None
 
     def _pump(self) -> None:
         """Write a streamed answer while the transport accepts more (flow control), a
@@ -240,6 +233,15 @@ class _Connection(asyncio.Protocol):
         self._stream = None
         if self._transport is not None:
             self._server._connections.discard(self._transport)
+
+
+def _common_name(cert: dict | None) -> str | None:
+    """The common name of a client certificate the TLS handshake verified (None: none)."""
+    for rdn in (cert or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return cast(str, value)
+    return None
 
 
 def garbage(size: int) -> bytes:
@@ -385,8 +387,7 @@ class EmbeddedServer(Listener):
                  users: Users | None = None, session_ttl: int | None = None) -> None:
         super().__init__(host, port, server_tls_context(tls), tls_port)
         if users:
-            self.security = (Security(users) if session_ttl is None
-                             else Security(users, session_ttl))
+            self.security = Security(users, session_ttl)
         store = Store(namespaces) if clock is None else Store(namespaces, clock)
         self.node = Node(store, name=node_name, host=host, port=port,
                          cluster_name=cluster_name)

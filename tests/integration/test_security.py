@@ -18,7 +18,7 @@ import aerospike
 from aerospike_async import Client
 from aerospike_async import constants as C
 from aerospike_async.protocol.password import hash_password
-from aerospike_async.cluster.auth import Credentials
+from aerospike_async.cluster.auth import Credentials, Session
 from aerospike_async.exceptions import (ConnectionError, InvalidCredential, InvalidUser,
                                         NotAuthenticated, ParamError, SecurityNotSupported)
 from aerospike_async.protocol import admin as A
@@ -184,15 +184,16 @@ def test_login_messages_carry_what_each_auth_mode_sends():
         return next(iter(A.iter_blocks(request[8:])))[2]
 
     internal = Credentials("alice", "pw", C.AUTH_INTERNAL, 5.0, False)
-    assert fields(A.login(internal.user, internal.password_hash, internal.clear_password)) \
-        == {A.USER: b"alice", A.CREDENTIAL: hash_password("pw").encode()}
+    assert fields(internal.login_request()) == {A.USER: b"alice",
+                                                A.CREDENTIAL: hash_password("pw").encode()}
     external = Credentials("alice", "pw", C.AUTH_EXTERNAL_INSECURE, 5.0, False)
-    assert fields(A.login(external.user, external.password_hash, external.clear_password)
-                  )[A.CLEAR_PASSWORD] == b"pw"
+    assert fields(external.login_request())[A.CLEAR_PASSWORD] == b"pw"
     pki = Credentials("ignored", "ignored", C.AUTH_PKI, 5.0, True)
-    assert pki.user is None and fields(A.login(None, None, None)) == {}
-    assert fields(A.authenticate("alice", b"tok")) == {A.USER: b"alice",
-                                                       A.SESSION_TOKEN: b"tok"}
+    assert pki.user is None and fields(pki.login_request()) == {}
+    assert fields(Session(b"tok", "alice", 3600).authenticate_request()) == {
+        A.USER: b"alice", A.SESSION_TOKEN: b"tok"}
+    assert fields(Session(b"tok", None, 3600).authenticate_request()) == {
+        A.SESSION_TOKEN: b"tok"}
 
 
 # -- the official client --------------------------------------------------------------------
@@ -239,7 +240,7 @@ async def test_our_login_requests_are_the_official_clients():
         requests.append(header + body)
         token, ttl = A.field(A.SESSION_TOKEN, b"t" * 16), A.field(A.SESSION_TTL,
                                                                  (3600).to_bytes(4, "big"))
-        writer.write(encode_proto(MSG_ADMIN, bytes((0, 0, 0, 2)) + bytes(12) + token + ttl))
+        writer.write(encode_proto(MSG_ADMIN, A.admin_block(0, 0, (token, ttl))))
         await writer.drain()
         writer.close()   # then nothing more: the official client gives up connecting
 
@@ -250,7 +251,7 @@ async def test_our_login_requests_are_the_official_clients():
     finally:
         listener.close()
     ours = Credentials("alice", "wonderland", C.AUTH_INTERNAL, 5.0, False)
-    assert requests and requests[0] == A.login(ours.user, ours.password_hash, None)
+    assert requests and requests[0] == ours.login_request()
 
 
 _ADMIN_SCRIPT = r"""
