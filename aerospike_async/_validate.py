@@ -37,7 +37,9 @@ def parse_key(key: Any) -> tuple[str, str | None, Any, bytes]:
                 set_name is None or (type(set_name) is str and len(set_name) <= 15)):
             if t is str or INT64_MIN <= user_key <= INT64_MAX:
                 return ns, set_name, user_key, compute_digest(set_name, user_key)
-    if type(key) is not tuple:
+    if type(key) is dict:
+        key = _dict_key(key)
+    elif type(key) is not tuple:
         raise param_error("key is invalid")
     n = len(key)
     if n == 3:
@@ -79,6 +81,14 @@ def parse_key(key: Any) -> tuple[str, str | None, Any, bytes]:
                               f"{len(digest)}")
         digest = bytes(digest)
     return ns, set_name, user_key, digest
+
+
+def _dict_key(key: dict) -> tuple:
+    """The older form of a key, a dict of "ns", "set", "key" and "digest", which the
+    official client still takes: as the tuple (ns, set, key, digest)."""
+    if key.get("ns") is None:
+        raise param_error("namespace is required")
+    return key["ns"], key.get("set"), key.get("key"), key.get("digest")
 
 
 def check_bin_name(name: Any) -> None:

@@ -38,9 +38,13 @@ class EncodedOp(NamedTuple):
 
 def _bin_name(op: dict) -> bytes:
     name = op.get("bin")
-    if not isinstance(name, str):
+    if isinstance(name, str):
+        nb = name.encode("utf-8")
+    elif isinstance(name, bytearray):
+        # the official client takes a bytearray's bytes as a C string: up to a NUL
+        nb = bytes(name).split(b"\0", 1)[0]
+    else:
         raise ParamError(-2, "Bin name should be of type string", None, None, False)
-    nb = name.encode("utf-8")
     if len(nb) > 15:
         raise BinNameError(21, "A bin name should not exceed 15 characters limit", None, None,
                            False)

@@ -197,6 +197,21 @@ async def test_int_and_bytes_user_keys(client, namespace):
         await client.remove(key)
 
 
+async def test_a_dict_key_names_the_same_record_as_its_tuple(client, make_key):
+    ns, set_name, user_key = make_key()
+    await client.put({"ns": ns, "set": set_name, "key": user_key}, {"a": 1})
+    assert (await client.get((ns, set_name, user_key)))[2] == {"a": 1}
+    records = await client.batch_read([{"ns": ns, "set": set_name, "key": user_key}])
+    assert records.batch_records[0].record[2] == {"a": 1}
+
+
+async def test_a_bytearray_bin_name_in_an_operation_is_read_up_to_a_nul(client, make_key):
+    """As the official client reads it, as a C string."""
+    key = make_key()
+    await client.operate(key, [op.write(bytearray(b"name\0tail"), "v")])
+    assert (await client.get(key))[2] == {"name": "v"}
+
+
 BAD_CALLS = [
     ("get", ("not-a-tuple",), E.ParamError),
     ("get", (("test", "it"),), E.ParamError),

@@ -47,3 +47,25 @@ def test_bad_keys_are_refused_whatever_the_path(key):
 def test_a_bool_user_key_is_the_integer_it_is():
     """As in the official client: True is the integer key 1."""
     assert parse_key(("test", "s", True))[2:] == parse_key(("test", "s", 1))[2:]
+
+
+def test_a_dict_key_is_the_tuple_it_names():
+    """The older dict form of a key, which the official client still takes."""
+    digest = bytearray(parse_key(("test", "s", "k"))[3])
+    assert parse_key({"ns": "test", "set": "s", "key": "k"}) == parse_key(("test", "s", "k"))
+    assert parse_key({"ns": "test", "set": "s", "digest": digest}) == \
+        parse_key(("test", "s", None, digest))
+    # the user key wins over a digest given with it, as in the tuple form
+    assert parse_key({"ns": "test", "set": "s", "key": "k", "digest": bytearray(20)})[3] == \
+        bytes(digest)
+
+
+@pytest.mark.parametrize("key, message", [
+    ({"set": "s", "key": 1}, "namespace is required"),
+    ({"ns": "test", "set": "s"}, "either key or digest is required"),
+    ({"ns": 1, "set": "s", "key": 1}, "namespace must be a string"),
+    ({"ns": "test", "set": "s", "key": 1.5}, "key is invalid")])
+def test_a_bad_dict_key_is_refused_with_the_official_reason(key, message):
+    with pytest.raises(ParamError) as info:
+        parse_key(key)
+    assert info.value.msg == message
