@@ -9,7 +9,9 @@ running on the asyncio core of ``aerospike_async``.
 """
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 from typing import Any, Callable
 
 from aerospike_async.constants import *  # noqa: F401,F403
@@ -76,31 +78,73 @@ def unset_serializers() -> int:
 _LOG_LEVELS = {-1: logging.CRITICAL + 10, 0: logging.ERROR, 1: logging.WARNING,
                2: logging.INFO, 3: logging.DEBUG, 4: logging.DEBUG}
 _log = logging.getLogger("aerospike_async")
+_INT_MAX = (1 << 63) - 1
+_UNSET: Any = object()
 
 
-def set_log_level(log_level: int) -> None:
-    """Set how much the client logs (``LOG_LEVEL_*``)."""
-    if not isinstance(log_level, int):
+def _aerospike_level(levelno: int) -> int:
+    """The ``LOG_LEVEL_*`` of a Python logging level."""
+    return 0 if levelno >= logging.ERROR else 1 if levelno >= logging.WARNING else \
+        2 if levelno >= logging.INFO else 3
+
+
+class _CallbackHandler(logging.Handler):
+    """Hands each record to ``callback(level, function, path, line, message)``."""
+
+    def __init__(self, callback: Callable[..., Any]) -> None:
+        super().__init__()
+        self.callback = callback
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.callback(_aerospike_level(record.levelno), record.funcName, record.pathname,
+                      record.lineno, record.getMessage())
+
+
+class _DefaultHandler(logging.Handler):
+    """The official client's default: ``<process id>:<counter> <message>`` on stdout."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counter = itertools.count()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"{os.getpid()}:{next(self.counter)} {record.getMessage()}", flush=True)
+
+
+def _install(handler: logging.Handler | None) -> None:
+    for old in [h for h in _log.handlers if isinstance(h, (_CallbackHandler, _DefaultHandler))]:
+        _log.removeHandler(old)
+    if handler is not None:
+        _log.addHandler(handler)
+
+
+def set_log_level(loglevel: int) -> int:
+    """Set the level (``LOG_LEVEL_*``) from which the client logs; ``LOG_LEVEL_OFF``
+    silences it without forgetting the handler. Returns 0."""
+    if not isinstance(loglevel, int):
         raise ParamError(-2, "Invalid log level", None, None, False)
-    _log.setLevel(_LOG_LEVELS.get(log_level, logging.DEBUG))
+    if not -_INT_MAX - 1 <= loglevel <= _INT_MAX:
+        raise ParamError(-2, "integer value exceeds sys.maxsize", None, None, False)
+    _log.setLevel(_LOG_LEVELS.get(loglevel, logging.DEBUG))
+    return 0
 
 
-def set_log_handler(callback: Callable[..., Any] | None = None) -> None:
-    """Send the client's log records to ``callback(level, func, path, line, msg)``."""
-    for handler in list(_log.handlers):
-        if getattr(handler, "_aerospike_callback", False):
-            _log.removeHandler(handler)
-    if callback is None:
-        return
-    emit_to: Callable[..., Any] = callback
+def set_log_handler(log_handler: Callable[..., Any] | None = _UNSET) -> int:
+    """Send the client's log records to ``log_handler(level, function, path, line,
+    message)``; with no argument, to the default handler, which prints
+    ``<process id>:<counter> <message>``; with None, nowhere. Returns 0."""
+    if log_handler is _UNSET:
+        _install(_DefaultHandler())
+    elif log_handler is None:
+        _install(None)
+    elif callable(log_handler):
+        _install(_CallbackHandler(log_handler))
+    return 0
 
-    class _Handler(logging.Handler):
-        _aerospike_callback = True
 
-        def emit(self, record: logging.LogRecord) -> None:
-            emit_to(record.levelno, record.funcName, record.pathname, record.lineno,
-                     record.getMessage())
-    _log.addHandler(_Handler())
+# as the official client starts: errors go to the default handler
+set_log_level(LOG_LEVEL_ERROR)  # noqa: F405
+set_log_handler()
 
 
 __all__ = [name for name in dir() if name.isupper()] + [

@@ -235,3 +235,53 @@ def test_a_forked_child_uses_a_new_client(config, make_key):
     assert os.waitstatus_to_exitcode(status) == 0
     assert parent.get(key)[2] == {"from": "child"}
     parent.close()
+
+
+def _failed_connect() -> None:
+    with pytest.raises(exception.ClientError):
+        aerospike.client({"hosts": [("127.0.0.1", 1)], "policies": {"timeout": 200}})
+
+
+def test_log_handler_gets_the_documented_arguments_from_the_set_level_on():
+    got: list[tuple] = []
+    try:
+        assert aerospike.set_log_level(loglevel=aerospike.LOG_LEVEL_DEBUG) == 0
+        assert aerospike.set_log_handler(log_handler=lambda *args: got.append(args)) == 0
+        _failed_connect()
+        assert got, "a refused seed is logged at debug level"
+        level, function, path, line, message = got[0]
+        assert level == aerospike.LOG_LEVEL_DEBUG
+        assert (type(function), type(path), type(line), type(message)) == (str, str, int, str)
+        assert "127.0.0.1:1" in message
+        got.clear()
+        aerospike.set_log_level(aerospike.LOG_LEVEL_ERROR)
+        _failed_connect()
+        assert got == []
+        aerospike.set_log_level(aerospike.LOG_LEVEL_OFF)   # silences, keeps the handler
+        aerospike.set_log_level(aerospike.LOG_LEVEL_DEBUG)
+        _failed_connect()
+        assert got
+    finally:
+        aerospike.set_log_level(aerospike.LOG_LEVEL_ERROR)
+        aerospike.set_log_handler()
+
+
+def test_the_default_log_handler_prints_process_id_and_counter(capsys):
+    try:
+        aerospike.set_log_level(aerospike.LOG_LEVEL_DEBUG)
+        aerospike.set_log_handler()
+        _failed_connect()
+        lines = capsys.readouterr().out.splitlines()
+        assert lines and lines[0].startswith(f"{os.getpid()}:0 ")
+        aerospike.set_log_handler(None)
+        _failed_connect()
+        assert capsys.readouterr().out == ""
+    finally:
+        aerospike.set_log_level(aerospike.LOG_LEVEL_ERROR)
+        aerospike.set_log_handler()
+
+
+@pytest.mark.parametrize("level", [None, [], 1.5, "serious", 2**70])
+def test_a_bad_log_level_is_a_param_error(level):
+    with pytest.raises(exception.ParamError):
+        aerospike.set_log_level(level)
