@@ -143,7 +143,7 @@ def set_log_handler(log_handler: Callable[..., Any] | None = _UNSET) -> int:
 
 
 # as the official client starts: errors go to the default handler
-set_log_level(LOG_LEVEL_ERROR)  # noqa: F405
+set_log_level(0)  # LOG_LEVEL_ERROR
 set_log_handler()
 
 
