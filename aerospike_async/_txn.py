@@ -176,7 +176,7 @@ def txn_of(policy: Any) -> Transaction | None:
     if txn is None:
         return None
     if not isinstance(txn, Transaction):
-        raise ParamError(-2, "txn must be an aerospike.Transaction", None, None, False)
+        raise ParamError(-2, "txn is not of type aerospike.Transaction", None, None, False)
     return txn
 
 
@@ -273,9 +273,10 @@ def reply_deadline(payload: Any) -> int | None:
 
 
 def check_transaction(txn: Any) -> Transaction:
+    """commit's and abort's argument; anything else is a TypeError, as the official
+    client's argument parser raises."""
     if not isinstance(txn, Transaction):
-        raise ParamError(-2, "transaction must be an aerospike.Transaction", None, None,
-                         False)
+        raise TypeError(f"argument 1 must be aerospike.Transaction, not {type(txn).__name__}")
     return txn
 
 

@@ -94,6 +94,15 @@ async def test_empty_transaction_abort_and_commit(client):
     assert info.value.code == -18
 
 
+async def test_commit_and_abort_take_only_a_transaction(client, make_key):
+    for call in (client.commit, client.abort):
+        with pytest.raises(TypeError):
+            await call("string")
+    with pytest.raises(E.ParamError) as info:
+        await client.get(make_key(), {"txn": True})
+    assert info.value.msg == "txn is not of type aerospike.Transaction"
+
+
 async def test_transaction_write_is_enterprise_only(client, make_key):
     key = make_key()
     t = Transaction()
