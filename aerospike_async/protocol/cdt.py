@@ -9,10 +9,12 @@ The C-accelerated ``msgpack`` does the bulk of the work otherwise.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import struct
 import sys
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import msgpack
@@ -52,6 +54,13 @@ def _raw(prefixed: bytes) -> str:
     return prefixed.decode("utf-8", "surrogateescape")
 
 
+#: while a client with its own ``serialization`` serializer encodes operations or
+#: expressions: that serializer (value -> blob bytes), for values of no Aerospike type, as
+#: the official client uses it there (its module-wide serializer it does not use there)
+instance_serializer: contextvars.ContextVar[Callable[[Any], bytes] | None] = \
+    contextvars.ContextVar("aerospike_instance_serializer", default=None)
+
+
 def pack(value: Any) -> bytes:
     """Encode ``value`` in Aerospike's msgpack dialect."""
     try:
@@ -60,6 +69,11 @@ def pack(value: Any) -> bytes:
         out = bytearray()
         _pack_into(out, value)
         return bytes(out)
+    except TypeError:
+        serialize = instance_serializer.get()
+        if serialize is None:
+            raise
+        return pack_user(value, serialize)
 
 
 def _geo_json(value: GeoJSON) -> bytes:

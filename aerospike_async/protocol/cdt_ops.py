@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import constants as C
-from ..exceptions import ParamError
+from ..exceptions import BinNameError, ParamError
 from . import message as M
 from .cdt import pack, unserializable
 from .record import op_header
@@ -175,7 +175,30 @@ _CTX_TYPES = {
 
 
 _CTX_INT_TYPES = frozenset({C.CDT_CTX_LIST_INDEX, C.CDT_CTX_LIST_RANK, C.CDT_CTX_MAP_INDEX,
-                            C.CDT_CTX_MAP_RANK})
+                            C.CDT_CTX_MAP_RANK, C.CDT_CTX_LIST_INDEX_CREATE})
+_C_INT_MIN, _C_INT_MAX = -(1 << 31), (1 << 31) - 1
+
+
+def _c_int(d: dict, key: str) -> int:
+    """A required int entry of an op dict (or a context's ``extra_args``) that the
+    official client reads into a C int: its ParamError wording when missing or not one."""
+    v = d.get(key)
+    if v is None:
+        raise _perr(f"Operation missing required entry {key}")
+    if not isinstance(v, int):
+        raise _perr(f"{key} must be an integer")
+    if not _C_INT_MIN <= v <= _C_INT_MAX:
+        raise _perr(f"{key} too large for C int.")
+    return v
+
+
+def _ctx_value(value: Any) -> RawMsgpack:
+    """A context's value packed now, so that one no msgpack form exists for fails as the
+    official client's context conversion does (ParamError)."""
+    try:
+        return RawMsgpack(pack(value))
+    except (TypeError, OverflowError, ValueError):
+        raise _perr("Failed to convert ctx, value to as_val") from None
 
 
 def ctx_items(ctx: Any, create_flag: int = 0) -> list[Any]:
@@ -188,16 +211,16 @@ def ctx_items(ctx: Any, create_flag: int = 0) -> list[Any]:
         cid = getattr(item, "id", None)
         value = getattr(item, "value", None)
         extra = getattr(item, "extra_args", None) or {}
+        if cid in _CTX_INT_TYPES and (not isinstance(value, int) or isinstance(value, bool)):
+            raise _perr("Failed to convert ctx, value to long")
         if cid in _CTX_TYPES:
-            if cid in _CTX_INT_TYPES and (not isinstance(value, int)
-                                          or isinstance(value, bool)):
-                raise _perr("Failed to convert ctx, value to long")
-            out += [_CTX_TYPES[cid], value]
+            out += [_CTX_TYPES[cid], value if cid in _CTX_INT_TYPES else _ctx_value(value)]
         elif cid == C.CDT_CTX_LIST_INDEX_CREATE:
-            flag = list_order_flag(extra.get("order_key", 0), bool(extra.get("pad_key")))
-            out += [CTX_LIST_INDEX | flag, value]
+            order, pad = _c_int(extra, "order_key"), _c_int(extra, "pad_key")
+            out += [CTX_LIST_INDEX | list_order_flag(order, bool(pad)), value]
         elif cid == C.CDT_CTX_MAP_KEY_CREATE:
-            out += [CTX_MAP_KEY | map_order_flag(extra.get("order_key", 0)), value]
+            order = _c_int(extra, "order_key")
+            out += [CTX_MAP_KEY | map_order_flag(order), _ctx_value(value)]
         elif cid == C._AS_CDT_CTX_EXP and C._CDT_CTX_FILTER_EXPR_KEY not in extra:
             out += [CTX_EXP, True]
         elif cid in (C._AS_CDT_CTX_EXP, C._AS_CDT_CTX_AND | C._AS_CDT_CTX_EXP):
@@ -226,20 +249,26 @@ def _payload(op: dict, args: list[Any], create_flag: int = 0) -> bytes:
     return body
 
 
-def op_bin(op: dict) -> bytes:
-    """The checked bin name of an operation dict, encoded."""
+def op_bin(op: dict, bin_name_error: bool = False) -> bytes:
+    """The checked bin name of an operation dict, encoded; too long a name is a
+    BinNameError with ``bin_name_error`` (the older map operations), else a ParamError."""
     name = op.get("bin")
     if not isinstance(name, str):
         raise _perr("Bin name should be a string")
     nb = name.encode("utf-8")
     if len(nb) > 15:
-        raise _perr("A bin name should not exceed 15 characters limit")
+        if bin_name_error:
+            raise BinNameError(21, _BIN_NAME_TOO_LONG, None, None, False)
+        raise _perr(_BIN_NAME_TOO_LONG)
     return nb
 
 
+_BIN_NAME_TOO_LONG = "A bin name should not exceed 15 characters limit"
+
+
 def _order(value: Any, name: str) -> int:
-    """A list/map order or sort flags value: an int (None for the default), else the
-    official client's ParamError."""
+    """A policy's order value: an int (None for the default), else the official client's
+    ParamError."""
     if value is None:
         return 0
     if not isinstance(value, int) or isinstance(value, bool):
@@ -247,28 +276,76 @@ def _order(value: Any, name: str) -> int:
     return value
 
 
-def _int(op: dict, key: str, what: str | None = None) -> int:
+def _int(op: dict, key: str) -> int:
+    """A required int entry of a list (or relative map) operation (None is missing)."""
     v = op.get(key)
+    if v is None:
+        raise _perr(f"Operation missing required entry {key}")
     if not isinstance(v, int) or isinstance(v, bool):
-        raise _perr(f"{what or key} should be an integer")
+        raise _perr(f"{key} must be an integer")
     return v
 
 
-def _opt_int(op: dict, key: str) -> list[int]:
-    return [] if op.get(key) is None else [_int(op, key)]
+_UINT64 = (1 << 64) - 1
+
+
+def _count(v: int) -> int | RawMsgpack:
+    """A count as the official client sends it, an unsigned 64-bit number: a negative
+    count travels as its two's complement (in effect "to the end")."""
+    return v if v >= 0 else RawMsgpack(b"\xcf" + (v & _UINT64).to_bytes(8, "big"))
+
+
+def _opt_count(op: dict) -> list[Any]:
+    return [] if op.get("count") is None else [_count(_int(op, "count"))]
+
+
+def _bool_entry(op: dict, key: str) -> bool:
+    if key not in op:
+        raise _perr(f"Failed to convert {key}")
+    v = op[key]
+    if not isinstance(v, bool):
+        raise _perr(f"key {key} does not point to a boolean in the dict")
+    return v
 
 
 def _return_type(op: dict) -> int:
-    rt = op.get("return_type")
-    if not isinstance(rt, int) or isinstance(rt, bool):
-        raise _perr("Return type should be an integer")
+    """The required return type of a list or relative map operation (with ``inverted``)."""
+    rt = _int(op, "return_type")
     return rt | INVERTED if op.get("inverted") else rt
 
 
 def _need(op: dict, key: str) -> Any:
     if key not in op:
-        raise _perr(f"Operation requires {key!r}")
+        raise _perr(f'Operation must contain a "{key}" entry')
     return op[key]
+
+
+# The older map operations (every OP_MAP_* but the relative ones) are checked as the
+# official client checks them: return type NONE unless given, and its own wording.
+_MAP_MISSING = {"key": "Operation requires key parameter", "val": "Value should be given",
+                "range": "Range should be given"}
+
+
+def _m_need(op: dict, key: str) -> Any:
+    if key not in op:
+        raise _perr(_MAP_MISSING[key])
+    return op[key]
+
+
+def _m_index(op: dict) -> int:
+    if "index" not in op:
+        raise _perr("Operation needs an index value")
+    v = op["index"]
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise _perr("Index should be an integer")
+    return v
+
+
+def _m_return_type(op: dict) -> int:
+    rt = op.get("return_type", 0)
+    if not isinstance(rt, int) or isinstance(rt, bool):
+        raise _perr("Return type should be an integer")
+    return rt | INVERTED if op.get("inverted") else rt
 
 
 def _list_policy(op: dict) -> dict | None:
@@ -276,22 +353,32 @@ def _list_policy(op: dict) -> dict | None:
     if pol is None:
         return None
     if not isinstance(pol, dict):
-        raise _perr("List policy should be a dict")
+        raise _perr("List policy must be a dictionary.")
     return pol
+
+
+def _policy_int(pol: dict, key: str) -> int:
+    """An optional int of a list policy (None: 0)."""
+    v = pol.get(key)
+    if v is None:
+        return 0
+    if not isinstance(v, int):
+        raise _perr(f"{key} must be an integer")
+    return v
 
 
 def _list_order_flags(op: dict) -> list[int]:
     pol = _list_policy(op)
     if pol is None:
         return []
-    return [_order(pol.get("list_order"), "list_order"), pol.get("write_flags", 0) or 0]
+    return [_policy_int(pol, "list_order"), _policy_int(pol, "write_flags")]
 
 
 def _list_flags(op: dict) -> list[int]:
     pol = _list_policy(op)
     if pol is None:
         return []
-    return [pol.get("write_flags", 0) or 0]
+    return [_policy_int(pol, "write_flags")]
 
 
 def _map_policy(op: dict) -> tuple[int, int, int, int]:
@@ -300,11 +387,16 @@ def _map_policy(op: dict) -> tuple[int, int, int, int]:
     if pol is None:
         return 0, 0, MAP_PUT, MAP_PUT_ITEMS
     if not isinstance(pol, dict):
-        raise _perr("Map policy should be a dict")
+        raise _perr("policy must be a dict")
     attr = _order(pol.get("map_order"), "map_order")
-    if pol.get("persist_index"):
+    persist = pol.get("persist_index")
+    if persist is not None and not isinstance(persist, bool):
+        raise _perr("persist_index is not a boolean")
+    if persist:
         attr |= PERSIST_INDEX
-    flags = pol.get("map_write_flags", 0) or 0
+    flags = pol.get("map_write_flags", 0)
+    if not isinstance(flags, int):
+        raise _perr("map_write_flags is invalid")
     mode = pol.get("map_write_mode")
     item, items = MAP_PUT, MAP_PUT_ITEMS
     if mode == MAP_MODE_UPDATE_ONLY:
@@ -315,13 +407,14 @@ def _map_policy(op: dict) -> tuple[int, int, int, int]:
 
 
 class _Spec:
-    __slots__ = ("build", "modify", "respond_all")
+    __slots__ = ("build", "modify", "respond_all", "older_map")
 
     def __init__(self, build: Callable[[dict], tuple[list[Any], int]], modify: bool,
-                 respond_all: bool) -> None:
+                 respond_all: bool, older_map: bool) -> None:
         self.build = build
         self.modify = modify
         self.respond_all = respond_all
+        self.older_map = older_map   # an OP_MAP_* operation other than the relative ones
 
 
 def _fixed(code: int, *keys: str) -> Callable[[dict], tuple[list[Any], int]]:
@@ -356,24 +449,23 @@ def _l_increment(op: dict) -> tuple[list[Any], int]:
 
 def _l_range(code: int) -> Callable[[dict], tuple[list[Any], int]]:
     def build(op: dict) -> tuple[list[Any], int]:
-        if op.get("val") is None:
-            raise _perr("Operation missing required entry val")
-        return [code, _int(op, "index"), _int(op, "val", "count")], 0
+        return [code, _int(op, "index"), _count(_int(op, "val"))], 0
     return build
 
 
 def _l_create(op: dict) -> tuple[list[Any], int]:
-    order = _order(op.get("list_order"), "list_order")
-    flag = order | (PERSIST_INDEX if op.get("persist_index") else 0)
-    return [LIST_SET_TYPE, flag], list_order_flag(order, bool(op.get("pad")))
+    order = _int(op, "list_order")
+    pad, persist = _bool_entry(op, "pad"), _bool_entry(op, "persist_index")
+    return [LIST_SET_TYPE, order | (PERSIST_INDEX if persist else 0)], \
+        list_order_flag(order, pad)
 
 
 def _l_set_order(op: dict) -> tuple[list[Any], int]:
-    return [LIST_SET_TYPE, _order(op.get("list_order"), "list_order")], 0
+    return [LIST_SET_TYPE, _int(op, "list_order")], 0
 
 
 def _l_sort(op: dict) -> tuple[list[Any], int]:
-    return [LIST_SORT, _order(op.get("sort_flags"), "sort_flags")], 0
+    return [LIST_SORT, _int(op, "sort_flags")], 0
 
 
 def _by(code: int, key: str, ranged: bool = False) -> Callable[[dict], tuple[list[Any], int]]:
@@ -381,7 +473,7 @@ def _by(code: int, key: str, ranged: bool = False) -> Callable[[dict], tuple[lis
         arg = _int(op, key) if key in ("index", "rank") else _need(op, key)
         if key == "value_list" and not isinstance(arg, list):
             raise _perr("Value must be a list")
-        return [code, _return_type(op), arg] + (_opt_int(op, "count") if ranged else []), 0
+        return [code, _return_type(op), arg] + (_opt_count(op) if ranged else []), 0
     return build
 
 
@@ -397,7 +489,7 @@ def _l_value_range(code: int) -> Callable[[dict], tuple[list[Any], int]]:
 def _rel(code: int, anchor: str, offset: str) -> Callable[[dict], tuple[list[Any], int]]:
     def build(op: dict) -> tuple[list[Any], int]:
         return ([code, _return_type(op), _need(op, anchor), _int(op, offset)]
-                + _opt_int(op, "count")), 0
+                + _opt_count(op)), 0
     return build
 
 
@@ -406,21 +498,23 @@ def _l_join(op: dict) -> tuple[list[Any], int]:
     return [LIST_JOIN] + ([] if sep is None else [sep]), 0
 
 
-# -- map builders ------------------------------------------------------------------------
+# -- map builders (the older OP_MAP_* dicts) ----------------------------------------------
 def _m_set_policy(op: dict) -> tuple[list[Any], int]:
+    if op.get("map_policy") is None:
+        raise _perr("Operation requires map_policy parameter")
     attr, _flags, _i, _is = _map_policy(op)
     return [MAP_SET_TYPE, attr], 0
 
 
 def _m_create(op: dict) -> tuple[list[Any], int]:
-    order = _order(op.get("map_order"), "map_order")
+    order = _int(op, "map_order")
     attr = order | (PERSIST_INDEX if op.get("persist_index") else 0)
     return [MAP_SET_TYPE, attr], map_order_flag(order)
 
 
 def _m_put(op: dict) -> tuple[list[Any], int]:
     attr, flags, item, _items = _map_policy(op)
-    key, val = _need(op, "key"), _need(op, "val")
+    key, val = _m_need(op, "key"), _m_need(op, "val")
     if flags:
         return [item, key, val, attr, flags], 0
     if item == MAP_REPLACE:
@@ -430,7 +524,7 @@ def _m_put(op: dict) -> tuple[list[Any], int]:
 
 def _m_put_items(op: dict) -> tuple[list[Any], int]:
     attr, flags, _item, items = _map_policy(op)
-    val = _need(op, "val")  # not only a dict: the official client sends what it is given
+    val = _m_need(op, "val")  # not only a dict: the official client sends what it is given
     if flags:
         return [items, val, attr, flags], 0
     if items == MAP_REPLACE_ITEMS:
@@ -441,22 +535,30 @@ def _m_put_items(op: dict) -> tuple[list[Any], int]:
 def _m_incr(code: int) -> Callable[[dict], tuple[list[Any], int]]:
     def build(op: dict) -> tuple[list[Any], int]:
         attr, _flags, _item, _items = _map_policy(op)
-        return [code, _need(op, "key"), _need(op, "val"), attr], 0
+        return [code, _m_need(op, "key"), _m_need(op, "val"), attr], 0
+    return build
+
+
+def _m_by(code: int, key: str) -> Callable[[dict], tuple[list[Any], int]]:
+    def build(op: dict) -> tuple[list[Any], int]:
+        arg = _m_index(op) if key == "index" else _m_need(op, key)
+        return [code, _m_return_type(op), arg], 0
     return build
 
 
 def _m_interval(code: int, begin: str, end: str) -> Callable[[dict], tuple[list[Any], int]]:
     def build(op: dict) -> tuple[list[Any], int]:
-        # the official client sends a None bound of a map range as nil
-        return [code, _return_type(op), op.get(begin), op.get(end)], 0
+        # both bounds must be given; a None bound travels as nil (no limit)
+        return [code, _m_return_type(op), _m_need(op, begin), _m_need(op, end)], 0
     return build
 
 
 def _m_index_count(code: int) -> Callable[[dict], tuple[list[Any], int]]:
     def build(op: dict) -> tuple[list[Any], int]:
-        if op.get("val") is None:   # the official client's wording, count though it is
+        index, count = _m_index(op), _m_need(op, "val")
+        if not isinstance(count, int) or isinstance(count, bool):
             raise _perr("Offset should be of int or long type")
-        return [code, _return_type(op), _int(op, "index", "Index"), _int(op, "val", "count")], 0
+        return [code, _m_return_type(op), index, _count(count)], 0
     return build
 
 
@@ -471,9 +573,14 @@ _L, _MAP = False, True
 _SPECS: dict[int, _Spec] = {}
 
 
+_RELATIVE_MAP_OPS = frozenset({
+    C.OP_MAP_REMOVE_BY_VALUE_RANK_RANGE_REL, C.OP_MAP_REMOVE_BY_KEY_INDEX_RANGE_REL,
+    C.OP_MAP_GET_BY_VALUE_RANK_RANGE_REL, C.OP_MAP_GET_BY_KEY_INDEX_RANGE_REL})
+
+
 def _reg(code: int, build: Callable[[dict], tuple[list[Any], int]], modify: bool,
          is_map: bool) -> None:
-    _SPECS[code] = _Spec(build, modify, is_map)
+    _SPECS[code] = _Spec(build, modify, is_map, is_map and code not in _RELATIVE_MAP_OPS)
 
 
 for _code, _build, _mod in (
@@ -526,31 +633,31 @@ for _code, _build, _mod in (
     (C.OP_MAP_DECREMENT, _m_incr(MAP_DECREMENT), True),
     (C.OP_MAP_CLEAR, _fixed(MAP_CLEAR), True),
     (C.OP_MAP_SIZE, _fixed(MAP_SIZE), False),
-    (C.OP_MAP_REMOVE_BY_KEY, _by(MAP_REMOVE_BY_KEY, "key"), True),
-    (C.OP_MAP_REMOVE_BY_KEY_LIST, _by(MAP_REMOVE_BY_KEY_LIST, "val"), True),
+    (C.OP_MAP_REMOVE_BY_KEY, _m_by(MAP_REMOVE_BY_KEY, "key"), True),
+    (C.OP_MAP_REMOVE_BY_KEY_LIST, _m_by(MAP_REMOVE_BY_KEY_LIST, "val"), True),
     (C.OP_MAP_REMOVE_BY_KEY_RANGE, _m_interval(MAP_REMOVE_BY_KEY_INTERVAL, "key", "val"), True),
-    (C.OP_MAP_REMOVE_BY_VALUE, _by(MAP_REMOVE_ALL_BY_VALUE, "val"), True),
-    (C.OP_MAP_REMOVE_BY_VALUE_LIST, _by(MAP_REMOVE_BY_VALUE_LIST, "val"), True),
+    (C.OP_MAP_REMOVE_BY_VALUE, _m_by(MAP_REMOVE_ALL_BY_VALUE, "val"), True),
+    (C.OP_MAP_REMOVE_BY_VALUE_LIST, _m_by(MAP_REMOVE_BY_VALUE_LIST, "val"), True),
     (C.OP_MAP_REMOVE_BY_VALUE_RANGE,
      _m_interval(MAP_REMOVE_BY_VALUE_INTERVAL, "val", "range"), True),
-    (C.OP_MAP_REMOVE_BY_INDEX, _by(MAP_REMOVE_BY_INDEX, "index"), True),
+    (C.OP_MAP_REMOVE_BY_INDEX, _m_by(MAP_REMOVE_BY_INDEX, "index"), True),
     (C.OP_MAP_REMOVE_BY_INDEX_RANGE, _m_index_count(MAP_REMOVE_BY_INDEX_RANGE), True),
-    (C.OP_MAP_REMOVE_BY_RANK, _by(MAP_REMOVE_BY_RANK, "index"), True),
+    (C.OP_MAP_REMOVE_BY_RANK, _m_by(MAP_REMOVE_BY_RANK, "index"), True),
     (C.OP_MAP_REMOVE_BY_RANK_RANGE, _m_index_count(MAP_REMOVE_BY_RANK_RANGE), True),
     (C.OP_MAP_REMOVE_BY_VALUE_RANK_RANGE_REL,
      _rel(MAP_REMOVE_BY_VALUE_REL_RANK_RANGE, "val", "rank"), True),
     (C.OP_MAP_REMOVE_BY_KEY_INDEX_RANGE_REL,
      _rel(MAP_REMOVE_BY_KEY_REL_INDEX_RANGE, "key", "index"), True),
-    (C.OP_MAP_GET_BY_KEY, _by(MAP_GET_BY_KEY, "key"), False),
+    (C.OP_MAP_GET_BY_KEY, _m_by(MAP_GET_BY_KEY, "key"), False),
     (C.OP_MAP_GET_BY_KEY_RANGE, _m_interval(MAP_GET_BY_KEY_INTERVAL, "key", "range"), False),
-    (C.OP_MAP_GET_BY_KEY_LIST, _by(MAP_GET_BY_KEY_LIST, "val"), False),
-    (C.OP_MAP_GET_BY_VALUE, _by(MAP_GET_ALL_BY_VALUE, "val"), False),
+    (C.OP_MAP_GET_BY_KEY_LIST, _m_by(MAP_GET_BY_KEY_LIST, "val"), False),
+    (C.OP_MAP_GET_BY_VALUE, _m_by(MAP_GET_ALL_BY_VALUE, "val"), False),
     (C.OP_MAP_GET_BY_VALUE_RANGE, _m_interval(MAP_GET_BY_VALUE_INTERVAL, "val", "range"),
      False),
-    (C.OP_MAP_GET_BY_VALUE_LIST, _by(MAP_GET_BY_VALUE_LIST, "val"), False),
-    (C.OP_MAP_GET_BY_INDEX, _by(MAP_GET_BY_INDEX, "index"), False),
+    (C.OP_MAP_GET_BY_VALUE_LIST, _m_by(MAP_GET_BY_VALUE_LIST, "val"), False),
+    (C.OP_MAP_GET_BY_INDEX, _m_by(MAP_GET_BY_INDEX, "index"), False),
     (C.OP_MAP_GET_BY_INDEX_RANGE, _m_index_count(MAP_GET_BY_INDEX_RANGE), False),
-    (C.OP_MAP_GET_BY_RANK, _by(MAP_GET_BY_RANK, "index"), False),
+    (C.OP_MAP_GET_BY_RANK, _m_by(MAP_GET_BY_RANK, "index"), False),
     (C.OP_MAP_GET_BY_RANK_RANGE, _m_index_count(MAP_GET_BY_RANK_RANGE), False),
     (C.OP_MAP_GET_BY_VALUE_RANK_RANGE_REL,
      _rel(MAP_GET_BY_VALUE_REL_RANK_RANGE, "val", "rank"), False),
@@ -563,7 +670,7 @@ for _code, _build, _mod in (
 def encode_cdt(op: dict) -> tuple[bytes, bool, bool]:
     """(wire operation bytes, modifies, respond-all-ops) of one list/map operation dict."""
     spec = _SPECS[op["op"]]
-    name = op_bin(op)
+    name = op_bin(op, spec.older_map)
     args, create_flag = spec.build(op)
     data = _payload(op, args, create_flag)
     wire_op = M.OP_CDT_MODIFY if spec.modify else M.OP_CDT_READ
@@ -571,10 +678,18 @@ def encode_cdt(op: dict) -> tuple[bytes, bool, bool]:
         spec.respond_all
 
 
+def _path_ctx(op: dict) -> bytes:
+    """The packed context of a path operation, which needs one."""
+    ctx = op.get("ctx")
+    if not ctx:
+        raise _perr("Context is empty")
+    return pack_ctx(ctx)[0]
+
+
 def encode_select_by_path(op: dict) -> bytes:
     """The wire operation of ``operations.select_by_path``: ``[0xfe, ctx, flags]``."""
     name = op_bin(op)
-    data = b"\x93" + pack(PATH_OP) + pack_ctx(op.get("ctx") or [])[0] + pack(_path_flags(op))
+    data = b"\x93" + pack(PATH_OP) + _path_ctx(op) + pack(_path_flags(op))
     return op_header(M.OP_CDT_READ, PARTICLE_BLOB, name, len(data)) + data
 
 
@@ -587,10 +702,12 @@ def encode_modify_by_path(op: dict) -> bytes:
     if C._CDT_APPLY_MOD_EXP_KEY not in op:
         raise _perr("mod_exp is required for cdt_apply() expression.")
     mod = encode_expression(op[C._CDT_APPLY_MOD_EXP_KEY])
-    data = (b"\x94" + pack(PATH_OP) + pack_ctx(op.get("ctx") or [])[0]
-            + pack(_path_flags(op) | 4) + mod)
+    data = b"\x94" + pack(PATH_OP) + _path_ctx(op) + pack(_path_flags(op) | 4) + mod
     return op_header(M.OP_CDT_MODIFY, PARTICLE_BLOB, name, len(data)) + data
 
 
 CDT_OPERATORS = tuple(_SPECS)
 """Documented operator codes (``OP_LIST_*``, ``OP_MAP_*``) this module encodes."""
+OLDER_MAP_OPERATORS = frozenset(code for code, spec in _SPECS.items() if spec.older_map)
+"""The OP_MAP_* codes other than the relative ones (checked as the official client checks
+its older map operations)."""

@@ -28,7 +28,7 @@ import msgpack
 from .. import constants as C
 from ..exceptions import ClientError, ParamError
 from ..types import CDTInfinite, CDTWildcard, GeoJSON, null
-from .cdt import c_string, pack, pack_header, pack_raw, unserializable
+from .cdt import c_string, instance_serializer, pack, pack_header, pack_raw, unserializable
 
 __all__ = ["ExpressionError", "encode_expression", "expression_base64", "filter_data",
            "filter_field"]
@@ -132,6 +132,8 @@ def _value_entry(value: Any) -> _Entry:
         return _Entry(_K_PACKED, v=_pack_value(value))
     if isinstance(value, list):
         return _Entry(_K_LIST, v=_pack_value(value))
+    if instance_serializer.get() is not None:   # a blob of the client's serializer
+        return _Entry(_K_PACKED, v=_pack_value(value))
     raise unserializable()
 
 

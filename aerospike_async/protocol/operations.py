@@ -11,19 +11,21 @@ from typing import Any, NamedTuple
 
 from .. import constants as C
 from ..exceptions import BinNameError, ClientError, ParamError
+from ..types import null
 from . import message as M
-from .cdt import pack, unserializable
+from .cdt import instance_serializer, pack, unserializable
 from .cdt_ops import (
     CDT_OPERATORS,
+    OLDER_MAP_OPERATORS,
     RawMsgpack,
-    _int as _int_field,
+    _c_int as _c_int_field,
     _pack_args as pack_args,
     encode_cdt,
     encode_modify_by_path,
     encode_select_by_path,
 )
 from .expressions import encode_expression
-from .particles import encode_particle
+from .particles import encode_particle, encode_particle_user
 from .record import op_header
 from .string_ops import STRING_ENCODERS
 
@@ -61,7 +63,10 @@ def _particle(value: Any) -> tuple[int, bytes]:
     try:
         return encode_particle(value)
     except TypeError:
-        raise unserializable() from None
+        serialize = instance_serializer.get()
+        if serialize is None:
+            raise unserializable() from None
+        return encode_particle_user(value, serialize)
     except OverflowError as exc:
         raise ParamError(-2, str(exc), None, None, False) from None
     except ValueError as exc:
@@ -83,7 +88,9 @@ def _write_like(wire_op: int) -> Callable[[dict], EncodedOp]:
 
 def _incr(op: dict) -> EncodedOp:
     value = _value(op)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    # aerospike.null() passes, sent as nil for the server to judge (as the official client)
+    if (isinstance(value, bool) or not isinstance(value, (int, float))) \
+            and type(value) is not null:
         raise ParamError(-2, "Unsupported operand type(s) for +: only 'int' allowed", None,
                          None, False)
     return _write_like(M.OP_INCR)(op)
@@ -93,7 +100,8 @@ def _concat(wire_op: int) -> Callable[[dict], EncodedOp]:
     encode = _write_like(wire_op)
 
     def check(op: dict) -> EncodedOp:
-        if not isinstance(_value(op), (str, bytes, bytearray)):
+        value = _value(op)
+        if not isinstance(value, (str, bytes, bytearray)) and type(value) is not null:
             raise ParamError(-2, "Cannot concatenate 'str' and 'non-str' objects", None,
                              None, False)
         return encode(op)
@@ -194,10 +202,25 @@ def _bit_value(op: dict, low: int, high: int) -> int | RawMsgpack:
     return v if v < 1 << 63 else RawMsgpack(b"\xcf" + v.to_bytes(8, "big"))
 
 
+def _bit_flags(op: dict) -> int:
+    """The write flags of a bit operation's ``policy``."""
+    pol = op.get("policy")
+    if pol is None:
+        return 0
+    if not isinstance(pol, dict):
+        raise ParamError(-2, "policy must be a dict", None, None, False)
+    flags = pol.get("bit_write_flags")
+    if flags is None:
+        return 0
+    if not isinstance(flags, int):
+        raise ParamError(-2, "bit_write_flags must be an integer", None, None, False)
+    return flags
+
+
 def _bit_args(op: dict) -> tuple[int, list[Any]]:
     """The bit op code and its args, checked as the official client checks them."""
     code = op["op"]
-    flags = (op.get("policy") or {}).get("bit_write_flags", 0) or 0
+    flags = _bit_flags(op)
 
     def off_size() -> list[Any]:
         return [_bit_int(op, "bit_offset"), _uint32(op, "bit_size")]
@@ -251,21 +274,39 @@ def _hll_list(op: dict) -> list[Any]:
     return values
 
 
+def _hll_flags(op: dict) -> int:
+    pol = op.get("hll_policy")
+    if pol is None:
+        return 0
+    if not isinstance(pol, dict):
+        raise ParamError(-2, "Hll policy must be a dictionary.", None, None, False)
+    flags = pol.get("flags")
+    if flags is None:
+        return 0
+    if not isinstance(flags, int):
+        raise ParamError(-2, "flags must be an integer", None, None, False)
+    return flags
+
+
+def _hll_bits(op: dict) -> list[int]:
+    """``[index_bit_count, mh_bit_count]``: both required ints (-1: not given)."""
+    return [_c_int_field(op, "index_bit_count"), _c_int_field(op, "mh_bit_count")]
+
+
 def _hll_args(op: dict) -> tuple[int, list[Any]]:
-    """The HLL op code and its args, as the official client sends them."""
+    """The HLL op code and its args, checked and sent as the official client does."""
     code = op["op"]
-    flags = (op.get("hll_policy") or {}).get("flags", 0) or 0
     if code == C.OP_HLL_INIT:
-        return 0, [op.get("index_bit_count", -1), op.get("mh_bit_count", -1), flags]
+        return 0, [*_hll_bits(op), _hll_flags(op)]
     if code == C.OP_HLL_ADD:
-        return 1, [_hll_list(op), op.get("index_bit_count", -1), op.get("mh_bit_count", -1),
-                   flags]
+        bits = _hll_bits(op)
+        return 1, [_hll_list(op), *bits, _hll_flags(op)]
     if code == C.OP_HLL_SET_UNION:
-        return 2, [_hll_list(op), flags]
+        return 2, [_hll_list(op), _hll_flags(op)]
     if code == C.OP_HLL_REFRESH_COUNT:
         return 3, []
     if code == C.OP_HLL_FOLD:
-        return 4, [_int_field(op, "index_bit_count")]
+        return 4, [_c_int_field(op, "index_bit_count")]
     if code in (C.OP_HLL_GET_COUNT, C.OP_HLL_DESCRIBE):
         return (50 if code == C.OP_HLL_GET_COUNT else 55), []
     return _HLL_LIST_READS[code], [_hll_list(op)]
@@ -323,7 +364,44 @@ def encode_operation(op: Any) -> EncodedOp:
     code = op.get("op")
     encoder = ENCODERS.get(code) if isinstance(code, int) else None
     if encoder is None:
-        if code in ENCODERS or "val" in op:
-            raise ParamError(-2, f"Invalid operation {code!r}", None, None, False)
-        raise ParamError(-2, "Value should be given", None, None, False)
+        raise ParamError(-2, _unknown_operation(op), None, None, False)
     return encoder(op)
+
+
+def _unknown_operation(op: dict) -> str:
+    """The official client's wording for an operation dict whose "op" it cannot use."""
+    if "op" not in op:
+        return 'Operation must contain an "op" entry'
+    if not isinstance(op["op"], int):
+        return "Operation must be an integer"
+    if "val" not in op:
+        return "Value should be given"
+    return "Invalid operation given"
+
+
+# the writes whose value type a strict client checks, and the wire op each sends
+_UNTYPED_WRITES = {C.OPERATOR_INCR: M.OP_INCR, C.OPERATOR_APPEND: M.OP_APPEND,
+                 C.OPERATOR_PREPEND: M.OP_PREPEND}
+_DROPPABLE = frozenset({C.OPERATOR_READ, C.OPERATOR_WRITE, *_UNTYPED_WRITES}
+                       | OLDER_MAP_OPERATORS)
+
+
+def encode_operation_loose(op: Any) -> EncodedOp | None:
+    """encode_operation for a client configured with ``strict_types`` False, as the
+    official client behaves then: incr/append/prepend values are sent whatever their type
+    (the server judges them), and an operation it cannot add is left out (None): one of
+    an unknown code, or a plain or older map operation on a bin name over 15 bytes."""
+    if isinstance(op, dict):
+        code = op.get("op")
+        if not isinstance(code, int):
+            return encode_operation(op)
+        if code in _DROPPABLE:
+            try:
+                if code in _UNTYPED_WRITES:
+                    return _write_like(_UNTYPED_WRITES[code])(op)
+                return encode_operation(op)
+            except BinNameError:
+                return None
+        if code not in ENCODERS and "val" in op:
+            return None
+    return encode_operation(op)
