@@ -98,6 +98,7 @@ class AdminMixin:
             raise _param("policy must be a dict")
         timeout = None
         if policy:
+            self._policies.check("admin", policy)
             timeout = policy.get("timeout")
         if timeout is None:
             configured = (self.config.get("policies") or {}).get("admin") or {}

@@ -22,7 +22,7 @@ from ._validate import (check_bin_names, check_meta, echoed_user_key, param_erro
                         set_name_fits, udf_call_fields)
 from .command.batch import PIECE_KEYS, BatchExecutor, BatchItem, SingleRequest, Wording
 from .exceptions import AerospikeError, ParamError
-from .policy import Policy, validate_policy, write_info4
+from .policy import METADATA_KEYS, Policy, check_keys, check_op_policies, write_info4
 from .protocol import batch as B
 from .protocol import message as M
 from .protocol.digest import key_bytes, set_states
@@ -134,6 +134,8 @@ def _encode_ops(client: Any, operations: Any) -> tuple[bytes, int, bool, bool, i
     """(ops bytes, count, any reads, any writes, a touch's ttl) of a batch's operations."""
     if not isinstance(operations, list):
         raise param_error("Operations should be of type list")
+    if client._policies.validate_keys:
+        check_op_policies(operations)
     parts = []
     reads = writes = False
     ttl = None
@@ -517,7 +519,8 @@ async def batch_read(client: Any, keys: Any, bins: Any = None, policy: Any = Non
 async def batch_operate(client: Any, keys: Any, ops: Any, policy_batch: Any = None,
                         policy_batch_write: Any = None, ttl: Any = None) -> BatchRecords:
     parsed = _parse_keys(keys)
-    validate_policy(policy_batch_write)   # checked even when no operation writes
+    # checked even when no operation writes
+    client._policies.resolve("batch_write", policy_batch_write)
     if not isinstance(ops, list) or not ops:
         raise param_error("ops should be a list of op dictionaries")
     if not all(isinstance(op, dict) for op in ops):
@@ -594,6 +597,8 @@ async def batch_write(client: Any, batch_records: Any, policy_batch: Any = None
                                   "aerospike operation dicts")
             pol = client._policies.resolve("batch_write", rec.policy)
             meta = check_meta(rec.meta)
+            if client._policies.validate_keys:
+                check_keys(meta, METADATA_KEYS, "record metadata")
             data, n, reads, writes, op_ttl = _encode_ops(client, rec.ops)
             mismatched |= not writes
             if op_ttl is not None:   # a touch's ttl wins over meta's, as in C

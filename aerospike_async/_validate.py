@@ -138,15 +138,20 @@ def check_bin_names(names: Any, not_str: str, too_long: bool = True) -> list:
 
 
 def check_meta(meta: Any) -> dict:
+    """A record's metadata dict: ``ttl`` and ``gen`` ints (a bool is the int it is, as
+    for the official client) that fit in 64 bits."""
     if meta is None:
         return {}
     if not isinstance(meta, dict):
         raise param_error("Metadata should be of type dictionary")
-    if "ttl" in meta and not isinstance(meta["ttl"], int):   # None too; a bool is an int
-        raise param_error("Ttl should be an int or long")
-    gen = meta.get("gen")
-    if gen is not None and (type(gen) is not int):
-        raise param_error("Generation should be an int or long")
+    for name, wrong in (("ttl", "Ttl should be an int or long"),
+                        ("gen", "Generation should be an int or long")):
+        if name in meta:
+            value = meta[name]
+            if not isinstance(value, int):   # None too
+                raise param_error(wrong)
+            if not INT64_MIN <= value <= INT64_MAX:
+                raise param_error(f"integer value for {name} exceeds sys.maxsize")
     return meta
 
 

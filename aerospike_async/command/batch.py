@@ -110,7 +110,7 @@ class BatchExecutor:
         self.max_retries = policy.max_retries or 0
         self.sleep = (policy.sleep_between_retries or 0) / 1000.0
         self.replica = policy.replica if policy.replica is not None else REPLICA_SEQUENCE
-        self.concurrent = bool(policy.get("concurrent_nodes", True))
+        self.concurrent = bool(policy.get("concurrent", True))
         # a key alone on its node goes as a single-record command, with that command's
         # header timeout; a batch request's header carries the total timeout, as in C
         self.header_timeout = policy.header_timeout
