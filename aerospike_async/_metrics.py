@@ -47,9 +47,11 @@ def app_id(config: dict[str, Any]) -> str:
     return user if isinstance(user, str) and user else "not-set"
 
 
-def _check(policy: Any, name: str, kind: type | tuple[type, ...], label: str) -> None:
+def _check(policy: Any, name: str, kind: type, label: str, bits: int = 0) -> None:
+    """``policy.name`` is a ``kind`` (with ``bits``, an unsigned int of that many bits;
+    a bool is the int it is, as for the official client)."""
     value = getattr(policy, name, None)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+    if not isinstance(value, kind) or (bits and not 0 <= value < (1 << bits)):
         raise ParamError(-2, f"MetricsPolicy.{name} must be a {label} type", None, None,
                          False)
 
@@ -74,15 +76,12 @@ def validate_policy(policy: Any) -> Any:
                 raise ParamError(-2, f"MetricsPolicy.metrics_listeners.{name} must be a "
                                  "callable type", None, None, False)
     _check(policy, "report_dir", str, "str")
-    for name in ("report_size_limit", "interval", "latency_columns", "latency_shift"):
-        _check(policy, name, int, "unsigned 32-bit integer" if name != "report_size_limit"
-               else "unsigned 64-bit integer")
-        if getattr(policy, name) < 0:
-            raise ParamError(-2, f"MetricsPolicy.{name} must be non-negative", None, None,
-                             False)
-    if not 1 <= policy.latency_columns <= 255 or policy.latency_shift > 255:
-        raise ParamError(-2, "MetricsPolicy.latency_columns must be between 1 and 255",
-                         None, None, False)
+    if len(policy.report_dir) >= 256:   # the C client's path buffer
+        raise ParamError(-2, "MetricsPolicy.report_dir must be less than 256 chars", None,
+                         None, False)
+    for name, bits in (("report_size_limit", 64), ("interval", 32), ("latency_columns", 8),
+                       ("latency_shift", 8)):
+        _check(policy, name, int, f"unsigned {bits}-bit integer", bits)
     labels = policy.labels
     if labels is not None:
         if not isinstance(labels, dict) or not all(
@@ -188,8 +187,12 @@ class Listener:
 
 
 def _callback_error(name: str, exc: BaseException) -> ClientError:
+    try:
+        detail = f"Exception value: {exc}"
+    except Exception:  # noqa: BLE001 - an exception whose str() fails, worded as C words it
+        detail = "str() on exception value threw an error"
     return ClientError(-1, f"Python callback {name} threw a {type(exc).__name__} exception. "
-                       f"Exception value: {exc}", None, None, False)
+                       f"{detail}", None, None, False)
 
 
 class CustomListener(Listener):

@@ -97,7 +97,7 @@ class MetricsState:
                  on_snapshot: Callable[[Any], None],
                  on_node_close: Callable[[Any], None]) -> None:
         self.columns = columns
-        self.shift = shift
+        self.shift = shift or 1   # a shift of 0 (which the policy allows) buckets as 1
         self.interval = max(interval, 1)
         self.on_snapshot = on_snapshot
         self.on_node_close = on_node_close
@@ -105,4 +105,5 @@ class MetricsState:
     def record(self, m: NsMetrics, kind: int, elapsed_ns: int) -> None:
         """Count one command's latency in the histogram of ``kind``."""
         buckets = m.latency[kind]
-        buckets[latency_index(elapsed_ns, len(buckets), self.shift)] += 1
+        if buckets:   # no columns, no histogram
+            buckets[latency_index(elapsed_ns, len(buckets), self.shift)] += 1
