@@ -880,10 +880,12 @@ def _registry() -> dict[int, type[AerospikeError]]:
 EXCEPTION_BY_CODE: dict[int, type[AerospikeError]] = _registry()
 
 
-def not_connected() -> ClusterError:
-    """What a command on a client that is not, or no longer, connected raises."""
-    return ClusterError(ClusterError.code, "No connection to aerospike cluster", None, None,
-                        False)
+def not_connected(period: bool = False) -> ClusterError:
+    """What a command on a client that is not, or no longer, connected raises (the
+    official client ends the message with a period for get_node_names and the
+    info_random_node/info_single_node calls)."""
+    return ClusterError(ClusterError.code, "No connection to aerospike cluster"
+                        + ("." if period else ""), None, None, False)
 
 
 def exception_class_for(code: int) -> type[AerospikeError]:

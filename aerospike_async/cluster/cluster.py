@@ -158,8 +158,9 @@ class Cluster:
                 raise exception_for(self._login_failure.code,
                                     f"Failed to connect to seed(s): {seeds}: "
                                     f"{self._login_failure}", False)
-            raise ConnectionError(-10, f"Failed to connect to seed(s): {seeds}", None, None,
-                                  False)
+            # the official client's message; which seeds failed goes to the log
+            log.warning("failed to connect to seed(s): %s", seeds)
+            raise ConnectionError(-10, "Failed to connect", None, None, False)
         self._tend_task = asyncio.get_running_loop().create_task(self._tend_loop())
 
     async def _tend_loop(self) -> None:
