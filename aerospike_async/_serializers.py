@@ -1,10 +1,13 @@
 """Module-wide user serializers (``aerospike.set_serializer`` and friends), as the
 official client keeps them: one serializer and one deserializer for every client.
 
-Known differences from 19.3: operate()/CDT operations do not use a client's config
-``serialization`` serializer (the official client does, unless an earlier put() on that
-client passed a ``serializer``), and a config deserializer applies to get/select/exists/
-operate but not to batch, scan or query reads (the module-wide one applies to all)."""
+A client's config ``serialization`` serializer also serves the values without an Aerospike
+type in operate()'s operations and in single-record commands' filter expressions (the
+module-wide one does not), as in 19.3. Known differences from 19.3: batch, scan and query
+do not use it there; the official client stops using it on a client after a put() given
+a ``serializer`` argument, until its next put() without one (an accident of its state
+keeping, not copied); and a config deserializer applies to get/select/exists/operate but
+not to batch, scan or query reads (the module-wide one applies to all)."""
 from __future__ import annotations
 
 from typing import Any, Callable

@@ -6,6 +6,7 @@ shapes and exceptions follow the official Python client.
 """
 from __future__ import annotations
 
+import contextvars
 import struct
 from typing import Any, Awaitable, Callable
 
@@ -29,7 +30,8 @@ from .protocol.digest import partition_id
 from .protocol.expressions import expression_base64, filter_field
 from .protocol.framing import ProtocolError, compress
 from .protocol.info import encode_info_request
-from .protocol.operations import encode_operation
+from .protocol.cdt import instance_serializer
+from .protocol.operations import encode_operation, encode_operation_loose
 from .protocol.particles import (PARTICLE_INTEGER, PARTICLE_STRING, encode_particle,
                                  encode_particle_user, enable_blob_hook, hooks,
                                  instance_deserializer, int64_bytes, raw_collections,
@@ -151,6 +153,13 @@ class Client(AdminMixin, TxnMixin):
             credentials=self._credentials(config.get("user"), config.get("password")),
         )
         self._bool_as_int = config.get("send_bool_as", C.AS_BOOL) == C.INTEGER
+        # strict_types False: operate checks less, as the official client's does
+        self._encode_op = (encode_operation if config.get("strict_types") is not False
+                           else encode_operation_loose)
+        # the config serializer as operations and expressions use it (value -> blob bytes)
+        fn = self._serializer
+        self._blob_serializer: Callable[[Any], bytes] | None = \
+            None if fn is None else (lambda v: user_serialize(fn, v))
         self._cluster: Cluster | None = None
         self._metrics = Metrics()
 
@@ -279,9 +288,15 @@ class Client(AdminMixin, TxnMixin):
             parts.append(op_header(op, ptype, name.encode(), len(data)) + data)
         return b"".join(parts), len(parts)
 
-    @staticmethod
-    def _fields(pol: Policy, ns: str, set_name: str | None, user_key: Any, digest: bytes,
-                write: bool = False) -> tuple[bytes, int]:
+    def _serializing(self) -> contextvars.Token | None:
+        """Let this client's config serializer serve the values of operations and
+        expressions encoded until the token is reset (None: it has none)."""
+        if self._blob_serializer is None:
+            return None
+        return instance_serializer.set(self._blob_serializer)
+
+    def _fields(self, pol: Policy, ns: str, set_name: str | None, user_key: Any,
+                digest: bytes, write: bool = False) -> tuple[bytes, int]:
         txn = txn_of(pol) if pol.extra else None
         if txn is not None:  # the transaction fields go between the digest and the user key
             fields, n_fields = command_fields(
@@ -291,7 +306,12 @@ class Client(AdminMixin, TxnMixin):
             fields, n_fields = key_fields(ns, set_name, digest,
                                           user_key if pol.key == C.POLICY_KEY_SEND else None)
         if pol.expressions is not None:
-            return fields + filter_field(pol.expressions), n_fields + 1
+            token = self._serializing()
+            try:
+                return fields + filter_field(pol.expressions), n_fields + 1
+            finally:
+                if token is not None:
+                    instance_serializer.reset(token)
         return fields, n_fields
 
     def _read_request(self, command: str, info1: int, pol: Policy, ns: str,
@@ -595,10 +615,18 @@ class Client(AdminMixin, TxnMixin):
         pol = self._policies.resolve("operate", policy)
         parts = []
         reads = writes = respond_all = read_all = False
-        for op in operations:
-            if self._bool_as_int and isinstance(op, dict) and "val" in op:
-                op = {**op, "val": _bools_to_ints(op["val"])}
-            encoded = encode_operation(op)
+        token = self._serializing()
+        try:
+            encoded_ops = [self._encode_op(
+                {**op, "val": _bools_to_ints(op["val"])}
+                if self._bool_as_int and isinstance(op, dict) and "val" in op else op)
+                for op in operations]
+        finally:
+            if token is not None:
+                instance_serializer.reset(token)
+        for encoded in encoded_ops:
+            if encoded is None:   # left out (strict_types False)
+                continue
             parts.append(encoded.data)
             reads |= encoded.reads
             writes |= encoded.writes
@@ -609,6 +637,8 @@ class Client(AdminMixin, TxnMixin):
                 read_all |= encoded.data[4] in _NAMELESS_READS
             if encoded.ttl is not None:   # a touch's ttl wins over meta's, as in C
                 meta["ttl"] = encoded.ttl
+        if not parts:
+            raise param_error("No operations defined")
         info1, info3r = self._read_bits(pol) if reads else (0, 0)
         if reads:
             info1 |= M.INFO1_READ | (M.INFO1_GET_ALL if read_all else 0)

@@ -10,6 +10,15 @@ from aerospike_helpers.operations import list_operations as lo
 from aerospike_helpers.operations import operations as ops
 
 
+@pytest.fixture
+def loose_client(config):
+    c = aerospike.client({**config, "strict_types": False})
+    try:
+        yield c
+    finally:
+        c.close()
+
+
 def test_a_negative_trim_count_keeps_the_rest_of_the_list(sync_client, make_key):
     key = make_key()
     sync_client.put(key, {"l": [1, 2, 3, 4]})
@@ -48,3 +57,35 @@ def test_prepend_of_null_is_left_to_the_server(sync_client, make_key):
     finally:
         sync_client.remove(key)
 
+
+def test_without_strict_types_unaddable_operations_are_left_out(loose_client, make_key):
+    key = make_key()
+    loose_client.put(key, {"name": "n", "age": 1})
+    try:
+        _k, _m, bins = loose_client.operate(key, [
+            ops.prepend("name", "ra"),
+            {"op": aerospike.OPERATOR_INCR, "bin": "a" * 21, "val": 3},
+            {"op": 999, "bin": "age", "val": 3},
+            ops.read("name"),
+        ])
+        assert bins == {"name": "ran"}
+        assert loose_client.get(key)[2] == {"name": "ran", "age": 1}
+        with pytest.raises(e.ParamError):   # nothing left to send
+            loose_client.operate(key, [{"op": 999, "bin": "age", "val": 3}])
+    finally:
+        loose_client.remove(key)
+
+
+def test_strict_types_refuse_what_loose_clients_send(sync_client, loose_client, make_key):
+    key = make_key()
+    sync_client.put(key, {"name": "n"})
+    try:
+        with pytest.raises(e.BinNameError):
+            sync_client.operate(key, [ops.increment("a" * 21, 3)])
+        with pytest.raises(e.ParamError):
+            sync_client.operate(key, [ops.append("name", 3)])
+        # sent as it is, the server refuses it
+        with pytest.raises(e.AerospikeError):
+            loose_client.operate(key, [ops.append("name", 3)])
+    finally:
+        sync_client.remove(key)

@@ -1,11 +1,16 @@
 """User serializers through both APIs (valid against a real server too)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import aerospike
 import aerospike_async.constants as C
 from aerospike_async import Client, _serializers
+from aerospike_helpers.expressions import base as exp
+from aerospike_helpers.operations import list_operations as lo
+from aerospike_helpers.operations import operations as ops
 
 
 class Point:
@@ -57,3 +62,32 @@ def test_sync_module_serializers(sync_client, make_key):
     finally:
         aerospike.unset_serializers()
         sync_client.remove(key)
+
+
+def test_config_serializer_serves_operate_and_expressions(config, make_key):
+    key = make_key()
+    c = aerospike.client({**config, "serialization": (json.dumps, json.loads)})
+    try:
+        # a tuple has no Aerospike type: operate writes it through the config serializer
+        c.operate(key, [ops.write("t", (1, 2)), lo.list_append("l", (3,))])
+        assert c.get(key)[2] == {"t": [1, 2], "l": [[3]]}
+        # and a filter expression compares with its serialized form
+        hit = exp.Eq(exp.BlobBin("t"), (1, 2)).compile()
+        miss = exp.Eq(exp.BlobBin("t"), (2, 1)).compile()
+        assert c.get(key, {"expressions": hit})[2]["t"] == [1, 2]
+        with pytest.raises(aerospike.exception.FilteredOut):
+            c.get(key, {"expressions": miss})
+    finally:
+        c.remove(key)
+        c.close()
+
+
+def test_module_serializer_does_not_serve_operate(sync_client, make_key):
+    key = make_key()
+    aerospike.set_serializer(_ser)
+    try:
+        with pytest.raises(aerospike.exception.ClientError):
+            sync_client.operate(key, [ops.write("p", Point(1, 2))])
+    finally:
+        aerospike.unset_serializers()
+
