@@ -56,7 +56,7 @@ from .batch import last_message
 from .expressions import BuildError, Context, Expression, build_filter, matches
 from .sindex import (
     indexes_of, info_sindex_create, info_sindex_delete, info_sindex_exists, info_sindex_list,
-    Range, SIndex, info_sindex_stat, lookup, parse_range,
+    Range, SIndex, de_dup, info_sindex_stat, lookup, parse_range,
 )
 from .store import N_PARTITIONS, Namespace, Record
 
@@ -337,6 +337,7 @@ def _matches(engine: Engine, plan: _Plan
     assert plan.rng is not None  # _plan sets index and rng together
     for pid, bval, digest in lookup(plan.index, plan.rng, wanted):
         by_pid.setdefault(pid, []).append((bval, digest))
+    dedup = plan.rng.de_dups(plan.index)
     for pid in plan.pids:
         if owns is not None and not owns(pid):
             yield pid, None
@@ -346,11 +347,13 @@ def _matches(engine: Engine, plan: _Plan
             continue
         hits.sort()
         resume = plan.resume.get(pid)
+        if resume is not None:
+            hits = [hit for hit in hits if hit > resume]
+        if dedup:
+            hits = de_dup(hits)
         out: list[tuple[bytes, Record, bytes | None]] = []
         now = store.now()
         for bval, digest in hits:
-            if resume is not None and (bval, digest) <= resume:
-                continue
             rec = ns.get(digest, now)
             if rec is None or (set_name and rec.set_name != set_name):
                 continue

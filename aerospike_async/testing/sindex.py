@@ -495,6 +495,15 @@ class Range:
         self.end = end
         self.shape = shape
 
+    def de_dups(self, index: SIndex) -> bool:
+        """Whether a query of this range over ``index`` answers a record once though
+        several of its values match: the real node does so for a range (integers from
+        one value to another, or a geo region) over a list or map index."""
+        if index.itype == ITYPE_DEFAULT:
+            return False
+        return self.ktype == PARTICLE_GEOJSON or (
+            self.ktype == PARTICLE_INTEGER and self.begin != self.end)
+
     def matches(self, key: Any) -> bool:
         if self.ktype == PARTICLE_INTEGER:
             return bool(self.begin <= key <= self.end)
@@ -557,20 +566,26 @@ def lookup(index: SIndex, rng: Range, pids: set[int] | None
                 yield pid, bval, digest
 
 
-# -- info commands ----------------------------------------------------------------------
+# The real node walks an index in bursts of this many entries and drops a record's repeats
+# only within a burst.
+QUERY_BURST = 100
 
-def _params(arg: str) -> dict[str, str]:
-    out = {}
-    for part in arg.split(";"):
-        if part:
-            k, _, v = part.partition("=")
-            out[k.strip()] = v.strip()
+
+def de_dup(hits: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+    """A partition's sorted (bval, digest) hits with a record's repeats dropped, as the
+    real node drops them: within each burst of QUERY_BURST entries."""
+    out: list[tuple[int, bytes]] = []
+    seen: set[bytes] = set()
+    for n, hit in enumerate(hits, 1):
+        if hit[1] not in seen:
+            seen.add(hit[1])
+            out.append(hit)
+        if n % QUERY_BURST == 0:
+            seen = set()
     return out
 
 
-def _ns_name(p: dict[str, str]) -> str:
-    return p.get("namespace") or p.get("ns") or ""
-
+# -- info commands ----------------------------------------------------------------------
 
 _EXP_TYPE_NAMES = {T_NIL: "null", T_BOOL: "bool", T_INT: "numeric", T_STR: "string",
                    T_LIST: "list", T_MAP: "map", T_BLOB: "blob", T_FLOAT: "float",
@@ -625,54 +640,142 @@ def check_index_exp(exp_b64: str, itype: int, ktype: int) -> str:
     return ""
 
 
+# Buffer sizes (terminating NUL included) the real node reads sindex-create parameters
+# into: a longer value is refused as "'<param>' value too long".
+_NS_SZ = 32
+_INAME_SZ = MAX_INDEX_NAME + 1
+_SET_SZ = 64
+_BIN_SZ = MAX_BIN_NAME + 1
+_ITYPE_SZ = 10
+_KTYPE_SZ = 12
+_INDEXDATA_SZ = _BIN_SZ + _KTYPE_SZ
+_CTX_SZ = 2048
+_EXP_SZ = 16 * 1024
+MAX_N_SINDEXES = 256
+
+
+class _Refused(Exception):
+    """An info command's error answer."""
+
+
+def _raw_param(arg: str, name: str) -> str | None:
+    """The value of the first ``name=value`` in ``arg`` (None if there is none)."""
+    for part in arg.split(";"):
+        key, eq, value = part.partition("=")
+        if eq and key == name:
+            return value
+    return None
+
+
+def _param(arg: str, name: str, size: int, required: bool = False,
+           code: int = 4) -> str | None:
+    """A parameter checked as the real node checks it: None when absent (an error if
+    required); empty, or too long for the node's buffer of ``size`` bytes, is an error."""
+    value = _raw_param(arg, name)
+    if value is None:
+        if required:
+            raise _Refused(f"ERROR:{code}:missing '{name}'")
+        return None
+    if len(value.encode("utf-8", "surrogateescape")) >= size:
+        raise _Refused(f"ERROR:{code}:'{name}' value too long")
+    if not value:
+        raise _Refused(f"ERROR:{code}:missing '{name}' value")
+    return value
+
+
+def _ns_param(arg: str) -> str:
+    """The required namespace, named ``namespace`` or (deprecated) ``ns``."""
+    for alias in ("namespace", "ns"):
+        if _raw_param(arg, alias) is not None:
+            value = _param(arg, alias, _NS_SZ, code=20)
+            assert value is not None
+            return value
+    raise _Refused("ERROR:20:missing 'namespace'")
+
+
 def info_sindex_create(store: Store, arg: str) -> str:
-    p = _params(arg)
-    name = p.get("indexname", "")
-    if not name:
-        return "ERROR:4:'indexname' parameter missing"
-    if len(name) > MAX_INDEX_NAME:
-        return "ERROR:4:'indexname' value too long"
-    ns_name = _ns_name(p)
-    if not ns_name:
-        return "ERROR:4:'namespace' parameter missing"
-    set_name = p.get("set", "")
-    itype_name = p.get("indextype", "DEFAULT").upper()
-    if itype_name not in ITYPE_NAMES:
-        return "ERROR:4:bad 'indextype'"
-    itype = ITYPE_NAMES[itype_name]
-    bin_name = p.get("bin", "")
-    exp_b64 = p.get("exp", "")
-    ctx_b64 = p.get("context", "")
+    try:
+        return _sindex_create(store, arg)
+    except _Refused as refused:
+        return str(refused)
+
+
+def _sindex_create(store: Store, arg: str) -> str:
+    """sindex-create, checked in the real node's order and with its answers: the old
+    ``indexdata=<bin>,<type>`` form is still taken; an unknown namespace is accepted
+    (the definition is cluster metadata); the same definition under a new name renames
+    the index."""
+    name = _param(arg, "indexname", _INAME_SZ, required=True)
+    ns_name = _ns_param(arg)
+    assert name is not None
+    bin_name = ctx_b64 = exp_b64 = ""
     ktype = 0
-    if itype == ITYPE_SET:
-        if exp_b64:
-            return "ERROR:4:exp parameter is not supported for set index"
+    if (_raw_param(arg, "indextype") or "").upper() == "SET":
+        for other in ("context", "indexdata", "type", "bin", "exp"):
+            if _raw_param(arg, other) is not None:
+                return f"ERROR:4:{other} parameter is not supported for set index"
+        set_name = _param(arg, "set", _SET_SZ, required=True) or ""
+        itype = ITYPE_SET
     else:
-        ktype_name = p.get("type", "").upper()
-        if ktype_name not in KTYPE_NAMES:
-            return "ERROR:4:bad 'type'"
-        ktype = KTYPE_NAMES[ktype_name]
-        if len(bin_name.encode()) > MAX_BIN_NAME:
-            return "ERROR:4:'bin' value too long"
-        if bin_name and exp_b64:
-            return "ERROR:4:both 'bin' and 'exp' are specified"
-        if not bin_name and not exp_b64:
-            return "ERROR:4:both 'bin' and 'exp' are missing"
-        if exp_b64:
-            if ctx_b64:
-                return "ERROR:4:both 'context' and 'exp' are specified"
-            refused = check_index_exp(exp_b64, itype, ktype)
-            if refused:
-                return refused
-    if ctx_b64:
-        try:
-            if _decode_ctx(base64.b64decode(ctx_b64, validate=True)) is None:
-                return "ERROR:4:bad 'context'"
-        except ValueError:
-            return "ERROR:4:bad 'context'"
+        set_name = _param(arg, "set", _SET_SZ) or ""
+        ctx_b64 = _param(arg, "context", _CTX_SZ) or ""
+        if ctx_b64:
+            try:
+                ctx_buf = base64.b64decode(ctx_b64, validate=True)
+            except ValueError:
+                return "ERROR:4:'context' invalid base64"
+            if _decode_ctx(ctx_buf) is None:
+                return "ERROR:4:'context' invalid cdt context"
+        itype_name = _param(arg, "indextype", _ITYPE_SZ)
+        if itype_name is None:
+            itype = ITYPE_DEFAULT
+        elif itype_name.upper() in ITYPE_NAMES:
+            itype = ITYPE_NAMES[itype_name.upper()]
+        else:
+            return ("ERROR:4:bad 'indextype' - must be one of 'default', 'list', "
+                    "'mapkeys', 'mapvalues'")
+        indexdata = _param(arg, "indexdata", _INDEXDATA_SZ)
+        ktype_name = _param(arg, "type", _KTYPE_SZ)
+        if indexdata is None and ktype_name is None:
+            return "ERROR:4:both 'indexdata' and 'type' are missing"
+        if indexdata is not None and ktype_name is not None:
+            return "ERROR:4:both 'indexdata' and 'type' are specified"
+        if ktype_name is not None:
+            if ktype_name.upper() not in KTYPE_NAMES:
+                return ("ERROR:4:bad 'type' - must be one of 'numeric', 'string', 'blob', "
+                        "'geo2dsphere'")
+            ktype = KTYPE_NAMES[ktype_name.upper()]
+            bin_name = _param(arg, "bin", _BIN_SZ) or ""
+            exp_b64 = _param(arg, "exp", _EXP_SZ) or ""
+            if bin_name and exp_b64:
+                return "ERROR:4:both 'bin' and 'exp' are specified"
+            if not bin_name and not exp_b64:
+                return "ERROR:4:both 'bin' and 'exp' are missing"
+            if exp_b64:
+                if ctx_b64:
+                    return "ERROR:4:both 'context' and 'exp' are specified"
+                refused = check_index_exp(exp_b64, itype, ktype)
+                if refused:
+                    return refused
+        else:
+            assert indexdata is not None
+            bin_name, comma, ktype_name = indexdata.partition(",")
+            if not comma:
+                return "ERROR:4:'indexdata' missing bin type"
+            if not bin_name:
+                return "ERROR:4:'indexdata' missing bin name"
+            if len(bin_name.encode("utf-8", "surrogateescape")) > MAX_BIN_NAME:
+                return "ERROR:4:'indexdata' bin name too long"
+            if ktype_name.upper() not in KTYPE_NAMES:
+                return ("ERROR:4:bad 'indexdata' bin type - must be one of 'numeric', "
+                        "'string', 'blob', 'geo2dsphere'")
+            ktype = KTYPE_NAMES[ktype_name.upper()]
+        if itype == ITYPE_MAPKEYS and ktype == PARTICLE_GEOJSON:
+            return ("ERROR:4:bad 'indexdata' bin type for 'indextype' 'mapkeys' - must be "
+                    "one of 'numeric', 'string', 'blob'")
     namespace = store.namespace(ns_name)
     if namespace is None:
-        return "ok"   # the real node accepts it (index metadata is cluster-wide)
+        return "ok"
     indexes = indexes_of(namespace)
     index = SIndex(name, ns_name, set_name, bin_name, ktype, itype, ctx_b64, exp_b64)
     existing = indexes.by_name.get(name)
@@ -680,50 +783,68 @@ def info_sindex_create(store: Store, arg: str) -> str:
         if existing.definition() == index.definition():
             return "ok"
         return "ERROR:200:'indexname' already exists with different definition"
+    same = next((i for i in indexes.by_name.values()
+                 if i.definition() == index.definition()), None)
+    if same is not None:   # a definition is keyed by what it indexes: this renames it
+        del indexes.by_name[same.name]
+        same.name = name
+        indexes.by_name[name] = same
+        return "ok"
+    if itype != ITYPE_SET and sum(i.itype != ITYPE_SET
+                                  for i in indexes.by_name.values()) >= MAX_N_SINDEXES:
+        return "ERROR:206:already at sindex definition limit"
     indexes.add(index)
     return "ok"
 
 
+def _local_namespace(store: Store, arg: str) -> Namespace:
+    namespace = store.namespace(_ns_param(arg))
+    if namespace is None:
+        raise _Refused("ERROR:20:namespace not found on node")
+    return namespace
+
+
 def info_sindex_delete(store: Store, arg: str) -> str:
-    p = _params(arg)
-    name = p.get("indexname", "")
-    if not name:
-        return "ERROR:4:'indexname' parameter missing"
-    namespace = store.namespace(_ns_name(p))
+    try:
+        name = _param(arg, "indexname", _INAME_SZ, required=True)
+        namespace = store.namespace(_ns_param(arg))
+    except _Refused as refused:
+        return str(refused)
     if namespace is not None:
-        indexes = indexes_of(namespace)
-        indexes.by_name.pop(name, None)
+        indexes_of(namespace).by_name.pop(name or "", None)
     return "ok"
 
 
 def info_sindex_list(store: Store, arg: str) -> str:
-    p = _params(arg)
-    ns_name = _ns_name(p)
+    namespaces = list(store.namespaces.values())
+    if _raw_param(arg, "namespace") is not None or _raw_param(arg, "ns") is not None:
+        try:
+            namespaces = [_local_namespace(store, arg)]
+        except _Refused as refused:
+            return str(refused)
     items: list[str] = []
-    for ns in store.namespaces.values():
-        if ns_name and ns.name != ns_name:
-            continue
+    for ns in namespaces:
         if isinstance(ns.indexes, NamespaceIndexes):
             items.extend(i.list_item() for i in ns.indexes.by_name.values())
-    if ns_name and store.namespace(ns_name) is None:
-        return "ERROR:20:namespace not found"
     return ";".join(items)
 
 
 def info_sindex_stat(store: Store, arg: str) -> str:
-    p = _params(arg)
-    namespace = store.namespace(_ns_name(p))
-    if namespace is None:
-        return "ERROR:20:namespace not found on node"
-    index = indexes_of(namespace).by_name.get(p.get("indexname", ""))
+    try:
+        name = _param(arg, "indexname", _INAME_SZ, required=True)
+        namespace = _local_namespace(store, arg)
+    except _Refused as refused:
+        return str(refused)
+    index = indexes_of(namespace).by_name.get(name or "")
     if index is None:
         return "ERROR:201:no index"
     return index.stat()
 
 
 def info_sindex_exists(store: Store, arg: str) -> str:
-    p = _params(arg)
-    namespace = store.namespace(_ns_name(p))
-    if namespace is None:
-        return "ERROR:20:namespace not found"
-    return "true" if p.get("indexname", "") in indexes_of(namespace).by_name else "false"
+    try:
+        name = _param(arg, "indexname", _INAME_SZ, required=True)
+        namespace = _local_namespace(store, arg)
+    except _Refused as refused:
+        return str(refused)
+    return "true" if name in indexes_of(namespace).by_name else "false"

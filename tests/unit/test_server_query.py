@@ -171,11 +171,14 @@ def test_create_list_stat_delete(node):
     assert create(node, "ix_i", "i") == "ok"   # same definition again: ok
     assert create(node, "ix_i", "j") == \
         "ERROR:200:'indexname' already exists with different definition"
-    assert create(node, "ix_i2", "i") == "ok"   # same definition, other name: ok
     assert create(node, "ix_long", "abcdefghijklmnop") == "ERROR:4:'bin' value too long"
     assert create(node, "v" * 70, "i") == "ERROR:4:'indexname' value too long"
     assert "indexname=ix_i:set=qs:bin=i:type=numeric:indextype=default" in \
         info(node, "sindex-list:ns=test")
+    assert create(node, "ix_i2", "i") == "ok"   # same definition, other name: renamed
+    listed = info(node, "sindex-list:ns=test")
+    assert "indexname=ix_i2:" in listed and "indexname=ix_i:" not in listed
+    assert create(node, "ix_i", "i") == "ok"    # and back
     put(node, 1, {"i": 5})
     stat = info(node, "sindex-stat:namespace=test;indexname=ix_i")
     assert "entries=1;" in stat and "load_pct=100" in stat
@@ -188,6 +191,37 @@ def test_create_list_stat_delete(node):
     assert info(node, "sindex-create:namespace=test;set=qs;indexname=s1;indextype=SET") == "ok"
     assert info(node, "sindex-stat:namespace=test;indexname=s1") == \
         "entries=0;used_bytes=0;load_pct=100"
+
+
+def test_create_parameters_as_the_real_node_reads_them(node):
+    base = "sindex-create:namespace=test;indexname=ix"
+    # the older indexdata=<bin>,<type> form, with ns= for namespace
+    assert info(node, "sindex-create:ns=test;set=qs;indexname=ix_old;indextype=list;"
+                      "indexdata=l,string") == "ok"
+    assert "indexname=ix_old:set=qs:bin=l:type=string:indextype=list" in \
+        info(node, "sindex-list:ns=test")
+    assert info(node, base + ";indexdata=l") == "ERROR:4:'indexdata' missing bin type"
+    assert info(node, base + ";indexdata=l,str") == (
+        "ERROR:4:bad 'indexdata' bin type - must be one of 'numeric', 'string', 'blob', "
+        "'geo2dsphere'")
+    assert info(node, base + ";indexdata=l,string;type=string;bin=l") == \
+        "ERROR:4:both 'indexdata' and 'type' are specified"
+    assert info(node, base + ";bin=l") == "ERROR:4:both 'indexdata' and 'type' are missing"
+    assert info(node, base + ";bin=l;type=text").startswith("ERROR:4:bad 'type' - ")
+    # values longer than the node's buffers: a 64-character set name, a long namespace
+    assert info(node, base + ";set=" + "s" * 64 + ";bin=l;type=string") == \
+        "ERROR:4:'set' value too long"
+    assert info(node, base + ";set=" + "s" * 63 + ";bin=l;type=string") == "ok"
+    assert info(node, "sindex-create:namespace=" + "n" * 32 + ";indexname=ix;bin=l;"
+                      "type=string") == "ERROR:20:'namespace' value too long"
+    assert info(node, "sindex-create:indexname=ix;bin=l;type=string") == \
+        "ERROR:20:missing 'namespace'"
+    assert info(node, "sindex-create:namespace=test;bin=l;type=string") == \
+        "ERROR:4:missing 'indexname'"
+    assert info(node, "sindex-create:namespace=test;indexname=ix2;set=qs;indextype=mapkeys;"
+                      "bin=m;type=geo2dsphere").startswith(
+        "ERROR:4:bad 'indexdata' bin type for 'indextype' 'mapkeys'")
+    assert info(node, "sindex-list:ns=nosuch") == "ERROR:20:namespace not found on node"
 
 
 # -- index maintenance and queries ----------------------------------------------------------
@@ -241,9 +275,12 @@ def test_collection_and_context_indexes(node):
     assert keys_of(run(node, query(str_range("m", "k4"), itype=2))) == [4]
     assert keys_of(run(node, query(int_range("m", 20, 40), itype=3))) == [2, 3, 4]
     assert keys_of(run(node, query(int_range("c", 1, 1), ctx=cdt.pack([0x22, "k"])))) == [1, 4]
-    # a list index answers a record once per matching element
+    # a range over a list index answers a record once though several of its elements
+    # match, as long as they fall in one burst of the node's index walk (100 entries)
     put(node, 9, {"l": [1, 2]})
-    assert keys_of(run(node, query(int_range("l", 1, 2), itype=1))) == [1, 2, 9, 9]
+    assert keys_of(run(node, query(int_range("l", 1, 2), itype=1))) == [1, 2, 9]
+    put(node, 9, {"l": list(range(1000, 1150))})
+    assert keys_of(run(node, query(int_range("l", 1000, 1149), itype=1))) == [9, 9]
 
 
 def test_geo_queries(node):
