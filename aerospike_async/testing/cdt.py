@@ -369,9 +369,12 @@ def _ranks(values: list) -> list[int]:
 
 def build_result(rt: int, multi: bool, n: int, sel: list[int], values: list,
                  keys: list | None = None, rank_order: bool = False,
-                 rank_start: int | None = None) -> Result:
+                 rank_start: int | None = None, item_order: str = "") -> Result:
     """The answer for the selected element indexes ``sel`` (in answer order) of a
-    container of ``n`` elements whose values are ``values`` (map keys in ``keys``)."""
+    container of ``n`` elements whose values are ``values`` (map keys in ``keys``).
+    ``sel`` selected by a list of values is in that list's order; ``item_order`` says
+    which answers keep it: "rank" (ranks), "all" (also indexes and values: an ordered
+    list); the others are in index order."""
     inverted = bool(rt & INVERTED)
     rt &= ~INVERTED
     if inverted:
@@ -384,24 +387,31 @@ def build_result(rt: int, multi: bool, n: int, sel: list[int], values: list,
     if rt == RT_EXISTS:
         return Result(bool(sel))
     if rt in (RT_INDEX, RT_REVINDEX):
-        out = sorted(sel)
+        out = sel if item_order == "all" and not inverted else sorted(sel)
         if rt == RT_REVINDEX:
             out = [n - 1 - i for i in out]
         if multi:
             return Result(CList(out))
         return Result(out[0] if out else -1)
     if rt in (RT_RANK, RT_REVRANK):
+        # the real node answers a rank range as that range, ranks selected by a value list
+        # in that list's order, and the ranks left out of either ascending; others by index
         if rank_start is not None and not inverted:
             out = list(range(rank_start, rank_start + len(sel)))
         else:
             ranks = _ranks(values)
-            out = [ranks[i] for i in sorted(sel)]
+            if inverted and (rank_start is not None or item_order):
+                out = sorted(ranks[i] for i in sel)
+            elif item_order and not inverted:
+                out = [ranks[i] for i in sel]
+            else:
+                out = [ranks[i] for i in sorted(sel)]
         if rt == RT_REVRANK:
             out = [n - 1 - r for r in out]
         if multi:
             return Result(CList(out))
         return Result(out[0] if out else -1)
-    if inverted or not rank_order:
+    if inverted or not (rank_order or item_order == "all"):
         ordered = sorted(sel)
     else:
         ordered = sel
@@ -409,8 +419,10 @@ def build_result(rt: int, multi: bool, n: int, sel: list[int], values: list,
         if multi:
             return Result(CList([values[i] for i in ordered]))
         return Result(values[ordered[0]]) if ordered else Result(None)
+    # a return type the container has no answer for (keys of a list, an unknown type)
+    # is not applicable: the real node's result switches default to that
     if keys is None:
-        raise fail(PARAMETER_ERROR)
+        raise fail(OP_NOT_APPLICABLE)
     if rt == RT_KEY:
         if multi:
             return Result(CList([keys[i] for i in ordered]))
@@ -420,7 +432,7 @@ def build_result(rt: int, multi: bool, n: int, sel: list[int], values: list,
     if rt in (RT_ORDERED_MAP, RT_UNORDERED_MAP):
         pairs = [[keys[i], values[i]] for i in sorted(sel)]
         return Result(CMap(pairs, MAP_KEY_ORDERED if rt == RT_ORDERED_MAP else 0))
-    raise fail(PARAMETER_ERROR)
+    raise fail(OP_NOT_APPLICABLE)
 
 
 def _rank_selection(values: list, start: int, count: int, ordered: bool) -> list[int]:
@@ -540,11 +552,19 @@ def _by_value(items: list, args: list) -> list[int]:
 
 
 def _by_value_list(items: list, args: list) -> list[int]:
-    """Indexes of the items equal to any value of the list in ``args[1]``."""
+    """Indexes of the items equal to any value of the list in ``args[1]``: per value of
+    that list in its order, the indexes of the items equal to it."""
     wanted = _arg(args, 1)
     if not isinstance(wanted, list):
         raise fail(PARAMETER_ERROR)
-    return [i for i, x in enumerate(items) if any(_eq(x, w) for w in wanted)]
+    out: list[int] = []
+    taken: set[int] = set()
+    for w in wanted:
+        for i, x in enumerate(items):
+            if i not in taken and _eq(x, w):
+                taken.add(i)
+                out.append(i)
+    return out
 
 
 def _by_interval(items: list, args: list) -> list[int]:
@@ -569,10 +589,11 @@ def _relative_range_args(items: list, args: list, n: int) -> tuple[int, int]:
 
 def _select_result(rt: int, multi: bool, n: int, sel: list[int], values: list,
                    keys: list | None, rank_order: bool, rank_start: int | None,
-                   remove: bool, items: list) -> Result:
+                   remove: bool, items: list, item_order: str = "") -> Result:
     """The result of a selection; with ``remove`` the selected (or, inverted, the other)
     indexes are removed from ``items``."""
-    result = build_result(rt, multi, n, sel, values, keys, rank_order, rank_start)
+    result = build_result(rt, multi, n, sel, values, keys, rank_order, rank_start,
+                          item_order)
     if remove:
         if rt & INVERTED:
             chosen = set(sel)
@@ -709,6 +730,7 @@ def list_op(code: int, args: list, lst: CList | None, modify: bool,
     multi = True
     rank_order = False
     rank_start = None
+    item_order = ""
     if base in (19, 21):  # by index / by rank (single)
         multi = False
         if rt & INVERTED:
@@ -731,6 +753,7 @@ def list_op(code: int, args: list, lst: CList | None, modify: bool,
         sel = _by_value(values, args)
     elif base == 23:  # by value list
         sel = _by_value_list(values, args)
+        item_order = "all" if lst.ordered else "rank"
     elif base == 25:  # value interval
         sel = _by_interval(values, args)
         if lst.ordered:
@@ -742,7 +765,8 @@ def list_op(code: int, args: list, lst: CList | None, modify: bool,
         rank_start = index
     else:
         raise fail(PARAMETER_ERROR)
-    return _select_result(rt, multi, n, sel, values, None, rank_order, rank_start, remove, lst)
+    return _select_result(rt, multi, n, sel, values, None, rank_order, rank_start, remove, lst,
+                          item_order)
 
 
 # -- map operations ------------------------------------------------------------------------
@@ -852,6 +876,7 @@ def map_op(code: int, args: list, m: CMap | None, modify: bool, holder: "Holder"
     multi = True
     rank_order = False
     rank_start = None
+    item_order = ""
     if base in (76, 77, 79):  # by key / index / rank (single)
         multi = False
         if base == 76:
@@ -870,6 +895,7 @@ def map_op(code: int, args: list, m: CMap | None, modify: bool, holder: "Holder"
         sel = _by_value(values, args)
     elif base == 83:
         sel = _by_value_list(values, args)
+        item_order = "rank"
     elif base == 84:  # key interval
         sel = _by_interval(keys, args)
     elif base == 86:  # value interval
@@ -877,25 +903,32 @@ def map_op(code: int, args: list, m: CMap | None, modify: bool, holder: "Holder"
     elif base == 85:  # index range
         index, count = _range_args(args, n)
         sel = list(range(index, index + count))
-    elif base == 87:  # rank range
-        index, count = _range_args(args, n)
+    elif base in (87, 89):  # rank range, value relative rank range
+        if base == 87:
+            index, count = _range_args(args, n)
+        else:
+            index, count = _relative_range_args(values, args, n)
+        if rt & INVERTED:
+            # the real node turns an inverted range that leaves a head or a tail of the
+            # ranks into a plain range over those (answered in rank order)
+            if count == 0:
+                index, count, rt = 0, n, rt & ~INVERTED
+            elif index == 0:
+                index, count, rt = count, n - count, rt & ~INVERTED
+            elif index + count >= n:
+                index, count, rt = 0, index, rt & ~INVERTED
         sel = _rank_selection(values, index, count, True)
         rank_order = True
         rank_start = index
     elif base == 88:  # key relative index range
         index, count = _relative_range_args(keys, args, n)
         sel = list(range(index, index + count))
-    elif base == 89:  # value relative rank range
-        index, count = _relative_range_args(values, args, n)
-        sel = _rank_selection(values, index, count, True)
-        rank_order = True
-        rank_start = index
     else:
         raise fail(PARAMETER_ERROR)
     if not multi and rt & INVERTED:
         raise fail(OP_NOT_APPLICABLE)
     return _select_result(rt, multi, n, sel, values, keys, rank_order, rank_start, remove,
-                          m.pairs)
+                          m.pairs, item_order)
 
 
 # -- contexts ------------------------------------------------------------------------------
@@ -943,10 +976,12 @@ def resolve(holder: Holder, ctx: list, op_is_map: bool, modify: bool) -> Holder:
         else:
             next_is_map = op_is_map
         cont = holder.get()
+        # a context step into anything but a list (list contexts) or a map (map contexts)
+        # is not applicable, as the real node's cdt_context_dig answers
         if base in (0x10, 0x11, 0x13):
-            if cont is None:
+            if not isinstance(cont, CList):
                 raise fail(OP_NOT_APPLICABLE)
-            lst = _check_list(cont)
+            lst = cont
             n = len(lst)
             if base == 0x10:
                 if not isinstance(cvalue, int):
@@ -974,9 +1009,9 @@ def resolve(holder: Holder, ctx: list, op_is_map: bool, modify: bool) -> Holder:
                     raise fail(OP_NOT_APPLICABLE)
             holder = _list_slot(lst, i)
         elif base in (0x20, 0x21, 0x22, 0x23):
-            if cont is None:
+            if not isinstance(cont, CMap):
                 raise fail(OP_NOT_APPLICABLE)
-            m = _check_map(cont)
+            m = cont
             n = len(m.pairs)
             if base in (0x20, 0x21):
                 if not isinstance(cvalue, int):
@@ -984,8 +1019,9 @@ def resolve(holder: Holder, ctx: list, op_is_map: bool, modify: bool) -> Holder:
                 r = cvalue + n if cvalue < 0 else cvalue
                 if r < 0 or r >= n:
                     raise fail(OP_NOT_APPLICABLE)
-                if base == 0x20:
-                    pair = m.pairs[r]
+                if base == 0x20:   # an unordered map's index is its keys' order
+                    pair = m.pairs[r] if m.flags & MAP_KEY_ORDERED else \
+                        sorted(m.pairs, key=lambda kv: _KEY(kv[0]))[r]
                 else:
                     pair = m.pairs[_rank_selection([v for _k, v in m.pairs], r, 1, True)[0]]
             elif base == 0x22:
