@@ -20,6 +20,7 @@ from ..protocol.message import (
     FIELD_BATCH_INDEX, FIELD_BATCH_INDEX_WITH_SET, FIELD_DIGEST, FIELD_FILTER_EXP,
     FIELD_NAMESPACE, INFO1_COMPRESS_RESPONSE, INFO1_XDR, INFO3_LAST, Message, Op,
 )
+from .expressions import BuildError, build_filter
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -142,6 +143,14 @@ def execute_batch(engine: Engine, msg: Message) -> bytes | Iterator[bytes]:
         data = msg.field(FIELD_BATCH_INDEX_WITH_SET)
     if data is None or len(data) < 5 or _U32.unpack_from(data, 0)[0] == 0:
         return last_message(PARAMETER_ERROR)
+    parent_filter = msg.field(FIELD_FILTER_EXP)
+    if parent_filter is not None:
+        # the real node builds the batch's filter once, and refuses the whole batch if
+        # it does not build
+        try:
+            build_filter(parent_filter)
+        except BuildError:
+            return last_message(PARAMETER_ERROR)
     rows, flags, complete = parse_rows(data, msg)
     report_all = bool(flags & REPORT_ALL_ERRORS)
     store = engine.store
