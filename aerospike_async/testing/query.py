@@ -49,7 +49,8 @@ from ..protocol.message import (
     FIELD_MAX_RECORDS, FIELD_NAMESPACE, FIELD_PID_ARRAY, FIELD_QUERY_BINLIST,
     FIELD_RECORDS_PER_SECOND, FIELD_SET, FIELD_TASK_ID, FIELD_UDF_ARGLIST, FIELD_UDF_FUNCTION,
     FIELD_UDF_OP,
-    FIELD_UDF_PACKAGE_NAME, INFO1_NOBINDATA, INFO2_WRITE, INFO3_PARTITION_DONE,
+    FIELD_UDF_PACKAGE_NAME, INFO1_NOBINDATA, INFO2_RESPOND_ALL_OPS, INFO2_WRITE,
+    INFO3_PARTITION_DONE,
     INFO3_LAST, INFO3_UPDATE_ONLY, OP_READ, Message, field_bytes,
 )
 from .batch import last_message
@@ -159,7 +160,7 @@ class _Plan:
     """What a scan/query command asks for, decoded once."""
 
     __slots__ = ("ns", "set_name", "pids", "resume", "max_records", "bins", "no_bins",
-                 "index", "rng", "ns_field", "set_field", "rps", "filter")
+                 "respond_all", "index", "rng", "ns_field", "set_field", "rps", "filter")
 
     ns: Namespace
     ns_field: bytes
@@ -173,6 +174,7 @@ class _Plan:
         self.rps = 0
         self.bins: list[str] | None = None
         self.no_bins = False
+        self.respond_all = False
         self.index: SIndex | None = None
         self.rng: Range | None = None
         self.filter: Expression | None = None
@@ -238,6 +240,7 @@ def _plan(engine: Engine, msg: Message) -> _Plan | int:
         names = _parse_binlist(binlist)
     plan.bins = names or None
     plan.no_bins = bool(msg.info1 & INFO1_NOBINDATA)
+    plan.respond_all = bool(msg.info2 & INFO2_RESPOND_ALL_OPS)
     rng_field = msg.field(FIELD_INDEX_RANGE)
     name_field = msg.field(FIELD_INDEX_NAME)
     if name_field is not None and (msg.field(FIELD_INDEX_EXPRESSION) is not None
@@ -378,6 +381,8 @@ def _stream(engine: Engine, plan: _Plan) -> Iterator[bytes | float]:
     set_fields: dict[bytes, bytes] = {}
     select = plan.bins
     no_bins = plan.no_bins
+    # the real node sends no message for a record that has none of the selected bins
+    skip_empty = select is not None and not no_bins and not plan.respond_all
     info1 = INFO1_NOBINDATA if no_bins else 0
     limit = plan.max_records
     count = 0
@@ -421,6 +426,8 @@ def _stream(engine: Engine, plan: _Plan) -> Iterator[bytes | float]:
                             nb = name.encode("utf-8", "surrogateescape")
                             ops.append(op_header(len(nb) + len(stored[1]) + 4, OP_READ,
                                                  stored[0], 0, len(nb)) + nb + stored[1])
+                    if not ops and skip_empty:
+                        continue
             msg = b"".join((header(22, info1, 0, 0, 0, 0, rec.generation, rec.void_time, 0,
                                    len(fields), len(ops)), *fields, *ops))
             parts.append(msg)

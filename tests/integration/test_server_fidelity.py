@@ -162,3 +162,21 @@ def test_a_range_over_a_list_index_answers_a_record_once(sync_client, namespace,
         assert [r[2] for r in found] == [bins]
     finally:
         sync_client.remove(key)
+
+
+# -- scans -----------------------------------------------------------------------------------
+
+def test_a_scan_selecting_bins_skips_records_that_have_none_of_them(sync_client, make_key):
+    tag = uuid.uuid4().hex[:8]
+    keys = [make_key(set_name="fid_scan") for _ in range(3)]
+    sync_client.put(keys[0], {"a" + tag: 1, "b" + tag: 2})
+    sync_client.put(keys[1], {"b" + tag: 3})
+    sync_client.put(keys[2], {"c" + tag: 4})
+    try:
+        scan = sync_client.scan(keys[0][0], "fid_scan")
+        scan.select("a" + tag, "b" + tag)
+        # other records of the set (none has these bins) do not come back, even empty
+        assert sorted(r[2].get("b" + tag) for r in scan.results()) == [2, 3]
+    finally:
+        for key in keys:
+            sync_client.remove(key)
