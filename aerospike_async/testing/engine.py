@@ -291,24 +291,26 @@ class Engine:
             return reply(FILTERED_OUT, rec.generation, rec.void_time)
         if _key_mismatch(msg, rec):
             return reply(KEY_MISMATCH, rec.generation, rec.void_time)
+        gen, void = rec.generation, rec.void_time
         if 0 < msg.expiration <= 100:
-            _read_touch(rec, msg.expiration, now)
+            # the node queues the touch and answers with the void time it read
+            _read_touch(rec, msg.expiration, now, self.store.now_ns())
         if msg.info1 & INFO1_NOBINDATA:
-            return reply(OK, rec.generation, rec.void_time)
+            return reply(OK, gen, void)
         if msg.info1 & INFO1_GET_ALL:
             ops = [op_bytes(OP_READ, ptype, name_bytes(name), value)
                    for name, (ptype, value) in rec.bins.items()]
-            return reply(OK, rec.generation, rec.void_time, ops)
+            return reply(OK, gen, void, ops)
         txn = Txn(rec.bins, rec, bool(msg.info2 & INFO2_RESPOND_ALL_OPS), now, namespace,
                   digest)
         for op in msg.ops:
             handler = OP_HANDLERS.get(op.op)
             if handler is None or handler.writes:
-                return reply(PARAMETER_ERROR, rec.generation, rec.void_time)
+                return reply(PARAMETER_ERROR, gen, void)
             rc = handler.run(txn, op)
             if rc:
-                return reply(rc, rec.generation, rec.void_time)
-        return reply(OK, rec.generation, rec.void_time, txn.out)
+                return reply(rc, gen, void)
+        return reply(OK, gen, void, txn.out)
 
     def _delete(self, msg: Message, namespace: Namespace, digest: bytes,
                 flt: expressions.Expression | None = None) -> bytes:
@@ -395,8 +397,13 @@ def _key_mismatch(msg: Message, rec: Record) -> bool:
     return key is not None and rec.key is not None and key != rec.key
 
 
-def _read_touch(rec: Record, percent: int, now: int) -> None:
-    """Reset the void time of a record read close to its end of life (read-touch-ttl-pct)."""
+def _read_touch(rec: Record, percent: int, now: int, now_ns: int) -> None:
+    """Reset the void time of a record read within the last ``percent`` of its time to
+    live, as the real node's as_read_touch_check and touch do: from the second the last
+    ``percent`` starts, to the same time to live from now (the generation stays)."""
     ttl = rec.write_ttl
-    if rec.void_time and ttl and rec.void_time - now < ttl * percent // 100:
+    if not rec.void_time or not ttl or now < rec.void_time - ttl * percent // 100:
+        return
+    if now + ttl > rec.void_time:
         rec.void_time = now + ttl
+        rec.last_update_ns = now_ns

@@ -102,9 +102,11 @@ class Namespace:
         """The namespace's secondary indexes (set up by ``testing.sindex``)."""
 
     def get(self, digest: bytes, now: int) -> Record | None:
-        """The live record for ``digest``; an expired one is dropped and None returned."""
+        """The live record for ``digest``; an expired one is dropped and None returned.
+        A record lives through its void-time second, as on the real node (expired once
+        ``void_time < now``)."""
         rec = self.records.get(digest)
-        if rec is not None and rec.void_time and rec.void_time <= now:
+        if rec is not None and rec.void_time and rec.void_time < now:
             self.delete(digest)
             return None
         return rec
@@ -133,7 +135,7 @@ class Namespace:
         expired = []
         for digest in sorted(part):
             rec = part[digest]
-            if rec.void_time and rec.void_time <= now:
+            if rec.void_time and rec.void_time < now:
                 expired.append(digest)
             else:
                 out.append((digest, rec))
@@ -157,7 +159,7 @@ class Namespace:
     def live_records(self, now: int) -> Iterator[tuple[bytes, Record]]:
         """Every record that has not expired at ``now``."""
         for digest, rec in list(self.records.items()):
-            if rec.void_time and rec.void_time <= now:
+            if rec.void_time and rec.void_time < now:
                 self.delete(digest)
             else:
                 yield digest, rec

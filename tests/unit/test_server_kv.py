@@ -278,8 +278,22 @@ def test_read_touch_ttl_percent(clocked):
     key = ("test", "ttl", "touch")
     start = client.command(put(key, {"a": 1}, ttl=1000)).expiration
     assert client.command(get(key, ttl=80)).expiration == start
-    clock.now += 300
-    assert client.command(get(key, ttl=80)).expiration == start + 300
+    clock.now += 199   # 801 s left: above the last 80% of 1000 s
+    assert client.command(get(key, ttl=80)).expiration == start
+    assert client.command(get(key)).expiration == start
+    clock.now += 1     # the last 80% starts: touched, answered with the time it had
+    assert client.command(get(key, ttl=80)).expiration == start
+    assert client.command(get(key)).expiration == start + 200
+
+
+def test_a_record_lives_through_its_void_time_second(clocked):
+    clock, client = clocked
+    key = ("test", "ttl", "last")
+    client.command(put(key, {"a": 1}, ttl=2))
+    clock.now += 2
+    assert client.command(get(key)).result_code == 0
+    clock.now += 1
+    assert client.command(get(key)).result_code == 2
 
 
 async def test_async_server_answers_pipelined_requests_in_order():
