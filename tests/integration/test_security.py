@@ -65,8 +65,12 @@ def test_the_sync_client_logs_in():
             assert client.batch_read([("test", "sec", "s")]).batch_records[0].result == 0
         finally:
             client.close()
-        # connect(username, password) replaces the config's credentials
-        client = aerospike.Client(config(server, user="nobody", password="x"))
+        # connect(username, password) replaces the config's credentials (the constructor
+        # connects with the config's, as the official client's does)
+        client = aerospike.Client(config(server))
+        client.close()
+        with pytest.raises(InvalidUser):
+            client.connect("nobody", "x")
         client.connect("bob", "builder")
         try:
             assert client.exists(("test", "sec", "s"))[1] is not None
