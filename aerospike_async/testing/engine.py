@@ -301,6 +301,8 @@ class Engine:
             ops = [op_bytes(OP_READ, ptype, name_bytes(name), value)
                    for name, (ptype, value) in rec.bins.items()]
             return reply(OK, gen, void, ops)
+        if not msg.ops:   # neither all bins nor any op: the node's read_local refuses it
+            return reply(PARAMETER_ERROR, gen, void)
         txn = Txn(rec.bins, rec, bool(msg.info2 & INFO2_RESPOND_ALL_OPS), now, namespace,
                   digest)
         for op in msg.ops:

@@ -180,3 +180,11 @@ def test_a_scan_selecting_bins_skips_records_that_have_none_of_them(sync_client,
     finally:
         for key in keys:
             sync_client.remove(key)
+
+
+# -- single-record reads ---------------------------------------------------------------------
+
+def test_selecting_no_bins_is_an_invalid_request(sync_client, record):
+    key = record({"a": 1})
+    with pytest.raises(e.InvalidRequest):
+        sync_client.select(key, [])
