@@ -128,21 +128,57 @@ def _op_write(txn: Txn, op: Op) -> int:
     return OK
 
 
+def _wire_int(value: bytes) -> bytes | None:
+    """An integer op value as the node reads it (1, 2, 4 or 8 big-endian bytes) in the
+    8-byte form bins keep; None for another size."""
+    if len(value) == 8:
+        return value
+    if len(value) in (1, 2, 4):
+        return int.from_bytes(value, "big").to_bytes(8, "big")
+    return None
+
+
+def _create_by_modify(txn: Txn, op: Op) -> int:
+    """An increment, append or prepend of a missing bin creates it from the op's value,
+    whatever its type, as the node's as_bin_particle_modify_from_client does."""
+    ptype, value = op.particle_type, op.value
+    if ptype == PARTICLE_NULL:
+        return PARAMETER_ERROR
+    if ptype == PARTICLE_INTEGER:
+        value = _wire_int(value)
+        if value is None:
+            return PARAMETER_ERROR
+    elif ptype == PARTICLE_FLOAT and len(value) != 8:
+        return PARAMETER_ERROR
+    elif ptype == PARTICLE_GEOJSON:
+        value = store_geojson(value)
+        if value is None:
+            return INVALID_GEOJSON
+    txn.bins[op.name] = (ptype, value)
+    txn.reply_nil(op)
+    return OK
+
+
 def _op_incr(txn: Txn, op: Op) -> int:
+    """An existing integer adds an integer, a float a float; any other pairing of the
+    bin's type and the value's is BIN_INCOMPATIBLE_TYPE (the bin's type decides)."""
     if _bad_bin_name(op.name):
         return BIN_NAME_TOO_LONG
-    ptype = op.particle_type
-    if ptype not in (PARTICLE_INTEGER, PARTICLE_FLOAT) or len(op.value) != 8:
-        return PARAMETER_ERROR
     current = txn.bins.get(op.name)
     if current is None:
-        txn.bins[op.name] = (ptype, op.value)
-    elif current[0] != ptype:
+        return _create_by_modify(txn, op)
+    ptype = op.particle_type
+    if current[0] != ptype or ptype not in (PARTICLE_INTEGER, PARTICLE_FLOAT):
         return BIN_INCOMPATIBLE_TYPE
-    elif ptype == PARTICLE_INTEGER:
-        total = (_I64.unpack(current[1])[0] + _I64.unpack(op.value)[0]) & _INT64_MASK
+    if ptype == PARTICLE_INTEGER:
+        value = _wire_int(op.value)
+        if value is None:
+            return PARAMETER_ERROR
+        total = (_I64.unpack(current[1])[0] + _I64.unpack(value)[0]) & _INT64_MASK
         txn.bins[op.name] = (ptype, total.to_bytes(8, "big"))
     else:
+        if len(op.value) != 8:
+            return PARAMETER_ERROR
         total = _F64.unpack(current[1])[0] + _F64.unpack(op.value)[0]
         txn.bins[op.name] = (ptype, _F64.pack(total))
     txn.reply_nil(op)
@@ -150,20 +186,19 @@ def _op_incr(txn: Txn, op: Op) -> int:
 
 
 def _concat(prepend: bool) -> Callable[[Txn, Op], int]:
+    """Append/prepend: a string to a string, a blob to a blob; any other pairing is
+    BIN_INCOMPATIBLE_TYPE."""
     def run(txn: Txn, op: Op) -> int:
         if _bad_bin_name(op.name):
             return BIN_NAME_TOO_LONG
-        ptype = op.particle_type
-        if ptype not in (PARTICLE_STRING, PARTICLE_BLOB):
-            return PARAMETER_ERROR
         current = txn.bins.get(op.name)
         if current is None:
-            txn.bins[op.name] = (ptype, op.value)
-        elif current[0] != ptype:
+            return _create_by_modify(txn, op)
+        ptype = op.particle_type
+        if current[0] != ptype or ptype not in (PARTICLE_STRING, PARTICLE_BLOB):
             return BIN_INCOMPATIBLE_TYPE
-        else:
-            joined = op.value + current[1] if prepend else current[1] + op.value
-            txn.bins[op.name] = (ptype, joined)
+        joined = op.value + current[1] if prepend else current[1] + op.value
+        txn.bins[op.name] = (ptype, joined)
         txn.reply_nil(op)
         return OK
     return run

@@ -188,3 +188,27 @@ def test_selecting_no_bins_is_an_invalid_request(sync_client, record):
     key = record({"a": 1})
     with pytest.raises(e.InvalidRequest):
         sync_client.select(key, [])
+
+
+# -- modify ops of any value type ------------------------------------------------------------
+
+@pytest.fixture
+def loose_client(config):
+    c = aerospike.client({**config, "strict_types": False})
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def test_a_modify_op_creates_a_missing_bin_of_any_type_and_refuses_another_type(
+        loose_client, record):
+    key = record({"s": "abc"})
+    _k, _m, bins = loose_client.operate(key, [
+        {"op": aerospike.OPERATOR_PREPEND, "bin": "n", "val": 4},
+        {"op": aerospike.OPERATOR_READ, "bin": "n"}])
+    assert bins == {"n": 4}
+    with pytest.raises(e.BinIncompatibleType):
+        loose_client.operate(key, [{"op": aerospike.OPERATOR_INCR, "bin": "s", "val": "x"}])
+    with pytest.raises(e.BinIncompatibleType):
+        loose_client.operate(key, [{"op": aerospike.OPERATOR_APPEND, "bin": "n", "val": 5}])

@@ -130,7 +130,12 @@ def test_increment(client, key):
     assert bins_of(client.command(get(key))) == [("i", -3), ("f", 0.5)]
     assert client.command(operate(key, [write_op("i", 0.5, OP_INCR)])).result_code == 12
     assert client.command(operate(key, [write_op("f", 1, OP_INCR)])).result_code == 12
-    assert client.command(operate(key, [write_op("s", "x", OP_INCR)])).result_code == 4
+    # a missing bin is created from the value, whatever its type; an existing one of
+    # another type than the increment's is incompatible
+    assert client.command(operate(key, [write_op("s", "x", OP_INCR)])).result_code == 0
+    assert client.command(operate(key, [write_op("s", 1, OP_INCR)])).result_code == 12
+    assert client.command(operate(key, [write_op("s", "y", OP_INCR)])).result_code == 12
+    assert bins_of(client.command(get(key, ["s"]))) == [("s", "x")]
     client.command(put(key, {"i": 2**63 - 1}))
     client.command(operate(key, [write_op("i", 1, OP_INCR)]))
     assert bins_of(client.command(get(key, ["i"]))) == [("i", -2**63)]
@@ -146,6 +151,13 @@ def test_append_and_prepend(client, key):
     client.command(put(key, {"i": 1}))
     r = client.command(operate(key, [write_op("i", "x", OP_PREPEND)]))
     assert header(r) == (12, 3, 0)
+    # prepending an integer, appending a list: incompatible with an existing bin, a
+    # create of a missing one
+    assert client.command(operate(key, [write_op("i", 4, OP_PREPEND)])).result_code == 12
+    assert client.command(operate(key, [write_op("n", 4, OP_PREPEND),
+                                        write_op("l", [1], OP_APPEND)])).result_code == 0
+    assert bins_of(client.command(get(key, ["n", "l"]))) == [("n", 4), ("l", [1])]
+    assert client.command(operate(key, [write_op("l", [2], OP_APPEND)])).result_code == 12
 
 
 def test_operate_reads_see_earlier_writes(client, key):
