@@ -342,9 +342,31 @@ INFO_COMMANDS: dict[str, InfoHandler] = {
     "statistics": lambda n, a: n.statistics(),
     "get-config": lambda n, a: n.get_config(""),
     "get-config:": lambda n, a: n.get_config(a),
+    "user-agent-set": lambda n, a: user_agent_set(a),
+    "user-agent-set:": lambda n, a: user_agent_set(a),
 }
 """Info command -> handler(node, argument). Keys ending in ':' or '/' take the rest of
 the command as their argument."""
+
+
+def user_agent_set(arg: str) -> str:
+    """``user-agent-set:value=<base64>``, which clients send on each new connection: the
+    real node checks the value and keeps it for the connection (not kept here)."""
+    for part in arg.split(";"):
+        key, eq, value = part.partition("=")
+        if eq and key == "value":
+            break
+    else:
+        return "ERROR:4:missing 'value'"
+    if not value:
+        return "ERROR:4:missing 'value' value"
+    try:
+        base64.b64decode(value, validate=True)
+    except ValueError:
+        return "ERROR:4:'value' invalid base64"
+    return "ok"
+
+
 INFO_COMMANDS.update(QUERY_INFO_COMMANDS)
 INFO_COMMANDS.update(UDF_INFO_COMMANDS)
 INFO_COMMANDS.update(TRUNCATE_INFO_COMMANDS)

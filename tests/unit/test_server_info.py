@@ -87,3 +87,11 @@ def test_get_config_namespace(client):
     value = client.info("get-config:context=namespace;id=test")[
         "get-config:context=namespace;id=test"]
     assert "replication-factor=1" in value.split(";")
+
+
+def test_user_agent_set_is_recognised(client):
+    agent = base64.b64encode(b"3,python-19.3,app").decode()
+    assert client.info(f"user-agent-set:value={agent}")[f"user-agent-set:value={agent}"] == "ok"
+    assert client.info("user-agent-set")["user-agent-set"] == "ERROR:4:missing 'value'"
+    assert client.info("user-agent-set:value=%%%")["user-agent-set:value=%%%"] == \
+        "ERROR:4:'value' invalid base64"
