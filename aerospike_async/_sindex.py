@@ -95,8 +95,11 @@ async def index_remove(client: Any, ns: Any, name: Any, policy: Any = None) -> i
 
 async def job_info(client: Any, job_id: Any, module: Any, policy: Any = None
                    ) -> dict[str, int]:
-    if not isinstance(job_id, int) or isinstance(job_id, bool):
-        raise param_error("job_id should be an integer")
+    # the official client's argument types: TypeError (a bool job id is an int there)
+    if not isinstance(job_id, int):
+        raise TypeError(f"job_info() argument 1 must be int, not {type(job_id).__name__}")
+    if not isinstance(module, str):
+        raise TypeError(f"job_info() argument 2 must be str, not {type(module).__name__}")
     if module not in (C.JOB_SCAN, C.JOB_QUERY):
         raise param_error("Module can have only two values: aerospike.JOB_SCAN or "
                           "aerospike.JOB_QUERY")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import operator
 import os
 import time
 from typing import Any
@@ -112,16 +113,34 @@ def _read_script(filename: str) -> bytes:
     return content
 
 
+def _is_lua(language: Any) -> bool:
+    """Whether a UDF language argument is LUA, read as the official client reads it (a C
+    long): TypeError for what is not an integer, OverflowError past a C long."""
+    value = operator.index(language)
+    if not -(1 << 63) <= value < 1 << 63:
+        raise OverflowError("Python int too large to convert to C long")
+    return value == C.UDF_TYPE_LUA
+
+
+_PATH_MAX = 511
+"""The longest local copy path (user_path, "/", file name) the official client takes."""
+
+
 async def udf_put(client: Any, filename: Any, udf_type: Any = C.UDF_TYPE_LUA,
                   policy: Any = None) -> int:
-    if udf_type != C.UDF_TYPE_LUA or isinstance(udf_type, bool):
+    if not _is_lua(udf_type):
         raise ClientError(-1, "Invalid UDF language", None, None, False)
     if not isinstance(filename, str):
         raise param_error("Filename should be a string")
-    if not os.path.basename(filename):
-        raise param_error("Empty udf filename")
     from .policy import validate_policy
     validate_policy(policy)
+    base = os.path.basename(filename)
+    if not base:
+        raise param_error("Empty udf filename")
+    from ._aggregate import lua_paths   # udf_put copies the file into user_path
+    user_path = lua_paths(getattr(client, "config", None))[0].rstrip("/") + "/"
+    if len(user_path.encode()) + len(base.encode()) > _PATH_MAX:
+        raise param_error("Lua file pathname too long")
     content = _read_script(filename)
     name = os.path.basename(filename)
     encoded = base64.b64encode(content).decode("ascii")
@@ -152,7 +171,7 @@ async def udf_list(client: Any, policy: Any = None) -> list[dict[str, Any]]:
 
 async def udf_get(client: Any, module: Any, language: Any = C.UDF_TYPE_LUA,
                   policy: Any = None) -> str:
-    if language != C.UDF_TYPE_LUA or isinstance(language, bool):
+    if not _is_lua(language):
         raise ClientError(-1, "Invalid language", None, None, False)
     if not isinstance(module, str):
         raise ClientError(-1, "Module name should be a string or unicode string.", None,

@@ -103,6 +103,8 @@ def remaining_ttl(void_time: int) -> int:
     return ttl_of(void_time, server_now())
 
 
+_NO_UDF_ARGS: Any = object()   # query_apply called without its args
+
 class Client(AdminMixin, TxnMixin):
     """An Aerospike client on the running asyncio loop.
 
@@ -722,28 +724,52 @@ class Client(AdminMixin, TxnMixin):
         return Query(self, namespace, set)
 
     async def query_apply(self, ns: str, set: str | None, predicate: Any, module: str,
-                          function: str, args: list | None = None,
+                          function: str, args: list = _NO_UDF_ARGS,
                           policy: dict | None = None) -> int:
-        """Run a record UDF in the background on the records a predicate selects."""
+        """Run a record UDF in the background on the records a predicate selects (``args``
+        left out: none; given, a list, as in the official client)."""
         from .query import Query
+        if not isinstance(ns, str):
+            raise TypeError(f"query_apply() argument 1 must be str, not {type(ns).__name__}")
+        if args is not _NO_UDF_ARGS and not isinstance(args, list):
+            raise param_error("Arguments should be a list")
+        if set is not None and not isinstance(set, str):
+            raise param_error("Set name should be string")
+        if not isinstance(module, str):
+            raise param_error("Module name should be string")
+        if not isinstance(function, str):
+            raise param_error("Function name should be string")
         if not isinstance(predicate, tuple):
             raise param_error("Predicate must be a tuple")
         q = Query(self, ns, set)
         q.where(predicate)
-        q.apply(module, function, args)
-        return await q.execute_background(policy)
+        q._use_udf(module, function, None if args is _NO_UDF_ARGS else args)
+        return await q.execute_background(self._background_policy("query_apply", policy))
+
+    def _background_policy(self, keys: str, policy: Any) -> Any:
+        """scan_apply's and query_apply's policy: with ``validate_keys``, the keys of
+        ``keys`` are allowed (info keys too, since the official client waits for the job
+        under it); those the job's own policy does not take are then left out."""
+        if not (self._policies.validate_keys and policy and isinstance(policy, dict)):
+            return policy
+        check_keys(policy, VALID_KEYS[keys])
+        return {k: v for k, v in policy.items() if k not in ("timeout", "send_as_is",
+                                                              "check_bounds")}
 
     async def scan_apply(self, ns: str, set: str | None, module: str, function: str,
                          args: list | None = None, policy: dict | None = None,
                          options: dict | None = None) -> int:
         """Start a background scan that runs the record UDF ``module.function(*args)`` on
         every record of the namespace and set; returns the job id (``job_info`` with
-        ``JOB_SCAN`` follows it). ``options`` is accepted for compatibility and unused."""
+        ``JOB_SCAN`` follows it). ``options`` (scan options) is checked and unused."""
+        from .query import check_scan_options
         from .scan import Scan
         if not isinstance(ns, str):
             raise TypeError(f"scan_apply() argument 1 must be str, not {type(ns).__name__}")
         if set is not None and not isinstance(set, str):
             raise param_error("Set name should be string")
+        if isinstance(options, dict):   # what is not a dict is left unused, as in C
+            check_scan_options(options)
         if not isinstance(module, str):
             raise param_error("Module name should be string")
         if not isinstance(function, str):
@@ -752,8 +778,8 @@ class Client(AdminMixin, TxnMixin):
             raise param_error("Arguments should be a list")
         validate_policy(policy)
         scan = Scan(self, ns, set)
-        scan.apply(module, function, args)
-        return await scan.execute_background(policy)
+        scan._use_udf(module, function, args)
+        return await scan.execute_background(self._background_policy("scan_apply", policy))
 
     async def job_info(self, job_id: int, module: str, policy: dict | None = None
                        ) -> dict[str, int]:

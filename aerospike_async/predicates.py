@@ -21,7 +21,7 @@ Predicate = Optional[tuple]
 
 
 def _int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int)   # a bool too, as 0 or 1, as in the official client
 
 
 def _datatype(value: Any) -> int | None:

@@ -22,12 +22,13 @@ from .exceptions import ClientError
 from .command.scan import Partitions, PartitionTracker, Records, RecordStream
 from .policy import Policy
 from .protocol import message as M
-from .protocol.cdt import pack as cdt_pack
-from .protocol.digest import PARTITIONS
+from .protocol.cdt import pack as cdt_pack, unserializable
+from .protocol.digest import PARTITIONS, partition_id
 from .protocol.operations import encode_operation
 from .protocol.record import encode_name_ops
 from .protocol.scan import (UDF_OP_AGGREGATE, UDF_OP_BACKGROUND, encode_index_range,
                             encode_query)
+from .types import CDTInfinite, CDTWildcard, GeoJSON, null
 
 _PARTICLE_FOR_DATATYPE = {C.INDEX_NUMERIC: 1, C.INDEX_STRING: 3, C.INDEX_BLOB: 4,
                           C.INDEX_GEO2DSPHERE: 23}
@@ -46,8 +47,22 @@ def _encode_predicate_value(datatype: int, value: Any) -> bytes:
     return bytes(value)
 
 
-def encode_predicate(predicate: Any) -> tuple[bytes, int | None]:
-    """(index range field, index type or None) of a documented predicate tuple."""
+def _c_string_name(name: Any) -> Any:
+    """A bytearray bin name as the official client reads it, a C string: its bytes up to
+    the first NUL (anything else as it is, for the caller to check)."""
+    if isinstance(name, bytearray):
+        try:
+            return bytes(name).split(b"\0", 1)[0].decode("utf-8")
+        except UnicodeDecodeError:
+            raise param_error("Bin name should be of type string") from None
+    return name
+
+
+def encode_predicate(predicate: Any, bin_required: bool = False
+                     ) -> tuple[bytes, int | None]:
+    """(index range field, index type or None) of a documented predicate tuple. With
+    ``bin_required`` (a plain ``where``), its bin name must be a str or a bytearray (read
+    up to its first NUL), as the official client requires."""
     if not isinstance(predicate, tuple) or len(predicate) < 4:
         raise param_error("predicate is invalid.")
     kind, datatype, bin_name, v1 = predicate[:4]
@@ -56,6 +71,12 @@ def encode_predicate(predicate: Any) -> tuple[bytes, int | None]:
     ptype = _PARTICLE_FOR_DATATYPE.get(datatype)
     if ptype is None or kind not in (0, 1):
         raise param_error("predicate is invalid.")
+    if bin_required:
+        if bin_name is None:
+            raise param_error("Bin should be a string")
+        bin_name = _c_string_name(bin_name)
+        if not isinstance(bin_name, str):
+            raise param_error("Failed to add predicate")
     if bin_name is not None:
         check_bin_name(bin_name)
     try:
@@ -84,6 +105,25 @@ def encode_ctx(ctx: Any) -> bytes:
         raise param_error(f"cannot pack ctx: {exc}") from None
 
 
+_UDF_ARG_LEAVES = (int, float, str, bytes, bytearray, type(None), GeoJSON, null, CDTWildcard,
+                   CDTInfinite)
+
+
+def _udf_args_supported(arguments: list) -> bool:
+    """Whether a UDF argument list holds only what the server stores, through lists and
+    map values (not map keys), as the official client checks Query/Scan.apply's."""
+    pending = list(arguments)
+    while pending:
+        value = pending.pop()
+        if isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif not isinstance(value, _UDF_ARG_LEAVES):
+            return False
+    return True
+
+
 def _validate_policy_ints(policy: Any) -> None:
     if isinstance(policy, dict):
         for name in ("max_records", "records_per_second"):
@@ -97,42 +137,55 @@ _SCAN_OPTIONS = frozenset({"concurrent", "nobins"})
 
 def _no_bins(options: Any, scan: bool = False) -> bool:
     """The ``nobins`` of a results/foreach ``options`` dict, checked as the official
-    client checks it (a scan's options may only be ``concurrent`` and ``nobins``)."""
+    client checks it (a scan's options may only be ``concurrent`` and ``nobins``, both
+    bools)."""
     if options is None:
         return False
     if not isinstance(options, dict):
         raise param_error("query options must be a dictionary")
-    if scan and not options.keys() <= _SCAN_OPTIONS:
-        raise param_error("Invalid value for scan options")
+    if scan:
+        check_scan_options(options)
     no_bins = options.get("nobins", False)
     if not isinstance(no_bins, bool):
-        raise param_error("Invalid value(type) for nobins" if scan
-                          else "nobins value must be a bool")
+        raise param_error("nobins value must be a bool")
     return no_bins
 
 
-def _partition_filter(pol: Policy) -> tuple[int, int, Partitions | None]:
-    pf = pol.get("partition_filter")
-    if not pf:
-        return 0, PARTITIONS, None
+def check_scan_options(options: dict) -> None:
+    """ParamError unless a scan's ``options`` dict holds only ``concurrent`` and
+    ``nobins``, as bools (checked in order, with the official client's messages)."""
+    for key, value in options.items():
+        if key not in _SCAN_OPTIONS:
+            raise param_error("Invalid value for scan options")
+        if not isinstance(value, bool):
+            raise param_error(f"Invalid value(type) for {key}")
+
+
+def _partition_filter(pol: Policy) -> tuple[int, int, Partitions | None, bool]:
+    """(begin, count, partition state to resume or None, whether to read every partition
+    again) of a policy's ``partition_filter``, checked as the official client checks it
+    (ParamError, with its messages)."""
+    pf = pol.extra["partition_filter"]
     if not isinstance(pf, dict):
-        raise param_error("partition_filter must be a dict")
-    begin = pf.get("begin", 0)
-    count = pf.get("count", PARTITIONS)
-    if not isinstance(begin, int) or not isinstance(count, int) or begin < 0 or count < 1 \
-            or begin + count > PARTITIONS:
-        raise param_error("invalid partition filter range")
+        raise param_error("invalid partition_filter policy, partition_filter must be a dict")
     status = pf.get("partition_status")
+    if status is not None and not isinstance(status, dict):
+        raise param_error("invalid partition_filter policy, partition_status must be a dict")
+    begin = pf.get("begin", 0)
+    if not isinstance(begin, int) or not 0 <= begin < PARTITIONS:
+        raise param_error("invalid partition_filter policy begin, begin must be an int "
+                          f"between 0 and {PARTITIONS - 1} inclusive")
+    count = pf.get("count", PARTITIONS)
+    if not isinstance(count, int) or not 1 <= count <= PARTITIONS:
+        raise param_error("invalid partition_filter policy count, count must be an int "
+                          f"between 1 and {PARTITIONS} inclusive")
+    if begin + count > PARTITIONS:
+        raise param_error(f"invalid partition filter range, begin: {begin} count: {count}, "
+                          f"valid range when begin + count <= {PARTITIONS}")
     parts: Partitions | None = None
-    if isinstance(status, dict):
-        parts = Partitions(begin, count)
-        for i, pid in enumerate(range(begin, begin + count)):
-            st = status.get(pid)
-            if isinstance(st, tuple) and len(st) >= 4:
-                if st[1]:
-                    parts.digests[i] = bytes(st[3])
-                    parts.bvals[i] = st[4] if len(st) > 4 else None
-                parts.retry[i] = bool(st[2])
+    retry = True
+    if status is not None:
+        parts, retry = _resumed_partitions(status, begin, count)
     digest = pf.get("digest")
     if parts is None and isinstance(digest, dict) and digest.get("init"):
         # the official client copies only a str digest value (else 20 zero bytes)
@@ -140,7 +193,46 @@ def _partition_filter(pol: Policy) -> tuple[int, int, Partitions | None]:
         raw = value.encode("utf-8")[:20] if isinstance(value, str) else b""
         parts = Partitions(begin, count)
         parts.digests[0] = raw.ljust(20, b"\0")
-    return begin, count, parts
+    return begin, count, parts, retry
+
+
+def _resumed_partitions(status: dict, begin: int, count: int) -> tuple[Partitions, bool]:
+    """The partition state a ``partition_status`` dict (as ``get_partitions_status()``
+    returns it) resumes, and its ``retry``: per partition ``(id, init, retry, digest,
+    bval)``; a partition without a tuple starts from its beginning."""
+    for key in ("done", "retry"):
+        if key not in status:
+            raise param_error(f"partition_status dict missing key '{key}'")
+        if not isinstance(status[key], int):
+            raise param_error(f"partition_status dict key '{key}' must be an int")
+    parts = Partitions(begin, count)
+    for i, pid in enumerate(range(begin, begin + count)):
+        st = status.get(pid)
+        if not isinstance(st, tuple):
+            continue
+        n = len(st)
+        init = st[1] if n > 1 else 0
+        if not isinstance(init, int):
+            raise param_error(f"invalid init for part_id: {pid}")
+        if n > 2:
+            if not isinstance(st[2], int):
+                raise param_error(f"invalid retry for part_id: {pid}")
+            parts.retry[i] = bool(st[2])
+        digest = st[3] if n > 3 else None
+        if digest is not None and (not isinstance(digest, (bytes, bytearray))
+                                   or len(digest) != 20):
+            raise param_error(f"invalid digest value for part_id: {pid}")
+        bval = st[4] if n > 4 else 0
+        if not isinstance(bval, int):
+            raise param_error(f"invalid bval for part_id: {pid}")
+        if not 0 <= bval < 1 << 64:
+            raise param_error(f"invalid bval for partition id: {pid}, bval must fit in "
+                              "unsigned long long")
+        if init and digest is not None:
+            parts.digests[i] = bytes(digest)
+            # unsigned, as get_partitions_status() gives it; the wire's is signed
+            parts.bvals[i] = bval - (1 << 64) if bval >= 1 << 63 else bval
+    return parts, bool(status["retry"])
 
 
 class QueryBase:
@@ -156,7 +248,7 @@ class QueryBase:
         if not isinstance(namespace, str):
             raise param_error("Namespace should be a string")
         if set is not None and not isinstance(set, str):
-            raise param_error("Set should be a string")
+            raise param_error("Set should be string, unicode or None")
         self._client = client
         self.namespace = namespace
         self.set = set
@@ -176,23 +268,53 @@ class QueryBase:
         self.ttl = 0
 
     # -- building -----------------------------------------------------------------------
-    def select(self, *bins: str) -> None:
-        """Read only these bins."""
-        self._bins = check_bin_names(bins, "Bin name should be of type string")
+    def select(self, *bins: str | bytearray) -> Any:
+        """Read only these bins (a bytearray name is read up to its first NUL, as the
+        official client reads it); returns this object."""
+        self._bins = check_bin_names([_c_string_name(b) for b in bins],
+                                     "Bin name should be of type string")
+        return self
 
-    def apply(self, module: str, function: str, arguments: list | None = None) -> None:
+    def apply(self, module: str, function: str, arguments: list | None = None) -> Any:
         """Set a UDF: a record UDF for ``execute_background``, or a stream UDF that
-        ``results()``/``foreach()``/``async for`` aggregate with. An aggregation runs the
-        module's server part on every node and the final reduce here, from the local
-        copy of the module (config ``lua.user_path``, or the file ``udf_put``
-        registered); it needs the optional ``lupa`` package (the ``lua`` extra), without
-        which it raises ClientError. See ``aerospike_async._aggregate``."""
-        if not isinstance(module, str) or not isinstance(function, str):
-            raise param_error("module and function must be strings")
-        if arguments is not None and not isinstance(arguments, list):
-            raise param_error("arguments must be a list")
-        # no argument list: an empty field; a given one, even empty, packed (as in C)
-        self._udf = (module, function, b"" if arguments is None else cdt_pack(arguments))
+        ``results()``/``foreach()``/``async for`` aggregate with (an empty ``function``
+        sets none). Returns this object. ``arguments`` may hold only what the server
+        stores (no tuple or set: serialize those first), else ClientError, as in the
+        official client. An aggregation runs the module's server part on every node and
+        the final reduce here, from the local copy of the module (config
+        ``lua.user_path``, or the file ``udf_put`` registered); it needs the optional
+        ``lupa`` package (the ``lua`` extra), without which it raises ClientError. See
+        ``aerospike_async._aggregate``."""
+        if not isinstance(module, str):
+            raise ClientError(-1, "udf module argument must be a string or unicode string",
+                              None, None, False)
+        if not isinstance(function, str):
+            raise ClientError(-1, "udf function argument must be a string or unicode string",
+                              None, None, False)
+        if arguments is not None:
+            if not isinstance(arguments, list):
+                raise ClientError(-1, "udf function arguments must be enclosed in a list",
+                                  None, None, False)
+            if not _udf_args_supported(arguments):
+                raise ClientError(-1, "udf function argument type must be supported by "
+                                  "Aerospike", None, None, False)
+        self._use_udf(module, function, arguments)
+        return self
+
+    def _use_udf(self, module: str, function: str, arguments: list | None) -> None:
+        """Set the UDF (checked by the caller); arguments are packed now."""
+        if not function:   # C: a UDF is set only by its function name
+            self._udf = None
+            return
+        packed = b""   # no argument list: an empty field; a given one, even empty, packed
+        if arguments is not None:
+            try:
+                packed = cdt_pack(arguments)
+            except TypeError:
+                raise unserializable() from None
+            except (ValueError, OverflowError) as exc:
+                raise param_error(f"Cannot serialize UDF arguments: {exc}") from None
+        self._udf = (module, function, packed)
 
     def add_ops(self, ops: list[dict]) -> None:
         """Operations that execute_background applies to every record."""
@@ -246,14 +368,28 @@ class QueryBase:
         return nodename
 
     def _tracker_for(self, pol: Policy, nodename: str | None = None) -> PartitionTracker:
+        """The partitions this call reads. As in the official client, a query object keeps
+        its partition state once paginated or given a ``partition_filter`` (the filter's
+        ``partition_status``, if any, is taken on first use only), and every later call
+        resumes from it: what is done stays done, and the range may not change."""
         max_records = self._max_records(pol)
-        begin, count, parts = _partition_filter(pol)
-        if self._paginate and self._tracker is not None and not pol.get("partition_filter"):
-            tracker = PartitionTracker.resumed(self._tracker, max_records)
+        saved = self._tracker
+        begin, count = 0, PARTITIONS
+        if "partition_filter" in pol.extra:
+            begin, count, parts, retry = _partition_filter(pol)
+            if saved is None:
+                saved = PartitionTracker(begin, count, max_records, parts)
+                saved.retry = retry
+        if saved is None:
+            tracker = PartitionTracker(begin, count, max_records)
         else:
-            tracker = PartitionTracker(begin, count, max_records, parts)
+            kept = saved.parts
+            if (kept.begin, kept.count) != (begin, count):
+                raise param_error("Partition filter can not change when pagination is enabled. "
+                                  f"prev={kept.begin},{kept.count} current={begin},{count}")
+            tracker = PartitionTracker.resumed(saved, max_records)
         tracker.node_filter = nodename
-        if self._paginate or pol.get("partition_filter"):
+        if self._paginate or saved is not None:
             self._tracker = tracker
         return tracker
 
@@ -261,11 +397,11 @@ class QueryBase:
                nodename: str | None = None) -> RecordStream:
         """A started-on-first-use RecordStream of this query's records (of one node's
         partitions only with ``nodename``)."""
+        no_bins = _no_bins(options, self._kind == "scan")
         if self._udf is not None and self._ops is None:
             return self._aggregate_stream(policy)
         pol = self._policy(policy)
         node_filter = self._node_filter(nodename)
-        no_bins = _no_bins(options, self._kind == "scan")
         from ._batch import filter_bytes
         filt = filter_bytes(pol)
         tracker = self._tracker_for(pol, node_filter)
@@ -323,6 +459,8 @@ class QueryBase:
         from .exceptions import UDFError
         check_lua_available()
         pol = self._policy(policy)
+        if "partition_filter" in pol.extra:
+            raise param_error("Aggregation or background queries cannot query by partition")
         module, function, args = self._udf  # type: ignore[misc]
         reduce = ClientReduce(getattr(self._client, "config", None), module, function, args)
         where = self._where
@@ -399,11 +537,19 @@ class QueryBase:
         except Exception as exc:
             raise ClientError(-1, self._callback_failed, None, None, False) from exc
 
+    @staticmethod
+    def foreach_callback(callback: Callable[..., Any], policy: Any) -> Callable[[tuple], Any]:
+        """``callback`` as foreach calls it under ``policy``: given the record's partition
+        id too when the policy has a partition filter."""
+        if not (isinstance(policy, dict) and "partition_filter" in policy):
+            return callback
+        return lambda record: callback(partition_id(record[0][3]), record)
+
     async def execute_background(self, policy: dict | None = None) -> int:
         """Apply the operations (add_ops) or UDF (apply) to every record on the server;
         returns the job id for ``client.job_info``."""
         if self._ops is None and self._udf is None:
-            raise param_error("execute_background needs add_ops() or apply()")
+            raise param_error("Background function or ops is required")
         if self._ops is not None and self._ops_read:
             raise param_error("Background scan operations must be write-only. Use scan for "
                               "read-only operations.")
@@ -438,6 +584,15 @@ class QueryBase:
 class Query(QueryBase):
     """A query of a namespace and set, optionally filtered by an index (``where``)."""
 
+    def select(self, *bins: str | bytearray) -> Query:
+        """Read only these bins (a bytearray name is read up to its first NUL); returns
+        this Query. As in the official client, a query selects once: a second call
+        raises ClientError."""
+        if self._bins is not None:
+            raise ClientError(-1, "Query.select() cannot be called more than once on the "
+                              "same instance.", None, None, False)
+        return super().select(*bins)
+
     def _check_no_predicate(self) -> None:
         # one predicate per query: the official client refuses a second one
         if self._where is not None:
@@ -446,7 +601,7 @@ class Query(QueryBase):
     def where(self, predicate: Any, ctx: Any = None) -> Query:
         """Filter with a secondary-index predicate (``aerospike_async.predicates``);
         returns this Query. A query takes one predicate: a second raises ParamError."""
-        where = encode_predicate(predicate)
+        where = encode_predicate(predicate, bin_required=True)
         self._check_no_predicate()
         self._where = where
         self._ctx = encode_ctx(ctx) if ctx is not None else None
@@ -502,8 +657,10 @@ class Query(QueryBase):
 
     async def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
                       options: dict | None = None) -> None:
-        """Call ``callback(record)`` for each record; returning False stops the query."""
-        await self._foreach(self.stream(policy, options), callback)
+        """Call ``callback(record)`` for each record; returning False stops the query.
+        With a policy ``partition_filter``, the callback gets ``(partition_id, record)``,
+        as the official client calls it."""
+        await self._foreach(self.stream(policy, options), self.foreach_callback(callback, policy))
 
 
 def exception_namespace(namespace: str) -> Exception:

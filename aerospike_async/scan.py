@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .protocol.digest import partition_id
 from .policy import Policy
 from .query import QueryBase
 
@@ -46,14 +45,6 @@ class Scan(QueryBase):
         official client calls it."""
         await self._foreach(self.stream(policy, options, nodename=nodename),
                             self.foreach_callback(callback, policy))
-
-    @staticmethod
-    def foreach_callback(callback: Callable[..., Any], policy: Any) -> Callable[[tuple], Any]:
-        """``callback`` as foreach calls it under ``policy``: given the record's partition
-        id too when the policy has a partition filter."""
-        if not (isinstance(policy, dict) and policy.get("partition_filter") is not None):
-            return callback
-        return lambda record: callback(partition_id(record[0][3]), record)
 
 
 __all__ = ["Scan"]

@@ -246,16 +246,22 @@ for _name in ("admin_create_user", "admin_create_pki_user", "admin_drop_user",
     setattr(Client, _name, _blocking(_name))
 
 
-def _scan(self: Client, namespace: str, set: str | None = None) -> Any:
-    """A blocking ``Scan`` of the namespace and set."""
+def _scan(self: Client, namespace: str | None = None, set: str | None = None) -> Any:
+    """A blocking ``Scan`` of the namespace and set (no namespace: ParamError)."""
     from .scan import Scan
-    return Scan(self, namespace, set)
+    if namespace is None:
+        from aerospike_async.exceptions import ParamError
+        raise ParamError(-2, "Parameters are incorrect", None, None, False)
+    return Scan._of(self, namespace, set)
 
 
-def _query(self: Client, namespace: str, set: str | None = None) -> Any:
-    """A blocking ``Query`` of the namespace and set."""
+def _query(self: Client, namespace: str | None = None, set: str | None = None) -> Any:
+    """A blocking ``Query`` of the namespace and set (no namespace: ParamError)."""
     from .query import Query
-    return Query(self, namespace, set)
+    if namespace is None:
+        from aerospike_async.exceptions import ParamError
+        raise ParamError(-2, "query() expects atleast 1 parameter", None, None, False)
+    return Query._of(self, namespace, set)
 
 
 Client.scan = _scan  # type: ignore[attr-defined]

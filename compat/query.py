@@ -25,9 +25,17 @@ class QueryBase:
     _async_class: type[AsyncQueryBase] = AsyncQueryBase
     _q: AsyncQueryBase
 
-    def __init__(self, client: Any, namespace: str, set: str | None = None) -> None:
-        object.__setattr__(self, "_client", client)
-        object.__setattr__(self, "_q", self._async_class(client._async, namespace, set))
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # made by client.scan()/client.query() only, as in the official client
+        raise TypeError(f"cannot create 'aerospike.{cls.__name__}' instances")
+
+    @classmethod
+    def _of(cls, client: Any, namespace: str, set: str | None = None) -> Any:
+        """The object ``client.scan``/``client.query`` return."""
+        self = object.__new__(cls)
+        self._client = client
+        self._q = cls._async_class(client._async, namespace, set)
+        return self
 
     def __getattr__(self, name: str) -> Any:
         if name in ("namespace", "set"):
@@ -37,13 +45,16 @@ class QueryBase:
     ttl = _forwarded("ttl", "The ttl that execute_background writes give the records they "
                      "touch.")
 
-    def select(self, *bins: str) -> None:
-        """Read only these bins."""
+    def select(self, *bins: str | bytearray) -> Any:
+        """Read only these bins; returns this object."""
         self._q.select(*bins)
+        return self
 
-    def apply(self, module: str, function: str, arguments: list | None = None) -> None:
-        """A record UDF for execute_background."""
+    def apply(self, module: str, function: str, arguments: list | None = None) -> Any:
+        """A record UDF for execute_background, or (Query) a stream UDF that results()
+        and foreach() aggregate with; returns this object."""
         self._q.apply(module, function, arguments)
+        return self
 
     def add_ops(self, ops: list[dict]) -> None:
         """Operations for execute_background."""
@@ -102,8 +113,10 @@ class Query(QueryBase):
 
     def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
                 options: dict | None = None) -> None:
-        """Call ``callback(record)`` on this thread for each record; False stops."""
-        _foreach(self._client, self._q, callback, policy, options)
+        """Call ``callback(record)`` on this thread for each record; False stops. With a
+        policy ``partition_filter``, the callback gets ``(partition_id, record)``."""
+        _foreach(self._client, self._q, self._q.foreach_callback(callback, policy), policy,
+                 options)
 
 
 def _foreach(client: Any, q: Any, callback: Callable[[tuple], Any], policy: Any,

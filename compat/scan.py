@@ -22,7 +22,7 @@ class Scan(QueryBase):
                 options: dict | None = None, nodename: str | None = None) -> None:
         """Call ``callback(record)`` on this thread for each record; False stops. With a
         policy ``partition_filter``, the callback gets ``(partition_id, record)``."""
-        _foreach(self._client, self._q, AsyncScan.foreach_callback(callback, policy), policy,
+        _foreach(self._client, self._q, self._q.foreach_callback(callback, policy), policy,
                  options, nodename)
 
 

@@ -272,7 +272,7 @@ class PartitionTracker:
             digest = parts.digests[i]
             out[pid] = (pid, digest is not None, parts.retry[i],
                         bytearray(digest) if digest is not None else bytearray(20),
-                        parts.bvals[i] or 0)
+                        (parts.bvals[i] or 0) & 0xFFFF_FFFF_FFFF_FFFF)   # unsigned, as in C
         return out
 
 

@@ -514,15 +514,97 @@ async def test_max_records_where_the_official_client_takes_it(client, namespace)
     assert len(await client.scan(namespace, set_name).results({"max_records": 5})) == 5
 
 
-async def test_scan_foreach_with_a_partition_filter_gets_the_partition_id(client, namespace):
+@pytest.mark.parametrize("kind", ["scan", "query"])
+async def test_foreach_with_a_partition_filter_gets_the_partition_id(client, namespace, kind):
     from aerospike_async.protocol.digest import partition_id
     set_name = _set()
     await _fill(client, namespace, set_name, 20)
     seen: list[tuple[int, int]] = []
-    await client.scan(namespace, set_name).foreach(
+    await getattr(client, kind)(namespace, set_name).foreach(
         lambda part, record: seen.append((part, partition_id(record[0][3]))),
-        {"partition_filter": {"begin": 0, "count": 4096}})
+        {"partition_filter": {}})
     assert len(seen) == 20 and all(part == expected for part, expected in seen)
+
+
+@pytest.mark.parametrize("kind", ["scan", "query"])
+async def test_an_object_given_a_partition_filter_resumes_from_where_it_ended(
+        client, namespace, kind):
+    """As in the official client: once given a partition filter, a scan or query object
+    keeps its partitions' state (paginated or not), so calling it again reads only what
+    is left, and another range is refused."""
+    set_name = _set()
+    await _fill(client, namespace, set_name, 40)
+    in_range = {r[2]["i"] for r in await client.scan(namespace, set_name).results(
+        {"partition_filter": {"begin": 0, "count": 2048}})}
+    obj = getattr(client, kind)(namespace, set_name)
+    first = await obj.results({"partition_filter": {"begin": 0, "count": 2048}})
+    assert {r[2]["i"] for r in first} == in_range
+    assert obj.is_done()
+    assert await obj.results({"partition_filter": {"begin": 0, "count": 2048}}) == []
+    with pytest.raises(E.ParamError, match="prev=0,2048 current=2048,2048"):
+        await obj.results({"partition_filter": {"begin": 2048, "count": 2048}})
+    with pytest.raises(E.ParamError, match="Partition filter can not change"):
+        await obj.results()
+
+
+def _status(**parts) -> dict:
+    return {"done": False, "retry": True, **parts}
+
+
+_ZERO = bytearray(20)
+
+
+@pytest.mark.parametrize("kind", ["scan", "query"])
+@pytest.mark.parametrize("pf, message", [
+    (None, "partition_filter must be a dict"),
+    ({"begin": -1}, "invalid partition_filter policy begin"),
+    ({"begin": 4096}, "invalid partition_filter policy begin"),
+    ({"begin": "1"}, "invalid partition_filter policy begin"),
+    ({"count": 0}, "invalid partition_filter policy count"),
+    ({"count": 4097}, "invalid partition_filter policy count"),
+    ({"begin": 4000, "count": 100}, "invalid partition filter range"),
+    ({"partition_status": []}, "partition_status must be a dict"),
+    ({"partition_status": {"retry": True}}, "partition_status dict missing key 'done'"),
+    ({"partition_status": {"done": False}}, "partition_status dict missing key 'retry'"),
+    ({"partition_status": {"done": "no", "retry": 1}},
+     "partition_status dict key 'done' must be an int"),
+    ({"partition_status": {"done": 0, "retry": None}},
+     "partition_status dict key 'retry' must be an int"),
+    ({"begin": 7, "count": 1, "partition_status": {"done": 0, "retry": 1, 7: (7, "y", 1, _ZERO, 0)}},
+     "invalid init for part_id: 7"),
+    ({"begin": 7, "count": 1, "partition_status": {"done": 0, "retry": 1, 7: (7, 0, "y", _ZERO, 0)}},
+     "invalid retry for part_id: 7"),
+    ({"begin": 7, "count": 1, "partition_status": {"done": 0, "retry": 1, 7: (7, 1, 1, "digest", 0)}},
+     "invalid digest value for part_id: 7"),
+    ({"begin": 7, "count": 1, "partition_status": {"done": 0, "retry": 1, 7: (7, 1, 1, _ZERO, "0")}},
+     "invalid bval for part_id: 7"),
+    ({"begin": 7, "count": 1, "partition_status": {"done": 0, "retry": 1, 7: (7, 1, 1, _ZERO, -1)}},
+     "bval must fit in unsigned long long"),
+])
+async def test_a_bad_partition_filter_is_refused_before_anything_is_sent(
+        client, namespace, kind, pf, message):
+    obj = getattr(client, kind)(namespace, _set())
+    with pytest.raises(E.ParamError) as info:
+        await obj.foreach(lambda part, record: None, {"partition_filter": pf})
+    assert message in info.value.msg
+
+
+async def test_a_partition_status_resumes_a_query_after_its_digest(client, namespace):
+    """get_partitions_status() of a stopped paginated query, handed to a new query object
+    as its partition filter's partition_status, reads only what the first did not."""
+    set_name = _set()
+    await _fill(client, namespace, set_name, 60)
+    q = client.query(namespace, set_name)
+    q.paginate()
+    q.max_records = 25
+    first = [r[2]["i"] for r in await q.results()]
+    status = q.get_partitions_status()
+    assert all(0 <= st[4] < 1 << 64 for pid, st in status.items() if isinstance(pid, int))
+    rest = client.query(namespace, set_name)
+    seen: list[int] = []
+    await rest.foreach(lambda part, record: seen.append(record[2]["i"]),
+                       {"partition_filter": {"partition_status": status}})
+    assert sorted(first + seen) == list(range(60))
 
 
 @pytest.mark.parametrize("options, message", [
@@ -761,3 +843,133 @@ async def test_a_query_takes_one_predicate(client, sync_client, namespace):
         assert info.value.msg == "Failed to add predicate"
         with pytest.raises(E.ParamError):
             q.where_with_index_name("idx", p.equals(None, 1))
+
+
+@pytest.mark.parametrize("kind", ["scan", "query"])
+def test_sync_foreach_with_a_partition_filter_gets_the_partition_id(sync_client, namespace,
+                                                                     kind):
+    set_name = _set()
+    for i in range(10):
+        sync_client.put((namespace, set_name, i), {"i": i})
+    seen: list[tuple[int, int]] = []
+    getattr(sync_client, kind)(namespace, set_name).foreach(
+        lambda part, record: seen.append((part, aerospike.get_partition_id(record[0][3]))),
+        {"partition_filter": {"begin": 0, "count": 4096}})
+    assert len(seen) == 10 and all(part == expected for part, expected in seen)
+    with pytest.raises(aerospike.exception.ClientError):   # a one-argument callback
+        getattr(sync_client, kind)(namespace, set_name).foreach(
+            lambda record: None, {"partition_filter": {}})
+
+
+@pytest.mark.parametrize("kind", ["scan", "query"])
+async def test_apply_checks_udf_arguments_as_the_official_client(client, namespace, kind):
+    """Query/Scan.apply return the object; arguments must be a list of what the server
+    stores (through lists and map values): a tuple or set is a ClientError, since the
+    documented answer is to serialize those yourself."""
+    obj = getattr(client, kind)(namespace, _set())
+    assert obj.apply("m", "f", [1, "s", b"b", None, [2.5, {"k": [True]}]]) is obj
+    for args, message in (("a", "udf function arguments must be enclosed in a list"),
+                          ((1,), "udf function arguments must be enclosed in a list"),
+                          ([[(1, 2)]], "udf function argument type must be supported"),
+                          ([{"k": {1}}], "udf function argument type must be supported"),
+                          ([{(1,): 1}], "Unable to serialize unknown Python native type")):
+        with pytest.raises(E.ClientError, match=message.replace("(", r"\(")):
+            obj.apply("m", "f", args)
+    with pytest.raises(E.ClientError, match="udf module argument must be a string"):
+        obj.apply(None, "f", [])
+
+
+async def test_an_empty_udf_function_sets_no_udf(client, namespace):
+    set_name = _set()
+    await _fill(client, namespace, set_name, 5)
+    q = client.query(namespace, set_name)
+    q.apply("", "")
+    assert sorted(r[2]["i"] for r in await q.results()) == list(range(5))
+    with pytest.raises(E.ParamError, match="Background function or ops is required"):
+        await q.execute_background()
+    q.apply("m", "f")   # an aggregation checks its options before anything else
+    with pytest.raises(E.ParamError, match="query options must be a dictionary"):
+        await q.foreach(lambda value: None, None, "")
+
+
+async def test_background_udf_calls_check_their_arguments(client, namespace):
+    between = p.between("i", 1, 2)
+    with pytest.raises(E.ParamError, match="Arguments should be a list"):
+        await client.query_apply(namespace, _set(), between, "m", "f", None)
+    with pytest.raises(TypeError, match="argument 1 must be str"):
+        await client.query_apply(None, None, between, "m", "f", [])
+    with pytest.raises(E.ParamError, match="Set name should be string"):
+        await client.query_apply(namespace, 5, between, "m", "f", [])
+    for call in (client.query_apply(namespace, _set(), between, "m", "f", [(1, 2)]),
+                 client.scan_apply(namespace, _set(), "m", "f", [{1, 2}])):
+        with pytest.raises(E.ClientError, match="Unable to serialize"):
+            await call
+    with pytest.raises(E.ParamError, match=r"Invalid value\(type\) for concurrent"):
+        await client.scan_apply(namespace, _set(), "m", "f", [], {}, {"concurrent": 5})
+    with pytest.raises(E.ParamError, match="Invalid value for scan options"):
+        await client.scan_apply(namespace, _set(), "m", "f", [], {}, {"percent": 5})
+
+
+@pytest.mark.parametrize("job_id, module", [("1", aerospike.JOB_SCAN), (1.0, "scan"),
+                                            (1, None), (1, 0), (1, b"scan")])
+async def test_job_info_argument_types_are_type_errors(client, job_id, module):
+    with pytest.raises(TypeError, match="job_info\\(\\) argument"):
+        await client.job_info(job_id, module)
+
+
+def test_sync_scan_and_query_need_a_namespace(sync_client, namespace):
+    for make in (sync_client.scan, sync_client.query):
+        with pytest.raises(aerospike.exception.ParamError):
+            make()
+        with pytest.raises(aerospike.exception.ParamError, match="Set should be string"):
+            make(namespace, 5)
+    q = sync_client.query(namespace)
+    assert q.apply("m", "f", [1]) is q   # chainable, as the official Query.apply
+
+
+async def test_integer_predicates_take_bools_as_the_official_client(client, namespace):
+    assert p.between("i", True, False) == (1, aerospike.INDEX_NUMERIC, "i", True, False)
+    assert p.equals("i", True) == (0, aerospike.INDEX_NUMERIC, "i", True)
+    q = client.query(namespace, _set())
+    assert q.where(p.between("i", False, True)) is q
+
+
+async def test_an_aggregation_takes_no_partition_filter(client, namespace):
+    pytest.importorskip("lupa")
+    q = client.query(namespace, _set())
+    q.apply("m", "f")
+    with pytest.raises(E.ParamError, match="cannot query by partition"):
+        await q.results({"partition_filter": {"begin": 0, "count": 1}})
+
+
+@pytest.mark.parametrize("kind", ["scan", "query"])
+async def test_select_takes_a_bytearray_bin_name_up_to_its_nul(client, namespace, kind):
+    set_name = _set()
+    await client.put((namespace, set_name, 1), {"sal": 5, "other": 6})
+    await client.put((namespace, set_name, 2), {"other": 7})
+    obj = getattr(client, kind)(namespace, set_name)
+    assert obj.select(bytearray(b"sal\0ignored")) is obj
+    # the server leaves out a record with none of the selected bins
+    assert [r[2] for r in await obj.results()] == [{"sal": 5}]
+    with pytest.raises(E.ParamError, match="Bin name should be of type string"):
+        getattr(client, kind)(namespace, set_name).select(5)
+
+
+async def test_a_query_selects_once_and_its_where_needs_a_bin(client, namespace):
+    q = client.query(namespace, _set())
+    q.select("a")
+    with pytest.raises(E.ClientError, match="cannot be called more than once"):
+        q.select("b")
+    with pytest.raises(E.ParamError, match="Bin should be a string"):
+        q.where(p.equals(None, 1))
+    with pytest.raises(E.ParamError, match="Failed to add predicate"):
+        q.where(p.range(5, aerospike.INDEX_TYPE_DEFAULT, 2, 4))
+    s = client.scan(namespace, _set())
+    s.select("a")
+    s.select("b")   # a scan's selection is replaced
+
+
+def test_sync_scan_and_query_objects_come_from_the_client_only():
+    for cls in (aerospike.Scan, aerospike.Query):
+        with pytest.raises(TypeError, match="cannot create"):
+            cls("test", "demo")

@@ -25,6 +25,7 @@ PARITY_SCRIPT = r'''
 import json, sys
 import aerospike
 from aerospike import exception
+from aerospike import predicates as p
 from aerospike_helpers import expressions as exp
 from aerospike_helpers import cdt_ctx
 from aerospike_helpers.batch import records as br
@@ -178,6 +179,69 @@ step("scan_foreach_callback_raises",
      lambda: client.scan(ns, paged_set).foreach(lambda record: 1 / 0))
 step("scan_foreach_not_callable", lambda: client.scan(ns, paged_set).foreach(5))
 
+# scans and queries: partition filters, UDF arguments, argument checks
+def partition_arg_counts(kind):
+    counts = set()
+    getattr(client, kind)(ns, paged_set).foreach(lambda *a: counts.add(len(a)),
+                                                 {"partition_filter": {}})
+    return sorted(counts)
+step("query_foreach_partition_filter_args", lambda: partition_arg_counts("query"))
+step("scan_foreach_partition_filter_args", lambda: partition_arg_counts("scan"))
+def filter_kept(kind):
+    obj = getattr(client, kind)(ns, paged_set)
+    half = {"partition_filter": {"begin": 0, "count": 2048}}
+    in_half = len(client.scan(ns, paged_set).results(half))   # a fresh object's count
+    got = [len(obj.results(half)) == in_half > 0, len(obj.results(half)), obj.is_done()]
+    try:
+        obj.results({"partition_filter": {"begin": 2048, "count": 2048}})
+    except exception.ParamError as e:
+        got.append(e.msg)
+    return got
+step("query_partition_filter_kept", lambda: filter_kept("query"))
+step("scan_partition_filter_kept", lambda: filter_kept("scan"))
+def status_refused(status):
+    return client.query(ns, paged_set).results(
+        {"partition_filter": {"begin": 7, "count": 1, "partition_status": status}})
+step("partition_status_no_done", lambda: status_refused({"retry": 1}))
+step("partition_status_retry_str", lambda: status_refused({"done": 0, "retry": "x"}))
+step("partition_status_bad_init", lambda: status_refused(
+    {"done": 0, "retry": 1, 7: (7, "x", 1, bytearray(20), 0)}))
+step("partition_status_bad_bval", lambda: status_refused(
+    {"done": 0, "retry": 1, 7: (7, 1, 1, bytearray(20), "x")}))
+step("query_apply_returns_the_query", lambda: [
+    q.apply("m", "f", [1, [2.5, None], {"k": b"v"}]) is q
+    for q in [client.query(ns, set_name)]])
+step("query_apply_tuple_arg", lambda: client.query(ns, set_name).apply("m", "f", [[(1, 2)]]))
+step("scan_apply_set_arg", lambda: client.scan(ns, set_name).apply("m", "f", [{"k": {1}}]))
+step("query_apply_args_not_list", lambda: client.query(ns, set_name).apply("m", "f", "a"))
+step("query_apply_module_not_str", lambda: client.query(ns, set_name).apply(1, "f", []))
+step("client_query_apply_args_none", lambda: client.query_apply(
+    ns, set_name, p.between("i", 1, 2), "m", "f", None))
+step("client_query_apply_tuple_arg", lambda: client.query_apply(
+    ns, set_name, p.between("i", 1, 2), "m", "f", [(1, 2)]))
+step("client_query_apply_ns_none", lambda: client.query_apply(
+    None, set_name, p.between("i", 1, 2), "m", "f", [1]))
+step("scan_apply_concurrent_int", lambda: client.scan_apply(
+    ns, set_name, "m", "f", [1], {}, {"concurrent": 5}))
+def empty_udf(call):
+    q = client.query(ns, paged_set)
+    q.apply("", "")
+    return call(q)
+step("query_empty_udf_is_no_aggregation", lambda: empty_udf(lambda q: len(q.results())))
+step("query_empty_udf_background", lambda: empty_udf(lambda q: q.execute_background()))
+step("aggregate_options_not_dict", lambda: [
+    q.foreach(lambda v: None, None, "") for q in [client.query(ns, set_name)]
+    if q.apply("m", "f") is q])
+step("between_bools", lambda: p.between("i", True, False))
+step("query_without_namespace", lambda: client.query())
+step("scan_without_namespace", lambda: client.scan())
+step("query_set_not_str", lambda: client.query(ns, 5))
+step("job_info_module_not_str", lambda: client.job_info(1, None))
+step("job_info_id_not_int", lambda: client.job_info("1", aerospike.JOB_SCAN))
+step("udf_get_language_not_int", lambda: client.udf_get("m.lua", "0"))
+step("udf_put_language_one", lambda: client.udf_put("m.lua", 1))
+step("udf_put_name_too_long", lambda: client.udf_put("a" * 600 + ".lua"))
+
 client.close()
 step("get_after_close", lambda: client.get(key("e")))
 print(json.dumps(out))
@@ -220,7 +284,20 @@ STEPS = ["batch_read", "batch_read_bins", "batch_operate_read", "batch_operate_w
          "list_policy_order_not_int", "map_policy_order_not_int", "value_list_not_list",
          "ctx_index_not_int", "op_value_unserializable", "cdt_value_unserializable",
          "udf_arg_unserializable", "put_lone_surrogate", "query_foreach_callback_raises",
-         "scan_foreach_callback_raises", "scan_foreach_not_callable", "get_after_close"]
+         "scan_foreach_callback_raises", "scan_foreach_not_callable",
+         "query_foreach_partition_filter_args", "scan_foreach_partition_filter_args",
+         "query_partition_filter_kept", "scan_partition_filter_kept",
+         "partition_status_no_done", "partition_status_retry_str",
+         "partition_status_bad_init", "partition_status_bad_bval",
+         "query_apply_returns_the_query", "query_apply_tuple_arg", "scan_apply_set_arg",
+         "query_apply_args_not_list", "query_apply_module_not_str",
+         "client_query_apply_args_none", "client_query_apply_tuple_arg",
+         "client_query_apply_ns_none", "scan_apply_concurrent_int",
+         "query_empty_udf_is_no_aggregation", "query_empty_udf_background",
+         "aggregate_options_not_dict", "between_bools", "query_without_namespace",
+         "scan_without_namespace", "query_set_not_str", "job_info_module_not_str",
+         "job_info_id_not_int", "udf_get_language_not_int", "udf_put_language_one",
+         "udf_put_name_too_long", "get_after_close"]
 
 
 @pytest.mark.parametrize("step", STEPS)

@@ -100,6 +100,28 @@ async def test_udf_argument_errors_are_raised_before_sending(client):
         await client.udf_get(b"x.lua")
 
 
+@pytest.mark.parametrize("language", ["0", None, (), [], 1.5])
+async def test_a_udf_language_that_is_not_an_integer_is_a_type_error(client, language):
+    """As in the official client, which reads the language as a C long: before the file
+    name is even looked at."""
+    with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+        await client.udf_put(None, language)
+    with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+        await client.udf_get("x.lua", language)
+    with pytest.raises(OverflowError):
+        await client.udf_get("x.lua", 1 << 70)
+    with pytest.raises(E.ClientError, match="Invalid UDF language"):
+        await client.udf_put("x.lua", True)   # a bool is an integer: 1, not LUA
+
+
+async def test_udf_put_refuses_a_file_name_too_long_to_copy_into_user_path(client, tmp_path):
+    # the official client copies the file into lua user_path, a path of at most 511 bytes
+    with pytest.raises(E.ParamError, match="Lua file pathname too long"):
+        await client.udf_put(str(tmp_path / ("a" * 510 + ".lua")))
+    with pytest.raises(E.LuaFileNotFound):   # short enough: then the file is looked for
+        await client.udf_put(str(tmp_path / ("a" * 250 + ".lua")))
+
+
 # -- truncate, async --------------------------------------------------------------------------
 
 async def _write(client, namespace, set_name, keys):
