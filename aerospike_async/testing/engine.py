@@ -142,8 +142,6 @@ def _create_by_modify(txn: Txn, op: Op) -> int:
     """An increment, append or prepend of a missing bin creates it from the op's value,
     whatever its type, as the node's as_bin_particle_modify_from_client does."""
     ptype, value = op.particle_type, op.value
-    if ptype == PARTICLE_NULL:
-        return PARAMETER_ERROR
     if ptype == PARTICLE_INTEGER:
         value = _wire_int(value)
         if value is None:
@@ -164,6 +162,8 @@ def _op_incr(txn: Txn, op: Op) -> int:
     bin's type and the value's is BIN_INCOMPATIBLE_TYPE (the bin's type decides)."""
     if _bad_bin_name(op.name):
         return BIN_NAME_TOO_LONG
+    if op.particle_type == PARTICLE_NULL:   # a nil value is a bad particle type to the node
+        return PARAMETER_ERROR
     current = txn.bins.get(op.name)
     if current is None:
         return _create_by_modify(txn, op)
@@ -191,6 +191,8 @@ def _concat(prepend: bool) -> Callable[[Txn, Op], int]:
     def run(txn: Txn, op: Op) -> int:
         if _bad_bin_name(op.name):
             return BIN_NAME_TOO_LONG
+        if op.particle_type == PARTICLE_NULL:   # as for an increment
+            return PARAMETER_ERROR
         current = txn.bins.get(op.name)
         if current is None:
             return _create_by_modify(txn, op)

@@ -45,15 +45,18 @@ def test_older_map_operations_need_no_return_type(sync_client, make_key):
         sync_client.remove(key)
 
 
-def test_prepend_of_null_is_left_to_the_server(sync_client, make_key):
+@pytest.mark.parametrize("operation", [ops.prepend, ops.append, ops.increment])
+def test_a_null_to_add_is_left_to_the_server_which_refuses_it(sync_client, make_key,
+                                                              operation):
+    """The client sends it (no ParamError); a node takes a nil value to modify a bin as a
+    bad particle type (PARAMETER_ERROR), whatever the bin holds or whether it exists."""
     key = make_key()
-    sync_client.put(key, {"s": "x"})
+    sync_client.put(key, {"s": "x", "i": 1})
     try:
-        # the client sends it (no ParamError); the server decides
-        try:
-            sync_client.operate(key, [ops.prepend("s", aerospike.null())])
-        except e.InvalidRequest as exc:
-            assert exc.code == 4
+        for bin_name in ("s", "i", "missing"):
+            with pytest.raises(e.InvalidRequest):
+                sync_client.operate(key, [operation(bin_name, aerospike.null())])
+        assert sync_client.get(key)[2] == {"s": "x", "i": 1}
     finally:
         sync_client.remove(key)
 
