@@ -41,6 +41,19 @@ async def _ask(client: Any, node: Any, command: str, policy: Any) -> str:
     return _value(await client._info(node, command, policy))
 
 
+def _bin_name(bin_name: Any) -> str:
+    """An index's bin name: a str, or a bytearray read as the official client reads it,
+    as a C string (up to the first NUL)."""
+    if isinstance(bin_name, str):
+        return bin_name
+    if isinstance(bin_name, bytearray):
+        try:
+            return bytes(bin_name).split(b"\0", 1)[0].decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    raise param_error("Bin should be a string")
+
+
 async def index_create(client: Any, ns: Any, set_name: Any, bin_name: Any, index_type: Any,
                        datatype: Any, name: Any, policy: Any = None, ctx: Any = None,
                        set_index: bool = False) -> int:
@@ -48,8 +61,8 @@ async def index_create(client: Any, ns: Any, set_name: Any, bin_name: Any, index
         raise param_error("Namespace should be a string")
     if set_name is not None and not isinstance(set_name, str):
         raise param_error("Set should be string, unicode or None")
-    if not set_index and not isinstance(bin_name, str):
-        raise param_error("Bin should be a string")
+    if not set_index:
+        bin_name = _bin_name(bin_name)
     if not isinstance(name, str):
         raise param_error("Index name should be string or unicode")
     if index_type not in _INDEX_TYPES:
