@@ -202,11 +202,10 @@ async def truncate(client: Any, namespace: Any, set_name: Any, nanos: Any,
         raise param_error("Nanoseconds must be a positive value")
     if nanos >= 1 << 64:
         raise param_error("Nanoseconds value too large")
-    from .policy import validate_policy
     try:
-        validate_policy(policy)
-    except ParamError:
-        raise ClientError(-1, "Incorrect Policy", None, None, False) from None
+        client._policies.resolve("info", policy)
+    except ParamError as exc:   # worded as the official client words it
+        raise ClientError(-1, f"Incorrect Policy -> {exc.msg}", None, None, False) from None
     if set_name is not None:
         command = f"truncate:namespace={namespace};set={set_name}"
     else:

@@ -24,7 +24,8 @@ from .cluster.tls import build_tls
 from .command.base import execute, server_error, server_now
 from .exceptions import (AerospikeError, ClientError, ParamError, RecordError, TimeoutError,
                          UDFError, exception_for, not_connected)
-from .policy import Policy, PolicySet, validate_policy, write_info4
+from .policy import (METADATA_KEYS, VALID_KEYS, Policy, PolicySet, check_config_keys,
+                     check_keys, check_op_policies, validate_policy, write_info4)
 from .protocol import message as M
 from .protocol.digest import partition_id
 from .protocol.expressions import expression_base64, filter_field
@@ -38,9 +39,10 @@ from .protocol.particles import (PARTICLE_INTEGER, PARTICLE_STRING, encode_parti
                                  user_serialize)
 from .protocol.record import (ttl_of, encode_command, encode_name_ops, key_fields,
                               op_header, record_parts)
-from .types import Bins, Key, Metadata, Record
+from .types import Bins, CDTInfinite, CDTWildcard, Key, Metadata, Record
 
 COMPRESS_THRESHOLD = 128
+_LIST = list   # remove_bin's documented argument name hides the builtin
 _NAMELESS_READS = (M.OP_READ, M.OP_EXP_READ)   # operations that read a whole record unnamed
 RC_NOT_FOUND = 2
 
@@ -54,8 +56,10 @@ _SC_READ_BITS = {C.POLICY_READ_MODE_SC_SESSION: 0,
 def _parse_hosts(hosts: Any) -> list[tuple[str, int, str | None]]:
     """``hosts`` -> ``[(address, port, tls_name or None)]``; an entry is an ``(address,
     port)`` or ``(address, port, tls_name)`` tuple (or an ``address[:port]`` string)."""
-    if not isinstance(hosts, (list, tuple)) or not hosts:
-        raise ParamError(-2, "Hosts must be a non-empty list", None, None, False)
+    if not isinstance(hosts, list):
+        raise ParamError(-2, "Hosts must be a list", None, None, False)
+    if not hosts:
+        raise ParamError(-2, "Hosts must not be empty", None, None, False)
     seeds: list[tuple[str, int, str | None]] = []
     for h in hosts:
         if isinstance(h, str):
@@ -64,7 +68,8 @@ def _parse_hosts(hosts: Any) -> list[tuple[str, int, str | None]]:
         elif isinstance(h, (tuple, list)) and 1 < len(h) <= 3 and isinstance(h[0], str):
             port = h[1]
             if not isinstance(port, int) or isinstance(port, bool):
-                raise ParamError(-2, "Invalid port in hosts", None, None, False)
+                raise ParamError(-2, "Invalid host -> The host port must be an integer",
+                                 None, None, False)
             tls_name = h[2] if len(h) > 2 else None
             if tls_name is not None and not isinstance(tls_name, str):
                 raise ParamError(-2, "Invalid tls_name in hosts: must be a str", None, None,
@@ -73,6 +78,44 @@ def _parse_hosts(hosts: Any) -> list[tuple[str, int, str | None]]:
         else:   # a tuple needs its port, as in the official client
             raise ParamError(-2, "Invalid host", None, None, False)
     return seeds
+
+
+def _check_config_values(config: dict) -> None:
+    """The config settings the official client checks at construction, worded as it
+    words them."""
+    lua = config.get("lua")
+    if isinstance(lua, dict):
+        path = lua.get("user_path")
+        if isinstance(path, str) and len(path.encode("utf-8")) > 255:
+            raise ParamError(-2, "Lua user path too long", None, None, False)
+    for name in ("rack_aware", "use_services_alternate"):
+        if name in config and type(config[name]) is not bool:
+            raise ParamError(-2, "Invalid Policy setting value", None, None, False)
+    rack_id = config.get("rack_id", 0)
+    if (not isinstance(rack_id, int) or isinstance(rack_id, bool)
+            or not -(1 << 31) <= rack_id < (1 << 31)):
+        raise ParamError(-2, "Invalid Policy setting value", None, None, False)
+    threshold = config.get("compression_threshold", 0)
+    if isinstance(threshold, int) and threshold < 0:
+        raise ParamError(-2, "Compression value must not be negative", None, None, False)
+    if config.get("app_id") is not None and not isinstance(config["app_id"], str):
+        raise TypeError(f"config['app_id'] must be a str, not {type(config['app_id']).__name__}")
+
+
+def _config_metrics_policy(config: dict) -> Any:
+    """The config's ``policies['metrics']`` (a MetricsPolicy), checked, or None."""
+    policies = config.get("policies")
+    if not isinstance(policies, dict) or "metrics" not in policies:
+        return None
+    from aerospike_helpers.metrics import MetricsPolicy
+
+    from ._metrics import validate_policy as validate_metrics
+    policy = policies["metrics"]
+    if not isinstance(policy, MetricsPolicy):
+        raise ParamError(-2, "metrics must be an aerospike_helpers.metrics.MetricsPolicy "
+                         f"class instance. But a {type(policy).__name__} was received instead",
+                         None, None, False)
+    return validate_metrics(policy)
 
 
 def _count(config: dict, name: str, default: int) -> int:
@@ -124,6 +167,8 @@ class Client(AdminMixin, TxnMixin):
     def __init__(self, config: dict[str, Any]) -> None:
         if not isinstance(config, dict):
             raise ParamError(-2, "Config must be a dict", None, None, False)
+        validate_keys = check_config_keys(config)
+        _check_config_values(config)
         if "hosts" not in config:
             raise ParamError(-2, "Hosts must be a list", None, None, False)
         self.config = config
@@ -131,7 +176,8 @@ class Client(AdminMixin, TxnMixin):
         seeds = [(h, p) for h, p, _n in hosts]
         # TLS: one SSLContext for every connection, built (and its files read) here
         self._tls = build_tls(config.get("tls"))
-        self._policies = PolicySet(config)
+        self._policies = PolicySet(config, validate_keys)
+        self._metrics_policy = _config_metrics_policy(config)
         self._serializer, self._deserializer = _serialization(config.get("serialization"))
         info_timeout = self._policies.base("info").get("timeout", 1000) / 1000.0
         self._settings = ClusterSettings(
@@ -213,6 +259,8 @@ class Client(AdminMixin, TxnMixin):
         self._enable_metrics(policy)
 
     def _enable_metrics(self, policy: Any, wrap: Any = None) -> None:
+        if policy is None:   # the config's policies['metrics'], else the defaults
+            policy = self._metrics_policy
         self._metrics.enable(self.cluster, policy, app_id(self.config), wrap)
 
     def _abandon_metrics(self) -> None:
@@ -241,6 +289,13 @@ class Client(AdminMixin, TxnMixin):
             raise not_connected()
         return cluster
 
+    def _connected(self, period: bool = False) -> Cluster:
+        """The cluster; not connected, the official wording (``period``: ends with one)."""
+        cluster = self._cluster
+        if cluster is None:
+            raise not_connected(period)
+        return cluster
+
     # -- request pieces ----------------------------------------------------
     def _value(self, value: Any, serializer: Any = None) -> tuple[int, bytes]:
         if self._bool_as_int:
@@ -248,6 +303,10 @@ class Client(AdminMixin, TxnMixin):
         try:
             return encode_particle(value)
         except TypeError as exc:
+            if isinstance(value, (CDTWildcard, CDTInfinite)):   # only CDT ranges take them
+                raise ClientError(-1, "Invalid value type: "
+                                  f"{13 if isinstance(value, CDTWildcard) else 14}", None,
+                                  None, False) from None
             fn = self._user_serializer(serializer, exc)
             return encode_particle_user(value, lambda v: user_serialize(fn, v))
         except (OverflowError, ValueError) as exc:
@@ -482,6 +541,8 @@ class Client(AdminMixin, TxnMixin):
         ns, set_name, user_key, digest = parsed or parse_key(key)
         if meta is not None:
             meta = check_meta(meta)
+            if self._policies.validate_keys:
+                check_keys(meta, METADATA_KEYS, "record metadata")
         pol = self._policies.resolve(kind, policy)
         info2, info3, generation, expiration = self._write_header(pol, meta)
         # as the official client: operate-based writes ask for a compressed reply
@@ -548,17 +609,29 @@ class Client(AdminMixin, TxnMixin):
 
     async def remove_bin(self, key: Key, list: list[str], meta: dict | None = None,
                          policy: dict | None = None) -> int:
-        """Remove the named bins from a record. Returns 0."""
+        """Remove the named bins from a record. Returns 0. As in the official client, a
+        policy it cannot take is a ClientError ("Incorrect policy -> ...")."""
+        if not isinstance(list, _LIST):
+            raise param_error("Bins should be a list")
         parsed = parse_key(key)
         names = check_bin_list(list)
+        if policy:
+            try:
+                self._policies.resolve("write", policy)
+            except ParamError as exc:
+                raise ClientError(-1, f"Incorrect policy -> {exc.msg}", None, None,
+                                  False) from None
         ops, n_ops = self._bin_ops(M.OP_WRITE, {name: None for name in names})
         return await self._write("write", key, ops, n_ops, meta, policy, parsed)
 
     async def remove(self, key: Key, meta: dict | None = None, policy: dict | None = None
                      ) -> int:
-        """Delete a record; RecordNotFound if absent. Returns 0."""
+        """Delete a record; RecordNotFound if absent. Returns 0. Only an int ``gen`` of
+        ``meta`` counts (for a generation policy); anything else there is ignored, as the
+        official client ignores it."""
         ns, set_name, user_key, digest = parse_key(key)
-        meta = check_meta(meta)
+        gen = meta.get("gen") if isinstance(meta, dict) else None
+        meta = {"gen": gen} if isinstance(gen, int) else {}
         pol = self._policies.resolve("remove", policy)
         policy_gen = pol.get("generation")   # the remove policy's own key, under meta's
         if policy_gen and "gen" not in meta:
@@ -615,6 +688,9 @@ class Client(AdminMixin, TxnMixin):
             raise param_error("No operations defined")
         meta = dict(check_meta(meta))
         pol = self._policies.resolve("operate", policy)
+        if self._policies.validate_keys:
+            check_keys(meta, METADATA_KEYS, "record metadata")
+            check_op_policies(operations)
         parts = []
         reads = writes = respond_all = read_all = False
         token = self._serializing()
@@ -972,7 +1048,7 @@ class Client(AdminMixin, TxnMixin):
     def get_node_names(self) -> list[dict[str, Any]]:
         """``{'address', 'port', 'node_name'}`` of every live node."""
         return [{"address": n.host, "port": n.port, "node_name": n.name}
-                for n in self.cluster.nodes if n.active]
+                for n in self._connected(True).nodes if n.active]
 
     async def _info(self, node: Node, command: str, policy: Any) -> str:
         if not isinstance(command, str):
@@ -1003,6 +1079,7 @@ class Client(AdminMixin, TxnMixin):
             raise param_error("Request must be a string")
         if policy is not None and not isinstance(policy, dict):
             raise param_error("policy must be a dict")
+        self._policies.resolve("info", policy)   # not a node's failure: raised, not listed
         out: dict[str, tuple[AerospikeError | None, str]] = {}
         for node in self.cluster.nodes:
             try:
@@ -1015,14 +1092,15 @@ class Client(AdminMixin, TxnMixin):
 
     async def info_random_node(self, command: str, policy: dict | None = None) -> str:
         """Ask one node, chosen at random."""
-        return await self._info(self.cluster.random_node(), command, policy)
+        return await self._info(self._connected(True).random_node(), command, policy)
 
     async def info_single_node(self, command: str, host: str, policy: dict | None = None
                                ) -> str:
         """Ask the node named ``host`` (a node name)."""
         if not isinstance(host, str):
             raise param_error("Host must be a string.")
-        node = self.cluster.nodes_by_name.get(host)
+        self._policies.resolve("info", policy)   # a bad policy first, as the official client
+        node = self._connected(True).nodes_by_name.get(host)
         if node is None:
             raise param_error(f"Could not get node with name {host}.")
         return await self._info(node, command, policy)

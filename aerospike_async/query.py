@@ -564,8 +564,11 @@ class QueryBase:
             module, function, args = self._udf
             udf = (UDF_OP_BACKGROUND, module, function, args)
         where = self._where
+        ttl = self.ttl or 0
+        if ttl & 0xFFFFFFFF == C.TTL_CLIENT_DEFAULT:   # the policy's (scan's, or write's)
+            ttl = pol.ttl or 0
         request = encode_query(
-            self.namespace, self.set, info2=M.INFO2_WRITE, expiration=self.ttl or 0,
+            self.namespace, self.set, info2=M.INFO2_WRITE, expiration=ttl,
             header_timeout=pol.header_timeout,   # the socket timeout, as the official client
             records_per_second=self._records_per_second(pol),
             socket_timeout=pol.socket_timeout or 0, task_id=task_id,

@@ -10,6 +10,7 @@ running on the asyncio core of ``aerospike_async``.
 from __future__ import annotations
 
 import itertools
+import inspect
 import logging
 import os
 from typing import Any, Callable
@@ -23,16 +24,25 @@ from aerospike_async.types import (CDTInfinite, CDTWildcard, GeoJSON, HyperLogLo
                                    KeyOrderedDict, geodata, geojson, null)
 
 from . import exception, predicates
-from .client import Client
+from .client import _NO_CONFIG, Client
 from .query import Query
 from .scan import Scan
 
 __version__ = "0.1.0"
 
+# Each method names its class in __objclass__, as the official client's (built-in)
+# methods do: code that dispatches on ``aerospike.Client.get.__objclass__`` works.
+for _cls in (Client, Query, Scan):
+    for _fn in vars(_cls).values():
+        if inspect.isfunction(_fn):
+            _fn.__objclass__ = _cls  # type: ignore[attr-defined]
+del _cls, _fn
 
-def client(config: dict[str, Any]) -> Client:
-    """Build a client from ``config`` and connect it to the cluster."""
-    return Client(config).connect()
+
+def client(config: dict[str, Any] = _NO_CONFIG) -> Client:
+    """Build a client from ``config`` and connect it to the cluster (the ``Client``
+    constructor does both)."""
+    return Client(config)
 
 
 def calc_digest(ns: str, set: str, key: str | int | bytearray) -> bytearray:

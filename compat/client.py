@@ -11,11 +11,12 @@ from typing import Any, Callable
 
 from aerospike_async.client import Client as AsyncClient
 from aerospike_async.cluster.blocking import run_in_caller
-from aerospike_async.exceptions import ClientError, not_connected
+from aerospike_async.exceptions import ClientError, ParamError, not_connected
 
 from ._loop import LOOP
 
 _open_clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
+_NO_CONFIG: Any = object()   # aerospike.client() with no config at all
 log = logging.getLogger("aerospike")
 # forks this process has been through: a client made before a fork belongs to the parent
 # (a count to compare, where os.getpid() is a system call on every command)
@@ -40,7 +41,13 @@ class Client:
     the official client's do; the rest run on the process's event loop thread.
     """
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any] = _NO_CONFIG) -> None:  # type: ignore[assignment]
+        """Build the client and connect it, as ``aerospike.client(config)`` does."""
+        if config is _NO_CONFIG:
+            try:
+                raise TypeError("client() missing required argument 'config' (pos 1)")
+            except TypeError:   # the ParamError comes with it as its context
+                raise ParamError(-2, "No config argument", None, None, False)
         self._async = AsyncClient(config)
         self._async._serve_blocking_callers()
         self._forks = _forks
@@ -50,13 +57,14 @@ class Client:
         # them from enable_metrics/disable_metrics/close on the caller's thread)
         self._deferred: collections.deque[tuple[Callable[..., Any], tuple]] = \
             collections.deque()
+        self.connect()
 
-    def _usable(self) -> None:
+    def _usable(self, period: bool = False) -> None:
         if self._forks != _forks:
             raise ClientError(-1, "This client was created in another process; create a "
                               "new client after fork", None, None, False)
         if not self._holds_loop:
-            raise not_connected()
+            raise not_connected(period)
 
     def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self._usable()
@@ -204,6 +212,10 @@ def _blocking(name: str, in_caller: bool = False) -> Callable[..., Any]:
         def method(self: Client, *args: Any, **kwargs: Any) -> Any:
             self._usable()
             return run_in_caller(coroutine_fn(self._async, *args, **kwargs))
+    elif name in ("info_random_node", "info_single_node"):
+        def method(self: Client, *args: Any, **kwargs: Any) -> Any:
+            self._usable(period=True)   # the official wording for these two
+            return LOOP.run(coroutine_fn, self._async, *args, **kwargs)
     else:
         def method(self: Client, *args: Any, **kwargs: Any) -> Any:
             return self._run(coroutine_fn, self._async, *args, **kwargs)
