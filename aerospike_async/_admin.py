@@ -26,6 +26,7 @@ from .exceptions import (
 )
 from .protocol import admin as A
 from .protocol.framing import MSG_ADMIN, ProtocolError
+from .policy import PolicySet
 
 _DEFAULT_TIMEOUT_MS = 1000
 _USER_SIZE = 64      # AS_USER_SIZE: names up to 63 bytes
@@ -91,6 +92,7 @@ class AdminMixin:
 
     config: dict[str, Any]
     _settings: ClusterSettings
+    _policies: PolicySet
 
     # -- plumbing ------------------------------------------------------------------------
     def _admin_timeout(self, policy: Any) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, TextIO, cast
 
 from aerospike_helpers import metrics as H
 
@@ -51,7 +51,7 @@ def _check(policy: Any, name: str, kind: type, label: str, bits: int = 0) -> Non
     """``policy.name`` is a ``kind`` (with ``bits``, an unsigned int of that many bits;
     a bool is the int it is, as for the official client)."""
     value = getattr(policy, name, None)
-    if not isinstance(value, kind) or (bits and not 0 <= value < (1 << bits)):
+    if not isinstance(value, kind) or (bits and not 0 <= cast(int, value) < (1 << bits)):
         raise ParamError(-2, f"MetricsPolicy.{name} must be a {label} type", None, None,
                          False)
 

@@ -41,7 +41,7 @@ class Client:
     the official client's do; the rest run on the process's event loop thread.
     """
 
-    def __init__(self, config: dict[str, Any] = _NO_CONFIG) -> None:  # type: ignore[assignment]
+    def __init__(self, config: dict[str, Any] = _NO_CONFIG) -> None:
         """Build the client and connect it, as ``aerospike.client(config)`` does."""
         if config is _NO_CONFIG:
             try:

@@ -24,6 +24,7 @@ class QueryBase:
 
     _async_class: type[AsyncQueryBase] = AsyncQueryBase
     _q: AsyncQueryBase
+    _client: Any
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # made by client.scan()/client.query() only, as in the official client

@@ -143,15 +143,17 @@ def _create_by_modify(txn: Txn, op: Op) -> int:
     whatever its type, as the node's as_bin_particle_modify_from_client does."""
     ptype, value = op.particle_type, op.value
     if ptype == PARTICLE_INTEGER:
-        value = _wire_int(value)
-        if value is None:
+        wired = _wire_int(value)
+        if wired is None:
             return PARAMETER_ERROR
+        value = wired
     elif ptype == PARTICLE_FLOAT and len(value) != 8:
         return PARAMETER_ERROR
     elif ptype == PARTICLE_GEOJSON:
-        value = store_geojson(value)
-        if value is None:
+        stored = store_geojson(value)
+        if stored is None:
             return INVALID_GEOJSON
+        value = stored
     txn.bins[op.name] = (ptype, value)
     txn.reply_nil(op)
     return OK
