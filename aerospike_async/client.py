@@ -7,6 +7,8 @@ shapes and exceptions follow the official Python client.
 from __future__ import annotations
 
 import contextvars
+import logging
+import os
 import struct
 from typing import Any, Awaitable, Callable
 
@@ -18,10 +20,12 @@ from ._validate import (check_bin_list, check_bin_names, check_bins, check_meta,
                         echoed_user_key, param_error, parse_key, udf_call_fields, value_error)
 from .cluster.auth import Credentials
 from .cluster.cluster import Cluster, ClusterSettings
+from .cluster.config_file import ConfigFile
 from .cluster.connection import ConnectionClosed, SocketTimeout
 from .cluster.node import Node, info_host
 from .cluster.tls import build_tls
 from .command.base import execute, server_error, server_now
+from .dynamic_config import ConfigProvider, DynamicConfig, read_config_file
 from .exceptions import (AerospikeError, ClientError, ParamError, RecordError, TimeoutError,
                          UDFError, exception_for, not_connected)
 from .policy import (METADATA_KEYS, VALID_KEYS, Policy, PolicySet, check_config_keys,
@@ -40,6 +44,8 @@ from .protocol.particles import (PARTICLE_INTEGER, PARTICLE_STRING, encode_parti
 from .protocol.record import (ttl_of, encode_command, encode_name_ops, key_fields,
                               op_header, record_parts)
 from .types import Bins, CDTInfinite, CDTWildcard, Key, Metadata, Record
+
+log = logging.getLogger("aerospike_async")
 
 COMPRESS_THRESHOLD = 128
 _LIST = list   # remove_bin's documented argument name hides the builtin
@@ -102,6 +108,31 @@ def _check_config_values(config: dict) -> None:
         raise TypeError(f"config['app_id'] must be a str, not {type(config['app_id']).__name__}")
 
 
+def _config_file(config: dict) -> tuple[ConfigFile[DynamicConfig], float] | None:
+    """The dynamic configuration file of ``config_provider``, else of the environment's
+    ``AEROSPIKE_CLIENT_CONFIG_URL``, read once here, and the seconds between checks for
+    its changes (the file's ``config_interval``, else the provider's; at least the tend
+    interval). None: neither is set."""
+    provider = config.get("config_provider")
+    if provider is None:
+        path = os.environ.get("AEROSPIKE_CLIENT_CONFIG_URL")
+        if not path:
+            return None
+        provider = ConfigProvider(path)
+    elif not isinstance(provider, ConfigProvider):
+        raise ParamError(-2, "config_provider must be an aerospike.ConfigProvider class "
+                         f"instance. But a {type(provider).__name__} was received instead",
+                         None, None, False)
+    file = ConfigFile(provider.path, read_config_file)
+    interval = file.current.config_interval
+    interval = provider.interval if interval is None else interval
+    tend_interval = _count(config, "tend_interval", 1000)
+    if interval < tend_interval:
+        raise ClientError(-1, f"Dynamic config interval {interval} must be greater or equal "
+                          f"to the tend interval {tend_interval}", None, None, False)
+    return file, interval / 1000.0
+
+
 def _config_metrics_policy(config: dict) -> Any:
     """The config's ``policies['metrics']`` (a MetricsPolicy), checked, or None."""
     policies = config.get("policies")
@@ -161,7 +192,10 @@ class Client(AdminMixin, TxnMixin):
     ``max_socket_idle``, ``max_error_rate``, ``error_rate_window``,
     ``cluster_name``, ``use_services_alternate``, ``send_bool_as``, and ``user`` and
     ``password`` to log in to a cluster with security on (with ``auth_mode`` and
-    ``login_timeout_ms`` in ``policies``).
+    ``login_timeout_ms`` in ``policies``), and ``config_provider`` (an
+    ``aerospike.ConfigProvider``; else the environment's ``AEROSPIKE_CLIENT_CONFIG_URL``):
+    a dynamic configuration file whose policy fields win over every other policy, read
+    again whenever it changes.
     """
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -177,6 +211,8 @@ class Client(AdminMixin, TxnMixin):
         # TLS: one SSLContext for every connection, built (and its files read) here
         self._tls = build_tls(config.get("tls"))
         self._policies = PolicySet(config, validate_keys)
+        self._config_file = _config_file(config)
+        self._file_metrics: dict[str, Any] | None = None   # the file's metrics section
         self._metrics_policy = _config_metrics_policy(config)
         self._serializer, self._deserializer = _serialization(config.get("serialization"))
         info_timeout = self._policies.base("info").get("timeout", 1000) / 1000.0
@@ -234,15 +270,63 @@ class Client(AdminMixin, TxnMixin):
             return self
         if username is not None or password is not None:
             self._settings.credentials = self._credentials(username, password)
+        if self._config_file is not None:
+            for name, value in self._config_file[0].current.static.items():
+                setattr(self._settings, name, value)   # connection counts, read once
+            self._apply_dynamic_config(self._config_file[0].current)
         cluster = Cluster(self._settings)
         await cluster.connect()
         self._cluster = cluster
+        if self._config_file is not None:
+            file, interval = self._config_file
+            if file.current.metrics is not None:
+                self._apply_dynamic_metrics(file.current.metrics)
+            file.watch(interval, self._reload_config)
         return self
+
+    def _apply_dynamic_config(self, config: DynamicConfig) -> None:
+        """The dynamic part of a configuration file: forced policies, cluster settings."""
+        self._policies.force(config.policies)
+        settings = self._settings
+        for name, value in config.client.items():
+            if name in ("connect_timeout", "tend_interval"):
+                value = max(value / 1000.0, 0.01)
+            setattr(settings, name, value)
+
+    def _apply_dynamic_metrics(self, metrics: dict[str, Any]) -> None:
+        from aerospike_helpers.metrics import MetricsPolicy
+        self._file_metrics = metrics
+        if metrics.get("enable"):
+            base = self._metrics_policy or MetricsPolicy()
+            policy = MetricsPolicy(base.metrics_listeners, base.report_dir,
+                                   base.report_size_limit, base.interval,
+                                   metrics.get("latency_columns", base.latency_columns),
+                                   metrics.get("latency_shift", base.latency_shift),
+                                   metrics.get("labels", base.labels))
+            self._metrics.enable(self.cluster, policy, app_id(self.config))
+        elif "enable" in metrics:
+            self._metrics.disable(self._cluster)
+
+    def _reload_config(self, config: DynamicConfig) -> None:
+        """The configuration file changed: apply its dynamic part again."""
+        self._apply_dynamic_config(config)
+        if (config.metrics is not None and config.metrics != self._file_metrics
+                and self._cluster is not None):
+            self._apply_dynamic_metrics(config.metrics)
+
+    def _metrics_by_file(self, call: str) -> bool:
+        """Whether a configuration file decides metrics, so ``call`` is ignored."""
+        if self._config_file is None or self._config_file[0].current.metrics is None:
+            return False
+        log.warning("%s ignored: metrics are set by the dynamic configuration file", call)
+        return True
 
     async def close(self) -> None:
         """Stop tending and close every connection."""
         cluster = self._cluster
         self._cluster = None
+        if self._config_file is not None:
+            self._config_file[0].stop()
         if cluster is not None:
             self._metrics.disable(cluster, quiet=True)  # a last snapshot, as C close does
             await cluster.close()
@@ -255,8 +339,10 @@ class Client(AdminMixin, TxnMixin):
         """Enable extended metrics (per-namespace latency histograms and counters) with a
         ``aerospike_helpers.metrics.MetricsPolicy``; with no listeners in it (or no
         policy), snapshots are written to metrics files in ``report_dir`` every
-        ``interval`` tends. Enabling again first disables the current metrics."""
-        self._enable_metrics(policy)
+        ``interval`` tends. Enabling again first disables the current metrics. Ignored
+        when a dynamic configuration file sets metrics."""
+        if not self._metrics_by_file("enable_metrics"):
+            self._enable_metrics(policy)
 
     def _enable_metrics(self, policy: Any, wrap: Any = None) -> None:
         if policy is None:   # the config's policies['metrics'], else the defaults
@@ -268,8 +354,10 @@ class Client(AdminMixin, TxnMixin):
 
     async def disable_metrics(self) -> None:
         """Disable extended metrics: the disable listener gets a last snapshot (the
-        default one writes it and closes its file)."""
-        self._metrics.disable(self._cluster)
+        default one writes it and closes its file). Ignored when a dynamic configuration
+        file sets metrics."""
+        if not self._metrics_by_file("disable_metrics"):
+            self._metrics.disable(self._cluster)
 
     def get_stats(self) -> Any:
         """An ``aerospike_helpers.metrics.ClusterStats``: per-node connection counts and

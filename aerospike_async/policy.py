@@ -324,17 +324,28 @@ class PolicySet:
             self._resolved[kind] = Policy(kind, merged)
         for kind in _CONFIG_ONLY_KINDS:
             _check_config_policy(configured.get(kind), kind, validate_keys)
+        self._forced: dict[str, dict[str, Any]] = {}
 
-    def resolve(self, kind: str, policy: Any = None, keys: str | None = None) -> Policy:
+    def force(self, forced: dict[str, dict[str, Any]]) -> None:
+        """Settings that win over both the configured policies and every call's own, per
+        kind (a dynamic configuration file's); replaces the previous ones."""
+        self._forced = forced
+        for kind, base in self._base.items():
+            self._resolved[kind] = Policy(kind, {**base, **forced.get(kind, {})})
+
+    def resolve(self, kind: str, policy: Any = None) -> Policy:
         """The effective policy of ``kind`` with the caller's overrides applied (with
-        ``validate_keys``, its keys checked as those of ``keys``, ``kind`` by default)."""
+        ``validate_keys``, its keys checked as those of ``kind``)."""
         if not policy:
             if policy is not None and not isinstance(policy, dict):
                 validate_policy(policy)
             return self._resolved[kind]
         validate_policy(policy)
         if self.validate_keys:
-            check_keys(policy, VALID_KEYS[keys or kind])
+            check_keys(policy, VALID_KEYS[kind])
+        forced = self._forced.get(kind)
+        if forced:
+            return Policy(kind, {**self._base[kind], **policy, **forced})
         return Policy(kind, {**self._base[kind], **policy})
 
     def check(self, kind: str, policy: Any) -> None:

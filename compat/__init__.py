@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from aerospike_async.constants import *  # noqa: F401,F403
 from aerospike_async._txn import Transaction
+from aerospike_async.dynamic_config import ConfigProvider
 from aerospike_async.exceptions import ParamError
 from aerospike_async.protocol.digest import compute_digest, partition_id
 from aerospike_async import _serializers
@@ -161,7 +162,8 @@ __all__ = [name for name in dir() if name.isupper()] + [
     "Client", "Query", "Scan", "client", "calc_digest", "get_partition_id", "exception", "predicates", "GeoJSON",
     "geodata", "geojson", "KeyOrderedDict", "HyperLogLog", "null", "CDTWildcard",
     "CDTInfinite", "set_log_level", "set_log_handler",
-    "set_serializer", "set_deserializer", "unset_serializers", "Transaction"]
+    "set_serializer", "set_deserializer", "unset_serializers", "Transaction",
+    "ConfigProvider"]
 
 
 def __dir__() -> list[str]:

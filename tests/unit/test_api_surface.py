@@ -23,10 +23,7 @@ dump_surface = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(dump_surface)
 
 #: Official names we do not offer, by "<section>:<owner>.<name>", with the reason.
-GAPS: dict[str, str] = {
-    "aerospike:ConfigProvider": "dynamic client configuration (a YAML file polled by the C "
-                                "client) is not implemented",
-}
+GAPS: dict[str, str] = {}
 
 #: Official parameter lists ours differ from on purpose, by "<module>.<name>", with the reason.
 PARAM_DIFFERENCES: dict[str, str] = {}
