@@ -173,10 +173,15 @@ def udf_call_fields(module: Any, function: Any, args: Any) -> tuple[bytes, int]:
         raise param_error("function must be a string")
     if not isinstance(args, list):
         raise param_error("args must be a list of arguments for the UDF")
+    return udf_fields(module, function, pack_udf_args(args))
+
+
+def pack_udf_args(args: list) -> bytes:
+    """A UDF's argument list as the server takes it; a value that cannot travel is the
+    official client's ClientError, a number out of range a ParamError."""
     try:
-        packed = cdt_pack(args)
+        return cdt_pack(args)
     except TypeError:
         raise unserializable() from None
     except (ValueError, OverflowError) as exc:
         raise param_error(f"Cannot serialize UDF arguments: {exc}") from None
-    return udf_fields(module, function, packed)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from . import constants as C
 from .exceptions import ClientError
@@ -270,15 +270,22 @@ def parse_yaml(text: str) -> Any:
     return value
 
 
-def _strip_comment(line: str) -> str:
+def _outside_quotes(text: str) -> Iterator[tuple[int, str]]:
+    """Each (index, character) of ``text`` that is not inside '...' or "..." quotes."""
     quote = None
-    for i, ch in enumerate(line):
+    for i, ch in enumerate(text):
         if quote:
             if ch == quote:
                 quote = None
         elif ch in "'\"":
             quote = ch
-        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+        else:
+            yield i, ch
+
+
+def _strip_comment(line: str) -> str:
+    for i, ch in _outside_quotes(line):
+        if ch == "#" and (i == 0 or line[i - 1] in " \t"):
             return line[:i]
     return line
 
@@ -369,14 +376,9 @@ def _flow(text: str, number: int) -> Any:
 
 
 def _split_top(text: str) -> list[str]:
-    parts, depth, quote, start = [], 0, None, 0
-    for i, ch in enumerate(text):
-        if quote:
-            if ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[{":
+    parts, depth, start = [], 0, 0
+    for i, ch in _outside_quotes(text):
+        if ch in "[{":
             depth += 1
         elif ch in "]}":
             depth -= 1

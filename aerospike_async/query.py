@@ -17,12 +17,12 @@ import random
 from typing import Any, AsyncIterator, Callable
 
 from . import constants as C
-from ._validate import check_bin_name, check_bin_names, param_error
+from ._validate import check_bin_name, check_bin_names, pack_udf_args, param_error
 from .exceptions import ClientError
 from .command.scan import Partitions, PartitionTracker, Records, RecordStream
 from .policy import Policy
 from .protocol import message as M
-from .protocol.cdt import pack as cdt_pack, unserializable
+from .protocol.cdt import pack as cdt_pack
 from .protocol.digest import PARTITIONS, partition_id
 from .protocol.operations import encode_operation
 from .protocol.record import encode_name_ops
@@ -306,14 +306,8 @@ class QueryBase:
         if not function:   # C: a UDF is set only by its function name
             self._udf = None
             return
-        packed = b""   # no argument list: an empty field; a given one, even empty, packed
-        if arguments is not None:
-            try:
-                packed = cdt_pack(arguments)
-            except TypeError:
-                raise unserializable() from None
-            except (ValueError, OverflowError) as exc:
-                raise param_error(f"Cannot serialize UDF arguments: {exc}") from None
+        # no argument list: an empty field; a given one, even empty, packed
+        packed = b"" if arguments is None else pack_udf_args(arguments)
         self._udf = (module, function, packed)
 
     def add_ops(self, ops: list[dict]) -> None:

@@ -161,6 +161,17 @@ def sync_client(config: dict[str, Any]) -> Iterator[Any]:
 
 
 @pytest.fixture
+def loose_client(config: dict[str, Any]) -> Iterator[Any]:
+    """A sync client with ``strict_types`` False."""
+    import aerospike
+    c = aerospike.client({**config, "strict_types": False})
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
 def make_key(request: pytest.FixtureRequest, namespace: str) -> Callable[..., tuple]:
     """Fresh keys unique to this run and test: make_key() or make_key('suffix')."""
     counter = itertools.count()

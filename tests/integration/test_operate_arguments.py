@@ -10,15 +10,6 @@ from aerospike_helpers.operations import list_operations as lo
 from aerospike_helpers.operations import operations as ops
 
 
-@pytest.fixture
-def loose_client(config):
-    c = aerospike.client({**config, "strict_types": False})
-    try:
-        yield c
-    finally:
-        c.close()
-
-
 def test_a_negative_trim_count_keeps_the_rest_of_the_list(sync_client, make_key):
     key = make_key()
     sync_client.put(key, {"l": [1, 2, 3, 4]})

@@ -192,14 +192,6 @@ def test_selecting_no_bins_is_an_invalid_request(sync_client, record):
 
 # -- modify ops of any value type ------------------------------------------------------------
 
-@pytest.fixture
-def loose_client(config):
-    c = aerospike.client({**config, "strict_types": False})
-    try:
-        yield c
-    finally:
-        c.close()
-
 
 def test_a_modify_op_creates_a_missing_bin_of_any_type_and_refuses_another_type(
         loose_client, record):
