@@ -49,9 +49,9 @@ def client(config: dict[str, Any] = _NO_CONFIG) -> Client:
 def calc_digest(ns: str, set: str, key: str | int | bytearray) -> bytearray:
     """The 20-byte digest the server files the record ``(ns, set, key)`` under."""
     if not isinstance(ns, str):
-        raise ParamError(-2, "Namespace should be a string", None, None, False)
+        raise TypeError("Namespace should be a string")
     if not isinstance(set, str):
-        raise ParamError(-2, "Set should be a string", None, None, False)
+        raise TypeError("Set should be a string or unicode")
     if isinstance(key, bool) or not isinstance(key, (str, int, bytearray)):
         raise TypeError("Key is invalid")
     if isinstance(key, bytearray) and not key:

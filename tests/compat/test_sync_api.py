@@ -75,8 +75,9 @@ def test_calc_digest_and_partition_id_match_the_official_values():
     digest = aerospike.calc_digest("test", "vec", "key1")
     assert digest == bytearray(b"\x03\n\x97\x11$\x8awo\xe3!g\xc7\x8b9\xd5\xc88\xdc\t ")
     assert aerospike.get_partition_id(digest) == 2563
-    with pytest.raises(TypeError):
-        aerospike.calc_digest("test", "vec", 1.5)
+    for args in ((1, "vec", "key1"), ("test", 1, "key1"), ("test", "vec", 1.5)):
+        with pytest.raises(TypeError):   # as the official client's argument checks raise
+            aerospike.calc_digest(*args)
     with pytest.raises(exception.ParamError):
         aerospike.calc_digest("test", "vec", bytearray())
 
