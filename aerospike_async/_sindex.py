@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from . import constants as C
-from ._validate import param_error
+from ._validate import c_string_name, param_error
 from .exceptions import AerospikeError, exception_for
 from .protocol.scan import (job_info_command, parse_info_error, parse_job_info,
                             sindex_create_command, sindex_delete_command,
@@ -42,16 +42,14 @@ async def _ask(client: Any, node: Any, command: str, policy: Any) -> str:
 
 
 def _bin_name(bin_name: Any) -> str:
-    """An index's bin name: a str, or a bytearray read as the official client reads it,
-    as a C string (up to the first NUL)."""
-    if isinstance(bin_name, str):
-        return bin_name
-    if isinstance(bin_name, bytearray):
-        try:
-            return bytes(bin_name).split(b"\0", 1)[0].decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    raise param_error("Bin should be a string")
+    """An index's bin name: a str, or a bytearray read as a C string (c_string_name)."""
+    name = c_string_name(bin_name, _NOT_A_BIN)
+    if not isinstance(name, str):
+        raise param_error(_NOT_A_BIN)
+    return name
+
+
+_NOT_A_BIN = "Bin should be a string"
 
 
 async def index_create(client: Any, ns: Any, set_name: Any, bin_name: Any, index_type: Any,

@@ -7,6 +7,7 @@ from .exceptions import AerospikeError, BinNameError, ClientError, ParamError
 from .protocol.batch import udf_fields
 from .protocol.cdt import pack as cdt_pack, unserializable
 from .protocol.digest import compute_digest
+from .protocol.message import c_string
 
 MAX_BIN_NAME = 15
 MAX_SET_NAME = 63
@@ -89,6 +90,18 @@ def _dict_key(key: dict) -> tuple:
     if key.get("ns") is None:
         raise param_error("namespace is required")
     return key["ns"], key.get("set"), key.get("key"), key.get("digest")
+
+
+def c_string_name(name: Any, not_text: str) -> Any:
+    """A bin name given as a bytearray, read as the official client reads it (a C string:
+    the text of its bytes up to the first NUL; ParamError ``not_text`` when they are not
+    UTF-8); any other value as given, for the caller to check."""
+    if isinstance(name, bytearray):
+        try:
+            return c_string(name).decode("utf-8")
+        except UnicodeDecodeError:
+            raise param_error(not_text) from None
+    return name
 
 
 def check_bin_name(name: Any) -> None:

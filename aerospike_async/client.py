@@ -25,7 +25,7 @@ from .cluster.connection import ConnectionClosed, SocketTimeout
 from .cluster.node import Node, info_host
 from .cluster.tls import build_tls
 from .command.base import execute, server_error, server_now
-from .dynamic_config import ConfigProvider, DynamicConfig, read_config_file
+from .dynamic_config import ConfigProvider, DynamicConfig, parse_config_text
 from .exceptions import (AerospikeError, ClientError, ParamError, RecordError, TimeoutError,
                          UDFError, exception_for, not_connected)
 from .policy import (METADATA_KEYS, VALID_KEYS, Policy, PolicySet, check_config_keys,
@@ -108,22 +108,22 @@ def _check_config_values(config: dict) -> None:
         raise TypeError(f"config['app_id'] must be a str, not {type(config['app_id']).__name__}")
 
 
-def _config_file(config: dict) -> tuple[ConfigFile[DynamicConfig], float] | None:
+def _config_file(config: dict) -> tuple[ConfigFile[DynamicConfig] | None, float]:
     """The dynamic configuration file of ``config_provider``, else of the environment's
     ``AEROSPIKE_CLIENT_CONFIG_URL``, read once here, and the seconds between checks for
     its changes (the file's ``config_interval``, else the provider's; at least the tend
-    interval). None: neither is set."""
+    interval). (None, 0): neither is set."""
     provider = config.get("config_provider")
     if provider is None:
         path = os.environ.get("AEROSPIKE_CLIENT_CONFIG_URL")
         if not path:
-            return None
+            return None, 0.0
         provider = ConfigProvider(path)
     elif not isinstance(provider, ConfigProvider):
         raise ParamError(-2, "config_provider must be an aerospike.ConfigProvider class "
                          f"instance. But a {type(provider).__name__} was received instead",
                          None, None, False)
-    file = ConfigFile(provider.path, read_config_file)
+    file = ConfigFile(provider.path, parse_config_text)
     interval = file.current.config_interval
     interval = provider.interval if interval is None else interval
     tend_interval = _count(config, "tend_interval", 1000)
@@ -211,7 +211,7 @@ class Client(AdminMixin, TxnMixin):
         # TLS: one SSLContext for every connection, built (and its files read) here
         self._tls = build_tls(config.get("tls"))
         self._policies = PolicySet(config, validate_keys)
-        self._config_file = _config_file(config)
+        self._config_file, self._config_interval = _config_file(config)
         self._file_metrics: dict[str, Any] | None = None   # the file's metrics section
         self._metrics_policy = _config_metrics_policy(config)
         self._serializer, self._deserializer = _serialization(config.get("serialization"))
@@ -270,18 +270,18 @@ class Client(AdminMixin, TxnMixin):
             return self
         if username is not None or password is not None:
             self._settings.credentials = self._credentials(username, password)
-        if self._config_file is not None:
-            for name, value in self._config_file[0].current.static.items():
+        file = self._config_file
+        if file is not None:
+            for name, value in file.current.static.items():
                 setattr(self._settings, name, value)   # connection counts, read once
-            self._apply_dynamic_config(self._config_file[0].current)
+            self._apply_dynamic_config(file.current)
         cluster = Cluster(self._settings)
         await cluster.connect()
         self._cluster = cluster
-        if self._config_file is not None:
-            file, interval = self._config_file
+        if file is not None:
             if file.current.metrics is not None:
                 self._apply_dynamic_metrics(file.current.metrics)
-            file.watch(interval, self._reload_config)
+            file.watch(self._config_interval, self._reload_config)
         return self
 
     def _apply_dynamic_config(self, config: DynamicConfig) -> None:
@@ -316,7 +316,7 @@ class Client(AdminMixin, TxnMixin):
 
     def _metrics_by_file(self, call: str) -> bool:
         """Whether a configuration file decides metrics, so ``call`` is ignored."""
-        if self._config_file is None or self._config_file[0].current.metrics is None:
+        if self._config_file is None or self._config_file.current.metrics is None:
             return False
         log.warning("%s ignored: metrics are set by the dynamic configuration file", call)
         return True
@@ -326,7 +326,7 @@ class Client(AdminMixin, TxnMixin):
         cluster = self._cluster
         self._cluster = None
         if self._config_file is not None:
-            self._config_file[0].stop()
+            self._config_file.stop()
         if cluster is not None:
             self._metrics.disable(cluster, quiet=True)  # a last snapshot, as C close does
             await cluster.close()
@@ -781,28 +781,28 @@ class Client(AdminMixin, TxnMixin):
             check_op_policies(operations)
         parts = []
         reads = writes = respond_all = read_all = False
+        encode = self._encode_op
         token = self._serializing()
         try:
-            encoded_ops = [self._encode_op(
-                {**op, "val": _bools_to_ints(op["val"])}
-                if self._bool_as_int and isinstance(op, dict) and "val" in op else op)
-                for op in operations]
+            for op in operations:
+                if self._bool_as_int and isinstance(op, dict) and "val" in op:
+                    op = {**op, "val": _bools_to_ints(op["val"])}
+                encoded = encode(op)
+                if encoded is None:   # left out (strict_types False)
+                    continue
+                parts.append(encoded.data)
+                reads |= encoded.reads
+                writes |= encoded.writes
+                respond_all |= encoded.respond_all
+                # a read (or expression read) without a bin name reads the whole record:
+                # the official client then asks for every bin, not every operation's answer
+                if encoded.reads and not encoded.data[7]:   # byte 7: the bin name's length
+                    read_all |= encoded.data[4] in _NAMELESS_READS
+                if encoded.ttl is not None:   # a touch's ttl wins over meta's, as in C
+                    meta["ttl"] = encoded.ttl
         finally:
             if token is not None:
                 instance_serializer.reset(token)
-        for encoded in encoded_ops:
-            if encoded is None:   # left out (strict_types False)
-                continue
-            parts.append(encoded.data)
-            reads |= encoded.reads
-            writes |= encoded.writes
-            respond_all |= encoded.respond_all
-            # a read (or expression read) without a bin name reads the whole record: the
-            # official client then asks for every bin and not for every operation's answer
-            if encoded.reads and not encoded.data[7]:   # byte 7: the bin name's length
-                read_all |= encoded.data[4] in _NAMELESS_READS
-            if encoded.ttl is not None:   # a touch's ttl wins over meta's, as in C
-                meta["ttl"] = encoded.ttl
         if not parts:
             raise param_error("No operations defined")
         info1, info3r = self._read_bits(pol) if reads else (0, 0)
@@ -1141,7 +1141,6 @@ class Client(AdminMixin, TxnMixin):
     async def _info(self, node: Node, command: str, policy: Any) -> str:
         if not isinstance(command, str):
             raise param_error("Request should be a string.")
-        validate_policy(policy)
         timeout = self._policies.resolve("info", policy).get("timeout", 1000) / 1000.0
         pool = node.pool
         try:

@@ -17,7 +17,8 @@ The file has the schema of the official clients' dynamic configuration::
 
 The policy fields of the file override the configured policies and those given to each
 command. Fields this client has no use for (``connect_timeout``, ``timeout_delay``, ...)
-are accepted and ignored. This module parses; the client applies and watches.
+are accepted and ignored. This module parses; ``cluster.config_file`` reads and watches
+the file, and the client applies what it says.
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from . import constants as C
-from .exceptions import ClientError
 
 _U32 = (1 << 32) - 1
 
@@ -87,18 +87,10 @@ class DynamicConfig:
     metrics: dict[str, Any] | None = None
 
 
-def read_config_file(path: str) -> DynamicConfig:
-    """Parse the configuration file at ``path`` (ClientError when it cannot be read or
-    parsed, in the official client's words)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError:
-        raise ClientError(-1, f"Failed to open: {path}", None, None, False) from None
-    try:
-        return parse_config(parse_yaml(text))
-    except ValueError as exc:
-        raise ClientError(-1, f"Failed to parse: {path}\n{exc}", None, None, False) from None
+def parse_config_text(text: str) -> DynamicConfig:
+    """The DynamicConfig a configuration file's text describes (ValueError naming what is
+    wrong)."""
+    return parse_config(parse_yaml(text))
 
 
 # -- the file's schema ------------------------------------------------------------------
@@ -389,5 +381,5 @@ def _split_top(text: str) -> list[str]:
     return parts
 
 
-__all__ = ["ConfigProvider", "DynamicConfig", "read_config_file", "parse_config",
+__all__ = ["ConfigProvider", "DynamicConfig", "parse_config_text", "parse_config",
            "parse_yaml"]

@@ -147,6 +147,7 @@ METADATA_KEYS = frozenset({"gen", "ttl"})
 # the config's policy kinds that resolve() never merges, checked at construction only
 _CONFIG_ONLY_KINDS = ("admin", "txn_verify", "txn_roll")
 _BAD_CONFIG_VALUE = "Invalid Policy setting value"
+_NONE: dict[str, Any] = {}
 
 
 def check_keys(given: dict, valid: frozenset[str], what: str = "policy") -> None:
@@ -343,10 +344,7 @@ class PolicySet:
         validate_policy(policy)
         if self.validate_keys:
             check_keys(policy, VALID_KEYS[kind])
-        forced = self._forced.get(kind)
-        if forced:
-            return Policy(kind, {**self._base[kind], **policy, **forced})
-        return Policy(kind, {**self._base[kind], **policy})
+        return Policy(kind, {**self._base[kind], **policy, **self._forced.get(kind, _NONE)})
 
     def check(self, kind: str, policy: Any) -> None:
         """With ``validate_keys``, refuse a key a ``kind`` policy dict does not document

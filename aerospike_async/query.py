@@ -17,7 +17,8 @@ import random
 from typing import Any, AsyncIterator, Callable
 
 from . import constants as C
-from ._validate import check_bin_name, check_bin_names, pack_udf_args, param_error
+from ._validate import (c_string_name, check_bin_name, check_bin_names, pack_udf_args,
+                        param_error)
 from .exceptions import ClientError
 from .command.scan import Partitions, PartitionTracker, Records, RecordStream
 from .policy import Policy
@@ -30,6 +31,7 @@ from .protocol.scan import (UDF_OP_AGGREGATE, UDF_OP_BACKGROUND, encode_index_ra
                             encode_query)
 from .types import CDTInfinite, CDTWildcard, GeoJSON, null
 
+_NOT_A_BIN_NAME = "Bin name should be of type string"
 _PARTICLE_FOR_DATATYPE = {C.INDEX_NUMERIC: 1, C.INDEX_STRING: 3, C.INDEX_BLOB: 4,
                           C.INDEX_GEO2DSPHERE: 23}
 _I64 = __import__("struct").Struct(">q")
@@ -45,17 +47,6 @@ def _encode_predicate_value(datatype: int, value: Any) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8")
     return bytes(value)
-
-
-def _c_string_name(name: Any) -> Any:
-    """A bytearray bin name as the official client reads it, a C string: its bytes up to
-    the first NUL (anything else as it is, for the caller to check)."""
-    if isinstance(name, bytearray):
-        try:
-            return bytes(name).split(b"\0", 1)[0].decode("utf-8")
-        except UnicodeDecodeError:
-            raise param_error("Bin name should be of type string") from None
-    return name
 
 
 def encode_predicate(predicate: Any, bin_required: bool = False
@@ -74,7 +65,7 @@ def encode_predicate(predicate: Any, bin_required: bool = False
     if bin_required:
         if bin_name is None:
             raise param_error("Bin should be a string")
-        bin_name = _c_string_name(bin_name)
+        bin_name = c_string_name(bin_name, _NOT_A_BIN_NAME)
         if not isinstance(bin_name, str):
             raise param_error("Failed to add predicate")
     if bin_name is not None:
@@ -271,8 +262,8 @@ class QueryBase:
     def select(self, *bins: str | bytearray) -> Any:
         """Read only these bins (a bytearray name is read up to its first NUL, as the
         official client reads it); returns this object."""
-        self._bins = check_bin_names([_c_string_name(b) for b in bins],
-                                     "Bin name should be of type string")
+        self._bins = check_bin_names([c_string_name(b, _NOT_A_BIN_NAME) for b in bins],
+                                     _NOT_A_BIN_NAME)
         return self
 
     def apply(self, module: str, function: str, arguments: list | None = None) -> Any:

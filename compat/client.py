@@ -202,23 +202,22 @@ async def _call(fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
-def _blocking(name: str, in_caller: bool = False) -> Callable[..., Any]:
+def _blocking(name: str, in_caller: bool = False, period: bool = False
+              ) -> Callable[..., Any]:
     """The blocking method ``name``: the matching coroutine run on the loop thread, or
     with ``in_caller`` (single-record and batch commands) in the calling thread, with no
-    hop to the loop thread and back (see run_in_caller)."""
+    hop to the loop thread and back (see run_in_caller). ``period``: its "not connected"
+    message ends with one, as the official client words it for that method."""
     coroutine_fn = getattr(AsyncClient, name)
 
     if in_caller:
         def method(self: Client, *args: Any, **kwargs: Any) -> Any:
             self._usable()
             return run_in_caller(coroutine_fn(self._async, *args, **kwargs))
-    elif name in ("info_random_node", "info_single_node"):
-        def method(self: Client, *args: Any, **kwargs: Any) -> Any:
-            self._usable(period=True)   # the official wording for these two
-            return LOOP.run(coroutine_fn, self._async, *args, **kwargs)
     else:
         def method(self: Client, *args: Any, **kwargs: Any) -> Any:
-            return self._run(coroutine_fn, self._async, *args, **kwargs)
+            self._usable(period)
+            return LOOP.run(coroutine_fn, self._async, *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = coroutine_fn.__doc__
@@ -226,8 +225,10 @@ def _blocking(name: str, in_caller: bool = False) -> Callable[..., Any]:
     return method
 
 
-for _name in ("info_all", "info_random_node", "info_single_node", "info_node"):
+for _name in ("info_all", "info_node"):
     setattr(Client, _name, _blocking(_name))
+for _name in ("info_random_node", "info_single_node"):
+    setattr(Client, _name, _blocking(_name, period=True))
 
 for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "prepend",
               "increment", "remove_bin", "operate", "operate_ordered", "apply", "batch_read",
@@ -262,7 +263,6 @@ def _scan(self: Client, namespace: str | None = None, set: str | None = None) ->
     """A blocking ``Scan`` of the namespace and set (no namespace: ParamError)."""
     from .scan import Scan
     if namespace is None:
-        from aerospike_async.exceptions import ParamError
         raise ParamError(-2, "Parameters are incorrect", None, None, False)
     return Scan._of(self, namespace, set)
 
@@ -271,7 +271,6 @@ def _query(self: Client, namespace: str | None = None, set: str | None = None) -
     """A blocking ``Query`` of the namespace and set (no namespace: ParamError)."""
     from .query import Query
     if namespace is None:
-        from aerospike_async.exceptions import ParamError
         raise ParamError(-2, "query() expects atleast 1 parameter", None, None, False)
     return Query._of(self, namespace, set)
 

@@ -6,22 +6,36 @@ import logging
 import os
 from typing import Callable, Generic, TypeVar
 
-from ..exceptions import AerospikeError
+from ..exceptions import AerospikeError, ClientError
 
 log = logging.getLogger("aerospike_async.config")
 T = TypeVar("T")
 
 
 class ConfigFile(Generic[T]):
-    """The file at ``path`` as ``read`` gives it (which raises AerospikeError when it
-    cannot): read here, then again whenever its modification time or size changes."""
+    """The file at ``path`` as ``parse`` reads its text (raising ValueError when it
+    cannot): read here, then again whenever its modification time or size changes. A
+    file that cannot be opened or parsed is a ClientError, in the official client's
+    words."""
 
-    def __init__(self, path: str, read: Callable[[str], T]) -> None:
+    def __init__(self, path: str, parse: Callable[[str], T]) -> None:
         self.path = path
-        self._read = read
-        self.current: T = read(path)
+        self._parse = parse
+        self.current: T = self._read()
         self._stamp = self._stat()
         self._task: asyncio.Task | None = None
+
+    def _read(self) -> T:
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            raise ClientError(-1, f"Failed to open: {self.path}", None, None, False) from None
+        try:
+            return self._parse(text)
+        except ValueError as exc:
+            raise ClientError(-1, f"Failed to parse: {self.path}\n{exc}", None, None,
+                              False) from None
 
     def _stat(self) -> tuple[float, int] | None:
         try:
@@ -38,7 +52,7 @@ class ConfigFile(Generic[T]):
             return None
         self._stamp = stamp
         try:
-            self.current = self._read(self.path)
+            self.current = self._read()
         except AerospikeError as exc:
             log.warning("configuration file not applied: %s", exc.msg)
             return None

@@ -206,6 +206,12 @@ def field_bytes(ftype: int, data: bytes) -> bytes:
     return _FIELD_HEADER.pack(len(data) + 1, ftype) + data
 
 
+def c_string(data: bytearray) -> bytes:
+    """A name given as a bytearray, read as the official client reads it, as a C string:
+    its bytes up to the first NUL."""
+    return bytes(data).split(b"\0", 1)[0]
+
+
 def name_bytes(name: str) -> bytes:
     """The wire bytes of a bin name, the inverse of how parse_message decodes it."""
     return name.encode("utf-8", "surrogateescape")

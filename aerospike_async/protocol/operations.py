@@ -20,6 +20,7 @@ from .cdt_ops import (
     RawMsgpack,
     _c_int as _c_int_field,
     _pack_args as pack_args,
+    _policy_int,
     encode_cdt,
     encode_modify_by_path,
     encode_select_by_path,
@@ -43,8 +44,7 @@ def _bin_name(op: dict) -> bytes:
     if isinstance(name, str):
         nb = name.encode("utf-8")
     elif isinstance(name, bytearray):
-        # the official client takes a bytearray's bytes as a C string: up to a NUL
-        nb = bytes(name).split(b"\0", 1)[0]
+        nb = M.c_string(name)
     else:
         raise ParamError(-2, "Bin name should be of type string", None, None, False)
     if len(nb) > 15:
@@ -202,25 +202,21 @@ def _bit_value(op: dict, low: int, high: int) -> int | RawMsgpack:
     return v if v < 1 << 63 else RawMsgpack(b"\xcf" + v.to_bytes(8, "big"))
 
 
-def _bit_flags(op: dict) -> int:
-    """The write flags of a bit operation's ``policy``."""
-    pol = op.get("policy")
+def _policy_flags(op: dict, field: str, key: str, not_a_dict: str) -> int:
+    """The int ``key`` of an operation's ``field`` policy dict (0 when either is absent),
+    checked as the official client checks bit and HLL policies."""
+    pol = op.get(field)
     if pol is None:
         return 0
     if not isinstance(pol, dict):
-        raise ParamError(-2, "policy must be a dict", None, None, False)
-    flags = pol.get("bit_write_flags")
-    if flags is None:
-        return 0
-    if not isinstance(flags, int):
-        raise ParamError(-2, "bit_write_flags must be an integer", None, None, False)
-    return flags
+        raise ParamError(-2, not_a_dict, None, None, False)
+    return _policy_int(pol, key)
 
 
 def _bit_args(op: dict) -> tuple[int, list[Any]]:
     """The bit op code and its args, checked as the official client checks them."""
     code = op["op"]
-    flags = _bit_flags(op)
+    flags = _policy_flags(op, "policy", "bit_write_flags", "policy must be a dict")
 
     def off_size() -> list[Any]:
         return [_bit_int(op, "bit_offset"), _uint32(op, "bit_size")]
@@ -275,17 +271,8 @@ def _hll_list(op: dict) -> list[Any]:
 
 
 def _hll_flags(op: dict) -> int:
-    pol = op.get("hll_policy")
-    if pol is None:
-        return 0
-    if not isinstance(pol, dict):
-        raise ParamError(-2, "Hll policy must be a dictionary.", None, None, False)
-    flags = pol.get("flags")
-    if flags is None:
-        return 0
-    if not isinstance(flags, int):
-        raise ParamError(-2, "flags must be an integer", None, None, False)
-    return flags
+    """The flags of an HLL operation's ``hll_policy``."""
+    return _policy_flags(op, "hll_policy", "flags", "Hll policy must be a dictionary.")
 
 
 def _hll_bits(op: dict) -> list[int]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 import aerospike_async.constants as C
-from aerospike_async.dynamic_config import ConfigProvider, parse_config, parse_yaml, \
-    read_config_file
+from aerospike_async.cluster.config_file import ConfigFile
+from aerospike_async.dynamic_config import ConfigProvider, parse_config, parse_config_text, \
+    parse_yaml
 from aerospike_async.exceptions import ClientError
 
 FILE = """\
@@ -76,11 +77,11 @@ def test_a_wrong_field_or_value_is_named(text):
 
 def test_a_file_that_cannot_be_read_or_parsed_is_a_client_error(tmp_path):
     with pytest.raises(ClientError, match="Failed to open"):
-        read_config_file(str(tmp_path / "missing.yml"))
+        ConfigFile(str(tmp_path / "missing.yml"), parse_config_text)
     bad = tmp_path / "bad.yml"
     bad.write_text("dynamic:\n  read:\n    replica: NEAREST\n")
     with pytest.raises(ClientError, match="Failed to parse"):
-        read_config_file(str(bad))
+        ConfigFile(str(bad), parse_config_text)
 
 
 def test_config_provider_is_immutable_with_the_documented_default_interval():
