@@ -8,6 +8,7 @@ with ``AEROSPIKE_EMBEDDED_NODES=3`` against an embedded 3-node cluster
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -93,6 +94,18 @@ def blocking_wait_for(predicate: Callable[[], Any], timeout: float = 5.0,
         if time.monotonic() - started > timeout:
             raise AssertionError("condition not reached in time")
         time.sleep(step)
+    return time.monotonic() - started
+
+
+async def wait_for(predicate: Callable[[], Any], timeout: float = 5.0,
+                   step: float = 0.002) -> float:
+    """Seconds until predicate() holds, awaiting between tries (AssertionError after
+    ``timeout``)."""
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(step)
     return time.monotonic() - started
 
 

@@ -112,22 +112,6 @@ def _op_read(txn: Txn, op: Op) -> int:
     return OK
 
 
-def _op_write(txn: Txn, op: Op) -> int:
-    if _bad_bin_name(op.name):
-        return BIN_NAME_TOO_LONG
-    if op.particle_type == PARTICLE_NULL:
-        remove_bin(txn.bins, op.name)
-    elif op.particle_type == PARTICLE_GEOJSON:
-        stored = store_geojson(op.value)
-        if stored is None:
-            return INVALID_GEOJSON
-        txn.bins[op.name] = (PARTICLE_GEOJSON, stored)
-    else:
-        txn.bins[op.name] = (op.particle_type, op.value)
-    txn.reply_nil(op)
-    return OK
-
-
 def _wire_int(value: bytes) -> bytes | None:
     """An integer op value as the node reads it (1, 2, 4 or 8 big-endian bytes) in the
     8-byte form bins keep; None for another size."""
@@ -138,10 +122,18 @@ def _wire_int(value: bytes) -> bytes | None:
     return None
 
 
-def _create_by_modify(txn: Txn, op: Op) -> int:
-    """An increment, append or prepend of a missing bin creates it from the op's value,
-    whatever its type, as the node's as_bin_particle_modify_from_client does."""
+def _op_write(txn: Txn, op: Op) -> int:
+    """A write; also an increment, append or prepend of a missing bin, which creates it
+    from the op's value whatever its type, as the node's as_bin_particle_modify_from_client
+    does. Values are read as the node's particle types read them (an integer of 1, 2, 4 or
+    8 bytes, a float of 8)."""
+    if _bad_bin_name(op.name):
+        return BIN_NAME_TOO_LONG
     ptype, value = op.particle_type, op.value
+    if ptype == PARTICLE_NULL:
+        remove_bin(txn.bins, op.name)
+        txn.reply_nil(op)
+        return OK
     if ptype == PARTICLE_INTEGER:
         wired = _wire_int(value)
         if wired is None:
@@ -168,7 +160,7 @@ def _op_incr(txn: Txn, op: Op) -> int:
         return PARAMETER_ERROR
     current = txn.bins.get(op.name)
     if current is None:
-        return _create_by_modify(txn, op)
+        return _op_write(txn, op)
     ptype = op.particle_type
     if current[0] != ptype or ptype not in (PARTICLE_INTEGER, PARTICLE_FLOAT):
         return BIN_INCOMPATIBLE_TYPE
@@ -197,7 +189,7 @@ def _concat(prepend: bool) -> Callable[[Txn, Op], int]:
             return PARAMETER_ERROR
         current = txn.bins.get(op.name)
         if current is None:
-            return _create_by_modify(txn, op)
+            return _op_write(txn, op)
         ptype = op.particle_type
         if current[0] != ptype or ptype not in (PARTICLE_STRING, PARTICLE_BLOB):
             return BIN_INCOMPATIBLE_TYPE

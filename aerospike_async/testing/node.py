@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from typing import Callable
 
-from ..protocol.info import encode_info_response, parse_info_request
+from ..protocol.info import encode_info_response, parse_info_params, parse_info_request
 from .engine import Engine
 from .query import QUERY_INFO_COMMANDS, attach_queries
 from .store import Store
@@ -352,11 +352,8 @@ the command as their argument."""
 def user_agent_set(arg: str) -> str:
     """``user-agent-set:value=<base64>``, which clients send on each new connection: the
     real node checks the value and keeps it for the connection (not kept here)."""
-    for part in arg.split(";"):
-        key, eq, value = part.partition("=")
-        if eq and key == "value":
-            break
-    else:
+    value = parse_info_params(arg).get("value")
+    if value is None:
         return "ERROR:4:missing 'value'"
     if not value:
         return "ERROR:4:missing 'value' value"

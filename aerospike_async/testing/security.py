@@ -22,9 +22,9 @@ from typing import Callable, Mapping
 
 from .. import constants as C
 from ..protocol import admin as A
-from ..protocol.framing import MSG_ADMIN, MSG_AS, MSG_INFO, encode_proto
+from ..protocol.framing import MSG_ADMIN, MSG_AS, MSG_INFO, ProtocolError, encode_proto
 from ..protocol.message import (FIELD_NAMESPACE, FIELD_SET, FIELD_UDF_FUNCTION, INFO1_READ,
-                                INFO2_WRITE, MSG_HEADER_SIZE)
+                                INFO2_WRITE, parse_message)
 from ..protocol.password import hash_password
 from .engine import Answer, reply
 
@@ -81,8 +81,7 @@ class Security:
     ``(password, roles)``; ``session_ttl`` is the lifetime, in seconds, of the session
     tokens logins hand out (the server's default when None)."""
 
-    def __init__(self, users: Users, session_ttl: int | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, users: Users, session_ttl: int | None = None) -> None:
         self._hashes: dict[str, str] = {}
         self._passwords: dict[str, str] = {}
         self._roles_of: dict[str, list[str]] = {}
@@ -93,7 +92,6 @@ class Security:
             self._roles_of[user] = list(roles)
         self._roles: dict[str, _Role] = {}
         self.session_ttl = session_ttl or DEFAULT_SESSION_TTL
-        self._clock = clock
         self._sessions: dict[bytes, tuple[str, float]] = {}
         self.logins = 0          # LOGIN commands that succeeded
         self.authentications = 0  # AUTHENTICATE commands that succeeded
@@ -122,10 +120,7 @@ class Security:
                 return user, _admin_reply(INVALID_COMMAND)   # fields that do not parse
         if user is not None:
             if msg_type == MSG_AS:
-                try:
-                    return user, self._authorize(user, payload)
-                except (IndexError, struct.error):
-                    return user, None   # malformed: the engine answers it as such
+                return user, self._authorize(user, payload)
             return user, None
         if msg_type == MSG_INFO:
             raise PermissionError("info request before login")
@@ -159,7 +154,7 @@ class Security:
     def _open_session(self, name: str) -> bytes:
         """The LOGIN reply of a new session of ``name``: its token and ttl."""
         token = secrets.token_bytes(32)
-        self._sessions[token] = (name, self._clock() + self.session_ttl)
+        self._sessions[token] = (name, time.monotonic() + self.session_ttl)
         self.logins += 1
         return _admin_reply(0, (A.field(A.SESSION_TOKEN, token),
                                 A.field(A.SESSION_TTL, struct.pack(">I", self.session_ttl))))
@@ -170,7 +165,7 @@ class Security:
         if session is None or (A.USER in fields   # PKI sessions come without the user
                                and fields[A.USER].decode("utf-8", "replace") != session[0]):
             return user, _admin_reply(INVALID_CREDENTIAL)
-        if self._clock() >= session[1]:
+        if time.monotonic() >= session[1]:
             return user, _admin_reply(EXPIRED_SESSION)
         self.authentications += 1
         return session[0], _admin_reply(0)
@@ -193,33 +188,23 @@ class Security:
                    for code, p_ns, p_set in self._privileges(user))
 
     def _authorize(self, user: str, payload: bytes) -> Answer | None:
-        """None when ``user`` may run the command, else its ROLE_VIOLATION reply."""
-        if len(payload) < MSG_HEADER_SIZE:
+        """None when ``user`` may run the command, else its ROLE_VIOLATION reply (a
+        message that does not parse is left to the engine to answer)."""
+        try:
+            msg, _end = parse_message(payload)
+        except ProtocolError:
             return None
-        info1, info2 = payload[1], payload[2]
-        ns = set_name = ""
-        udf = False
-        pos = MSG_HEADER_SIZE
-        for _ in range(struct.unpack_from(">H", payload, 18)[0]):
-            size = struct.unpack_from(">I", payload, pos)[0]
-            ftype = payload[pos + 4]
-            data = payload[pos + 5:pos + 4 + size]
-            if ftype == FIELD_NAMESPACE:
-                ns = data.decode("utf-8", "replace")
-            elif ftype == FIELD_SET:
-                set_name = data.decode("utf-8", "replace")
-            elif ftype == FIELD_UDF_FUNCTION:
-                udf = True
-            pos += 4 + size
-        if udf:
+        if msg.field(FIELD_UDF_FUNCTION) is not None:
             needed = _UDF
-        elif info2 & INFO2_WRITE:
+        elif msg.info2 & INFO2_WRITE:
             needed = _WRITES
-        elif info1 & INFO1_READ:
+        elif msg.info1 & INFO1_READ:
             needed = _READS
         else:
             return None
-        return None if self._may(user, needed, ns, set_name) else reply(ROLE_VIOLATION)
+        ns, set_name = (msg.field(f) or b"" for f in (FIELD_NAMESPACE, FIELD_SET))
+        return None if self._may(user, needed, ns.decode("utf-8", "replace"),
+                                 set_name.decode("utf-8", "replace")) else reply(ROLE_VIOLATION)
 
     # -- administration ----------------------------------------------------------------
     def _administer(self, user: str, payload: bytes) -> Answer:

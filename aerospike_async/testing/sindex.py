@@ -19,12 +19,14 @@ expression's bytes, which must equal those the index was created with.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import struct
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..protocol import cdt
+from ..protocol.info import parse_info_params
 from ..protocol.particles import (
     PARTICLE_BLOB, PARTICLE_GEOJSON, PARTICLE_INTEGER, PARTICLE_LIST, PARTICLE_MAP,
     PARTICLE_STRING,
@@ -658,20 +660,22 @@ class _Refused(Exception):
     """An info command's error answer."""
 
 
-def _raw_param(arg: str, name: str) -> str | None:
-    """The value of the first ``name=value`` in ``arg`` (None if there is none)."""
-    for part in arg.split(";"):
-        key, eq, value = part.partition("=")
-        if eq and key == name:
-            return value
-    return None
+def _answering_refusals(handler: Callable[[Store, str], str]) -> Callable[[Store, str], str]:
+    """An info command handler whose _Refused becomes its error answer."""
+    @functools.wraps(handler)
+    def answer(store: Store, arg: str) -> str:
+        try:
+            return handler(store, arg)
+        except _Refused as refused:
+            return str(refused)
+    return answer
 
 
 def _param(arg: str, name: str, size: int, required: bool = False,
            code: int = 4) -> str | None:
     """A parameter checked as the real node checks it: None when absent (an error if
     required); empty, or too long for the node's buffer of ``size`` bytes, is an error."""
-    value = _raw_param(arg, name)
+    value = parse_info_params(arg).get(name)
     if value is None:
         if required:
             raise _Refused(f"ERROR:{code}:missing '{name}'")
@@ -686,21 +690,15 @@ def _param(arg: str, name: str, size: int, required: bool = False,
 def _ns_param(arg: str) -> str:
     """The required namespace, named ``namespace`` or (deprecated) ``ns``."""
     for alias in ("namespace", "ns"):
-        if _raw_param(arg, alias) is not None:
+        if alias in parse_info_params(arg):
             value = _param(arg, alias, _NS_SZ, code=20)
             assert value is not None
             return value
     raise _Refused("ERROR:20:missing 'namespace'")
 
 
+@_answering_refusals
 def info_sindex_create(store: Store, arg: str) -> str:
-    try:
-        return _sindex_create(store, arg)
-    except _Refused as refused:
-        return str(refused)
-
-
-def _sindex_create(store: Store, arg: str) -> str:
     """sindex-create, checked in the real node's order and with its answers: the old
     ``indexdata=<bin>,<type>`` form is still taken; an unknown namespace is accepted
     (the definition is cluster metadata); the same definition under a new name renames
@@ -710,9 +708,9 @@ def _sindex_create(store: Store, arg: str) -> str:
     assert name is not None
     bin_name = ctx_b64 = exp_b64 = ""
     ktype = 0
-    if (_raw_param(arg, "indextype") or "").upper() == "SET":
+    if (parse_info_params(arg).get("indextype") or "").upper() == "SET":
         for other in ("context", "indexdata", "type", "bin", "exp"):
-            if _raw_param(arg, other) is not None:
+            if other in parse_info_params(arg):
                 return f"ERROR:4:{other} parameter is not supported for set index"
         set_name = _param(arg, "set", _SET_SZ, required=True) or ""
         itype = ITYPE_SET
@@ -804,24 +802,21 @@ def _local_namespace(store: Store, arg: str) -> Namespace:
     return namespace
 
 
+@_answering_refusals
 def info_sindex_delete(store: Store, arg: str) -> str:
-    try:
-        name = _param(arg, "indexname", _INAME_SZ, required=True)
-        namespace = store.namespace(_ns_param(arg))
-    except _Refused as refused:
-        return str(refused)
+    name = _param(arg, "indexname", _INAME_SZ, required=True)
+    namespace = store.namespace(_ns_param(arg))
     if namespace is not None:
         indexes_of(namespace).by_name.pop(name or "", None)
     return "ok"
 
 
+@_answering_refusals
 def info_sindex_list(store: Store, arg: str) -> str:
     namespaces = list(store.namespaces.values())
-    if _raw_param(arg, "namespace") is not None or _raw_param(arg, "ns") is not None:
-        try:
-            namespaces = [_local_namespace(store, arg)]
-        except _Refused as refused:
-            return str(refused)
+    params = parse_info_params(arg)
+    if "namespace" in params or "ns" in params:
+        namespaces = [_local_namespace(store, arg)]
     items: list[str] = []
     for ns in namespaces:
         if isinstance(ns.indexes, NamespaceIndexes):
@@ -829,22 +824,18 @@ def info_sindex_list(store: Store, arg: str) -> str:
     return ";".join(items)
 
 
+@_answering_refusals
 def info_sindex_stat(store: Store, arg: str) -> str:
-    try:
-        name = _param(arg, "indexname", _INAME_SZ, required=True)
-        namespace = _local_namespace(store, arg)
-    except _Refused as refused:
-        return str(refused)
+    name = _param(arg, "indexname", _INAME_SZ, required=True)
+    namespace = _local_namespace(store, arg)
     index = indexes_of(namespace).by_name.get(name or "")
     if index is None:
         return "ERROR:201:no index"
     return index.stat()
 
 
+@_answering_refusals
 def info_sindex_exists(store: Store, arg: str) -> str:
-    try:
-        name = _param(arg, "indexname", _INAME_SZ, required=True)
-        namespace = _local_namespace(store, arg)
-    except _Refused as refused:
-        return str(refused)
+    name = _param(arg, "indexname", _INAME_SZ, required=True)
+    namespace = _local_namespace(store, arg)
     return "true" if name in indexes_of(namespace).by_name else "false"

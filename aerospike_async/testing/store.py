@@ -53,6 +53,11 @@ class Record:
         self.last_update_ns = last_update_ns
         self.write_ttl = write_ttl
 
+    def expired(self, now: int) -> bool:
+        """Whether the record is gone at ``now``: it lives through its void-time second,
+        as on the real node (expired once ``void_time < now``; 0 never expires)."""
+        return 0 < self.void_time < now
+
     def size(self) -> int:
         """Approximate flat size of the record, for the record-too-big check."""
         total = _RECORD_OVERHEAD + len(self.set_name) + (len(self.key) if self.key else 0)
@@ -102,11 +107,9 @@ class Namespace:
         """The namespace's secondary indexes (set up by ``testing.sindex``)."""
 
     def get(self, digest: bytes, now: int) -> Record | None:
-        """The live record for ``digest``; an expired one is dropped and None returned.
-        A record lives through its void-time second, as on the real node (expired once
-        ``void_time < now``)."""
+        """The live record for ``digest``; an expired one is dropped and None returned."""
         rec = self.records.get(digest)
-        if rec is not None and rec.void_time and rec.void_time < now:
+        if rec is not None and rec.expired(now):
             self.delete(digest)
             return None
         return rec
@@ -135,7 +138,7 @@ class Namespace:
         expired = []
         for digest in sorted(part):
             rec = part[digest]
-            if rec.void_time and rec.void_time < now:
+            if rec.expired(now):
                 expired.append(digest)
             else:
                 out.append((digest, rec))
@@ -159,7 +162,7 @@ class Namespace:
     def live_records(self, now: int) -> Iterator[tuple[bytes, Record]]:
         """Every record that has not expired at ``now``."""
         for digest, rec in list(self.records.items()):
-            if rec.void_time and rec.void_time < now:
+            if rec.expired(now):
                 self.delete(digest)
             else:
                 yield digest, rec

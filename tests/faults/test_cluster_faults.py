@@ -18,7 +18,7 @@ from aerospike_async import Client
 from aerospike_async import exceptions as E
 from aerospike_async.protocol.digest import compute_digest, partition_id
 from aerospike_async.testing import EmbeddedCluster
-from conftest import blocking_wait_for
+from conftest import blocking_wait_for, wait_for
 
 TEND_MS = 100
 NS = "test"
@@ -56,16 +56,6 @@ def pools_at_rest(client) -> None:
     for node in client.cluster.nodes:
         pool = node.pool
         assert pool.in_use == 0 and pool.waiting == 0 and pool.total == pool.idle, pool
-
-
-async def wait_for(predicate, timeout: float = 5.0, step: float = 0.002) -> float:
-    """Seconds until predicate() holds (AssertionError after timeout)."""
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(step)
-    return time.monotonic() - started
 
 
 WRITE = {"max_retries": 4, "sleep_between_retries": 20, "total_timeout": 3000}

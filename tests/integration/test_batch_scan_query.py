@@ -547,10 +547,6 @@ async def test_an_object_given_a_partition_filter_resumes_from_where_it_ended(
         await obj.results()
 
 
-def _status(**parts) -> dict:
-    return {"done": False, "retry": True, **parts}
-
-
 _ZERO = bytearray(20)
 
 

@@ -79,7 +79,7 @@ def test_strict_types_refuse_what_loose_clients_send(sync_client, loose_client, 
         with pytest.raises(e.ParamError):
             sync_client.operate(key, [ops.append("name", 3)])
         # sent as it is, the server refuses it
-        with pytest.raises(e.AerospikeError):
+        with pytest.raises(e.BinIncompatibleType):
             loose_client.operate(key, [ops.append("name", 3)])
     finally:
         sync_client.remove(key)

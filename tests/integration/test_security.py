@@ -26,6 +26,7 @@ from aerospike_async.protocol.digest import compute_digest
 from aerospike_async.protocol.framing import MSG_ADMIN, encode_proto
 from aerospike_async.protocol.record import encode_command, key_fields
 from aerospike_async.testing import EmbeddedCluster, EmbeddedServer
+from conftest import wait_for
 from official import official_python_or_skip
 
 USERS = {"alice": "wonderland", "bob": "builder"}
@@ -156,10 +157,7 @@ async def test_every_node_of_a_cluster_is_logged_in_to():
     async with EmbeddedCluster(size=3, users=USERS) as cluster:
         async with Client({"hosts": [cluster.nodes[0].address], "user": "bob",
                            "password": "builder"}) as client:
-            deadline = time.monotonic() + 5
-            while len(client.get_node_names()) < 3 and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            assert len(client.get_node_names()) == 3
+            await wait_for(lambda: len(client.get_node_names()) == 3)
             keys = [("test", "sec", i) for i in range(50)]
             await asyncio.gather(*(client.put(k, {"i": k[2]}) for k in keys))
             batch = await client.batch_read(keys)
@@ -373,10 +371,7 @@ async def test_a_new_tend_connection_presents_the_session_instead_of_logging_in_
             (node,) = client.cluster.nodes
             logins, authentications = server.security.logins, server.security.authentications
             node.close_tend_connection()   # as when a tend request failed
-            deadline = time.monotonic() + 5
-            while server.security.authentications == authentications:
-                assert time.monotonic() < deadline
-                await asyncio.sleep(0.02)
+            await wait_for(lambda: server.security.authentications > authentications)
             assert server.security.logins == logins
             assert client.is_connected()
 
@@ -415,10 +410,7 @@ async def test_after_changing_its_own_password_the_client_logs_in_with_the_new_o
             server.security.expire_sessions()
             (node,) = client.cluster.nodes
             node.close_tend_connection()   # presenting the ended session fails: log in
-            deadline = time.monotonic() + 5
-            while server.security.logins == logins:
-                assert time.monotonic() < deadline
-                await asyncio.sleep(0.02)
+            await wait_for(lambda: server.security.logins > logins)
             await client.put(("test", "sec", "pw"), {"v": 1})
         with pytest.raises(InvalidCredential):
             await Client(config(server)).connect()   # the old password no longer works
