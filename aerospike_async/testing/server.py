@@ -89,6 +89,9 @@ class _Connection(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._server.stopping:   # set up just as the listener stopped: dropped too
+            transport.abort()
+            return
         self._server._connections.add(transport)
         self._certified = _common_name(transport.get_extra_info("peercert"))
 
@@ -292,6 +295,19 @@ class Listener:
         self._server: asyncio.base_events.Server | None = None
         self._tls_server: asyncio.base_events.Server | None = None
         self._connections: set[asyncio.Transport] = set()
+        # set from stop() until the next start(): a connection the loop accepted before the
+        # listener closed, but set up only after, is dropped as it arrives. Python 3.12's
+        # Server.wait_closed waits for every connection it accepted to close.
+        self.stopping = False
+
+    def _connection(self) -> _Connection:
+        """The protocol of a connection the loop accepted. Once stop() began, none: asyncio
+        then drops the accepted socket, which closes it; a transport made for it after the
+        listener closed would stay half built on Python 3.11, its socket open until a
+        garbage collection."""
+        if self.stopping:
+            raise ConnectionAbortedError("the server is stopping")
+        return _Connection(self)
 
     def dispatch(self, msg_type: int, payload: bytes) -> Answer:
         raise NotImplementedError
@@ -308,13 +324,14 @@ class Listener:
         """Bind and start accepting connections; ``port`` 0 picks a free one (and
         ``tls_port`` 0 too, when TLS is on)."""
         loop = asyncio.get_running_loop()
+        self.stopping = False
         self._server = await loop.create_server(
-            lambda: _Connection(self), self.host, self.port, reuse_address=True)
+            self._connection, self.host, self.port, reuse_address=True)
         self.port = self._server.sockets[0].getsockname()[1]
         if self.tls_context is not None:
             try:
                 self._tls_server = await loop.create_server(
-                    lambda: _Connection(self), self.host, self.tls_port,
+                    self._connection, self.host, self.tls_port,
                     reuse_address=True, ssl=self.tls_context)
             except BaseException:
                 self._server.close()
@@ -326,6 +343,7 @@ class Listener:
         """Stop listening and drop every open connection."""
         if self._server is None:
             return
+        self.stopping = True
         self._server.close()
         tls_server, self._tls_server = self._tls_server, None
         if tls_server is not None:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,51 @@ async def test_stop_closes_open_connections():
     reader, _writer = await asyncio.open_connection(srv.host, srv.port)
     await srv.stop()
     assert await asyncio.wait_for(reader.read(), 5) == b""
+
+
+async def test_stop_closes_connections_accepted_as_it_stops():
+    """Connections keep arriving while the server stops: each one it accepted is closed
+    (none left served by a stopped node), and stop() returns (Python 3.12's wait_closed
+    waits for them all)."""
+    srv = EmbeddedServer()
+    for _round in range(10):
+        await srv.start()
+        opened: list[socket.socket] = []
+        done = threading.Event()
+
+        def connect_until_refused(port: int = srv.port) -> None:
+            while not done.is_set():
+                try:
+                    opened.append(socket.create_connection((srv.host, port), timeout=1))
+                except OSError:
+                    return
+
+        thread = threading.Thread(target=connect_until_refused)
+        thread.start()
+        await asyncio.sleep(0.02)
+        try:
+            await asyncio.wait_for(srv.stop(), 10)
+        finally:
+            done.set()
+            await asyncio.to_thread(thread.join)
+        # read off the loop, which goes on running the server's last callbacks
+        assert await asyncio.to_thread(_closed_by_peer, opened) == len(opened)
+
+
+def _closed_by_peer(socks: list[socket.socket]) -> int:
+    """How many of ``socks`` the other end closed (each read within 5 s); closes them."""
+    closed = 0
+    for sock in socks:
+        sock.settimeout(5)
+        try:
+            closed += sock.recv(1) == b""
+        except ConnectionResetError:
+            closed += 1
+        except OSError:
+            pass
+        finally:
+            sock.close()
+    return closed
 
 
 def test_thread_runner_serves_and_stops():
