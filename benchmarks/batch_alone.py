@@ -1,12 +1,14 @@
-"""The client's own cost per record of a 1,000-key batch_read, with no I/O and no server work.
+"""The client's own cost per record of a batch_read, with no I/O and no server work.
 
-    python benchmarks/batch_alone.py [--batches 200] [--concurrency 1 4] [--no-gc]
+    python benchmarks/batch_alone.py [--keys 1000] [--batches 200] [--concurrency 1 4] [--no-gc]
 
 An embedded server in this process holds the records; each distinct batch request is answered
 by it once, and from then on its reply messages are replayed from memory by a stand-in
 connection, so what is timed is the client alone: key checks and digests, routing, requests,
 reply decoding, records, the garbage collector. Prints CPU µs per record (best of 3 runs) and
 the collector's passes per batch. ``--no-gc`` turns the collector off, to see its share.
+``--keys`` sets the keys per batch (1,000): with a few, the per-batch CPU shows what a call
+costs beyond its records (a key alone on its node goes as a single-record command).
 
 A last row times the floor any pure-Python client stands on: only what every batch_read of
 these keys must do in Python, with no request, routing or framing: each key's digest, its
@@ -35,7 +37,6 @@ from aerospike_helpers.batch.records import BatchRecord, BatchRecords  # noqa: E
 
 SET_NAME = "benchb"
 N_KEYS = 10_000
-BATCH = 1_000
 BINS: dict[str, Any] = {"n": 1, "s": "x" * 64}
 _SIZE = (1 << 48) - 1
 
@@ -69,11 +70,15 @@ class ReplayConnection:
     async def next_message(self, timeout: float | None) -> tuple[int, bytes]:
         return self.queue.popleft()
 
+    async def request(self, data: bytes, timeout: float | None) -> tuple[int, bytes]:
+        self.start_stream(data)
+        return self.queue.popleft()
+
     def end_stream(self) -> None:
         pass
 
 
-async def measure(batches: int, conc: int, no_gc: bool) -> dict[str, float]:
+async def measure(batches: int, conc: int, no_gc: bool, size: int) -> dict[str, float]:
     async with EmbeddedServer() as server, Client(
             {"hosts": [server.address], "policies": {"batch": {"total_timeout": 30000}}}
     ) as client:
@@ -91,23 +96,23 @@ async def measure(batches: int, conc: int, no_gc: bool) -> dict[str, float]:
         Pool.take = replay_take  # type: ignore[method-assign,assignment]
         Pool.release = lambda self, conn: None  # type: ignore[method-assign]
         try:
-            return await _timed(client, keys, batches, conc, no_gc)
+            return await _timed(client, keys, batches, conc, no_gc, size)
         finally:
             Pool.acquire, Pool.take, Pool.release = real  # type: ignore[method-assign]
 
 
-async def _timed(client: Client, keys: list, batches: int, conc: int, no_gc: bool
-                 ) -> dict[str, float]:
+async def _timed(client: Client, keys: list, batches: int, conc: int, no_gc: bool,
+                 size: int) -> dict[str, float]:
     """CPU µs per record (best of 3 runs of ``batches``) and collector passes per batch."""
     async def run(n: int) -> None:
         async def worker(w: int) -> None:
             for j in range(n // conc):
-                start = ((w * (n // conc) + j) * BATCH) % N_KEYS
-                res = await client.batch_read(keys[start:start + BATCH])
+                start = ((w * (n // conc) + j) * size) % N_KEYS
+                res = await client.batch_read(keys[start:start + size])
                 assert res.batch_records[0].record[2] == BINS
         await asyncio.gather(*(worker(w) for w in range(conc)))
 
-    await run(4 * N_KEYS // BATCH)  # every distinct request answered once
+    await run(4 * N_KEYS // size)  # every distinct request answered once
     passes = [0, 0, 0]
 
     def count(phase: str, info: dict[str, int]) -> None:
@@ -118,7 +123,7 @@ async def _timed(client: Client, keys: list, batches: int, conc: int, no_gc: boo
         best = await _best_of_3(lambda: run(batches), no_gc)
     finally:
         gc.callbacks.remove(count)
-    return {"cpu_rec": best / (batches * BATCH) * 1e6,
+    return {"cpu_rec": best / (batches * size) * 1e6, "cpu_batch": best / batches * 1e6,
             **{f"gen{g}": passes[g] / (3 * batches) for g in range(3)}}
 
 
@@ -137,9 +142,9 @@ async def _best_of_3(step: Callable[[], Awaitable[None]], no_gc: bool) -> float:
     return best
 
 
-def floor(batches: int, no_gc: bool) -> float:
+def floor(batches: int, no_gc: bool, size: int) -> float:
     """CPU µs per record (best of 3 runs of ``batches``) of the work a pure-Python
-    batch_read of BATCH keys cannot skip: digests from the set's pre-hashed state (as
+    batch_read of ``size`` keys cannot skip: digests from the set's pre-hashed state (as
     hashlib allows, the fastest way there is), each bin decoded from its bytes, the key
     tuple, meta, bins, record tuple and BatchRecord the API returns, then their freeing."""
     states = set_states(SET_NAME)
@@ -154,7 +159,7 @@ def floor(batches: int, no_gc: bool) -> float:
     def one_batch(first: int) -> BatchRecords:
         records: list[BatchRecord] = []
         append = records.append
-        for k in range(first, first + BATCH):
+        for k in range(first, first + size):
             h = int_state.copy()
             h.update(pack(k))
             key = ("test", SET_NAME, k, bytearray(h.digest()))
@@ -172,29 +177,30 @@ def floor(batches: int, no_gc: bool) -> float:
     async def step() -> None:
         res = None
         for b in range(batches):
-            res = one_batch(b * BATCH % N_KEYS)
+            res = one_batch(b * size % N_KEYS)
         del res
 
-    return asyncio.run(_best_of_3(step, no_gc)) / (batches * BATCH) * 1e6
+    return asyncio.run(_best_of_3(step, no_gc)) / (batches * size) * 1e6
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keys", type=int, default=1_000, help="keys per batch_read")
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("--concurrency", type=int, nargs="*", default=[1, 4])
     parser.add_argument("--no-gc", action="store_true")
     args = parser.parse_args(argv)
-    print(f"batch_read of {BATCH} keys, replies replayed from memory; best of 3 runs of "
+    size = args.keys
+    print(f"batch_read of {size} keys, replies replayed from memory; best of 3 runs of "
           f"{args.batches} batches{', collector off' if args.no_gc else ''}")
-    print(f"{'conc':>4} {'CPU µs/rec':>11} {'gen0/batch':>11} {'gen1/batch':>11} "
-          f"{'gen2/batch':>11}")
+    print(f"{'conc':>4} {'CPU µs/rec':>11} {'CPU µs/batch':>13} {'gen0/batch':>11} "
+          f"{'gen1/batch':>11} {'gen2/batch':>11}")
     for conc in args.concurrency:
-        row = asyncio.run(measure(args.batches, conc, args.no_gc))
-        print(f"{conc:>4} {row['cpu_rec']:>11.2f} {row['gen0']:>11.2f} {row['gen1']:>11.2f} "
-              f"{row['gen2']:>11.2f}")
-    print(f"floor {floor(args.batches, args.no_gc):>10.2f}   (digests, bins decoded, result "
-          f"objects and their freeing: the least a pure-Python client spends)")
-
+        row = asyncio.run(measure(args.batches, conc, args.no_gc, size))
+        print(f"{conc:>4} {row['cpu_rec']:>11.2f} {row['cpu_batch']:>13.1f} {row['gen0']:>11.2f} "
+              f"{row['gen1']:>11.2f} {row['gen2']:>11.2f}")
+    print(f"floor {floor(args.batches, args.no_gc, size):>10.2f}   (digests, bins decoded, "
+          f"result objects and their freeing: the least a pure-Python client spends)")
 
 if __name__ == "__main__":
     main()
