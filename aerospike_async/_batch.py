@@ -156,6 +156,10 @@ def _encode_ops(client: Any, operations: Any) -> tuple[bytes, int, bool, bool, i
 class _Call:
     """One batch call: its items and the records they fill."""
 
+    __slots__ = ("client", "parent", "reply_bits", "stopped_by", "entry_filters", "items",
+                 "singles", "records", "keys", "no_bins", "make_read", "item_chunks",
+                 "batch_filter", "failure", "unanswered")
+
     def __init__(self, client: Any, parent: Policy) -> None:
         self.client = client
         self.parent = parent
@@ -249,7 +253,7 @@ class _Call:
         ns, set_name, user_key, digest = parsed
         r1, info3 = self.client._read_bits(pol)
         info1 |= r1 & M.INFO1_READ_MODE_AP_ALL
-        ttl = pol.get("read_touch_ttl_percent", 0) or 0
+        ttl = pol.read_touch_ttl_percent or 0
         fields, n_fields = self.entry_fields(ns, set_name, user_key, False, filt)
         entry = B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops, n_ops)
         single_info1 = info1 | self.reply_bits
@@ -272,7 +276,7 @@ class _Call:
         assert not self.items and self.item_chunks is None
         r1, info3 = self.client._read_bits(pol)
         info1 |= r1 & M.INFO1_READ_MODE_AP_ALL
-        ttl = pol.get("read_touch_ttl_percent", 0) or 0
+        ttl = pol.read_touch_ttl_percent or 0
         single_fields = self.single_fields
         keys: list[tuple] = [()] * total   # each filled as its chunk is parsed
         self.keys = keys
@@ -423,9 +427,8 @@ class _Call:
             rec.record = None
             rec.in_doubt = in_doubt
 
-        flags = B.batch_flags(bool(parent.get("allow_inline", True)),
-                              bool(parent.get("allow_inline_ssd", False)),
-                              bool(parent.get("respond_all_keys", True)))
+        flags = B.batch_flags(bool(parent.allow_inline), bool(parent.allow_inline_ssd),
+                              bool(parent.respond_all_keys))
         info1 = M.INFO1_COMPRESS_RESPONSE if parent.compress else 0
         singles = self.singles
         executor = BatchExecutor(self.client.cluster, parent, flags, info1, filt,
@@ -450,7 +453,7 @@ class _Call:
             # records are freed as soon as the caller lets go, not by the cycle collector
             self.singles = []
         self.flush()
-        if not parent.get("respond_all_keys", True):
+        if not parent.respond_all_keys:
             # the node leaves out what it did not find; a failed request's keys stay -15
             unanswered = self.unanswered
             for i, rec in enumerate(records):
@@ -464,7 +467,7 @@ class _Call:
             ok = {r.result for r in self.records} <= _OK_CODES
             if ok:
                 batch.result = 0
-            elif self.parent.get("respond_all_keys", True) or self.stopped_by is None:
+            elif self.parent.respond_all_keys or self.stopped_by is None:
                 batch.result = BATCH_FAILED
             else:   # the node stopped at a record's failure: the call reports its code
                 batch.result = self.stopped_by

@@ -70,7 +70,8 @@ _SETTINGS = frozenset({
     "total_timeout", "socket_timeout", "max_retries", "sleep_between_retries", "compress",
     "expressions", "replica", "key", "read_mode_ap", "read_mode_sc", "deserialize",
     "read_touch_ttl_percent", "exists", "gen", "commit_level", "durable_delete", "ttl",
-    "compression_threshold", "respond_all_ops"})
+    "compression_threshold", "respond_all_ops", "concurrent", "allow_inline",
+    "allow_inline_ssd", "respond_all_keys"})
 
 
 # -- validate_keys: the keys each dict may hold, as the official client lists them -------
@@ -219,6 +220,10 @@ class Policy:
     ttl: int
     compression_threshold: int
     respond_all_ops: bool
+    concurrent: bool
+    allow_inline: bool
+    allow_inline_ssd: bool
+    respond_all_keys: bool
     socket_s: float
     total_s: float
     header_timeout: int

@@ -93,6 +93,11 @@ _INDEX, _NS, _DIGEST, _GROUP, _IS_WRITE = (itemgetter(0), itemgetter(1), itemget
 class BatchExecutor:
     """Runs one batch call: split, send, retry, report per key."""
 
+    __slots__ = ("cluster", "single", "policy", "flags", "info1", "filter_exp", "on_replies",
+                 "on_error", "socket_timeout", "total_timeout", "deadline", "max_retries",
+                 "sleep", "replica", "concurrent", "header_timeout", "batch_timeout",
+                 "in_caller")
+
     def __init__(self, cluster: Cluster, policy: Policy, flags: int, info1: int,
                  filter_exp: bytes | None, single: SingleRequest, on_replies: OnReplies,
                  on_error: OnError) -> None:
@@ -110,7 +115,7 @@ class BatchExecutor:
         self.max_retries = policy.max_retries or 0
         self.sleep = (policy.sleep_between_retries or 0) / 1000.0
         self.replica = policy.replica if policy.replica is not None else REPLICA_SEQUENCE
-        self.concurrent = bool(policy.get("concurrent", True))
+        self.concurrent = bool(policy.concurrent)
         # a key alone on its node goes as a single-record command, with that command's
         # header timeout; a batch request's header carries the total timeout, as in C
         self.header_timeout = policy.header_timeout
@@ -206,7 +211,8 @@ class BatchExecutor:
         client still digests and routes the later keys; else as ``run``."""
         if not self.concurrent or total < 2 * PIECE_KEYS or any(
                 self._pool(node).in_use for node in self.cluster.nodes):
-            await self.run([it for chunk in chunks for it in chunk])
+            await self._run_groups(self.split([it for chunk in chunks for it in chunk], 0),
+                                   0, 0)
             return
         nodes = sum(1 for node in self.cluster.nodes if node.active) or 1
         size = max(PIECE_KEYS, -(-total // (nodes * MAX_PIECES)))
@@ -421,8 +427,11 @@ class BatchExecutor:
                 return MaxErrorRateExceeded(MaxErrorRateExceeded.code,
                                             f"{node.address} max error rate exceeded", None,
                                             None, False), False
+            pool = self._pool(node)
             try:
-                conn = await self._pool(node).acquire(timeout)
+                conn = pool.take()
+                if conn is None:
+                    conn = await pool.acquire(timeout)
             except NoMoreConnectionsError as exc:
                 return exc, False
             except (ConnectionClosed, SocketTimeout, OSError) as exc:
