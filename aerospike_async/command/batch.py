@@ -37,7 +37,7 @@ from ..protocol.batch import REPEAT, encode_batch_body, parse_batch_records
 from ..protocol.digest import PARTITIONS
 from ..protocol.framing import ProtocolError, as_msg_payload, compress
 from ..protocol.message import INFO2_DELETE
-from ..protocol.record import parse_record_reply, ttl_of
+from ..protocol.record import record_parts, ttl_of
 from .base import (RC_DEVICE_OVERLOAD, RC_TIMEOUT, connection_failure, give_back, io_error,
                    pause_between_tries, server_error, server_now)
 
@@ -468,22 +468,20 @@ class BatchExecutor:
         request = self.single(index, self.header_timeout)
         try:
             mtype, payload = await conn.request(request, timeout)
-            reply = parse_record_reply(as_msg_payload(mtype, payload))
+            rc, gen, void_time, bins = record_parts(as_msg_payload(mtype, payload))
         except (SocketTimeout, ConnectionClosed, ProtocolError, OSError) as exc:
             return self._io_failure(node, conn, exc)
         except BaseException:
             pool.discard(conn)
             raise
-        rc = reply.result_code
         give_back(pool, conn, rc)
         if rc in (RC_TIMEOUT, RC_DEVICE_OVERLOAD):
             node.error_count += 1
             return server_error(node, rc)
         answered.add(index)
         # a removed record's meta has ttl 0, as the official client reports it
-        ttl = 0 if request[10] & INFO2_DELETE else ttl_of(reply.ttl, server_now())
-        self.on_replies([index, rc, reply.generation, ttl, reply.bins],
-                        _single_wording(node), False)
+        ttl = 0 if request[10] & INFO2_DELETE else ttl_of(void_time, server_now())
+        self.on_replies([index, rc, gen, ttl, bins], _single_wording(node), False)
         return None
 
     def _start(self, node: Node, conn: Any, items: list[BatchItem]) -> None:

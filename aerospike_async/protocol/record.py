@@ -79,33 +79,12 @@ def encode_command(info1: int, info2: int, info3: int, info4: int, generation: i
                       n_ops) + fields + ops
 
 
-class RecordReply:
-    """A single-record reply: result code, generation, ttl and bins: a dict (a later
-    value of a name wins), or with ``ordered`` every (name, value) in arrival order."""
-
-    __slots__ = ("result_code", "generation", "ttl", "bins")
-
-    def __init__(self, result_code: int, generation: int, ttl: int, bins: Any) -> None:
-        self.result_code = result_code
-        self.generation = generation
-        self.ttl = ttl
-        self.bins = bins
-
-
-def parse_record_reply(payload: bytes | memoryview, ordered: bool = False) -> RecordReply:
-    """Decode the reply to a single-record command (payload without proto header).
-
-    Raises ProtocolError when the reply is malformed.
-    """
-    return RecordReply(*record_parts(payload, ordered))
-
-
 def record_parts(payload: bytes | memoryview, ordered: bool = False
                  ) -> tuple[int, int, int, Any]:
-    """(result code, generation, void time, bins) of a single-record reply, what
-    parse_record_reply gives without the object: bins a dict (a later value of a name
-    wins), or with ``ordered`` every (name, value) in arrival order. Raises ProtocolError
-    when malformed."""
+    """(result code, generation, void time, bins) of a single-record reply (payload
+    without proto header): bins a dict (a later value of a name wins), or with
+    ``ordered`` every (name, value) in arrival order. Raises ProtocolError when
+    malformed."""
     try:
         (_hsize, _i1, _i2, _i3, _i4, rc, gen, ttl, _timeout, n_fields,
          n_ops) = _REPLY_HEAD.unpack_from(payload)
