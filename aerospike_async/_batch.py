@@ -290,6 +290,11 @@ class _Call:
 
         entry_fields = self.entry_fields
 
+        # a namespace and set's (group, entry): the entry is all the policy's, so it is
+        # kept in pol.derived for the next call's keys of that namespace and set (in this
+        # call's own dict once pol.derived is full)
+        derived = pol.derived
+
         def item_chunks() -> Iterator[list[BatchItem]]:
             entries: dict[tuple, tuple] = {}
             last_ns = last_set = None
@@ -305,13 +310,14 @@ class _Call:
                     if ns is not last_ns or set_name is not last_set or group is None:
                         # keys of one namespace and set share one group object and entry
                         last_ns, last_set = ns, set_name
-                        got = entries.get((ns, set_name))
+                        kept = ("batch_read", ns, set_name, info1, ops)
+                        got = derived.get(kept) or entries.get(kept)
                         if got is None:
                             fields, n_fields = entry_fields(ns, set_name, user_key, False, None)
-                            got = entries[(ns, set_name)] = (
-                                (ns, set_name),
-                                B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops,
-                                             n_ops))
+                            got = ((ns, set_name),
+                                   B.read_entry(info1, 0, info3, ttl, fields, n_fields, ops,
+                                                n_ops))
+                            (derived if len(derived) < 64 else entries)[kept] = got
                         group, entry = got
                     append((index, ns, digest, entry, group, False))
                     index += 1
