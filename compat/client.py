@@ -243,9 +243,25 @@ for _name in ("job_info", "query_apply", "scan_apply", "index_single_value_creat
               "index_remove"):
     setattr(Client, _name, _blocking(_name))
 
-for _name in ("udf_put", "udf_remove", "udf_list", "udf_get", "truncate",
-              "set_xdr_filter"):
+for _name in ("udf_put", "udf_list", "udf_get", "truncate", "set_xdr_filter"):
     setattr(Client, _name, _blocking(_name))
+
+_remove_module = _blocking("udf_remove")
+_NOT_GIVEN: Any = object()
+
+
+def _udf_remove(self: Client, module: str = _NOT_GIVEN, policy: dict | None = None, *,
+                filename: str = _NOT_GIVEN) -> int:
+    """Remove a registered module and wait until no node lists it; returns 0. The module
+    is named by ``module``, as documented, or by ``filename``, the keyword the official
+    client itself takes."""
+    if (module is _NOT_GIVEN) == (filename is _NOT_GIVEN):
+        raise TypeError("udf_remove() takes the module once: as module or as filename")
+    return _remove_module(self, filename if module is _NOT_GIVEN else module, policy)
+
+
+_udf_remove.__name__ = _udf_remove.__qualname__ = "udf_remove"
+Client.udf_remove = _udf_remove  # type: ignore[attr-defined]
 
 
 # security administration and transactions

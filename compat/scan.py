@@ -14,6 +14,12 @@ class Scan(QueryBase):
     _async_class = AsyncScan
     _q: AsyncScan
 
+    def apply(self, module: str, function: str, arguments: list | None = None,
+              policy: dict | None = None) -> Any:
+        """A record UDF for execute_background; returns this object. ``policy`` is taken and
+        not used, as the official client takes it."""
+        return super().apply(module, function, arguments)
+
     def results(self, policy: dict | None = None, nodename: str | None = None) -> list:
         """Every record: a list of ``(key, meta, bins)``."""
         return self._client._run(self._q.results, policy, nodename)

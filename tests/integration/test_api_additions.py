@@ -74,6 +74,38 @@ def test_scan_apply_sync(sync_client, namespace, module):
         sync_client.udf_remove(f"{name}.lua")
 
 
+def test_the_drop_in_takes_the_official_clients_own_keywords(sync_client, namespace,
+                                                             module):
+    """What runs on the official client runs on ours: udf_remove takes the module by the
+    keyword the official client takes (filename) as well as the documented one (module),
+    and Scan.apply a policy after the arguments, which the official client ignores."""
+    path, name = module
+    listed = lambda: f"{name}.lua" in [m["name"] for m in sync_client.udf_list()]  # noqa: E731
+    for kwargs in ({"filename": f"{name}.lua"}, {"module": f"{name}.lua"}):
+        assert sync_client.udf_put(str(path)) == 0 and listed()
+        assert sync_client.udf_remove(**kwargs) == 0 and not listed()
+    with pytest.raises(TypeError):
+        sync_client.udf_remove()
+    with pytest.raises(TypeError):
+        sync_client.udf_remove(f"{name}.lua", filename=f"{name}.lua")
+    set_name = f"skw_{RUN_ID}"
+    assert sync_client.udf_put(str(path)) == 0
+    try:
+        for i in range(3):
+            sync_client.put((namespace, set_name, i), {"i": i})
+        scan = sync_client.scan(namespace, set_name)
+        assert scan.apply(name, "stamp", [5], {"total_timeout": 5000}) is scan
+        job = scan.execute_background()
+        deadline = time.monotonic() + 20
+        while sync_client.job_info(job, C.JOB_SCAN)["status"] != C.JOB_STATUS_COMPLETED:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert [sync_client.get((namespace, set_name, i))[2] for i in range(3)] == [
+            {"i": i, "stamp": 5} for i in range(3)]
+    finally:
+        sync_client.udf_remove(f"{name}.lua")
+
+
 async def test_scan_apply_checks_its_arguments_before_sending(client, namespace):
     with pytest.raises(TypeError):
         await client.scan_apply(1, "s", "m", "f")
