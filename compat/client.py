@@ -237,7 +237,6 @@ for _name in ("get", "select", "exists", "put", "remove", "touch", "append", "pr
 
 for _name in ("job_info", "query_apply", "scan_apply", "index_single_value_create",
               "index_list_create", "index_map_keys_create", "index_map_values_create",
-              "index_cdt_create",
               "index_integer_create", "index_string_create", "index_blob_create",
               "index_geo2dsphere_create", "index_set_create", "index_expr_create",
               "index_remove"):
@@ -246,22 +245,28 @@ for _name in ("job_info", "query_apply", "scan_apply", "index_single_value_creat
 for _name in ("udf_put", "udf_list", "udf_get", "truncate", "set_xdr_filter"):
     setattr(Client, _name, _blocking(_name))
 
-_remove_module = _blocking("udf_remove")
-_NOT_GIVEN: Any = object()
+
+def _also_by(official: str, documented: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method``, whose parameter ``documented`` (the documentation's name) it also takes
+    by the keyword ``official``, the name the official client's own argument list gives
+    it: code that runs on the official client runs here."""
+    def wrapper(self: Client, *args: Any, **kwargs: Any) -> Any:
+        if official in kwargs:
+            if documented in kwargs:
+                raise TypeError(f"{method.__name__}() got {documented!r} twice, also as "
+                                f"{official!r}")
+            kwargs[documented] = kwargs.pop(official)
+        return method(self, *args, **kwargs)
+
+    wrapper.__name__ = wrapper.__qualname__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    wrapper.__signature__ = method.__signature__  # type: ignore[attr-defined]
+    return wrapper
 
 
-def _udf_remove(self: Client, module: str = _NOT_GIVEN, policy: dict | None = None, *,
-                filename: str = _NOT_GIVEN) -> int:
-    """Remove a registered module and wait until no node lists it; returns 0. The module
-    is named by ``module``, as documented, or by ``filename``, the keyword the official
-    client itself takes."""
-    if (module is _NOT_GIVEN) == (filename is _NOT_GIVEN):
-        raise TypeError("udf_remove() takes the module once: as module or as filename")
-    return _remove_module(self, filename if module is _NOT_GIVEN else module, policy)
-
-
-_udf_remove.__name__ = _udf_remove.__qualname__ = "udf_remove"
-Client.udf_remove = _udf_remove  # type: ignore[attr-defined]
+Client.udf_remove = _also_by("filename", "module", _blocking("udf_remove"))  # type: ignore
+Client.index_cdt_create = _also_by("name", "index_name",  # type: ignore[attr-defined]
+                                   _blocking("index_cdt_create"))
 
 
 # security administration and transactions

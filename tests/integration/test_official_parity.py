@@ -242,6 +242,11 @@ step("udf_get_language_not_int", lambda: client.udf_get("m.lua", "0"))
 step("udf_put_language_one", lambda: client.udf_put("m.lua", 1))
 step("udf_put_name_too_long", lambda: client.udf_put("a" * 600 + ".lua"))
 step("udf_remove_by_filename", lambda: client.udf_remove(filename="absent_module.lua"))
+step("index_cdt_create_by_name", lambda: [
+    client.index_cdt_create(ns, set_name, "cdt", aerospike.INDEX_TYPE_DEFAULT,
+                            aerospike.INDEX_NUMERIC, name=set_name + "_cdt",
+                            ctx=[cdt_ctx.cdt_ctx_list_index(0)]),
+    client.index_remove(ns, set_name + "_cdt")])
 step("scan_apply_with_policy", lambda: [
     s.apply("m", "f", [1], {"total_timeout": 10}) is s for s in [client.scan(ns, set_name)]])
 
@@ -300,7 +305,8 @@ STEPS = ["batch_read", "batch_read_bins", "batch_operate_read", "batch_operate_w
          "aggregate_options_not_dict", "between_bools", "query_without_namespace",
          "scan_without_namespace", "query_set_not_str", "job_info_module_not_str",
          "job_info_id_not_int", "udf_get_language_not_int", "udf_put_language_one",
-         "udf_put_name_too_long", "udf_remove_by_filename", "scan_apply_with_policy",
+         "udf_put_name_too_long", "udf_remove_by_filename", "index_cdt_create_by_name",
+         "scan_apply_with_policy",
          "get_after_close"]
 
 
