@@ -272,11 +272,12 @@ def reply_deadline(payload: Any) -> int | None:
     return _U32_LE.unpack(raw)[0]
 
 
-def check_transaction(txn: Any) -> Transaction:
-    """commit's and abort's argument; anything else is a TypeError, as the official
-    client's argument parser raises."""
+def check_transaction(txn: Any, method: str) -> Transaction:
+    """The argument of ``method`` (commit or abort); anything else is a TypeError, as the
+    official client's argument parser raises."""
     if not isinstance(txn, Transaction):
-        raise TypeError(f"argument 1 must be aerospike.Transaction, not {type(txn).__name__}")
+        raise TypeError(f"{method}() argument 1 must be aerospike.Transaction, not "
+                        f"{type(txn).__name__}")
     return txn
 
 
@@ -327,7 +328,7 @@ class TxnMixin:
         """Commit a transaction: verify the versions it read, mark the monitor for roll
         forward, roll its writes forward and remove the monitor. Returns a
         ``COMMIT_*`` status; raises when the transaction was aborted."""
-        txn = check_transaction(transaction)
+        txn = check_transaction(transaction, "commit")
         _ = self.cluster  # type: ignore[attr-defined]  # ClientError when not connected
         state = txn.state
         if state == C.TXN_STATE_COMMITTED:
@@ -352,7 +353,7 @@ class TxnMixin:
     async def abort(self, transaction: Transaction) -> int:
         """Abort a transaction and roll back its writes. Returns an ``ABORT_*`` status;
         raises when the transaction was committed."""
-        txn = check_transaction(transaction)
+        txn = check_transaction(transaction, "abort")
         _ = self.cluster  # type: ignore[attr-defined]  # ClientError when not connected
         state = txn.state
         if state == C.TXN_STATE_COMMITTED:

@@ -25,6 +25,7 @@ from aerospike_async.types import (CDTInfinite, CDTWildcard, GeoJSON, HyperLogLo
                                    KeyOrderedDict, geodata, geojson, null)
 
 from . import exception, predicates
+from ._arguments import official_arguments
 from .client import _NO_CONFIG, Client
 from .query import Query
 from .scan import Scan
@@ -46,6 +47,7 @@ def client(config: dict[str, Any] = _NO_CONFIG) -> Client:
     return Client(config)
 
 
+@official_arguments
 def calc_digest(ns: str, set: str, key: str | int | bytearray) -> bytearray:
     """The 20-byte digest the server files the record ``(ns, set, key)`` under."""
     if not isinstance(ns, str):
@@ -61,6 +63,7 @@ def calc_digest(ns: str, set: str, key: str | int | bytearray) -> bytearray:
     return bytearray(compute_digest(set, key))
 
 
+@official_arguments
 def get_partition_id(digest: bytes | bytearray) -> int:
     """The partition (0..4095) a digest belongs to."""
     if not isinstance(digest, (bytes, bytearray)) or len(digest) != 20:

@@ -13,6 +13,7 @@ from aerospike_async.client import Client as AsyncClient
 from aerospike_async.cluster.blocking import run_in_caller
 from aerospike_async.exceptions import ClientError, ParamError, not_connected
 
+from ._arguments import official_arguments, raise_argument_error
 from ._loop import LOOP
 
 _open_clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
@@ -117,10 +118,12 @@ class Client:
         """``{'address', 'port', 'node_name'}`` of every live node."""
         return self._async.get_node_names()
 
+    @official_arguments
     def get_expression_base64(self, expression: Any) -> str:
         """The base64 text of a compiled expression's wire form."""
         return self._async.get_expression_base64(expression)
 
+    @official_arguments
     def get_cdtctx_base64(self, ctx: list) -> str:
         """The base64 text of a list of ``cdt_ctx`` contexts' wire form."""
         return self._async.get_cdtctx_base64(ctx)
@@ -133,6 +136,7 @@ class Client:
         """None: the cluster map is never kept in shared memory."""
         return self._async.shm_key()
 
+    @official_arguments
     def get_key_partition_id(self, ns: str, set: str, key: Any) -> int:
         """The partition id of a key."""
         return self._async.get_key_partition_id(ns, set, key)
@@ -213,11 +217,18 @@ def _blocking(name: str, in_caller: bool = False, period: bool = False
     if in_caller:
         def method(self: Client, *args: Any, **kwargs: Any) -> Any:
             self._usable()
-            return run_in_caller(coroutine_fn(self._async, *args, **kwargs))
+            try:
+                command = coroutine_fn(self._async, *args, **kwargs)
+            except TypeError as exc:
+                raise_argument_error(exc, name, coroutine_fn, args, kwargs, bound=True)
+            return run_in_caller(command)
     else:
         def method(self: Client, *args: Any, **kwargs: Any) -> Any:
             self._usable(period)
-            return LOOP.run(coroutine_fn, self._async, *args, **kwargs)
+            try:
+                return LOOP.run(coroutine_fn, self._async, *args, **kwargs)
+            except TypeError as exc:
+                raise_argument_error(exc, name, coroutine_fn, args, kwargs, bound=True)
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = coroutine_fn.__doc__

@@ -11,6 +11,8 @@ from typing import Any, Callable
 from aerospike_async.query import Query as AsyncQuery
 from aerospike_async.query import QueryBase as AsyncQueryBase
 
+from ._arguments import official_arguments
+
 
 def _forwarded(name: str, doc: str) -> Any:
     """A property read and set through on the async query this object wraps."""
@@ -51,12 +53,14 @@ class QueryBase:
         self._q.select(*bins)
         return self
 
+    @official_arguments
     def apply(self, module: str, function: str, arguments: list | None = None) -> Any:
         """A record UDF for execute_background, or (Query) a stream UDF that results()
         and foreach() aggregate with; returns this object."""
         self._q.apply(module, function, arguments)
         return self
 
+    @official_arguments
     def add_ops(self, ops: list[dict]) -> None:
         """Operations for execute_background."""
         self._q.add_ops(ops)
@@ -73,6 +77,7 @@ class QueryBase:
         """The partition status of a paginated query."""
         return self._q.get_partitions_status()
 
+    @official_arguments
     def execute_background(self, policy: dict | None = None) -> int:
         """Apply the operations or UDF on the server; returns the job id."""
         return self._client._run(self._q.execute_background, policy)
@@ -108,10 +113,12 @@ class Query(QueryBase):
         self._q.where_with_index_name(index_name, predicate)
         return self
 
+    @official_arguments
     def results(self, policy: dict | None = None, options: dict | None = None) -> list:
         """Every record: a list of ``(key, meta, bins)``."""
         return self._client._run(self._q.results, policy, options)
 
+    @official_arguments
     def foreach(self, callback: Callable[[tuple], Any], policy: dict | None = None,
                 options: dict | None = None) -> None:
         """Call ``callback(record)`` on this thread for each record; False stops. With a

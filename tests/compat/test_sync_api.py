@@ -286,3 +286,30 @@ def test_the_default_log_handler_prints_process_id_and_counter(capsys):
 def test_a_bad_log_level_is_a_param_error(level):
     with pytest.raises(exception.ParamError):
         aerospike.set_log_level(level)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda c, k, ns: c.get(), "get() missing required argument 'key' (pos 1)"),
+    (lambda c, k, ns: c.put(k), "put() missing required argument 'bins' (pos 2)"),
+    (lambda c, k, ns: c.append(k, "b", "v", {}, {}, 1),
+     "append() takes at most 5 arguments (6 given)"),
+    (lambda c, k, ns: c.get(key=k, policy=None, extra=1),
+     "get() takes at most 2 keyword arguments (3 given)"),
+    (lambda c, k, ns: c.put(k, {}, bad=1), "'bad' is an invalid keyword argument for put()"),
+    (lambda c, k, ns: c.get(k, key=k),
+     "argument for get() given by name ('key') and position (1)"),
+    (lambda c, k, ns: c.info_all(), "info_all() missing required argument 'command' (pos 1)"),
+    (lambda c, k, ns: c.query(ns, "s").foreach(),
+     "foreach() missing required argument 'callback' (pos 1)"),
+    (lambda c, k, ns: aerospike.calc_digest(ns),
+     "calc_digest() missing required argument 'set' (pos 2)"),
+    (lambda c, k, ns: c.commit("txn"),
+     "commit() argument 1 must be aerospike.Transaction, not str"),
+])
+def test_arguments_that_do_not_fit_are_worded_as_the_official_client_words_them(
+        sync_client, make_key, namespace, call, message):
+    # as its C argument parser words them (checked against the official client itself in
+    # test_official_parity.py); a TypeError of the call itself passes through as it is
+    with pytest.raises(TypeError) as caught:
+        call(sync_client, make_key(), namespace)
+    assert str(caught.value) == message
