@@ -56,12 +56,18 @@ def new_transaction_id() -> int:
             return value
 
 
-def _uint32(value: Any, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int")
-    if not 0 <= value <= 0xFFFFFFFF:
-        raise OverflowError(f"{name} must fit in an unsigned 32-bit integer")
-    return value
+def _uint32(value: Any) -> int:
+    """An unsigned 32-bit setting, refused as the official client refuses it: TypeError
+    for a non-int (a bool is one), OverflowError outside 64 bits, ValueError above 32."""
+    if not isinstance(value, int):
+        raise TypeError(f"{value} must be an integer")
+    if value < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    if value >> 64:
+        raise OverflowError("int too big to convert")
+    if value > 0xFFFFFFFF:
+        raise ValueError(f"{value} exceeds {0xFFFFFFFF}")
+    return int(value)
 
 
 class Transaction:
@@ -87,8 +93,8 @@ class Transaction:
     )
 
     def __init__(self, reads_capacity: int = 128, writes_capacity: int = 128) -> None:
-        _uint32(reads_capacity, "reads_capacity")
-        _uint32(writes_capacity, "writes_capacity")
+        _uint32(reads_capacity)
+        _uint32(writes_capacity)
         self._id = new_transaction_id()
         self._state = C.TXN_STATE_OPEN
         self._in_doubt = False
@@ -121,7 +127,7 @@ class Transaction:
 
     @timeout.setter
     def timeout(self, value: int) -> None:
-        self._timeout = _uint32(value, "timeout")
+        self._timeout = _uint32(value)
 
     def __repr__(self) -> str:
         return (f"<Transaction id={self._id} state={self._state} reads={len(self.reads)} "

@@ -48,12 +48,12 @@ def step(name, fn):
         out[name] = ["raised", type(e).__name__, getattr(e, "code", None),
                      getattr(e, "msg", None)]
 
-def type_error(fn):
-    """The message of the TypeError fn raises (arguments that do not fit)."""
+def raised(fn):
+    """The class and message of what fn raises (builtin exceptions carry no code)."""
     try:
         fn()
-    except TypeError as e:
-        return str(e)
+    except Exception as e:
+        return [type(e).__name__, str(e)]
 
 def failure(fn, passed=None, *names):
     """The class and code of what fn raises, whether its key is the one passed, and the
@@ -248,19 +248,27 @@ step("job_info_id_not_int", lambda: client.job_info("1", aerospike.JOB_SCAN))
 step("udf_get_language_not_int", lambda: client.udf_get("m.lua", "0"))
 step("udf_put_language_one", lambda: client.udf_put("m.lua", 1))
 step("udf_put_name_too_long", lambda: client.udf_put("a" * 600 + ".lua"))
-step("args_missing", lambda: type_error(lambda: client.get()))
-step("args_missing_second", lambda: type_error(lambda: client.put(key("a"))))
-step("args_too_many", lambda: type_error(lambda: client.append(key("a"), "b", "c", {}, {}, 1)))
-step("args_too_many_keywords", lambda: type_error(
+step("args_missing", lambda: raised(lambda: client.get()))
+step("args_missing_second", lambda: raised(lambda: client.put(key("a"))))
+step("args_too_many", lambda: raised(lambda: client.append(key("a"), "b", "c", {}, {}, 1)))
+step("args_too_many_keywords", lambda: raised(
     lambda: client.get(key=key("a"), policy=None, extra=1)))
-step("args_invalid_keyword", lambda: type_error(lambda: client.put(key("a"), {}, bad=1)))
-step("args_name_and_position", lambda: type_error(lambda: client.get(key("a"), key=key("a"))))
-step("args_info_all", lambda: type_error(lambda: client.info_all()))
-step("args_batch_read", lambda: type_error(lambda: client.batch_read([key("a")], None, {}, 1)))
-step("args_query_foreach", lambda: type_error(lambda: client.query(ns, set_name).foreach()))
-step("args_scan_results", lambda: type_error(lambda: client.scan(ns, set_name).results(bad=1)))
-step("args_calc_digest", lambda: type_error(lambda: aerospike.calc_digest(ns)))
-step("args_partition_id", lambda: type_error(lambda: client.get_key_partition_id(ns, set_name)))
+step("args_invalid_keyword", lambda: raised(lambda: client.put(key("a"), {}, bad=1)))
+step("args_name_and_position", lambda: raised(lambda: client.get(key("a"), key=key("a"))))
+step("args_info_all", lambda: raised(lambda: client.info_all()))
+step("args_batch_read", lambda: raised(lambda: client.batch_read([key("a")], None, {}, 1)))
+step("args_query_foreach", lambda: raised(lambda: client.query(ns, set_name).foreach()))
+step("args_scan_results", lambda: raised(lambda: client.scan(ns, set_name).results(bad=1)))
+step("args_calc_digest", lambda: raised(lambda: aerospike.calc_digest(ns)))
+step("args_partition_id", lambda: raised(lambda: client.get_key_partition_id(ns, set_name)))
+step("txn_capacity_over_32_bits", lambda: raised(
+    lambda: aerospike.Transaction(reads_capacity=2**32)))
+step("txn_capacity_over_64_bits", lambda: raised(
+    lambda: aerospike.Transaction(writes_capacity=2**64)))
+step("txn_capacity_negative", lambda: raised(lambda: aerospike.Transaction(reads_capacity=-1)))
+step("txn_capacity_not_int", lambda: raised(lambda: aerospike.Transaction(reads_capacity="x")))
+step("txn_timeout_over_32_bits", lambda: raised(
+    lambda: setattr(aerospike.Transaction(), "timeout", 2**32)))
 step("udf_remove_by_filename", lambda: client.udf_remove(filename="absent_module.lua"))
 step("index_cdt_create_by_name", lambda: [
     client.index_cdt_create(ns, set_name, "cdt", aerospike.INDEX_TYPE_DEFAULT,
@@ -328,7 +336,9 @@ STEPS = ["batch_read", "batch_read_bins", "batch_operate_read", "batch_operate_w
          "udf_put_name_too_long", "args_missing", "args_missing_second", "args_too_many",
          "args_too_many_keywords", "args_invalid_keyword", "args_name_and_position",
          "args_info_all", "args_batch_read", "args_query_foreach", "args_scan_results",
-         "args_calc_digest", "args_partition_id", "udf_remove_by_filename",
+         "args_calc_digest", "args_partition_id", "txn_capacity_over_32_bits",
+         "txn_capacity_over_64_bits", "txn_capacity_negative", "txn_capacity_not_int",
+         "txn_timeout_over_32_bits", "udf_remove_by_filename",
          "index_cdt_create_by_name",
          "scan_apply_with_policy",
          "get_after_close"]
