@@ -13,7 +13,7 @@ import pytest
 
 import aerospike_async.constants as C
 from aerospike_async import exceptions as E
-from conftest import RUN_ID, write_udf_module
+from conftest import RUN_ID, blocking_wait_for, write_udf_module
 
 SOURCE = """
 function stamp(rec, value)
@@ -34,6 +34,11 @@ async def _wait_job(client, job: int) -> None:
     while (await client.job_info(job, C.JOB_SCAN))["status"] != C.JOB_STATUS_COMPLETED:
         assert time.monotonic() < deadline, "background scan did not finish"
         await asyncio.sleep(0.05)
+
+
+def _wait_job_sync(sync_client, job: int) -> None:
+    blocking_wait_for(lambda: sync_client.job_info(job, C.JOB_SCAN)["status"]
+                      == C.JOB_STATUS_COMPLETED, timeout=20, step=0.05)
 
 
 async def test_scan_apply_runs_the_udf_on_every_record_of_the_set(client, namespace, module):
@@ -64,10 +69,7 @@ def test_scan_apply_sync(sync_client, namespace, module):
         for i in range(4):
             sync_client.put((namespace, set_name, i), {"i": i})
         job = sync_client.scan_apply(namespace, set_name, name, "stamp", [7], None, {})
-        deadline = time.monotonic() + 20
-        while sync_client.job_info(job, C.JOB_SCAN)["status"] != C.JOB_STATUS_COMPLETED:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        _wait_job_sync(sync_client, job)
         assert [sync_client.get((namespace, set_name, i))[2] for i in range(4)] == [
             {"i": i, "stamp": 7} for i in range(4)]
     finally:
@@ -96,10 +98,7 @@ def test_the_drop_in_takes_the_official_clients_own_keywords(sync_client, namesp
         scan = sync_client.scan(namespace, set_name)
         assert scan.apply(name, "stamp", [5], {"total_timeout": 5000}) is scan
         job = scan.execute_background()
-        deadline = time.monotonic() + 20
-        while sync_client.job_info(job, C.JOB_SCAN)["status"] != C.JOB_STATUS_COMPLETED:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        _wait_job_sync(sync_client, job)
         assert [sync_client.get((namespace, set_name, i))[2] for i in range(3)] == [
             {"i": i, "stamp": 5} for i in range(3)]
     finally:
