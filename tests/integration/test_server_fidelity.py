@@ -91,7 +91,9 @@ def test_an_inverted_map_rank_range_leaving_the_lowest_ranks_answers_in_rank_ord
 # -- batch -----------------------------------------------------------------------------------
 
 def test_a_batch_filter_that_does_not_build_fails_the_whole_batch(sync_client, record):
-    keys = [record({"x": [10, 11, 12]}) for _ in range(3)]
+    # enough keys that every node of a cluster gets a batch request (a key alone on its
+    # node goes as a single-record command, whose failure is only that record's)
+    keys = [record({"x": [10, 11, 12]}) for _ in range(40)]
     # a list compared with an integer: refused when the server builds the filter
     bad = Eq(ListGetByValueRange(None, aerospike.LIST_RETURN_VALUE, 10, 13, "x"), 12)
     records = sync_client.batch_read(keys, policy={"expressions": bad.compile()})
