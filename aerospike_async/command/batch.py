@@ -211,8 +211,7 @@ class BatchExecutor:
         client still digests and routes the later keys; else as ``run``."""
         if not self.concurrent or total < 2 * PIECE_KEYS or any(
                 self._pool(node).in_use for node in self.cluster.nodes):
-            await self._run_groups(self.split([it for chunk in chunks for it in chunk], 0),
-                                   0, 0)
+            await self.run([it for chunk in chunks for it in chunk])
             return
         nodes = sum(1 for node in self.cluster.nodes if node.active) or 1
         size = max(PIECE_KEYS, -(-total // (nodes * MAX_PIECES)))

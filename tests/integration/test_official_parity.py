@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -304,44 +305,8 @@ def outcomes(official: str, hosts: list[tuple[str, int]]) -> tuple[dict, dict]:
     return _outcome(sys.executable, hosts), _outcome(official, hosts)
 
 
-STEPS = ["batch_read", "batch_read_bins", "batch_operate_read", "batch_operate_write",
-         "batch_remove_filtered_one_key", "batch_operate_filtered_one_key",
-         "batch_incr_str_one_key", "batch_missing_and_bad_namespace", "batch_remove",
-         "get_missing", "put_create_only", "increment_str", "remove_missing",
-         "operate_missing", "apply_unknown_module", "operate_empty", "operate_ordered_empty",
-         "batch_operate_empty", "batch_operate_not_dicts", "paginate_after_early_stop",
-         "batch_remove_no_keys", "batch_operate_no_keys", "info_all_not_str",
-         "put_ttl_none", "put_ttl_client_default", "batch_operate_write_policy_str",
-         "batch_write_meta_str", "query_options_not_dict", "query_nobins_not_bool",
-         "namespace_too_long", "digest_as_bytes", "digest_too_short", "bool_user_key",
-         "select_bin_not_str", "select_bin_too_long", "operate_bin_too_long",
-         "append_bin_not_str", "batch_read_bin_not_str", "scan_select_not_str",
-         "host_without_port", "list_sort_flags_not_int", "list_set_order_not_int",
-         "list_policy_order_not_int", "map_policy_order_not_int", "value_list_not_list",
-         "ctx_index_not_int", "op_value_unserializable", "cdt_value_unserializable",
-         "udf_arg_unserializable", "put_lone_surrogate", "query_foreach_callback_raises",
-         "scan_foreach_callback_raises", "scan_foreach_not_callable",
-         "query_foreach_partition_filter_args", "scan_foreach_partition_filter_args",
-         "query_partition_filter_kept", "scan_partition_filter_kept",
-         "partition_status_no_done", "partition_status_retry_str",
-         "partition_status_bad_init", "partition_status_bad_bval",
-         "query_apply_returns_the_query", "query_apply_tuple_arg", "scan_apply_set_arg",
-         "query_apply_args_not_list", "query_apply_module_not_str",
-         "client_query_apply_args_none", "client_query_apply_tuple_arg",
-         "client_query_apply_ns_none", "scan_apply_concurrent_int",
-         "query_empty_udf_is_no_aggregation", "query_empty_udf_background",
-         "aggregate_options_not_dict", "between_bools", "query_without_namespace",
-         "scan_without_namespace", "query_set_not_str", "job_info_module_not_str",
-         "job_info_id_not_int", "udf_get_language_not_int", "udf_put_language_one",
-         "udf_put_name_too_long", "args_missing", "args_missing_second", "args_too_many",
-         "args_too_many_keywords", "args_invalid_keyword", "args_name_and_position",
-         "args_info_all", "args_batch_read", "args_query_foreach", "args_scan_results",
-         "args_calc_digest", "args_partition_id", "txn_capacity_over_32_bits",
-         "txn_capacity_over_64_bits", "txn_capacity_negative", "txn_capacity_not_int",
-         "txn_timeout_over_32_bits", "udf_remove_by_filename",
-         "index_cdt_create_by_name",
-         "scan_apply_with_policy",
-         "get_after_close"]
+# every step of the script, in its order
+STEPS = re.findall(r'^step\("(\w+)"', PARITY_SCRIPT, re.M)
 
 
 @pytest.mark.parametrize("step", STEPS)
